@@ -1,0 +1,154 @@
+//! `easel doctor`: is the service reachable, and is the key good?
+
+use super::{ProviderArgs, runtime};
+use crate::engine::error::{EngineError, ErrorCategory};
+use crate::engine::keys::{self, KeyringStore};
+use crate::engine::provider::ProviderKind;
+use crate::engine::store::default_data_dir;
+use crate::engine::{Engine, EngineConfig};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One line of the report.
+#[derive(Serialize, Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub millis: Option<u64>,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<ErrorCategory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Check {
+    fn pass(name: &'static str, started: Instant, detail: String) -> Self {
+        Self { name, ok: true, millis: Some(started.elapsed().as_millis() as u64), detail, category: None, hint: None }
+    }
+    fn fail(name: &'static str, err: &EngineError) -> Self {
+        let mut detail = err.message.clone();
+        if let Some(d) = &err.detail {
+            detail.push_str(&format!(" ({d})"));
+        }
+        Self { name, ok: false, millis: None, detail, category: Some(err.category), hint: Some(err.hint.clone()) }
+    }
+}
+
+pub fn run(args: &ProviderArgs, json: bool) -> i32 {
+    let Some(kind) = ProviderKind::parse(&args.provider) else {
+        eprintln!("Unknown provider '{}'. Use: modelslab.", args.provider);
+        return 2;
+    };
+    let rt = runtime();
+    let _guard = rt.enter();
+    let mut config = EngineConfig::new(default_data_dir(), kind);
+    config.base_url = args.base_url.clone();
+    let checks = match Engine::new(config, Arc::new(|_| {})) {
+        Ok(engine) => rt.block_on(checks(&engine, kind)),
+        Err(e) => vec![Check::fail("setup", &e)],
+    };
+    let worst = checks
+        .iter()
+        .filter_map(|c| c.category)
+        .max_by_key(|c| c.severity())
+        .map_or(0, ErrorCategory::exit_code);
+    if json {
+        let report = serde_json::json!({"event": "doctor", "provider": kind.id(), "checks": checks, "ok": worst == 0});
+        println!("{report}");
+    } else {
+        println!("Easel doctor ({})", kind.label());
+        for c in &checks {
+            let mark = if c.ok { "ok  " } else { "FAIL" };
+            let time = c.millis.map(|m| format!(" ({m} ms)")).unwrap_or_default();
+            println!("  [{mark}] {:<6} {}{time}", c.name, c.detail);
+            if let Some(h) = &c.hint {
+                println!("         What to do: {h}");
+            }
+        }
+    }
+    worst
+}
+
+/// DNS, TCP, TLS (for https) and the key, each timed, stopping at the first network failure.
+pub async fn checks(engine: &Engine, kind: ProviderKind) -> Vec<Check> {
+    let mut out = Vec::new();
+    let base = engine.provider().base_url().clone();
+    let host = base.host_str().unwrap_or_default().to_owned();
+    let port = base.port_or_known_default().unwrap_or(443);
+    let network = |message: String, detail: String| {
+        EngineError::new(ErrorCategory::Network).with_message(message).with_detail(detail)
+    };
+
+    let started = Instant::now();
+    let addrs = match tokio::time::timeout(Duration::from_secs(10), tokio::net::lookup_host((host.as_str(), port))).await {
+        Ok(Ok(addrs)) => addrs.collect::<Vec<_>>(),
+        Ok(Err(e)) => {
+            out.push(Check::fail("dns", &network(format!("Could not find the server {host}."), e.to_string())));
+            return out;
+        }
+        Err(_) => {
+            out.push(Check::fail("dns", &network(format!("Looking up {host} took too long."), String::new())));
+            return out;
+        }
+    };
+    let Some(addr) = addrs.first().copied() else {
+        out.push(Check::fail("dns", &network(format!("{host} has no address."), String::new())));
+        return out;
+    };
+    out.push(Check::pass("dns", started, format!("{host} is {}", addr.ip())));
+
+    let started = Instant::now();
+    match tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect(addr)).await {
+        Ok(Ok(_)) => out.push(Check::pass("tcp", started, format!("connected to {addr}"))),
+        Ok(Err(e)) => {
+            out.push(Check::fail("tcp", &network(format!("Could not connect to {addr}."), e.to_string())));
+            return out;
+        }
+        Err(_) => {
+            out.push(Check::fail("tcp", &network(format!("Connecting to {addr} took too long."), String::new())));
+            return out;
+        }
+    }
+
+    if base.scheme() == "https" {
+        // A fresh client, so this measures a full TLS handshake plus the first answer.
+        let started = Instant::now();
+        let client = reqwest::Client::builder().user_agent(crate::engine::http::user_agent()).build();
+        let result = match client {
+            Ok(c) => tokio::time::timeout(Duration::from_secs(15), c.head(base.clone()).send()).await,
+            Err(e) => {
+                out.push(Check::fail("tls", &network("Could not set up TLS.".into(), e.to_string())));
+                return out;
+            }
+        };
+        match result {
+            Ok(Ok(r)) => out.push(Check::pass("tls", started, format!("TLS handshake and first answer (HTTP {})", r.status().as_u16()))),
+            Ok(Err(e)) => {
+                out.push(Check::fail("tls", &network("The secure connection failed.".into(), e.without_url().to_string())));
+                return out;
+            }
+            Err(_) => {
+                out.push(Check::fail("tls", &network("The secure connection took too long.".into(), String::new())));
+                return out;
+            }
+        }
+    }
+
+    let started = Instant::now();
+    match keys::resolve_key(kind.id(), &KeyringStore) {
+        Err(e) => out.push(Check::fail("key", &e)),
+        Ok((key, source)) => match engine.check_key(&key).await {
+            Ok(Some(b)) => out.push(Check::pass(
+                "key",
+                started,
+                format!("accepted ({}); balance {:.2} {}", source.label(), b.amount, b.currency),
+            )),
+            Ok(None) => out.push(Check::pass("key", started, format!("present ({})", source.label()))),
+            Err(e) => out.push(Check::fail("key", &e)),
+        },
+    }
+    out
+}

@@ -1,0 +1,374 @@
+//! The command-line face on the engine.
+//!
+//! clap only splits the words: every value is handed to the engine as text and
+//! checked there, so the CLI and the window explain a bad value the same way.
+
+mod doctor;
+
+use crate::engine::error::{EngineError, ErrorCategory};
+use crate::engine::keys::{self, KeyringStore};
+use crate::engine::provider::ProviderKind;
+use crate::engine::request::SettingsDraft;
+use crate::engine::store::{ImageRecord, default_data_dir};
+use crate::engine::{Engine, EngineConfig, Event, EventKind, JobState};
+use crate::sandbox::{self, SandboxConfig, Scenario};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Easel: make images through hosted image-generation APIs.
+#[derive(Parser, Debug)]
+#[command(name = "easel", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Open the window (the default with no command).
+    Gui(ProviderArgs),
+    /// Generate images from a prompt.
+    Generate(GenerateArgs),
+    /// Check the connection and the key.
+    Doctor {
+        #[command(flatten)]
+        provider: ProviderArgs,
+        /// Print a JSON report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve a local test API (test patterns, no credits) on 127.0.0.1.
+    Sandbox {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 7860)]
+        port: u16,
+        /// How the sandbox behaves (see --list).
+        #[arg(long, default_value = "success")]
+        scenario: String,
+        /// Jobs allowed in flight before the sandbox answers 429.
+        #[arg(long, default_value_t = 5)]
+        queue_limit: usize,
+        /// Seconds each job takes.
+        #[arg(long, default_value_t = 0.0)]
+        job_seconds: f64,
+        /// List the scenarios and exit.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+/// Which provider, and where.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ProviderArgs {
+    /// The provider: modelslab.
+    #[arg(long, default_value = "modelslab")]
+    pub provider: String,
+    /// Another server for the provider's API: replaces the official scheme, host and port.
+    #[arg(long)]
+    pub base_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    /// What to make.
+    #[arg(long)]
+    pub prompt: String,
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Tried once if the model fails with server errors.
+    #[arg(long)]
+    pub fallback_model: Option<String>,
+    #[arg(long)]
+    pub negative_prompt: Option<String>,
+    #[arg(long)]
+    pub width: Option<String>,
+    #[arg(long)]
+    pub height: Option<String>,
+    /// Images per request.
+    #[arg(long)]
+    pub samples: Option<String>,
+    #[arg(long)]
+    pub steps: Option<String>,
+    #[arg(long)]
+    pub guidance: Option<String>,
+    /// A whole number, or "random".
+    #[arg(long, allow_hyphen_values = true)]
+    pub seed: Option<String>,
+    /// Separate jobs with different seeds, to pick from.
+    #[arg(long)]
+    pub candidates: Option<String>,
+    /// Jobs in flight at once.
+    #[arg(long)]
+    pub concurrency: Option<String>,
+    /// Seconds each HTTP attempt may take (default depends on the model: 60 or 120).
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Seconds to keep polling a processing job (default 600).
+    #[arg(long, hide = true)]
+    pub deadline: Option<String>,
+    /// Also copy the finished images into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run the CLI; returns the process exit code. `gui` is how `easel`/`easel gui` open the window.
+pub fn run(cli: Cli, gui: impl FnOnce(ProviderArgs) -> i32) -> i32 {
+    match cli.command {
+        None => gui(ProviderArgs { provider: "modelslab".into(), base_url: None }),
+        Some(Command::Gui(args)) => gui(args),
+        Some(Command::Generate(args)) => generate(args),
+        Some(Command::Doctor { provider, json }) => doctor::run(&provider, json),
+        Some(Command::Sandbox { port, scenario, queue_limit, job_seconds, list }) => {
+            run_sandbox(port, &scenario, queue_limit, job_seconds, list)
+        }
+    }
+}
+
+/// A tokio runtime for one command.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime can be built")
+}
+
+fn run_sandbox(port: u16, scenario: &str, queue_limit: usize, job_seconds: f64, list: bool) -> i32 {
+    if list {
+        for s in Scenario::ALL {
+            println!("{:<22} {}", s.name(), s.description());
+        }
+        return 0;
+    }
+    let scenario: Scenario = match scenario.parse() {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("{why}");
+            return 2;
+        }
+    };
+    let mut config = SandboxConfig::new(scenario);
+    config.port = port;
+    config.queue_limit = queue_limit.max(1);
+    config.job_duration = Duration::from_secs_f64(job_seconds.clamp(0.0, 3600.0));
+    match runtime().block_on(sandbox::serve_forever(config)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("The sandbox could not start: {e}");
+            1
+        }
+    }
+}
+
+/// Prints events as they come, human or JSON.
+struct Printer {
+    json: bool,
+    out: Mutex<std::io::Stdout>,
+}
+
+impl Printer {
+    fn json_line(&self, value: &serde_json::Value) {
+        if let Ok(mut out) = self.out.lock() {
+            let _ = writeln!(out, "{value}");
+            let _ = out.flush();
+        }
+    }
+
+    fn event(&self, event: &Event) {
+        if self.json {
+            // The documented events; job states are for the window's job list.
+            if matches!(event.kind, EventKind::State(_) | EventKind::Finished { .. }) {
+                return;
+            }
+            if let Ok(value) = serde_json::to_value(event) {
+                self.json_line(&value);
+            }
+            return;
+        }
+        let short = &event.job[event.job.len().saturating_sub(4)..];
+        match &event.kind {
+            EventKind::State(JobState::Sending { attempt }) => eprintln!("[{short}] sending (attempt {attempt})…"),
+            EventKind::State(JobState::Downloading { index, total }) => eprintln!("[{short}] downloading {index}/{total}…"),
+            EventKind::Wait { seconds, reason, .. } => eprintln!("[{short}] waiting {seconds:.1} s ({})", reason.label()),
+            EventKind::Fallback { message, .. } => eprintln!("[{short}] {message}"),
+            EventKind::Image(image) => eprintln!("[{short}] saved {}", image.path.display()),
+            _ => {}
+        }
+    }
+
+    fn error(&self, job: Option<&str>, err: &EngineError) {
+        if self.json {
+            let mut value = serde_json::to_value(err).unwrap_or_default();
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("event".into(), "error".into());
+                if let Some(job) = job {
+                    obj.insert("job".into(), job.into());
+                }
+                obj.entry("fields").or_insert_with(|| serde_json::json!({}));
+            }
+            self.json_line(&value);
+        } else {
+            eprintln!("Error ({}): {}", err.category, err.describe());
+        }
+    }
+}
+
+fn usage_error(message: String, field: &str) -> EngineError {
+    let mut fields = crate::engine::error::FieldErrors::new();
+    fields.insert(field.to_owned(), vec![message.clone()]);
+    EngineError::new(ErrorCategory::Validation).with_message(message).with_fields(fields)
+}
+
+fn generate(args: GenerateArgs) -> i32 {
+    let printer = Arc::new(Printer { json: args.json, out: Mutex::new(std::io::stdout()) });
+    let fail = |err: EngineError| {
+        printer.error(None, &err);
+        err.category.exit_code()
+    };
+    let Some(kind) = ProviderKind::parse(&args.provider.provider) else {
+        return fail(usage_error(format!("Unknown provider '{}'. Use: modelslab.", args.provider.provider), "provider"));
+    };
+    let defaults = SettingsDraft::default();
+    let draft = SettingsDraft {
+        prompt: args.prompt.clone(),
+        negative_prompt: args.negative_prompt.clone().unwrap_or(defaults.negative_prompt),
+        model: args.model.clone().unwrap_or(defaults.model),
+        fallback_model: args.fallback_model.clone().unwrap_or_default(),
+        width: args.width.clone().unwrap_or(defaults.width),
+        height: args.height.clone().unwrap_or(defaults.height),
+        samples: args.samples.clone().unwrap_or(defaults.samples),
+        steps: args.steps.clone().unwrap_or(defaults.steps),
+        guidance: args.guidance.clone().unwrap_or(defaults.guidance),
+        seed: args.seed.clone().unwrap_or_default(),
+        candidates: args.candidates.clone().unwrap_or(defaults.candidates),
+    };
+    let mut config = EngineConfig::new(default_data_dir(), kind);
+    config.base_url = args.provider.base_url.clone();
+    let mut bad = crate::engine::error::FieldErrors::new();
+    let mut seconds = |text: &Option<String>, field: &str, max: f64| -> Option<Duration> {
+        let text = text.as_deref()?;
+        match text.trim().parse::<f64>() {
+            Ok(s) if s > 0.0 && s <= max => Some(Duration::from_secs_f64(s)),
+            _ => {
+                bad.insert(field.into(), vec![format!("{field} must be a number of seconds from 1 to {max}.")]);
+                None
+            }
+        }
+    };
+    config.timeout = seconds(&args.timeout, "timeout", 3600.0);
+    if let Some(d) = seconds(&args.deadline, "deadline", 86_400.0) {
+        config.policy.processing_deadline = d;
+    }
+    if let Some(c) = &args.concurrency {
+        match c.trim().parse::<usize>() {
+            Ok(n) if (1..=16).contains(&n) => config.concurrency = n,
+            _ => {
+                bad.insert("concurrency".into(), vec!["Concurrency must be a whole number from 1 to 16.".into()]);
+            }
+        }
+    }
+
+    let rt = runtime();
+    let _guard = rt.enter();
+    let sink_printer = printer.clone();
+    let engine = match Engine::new(config, Arc::new(move |e: Event| sink_printer.event(&e))) {
+        Ok(engine) => engine,
+        Err(e) => return fail(e),
+    };
+    let caps = engine.provider().capabilities(draft.model.trim());
+    let valid = match draft.validate(&caps) {
+        Ok(v) if bad.is_empty() => v,
+        Ok(_) => {
+            return fail(
+                EngineError::new(ErrorCategory::Validation)
+                    .with_message("Some settings need fixing before anything is sent.")
+                    .with_fields(bad),
+            );
+        }
+        Err(mut e) => {
+            e.fields.extend(bad);
+            return fail(e);
+        }
+    };
+    // The key is looked up only once the request is known to be valid.
+    let key = match keys::resolve_key(kind.id(), &KeyringStore) {
+        Ok((key, _source)) => key,
+        Err(e) => return fail(e),
+    };
+
+    let outcomes = rt.block_on(engine.run(valid, key));
+    let mut images: Vec<ImageRecord> = Vec::new();
+    let mut worst: Option<ErrorCategory> = None;
+    for outcome in &outcomes {
+        images.extend(outcome.images.iter().cloned());
+        if let Some(err) = &outcome.error {
+            if !args.json {
+                printer.error(Some(&outcome.job), err);
+            }
+            worst = Some(match worst {
+                Some(w) if w.severity() >= err.category.severity() => w,
+                _ => err.category,
+            });
+        }
+    }
+    let mut copy_failed = None;
+    let mut copies = Vec::new();
+    if let Some(dir) = &args.out {
+        for image in &images {
+            match copy_out(image, dir) {
+                Ok(path) => copies.push(path),
+                Err(e) => copy_failed = Some(e),
+            }
+        }
+    }
+    let exit_code = match (worst, &copy_failed) {
+        (Some(category), _) => category.exit_code(),
+        (None, Some(_)) => 1,
+        (None, None) => 0,
+    };
+    if let Some(e) = &copy_failed {
+        printer.error(
+            None,
+            &EngineError::new(ErrorCategory::Network)
+                .with_message("Some images could not be copied to the --out folder (they are safe in the library).")
+                .with_hint("Check that the folder exists and is writable.")
+                .with_detail(e.to_string()),
+        );
+    }
+    if args.json {
+        printer.json_line(&serde_json::json!({
+            "event": "done",
+            "images": images.len(),
+            "failed": outcomes.iter().filter(|o| o.error.is_some()).count(),
+            "jobs": outcomes.len(),
+            "exit_code": exit_code,
+            "copies": copies,
+        }));
+    } else {
+        let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+        println!("{} image(s) saved, {failed} of {} job(s) failed.", images.len(), outcomes.len());
+        for image in &images {
+            let seed = image.seed.map_or("random".to_owned(), |s| s.to_string());
+            let cached = if image.cached { ", from the library" } else { "" };
+            println!("  {} ({}×{}, seed {seed}{cached})", image.path.display(), image.width, image.height);
+        }
+        for copy in &copies {
+            println!("  copied to {}", copy.display());
+        }
+    }
+    exit_code
+}
+
+/// Copy a stored image to `dir` as `easel-<seed>-<sha8>.<ext>`, atomically.
+fn copy_out(image: &ImageRecord, dir: &Path) -> std::io::Result<PathBuf> {
+    let bytes = std::fs::read(&image.path)?;
+    let seed = image.seed.map_or("random".to_owned(), |s| s.to_string());
+    let name = format!("easel-{seed}-{}.{}", &image.sha256[..8], image.format.extension());
+    let target = dir.join(name);
+    crate::engine::intake::write_atomically(&target, &bytes)?;
+    Ok(target)
+}

@@ -1,0 +1,333 @@
+//! One [`Diagnostics`] record per HTTP exchange.
+//!
+//! The window's diagnostics pane, the CLI's `--json` output and the exported
+//! report all show this same record. Secrets are removed when the record is
+//! built ([`Redactor`]), so nothing downstream has to remember to.
+
+use super::error::{EngineError, ErrorCategory, FieldErrors};
+use super::keys::ApiKey;
+use super::retry::{WaitReason, WaitSource};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Longest response excerpt kept in a record.
+pub const MAX_EXCERPT_BYTES: usize = 2048;
+/// What replaces a secret.
+pub const REDACTED: &str = "[redacted]";
+
+/// Request-id headers worth quoting to support, matched case-insensitively.
+pub const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "cf-ray", "x-amz-cf-id", "x-amz-request-id"];
+
+/// Response headers shown in the pane (besides the request ids).
+pub const INTERESTING_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "retry-after",
+    "retry-after-ms",
+    "x-ratelimit-reset",
+    "x-ratelimit-remaining",
+    "x-should-retry",
+    "date",
+    "server",
+];
+
+/// Every request id the exchange carried.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestIds {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cf_ray: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_amz_cf_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_amz_request_id: Option<String>,
+    /// The provider's own job id from the body (ModelsLab `id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_id: Option<String>,
+}
+
+impl RequestIds {
+    /// The one id to quote: a header id first, then the body id.
+    pub fn primary(&self) -> Option<String> {
+        self.x_request_id
+            .clone()
+            .or_else(|| self.cf_ray.clone())
+            .or_else(|| self.x_amz_request_id.clone())
+            .or_else(|| self.x_amz_cf_id.clone())
+            .or_else(|| self.body_id.clone())
+    }
+    /// Fill the header ids from a header map.
+    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Self {
+        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Self {
+            x_request_id: get("x-request-id"),
+            cf_ray: get("cf-ray"),
+            x_amz_cf_id: get("x-amz-cf-id"),
+            x_amz_request_id: get("x-amz-request-id"),
+            body_id: None,
+        }
+    }
+}
+
+/// The wait applied after an exchange.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaitInfo {
+    pub seconds: f64,
+    pub reason: WaitReason,
+    pub source: WaitSource,
+}
+
+/// The error part of a record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorSummary {
+    pub category: ErrorCategory,
+    pub message: String,
+    pub hint: String,
+}
+
+impl From<&EngineError> for ErrorSummary {
+    fn from(e: &EngineError) -> Self {
+        Self { category: e.category, message: e.message.clone(), hint: e.hint.clone() }
+    }
+}
+
+/// One HTTP exchange, as support would want to see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Diagnostics {
+    /// RFC 3339 time the request was sent.
+    pub time: String,
+    /// The job this exchange belongs to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    pub provider: String,
+    /// What the call was for: "generate", "fetch", "download", "balance".
+    pub endpoint: String,
+    pub method: String,
+    /// The URL path only: no host, no query (a query could hold a key).
+    pub path: String,
+    pub attempt: u32,
+    pub http_status: Option<u16>,
+    pub api_status: Option<String>,
+    pub request_ids: RequestIds,
+    /// The id to quote to support.
+    pub request_id: Option<String>,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait: Option<WaitInfo>,
+    #[serde(default, skip_serializing_if = "FieldErrors::is_empty")]
+    pub fields: FieldErrors,
+    /// The JSON sent, with secrets replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<Value>,
+    /// The start of the answer, with secrets replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_excerpt: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorSummary>,
+    /// Transport-level failure (connection refused, timeout), when there was no HTTP answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_error: Option<String>,
+}
+
+impl Diagnostics {
+    /// True when this exchange ended in an error the person should see.
+    pub fn is_error(&self) -> bool {
+        self.error.is_some() || self.transport_error.is_some()
+    }
+}
+
+/// Removes secrets from everything that goes into a record.
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+/// JSON keys whose values are always secret, whatever they hold.
+const SECRET_FIELDS: &[&str] = &["key", "api_key", "apikey", "password", "authorization", "api-key", "token"];
+
+impl Redactor {
+    pub fn new(key: Option<&ApiKey>) -> Self {
+        Self { secrets: key.map(|k| vec![k.expose().to_owned()]).into_iter().flatten().collect() }
+    }
+    /// Add another secret (for example an HTTP Basic password).
+    pub fn add_secret(&mut self, secret: &str) {
+        if !secret.is_empty() {
+            self.secrets.push(secret.to_owned());
+        }
+    }
+    /// Replace every secret inside `text`.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+    /// Replace secret-named fields and any secret inside strings, recursively.
+    pub fn json(&self, value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let secret_name = SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(k));
+                        let v = if secret_name && !v.is_null() { Value::String(REDACTED.into()) } else { self.json(v) };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.json(v)).collect()),
+            Value::String(s) => Value::String(self.text(s)),
+            other => other.clone(),
+        }
+    }
+    /// A readable, redacted, size-bounded excerpt of a response body. Long base64 runs are
+    /// shortened so an inline image does not fill the pane.
+    pub fn excerpt(&self, body: &[u8]) -> Option<String> {
+        if body.is_empty() {
+            return None;
+        }
+        // Parse whole bodies up to a bound (inline base64 answers are big but valid JSON);
+        // anything larger, or not JSON, is shown as the start of its text.
+        let parsed = (body.len() <= 16 << 20).then(|| serde_json::from_slice::<Value>(body).ok()).flatten();
+        let text = match parsed {
+            Some(json) => serde_json::to_string_pretty(&shorten_long_strings(&self.json(&json))).unwrap_or_default(),
+            None => self.text(&String::from_utf8_lossy(&body[..body.len().min(64 * 1024)])),
+        };
+        Some(cut_at_char_boundary(&text, MAX_EXCERPT_BYTES))
+    }
+}
+
+fn shorten_long_strings(value: &Value) -> Value {
+    match value {
+        Value::String(s) if s.len() > 200 => {
+            Value::String(format!("{}… ({} characters)", cut_at_char_boundary(s, 80), s.chars().count()))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(shorten_long_strings).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), shorten_long_strings(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Cut `text` to at most `max` bytes without splitting a character.
+pub fn cut_at_char_boundary(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}
+
+/// The response headers the pane shows: request ids, rate-limit and retry headers, content type.
+pub fn interesting_headers(headers: &reqwest::header::HeaderMap, redactor: &Redactor) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| {
+            let name = name.as_str();
+            INTERESTING_HEADERS.contains(&name)
+                || REQUEST_ID_HEADERS.contains(&name)
+                || name.starts_with("x-ratelimit-")
+                || name.starts_with("openai-")
+                || name == "x-process-time"
+        })
+        .map(|(name, value)| (name.as_str().to_owned(), redactor.text(&String::from_utf8_lossy(value.as_bytes()))))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Now, as RFC 3339 with milliseconds.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// A multi-line plain-text report of records, for "Copy report" and bug reports.
+pub fn report(records: &[Diagnostics]) -> String {
+    let mut out = String::from("Easel diagnostics report (API key removed)\n");
+    out.push_str(&format!("Easel {}\n\n", env!("CARGO_PKG_VERSION")));
+    for r in records {
+        out.push_str(&format!(
+            "{} {} {} {} attempt {} -> HTTP {} api {} id {} in {} ms\n",
+            r.time,
+            r.provider,
+            r.method,
+            r.path,
+            r.attempt,
+            r.http_status.map_or("-".to_owned(), |s| s.to_string()),
+            r.api_status.as_deref().unwrap_or("-"),
+            r.request_id.as_deref().unwrap_or("-"),
+            r.duration_ms
+        ));
+        if let Some(w) = &r.wait {
+            out.push_str(&format!("  waited {:.1} s ({})\n", w.seconds, w.reason.label()));
+        }
+        if let Some(e) = &r.error {
+            out.push_str(&format!("  error {}: {}\n  hint: {}\n", e.category, e.message, e.hint));
+        }
+        if let Some(t) = &r.transport_error {
+            out.push_str(&format!("  transport: {t}\n"));
+        }
+        for (field, messages) in &r.fields {
+            out.push_str(&format!("  field {field}: {}\n", messages.join("; ")));
+        }
+        if let Some(body) = &r.request_body {
+            out.push_str(&format!("  request: {body}\n"));
+        }
+        if let Some(excerpt) = &r.response_excerpt {
+            out.push_str(&format!("  response: {}\n", excerpt.replace('\n', "\n    ")));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redactor_removes_secret_fields_and_secret_text_anywhere() {
+        let key = ApiKey::parse("canary-5ecret-key").unwrap();
+        let r = Redactor::new(Some(&key));
+        let body = json!({"key": "canary-5ecret-key", "prompt": "a cat", "nested": [{"note": "x canary-5ecret-key y"}], "seed": null});
+        let red = r.json(&body);
+        let text = red.to_string();
+        assert!(!text.contains("canary-5ecret-key"), "{text}");
+        assert_eq!(red["key"], REDACTED);
+        assert_eq!(red["prompt"], "a cat");
+        assert_eq!(red["nested"][0]["note"], "x [redacted] y");
+        assert!(r.excerpt(br#"{"echo":"canary-5ecret-key"}"#).unwrap().contains(REDACTED));
+        assert!(!r.excerpt(b"plain canary-5ecret-key text").unwrap().contains("canary"));
+    }
+
+    #[test]
+    fn excerpt_is_bounded_and_shortens_base64() {
+        let r = Redactor::default();
+        let big = json!({"output": ["A".repeat(100_000)]}).to_string();
+        let excerpt = r.excerpt(big.as_bytes()).unwrap();
+        assert!(excerpt.len() <= MAX_EXCERPT_BYTES + 4);
+        assert!(excerpt.contains("100000 characters"), "{excerpt}");
+        assert_eq!(r.excerpt(b""), None);
+        let html = "<html>".repeat(10_000);
+        assert!(r.excerpt(html.as_bytes()).unwrap().len() <= MAX_EXCERPT_BYTES + 4);
+    }
+
+    #[test]
+    fn primary_request_id_prefers_headers_then_body() {
+        let mut ids = RequestIds { body_id: Some("123".into()), ..Default::default() };
+        assert_eq!(ids.primary().as_deref(), Some("123"));
+        ids.cf_ray = Some("8a1b-SJC".into());
+        assert_eq!(ids.primary().as_deref(), Some("8a1b-SJC"));
+        ids.x_request_id = Some("req_1".into());
+        assert_eq!(ids.primary().as_deref(), Some("req_1"));
+    }
+}

@@ -1,0 +1,692 @@
+//! One job's life: queued → sending → (waiting) → processing → downloading → done | failed.
+//!
+//! The same loop serves every provider. Each HTTP exchange produces one
+//! diagnostics record; each wait and each give-up is decided by `retry` and
+//! recorded; the job's phase is written to the library before each step, so a
+//! job the provider is still making can be fetched after a crash instead of
+//! being sent (and paid for) again.
+
+use super::diagnostics::{Diagnostics, ErrorSummary, Redactor, RequestIds, WaitInfo, interesting_headers, now_rfc3339};
+use super::error::{EngineError, ErrorCategory};
+use super::http::{self, MAX_API_BODY, TransportError, TransportKind};
+use super::intake::{self, IntakeError, OutputEntry, VerifiedImage};
+use super::keys::ApiKey;
+use super::provider::{ApiFailure, ApiOutcome, Balance, Finished, HttpCall, Method, Parsed, RemoteJob, Reply, Retry};
+use super::request::{GenerationSettings, Seed};
+use super::retry::{self, Decision, WaitReason, WaitSource};
+use super::store::{self, ImageRecord, JobPhase, NewImage, NewJob};
+use super::{Event, EventKind, Inner, JobOutcome, JobState};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+pub(super) struct Job {
+    inner: Arc<Inner>,
+    id: String,
+    batch_id: String,
+    settings: GenerationSettings,
+    key: ApiKey,
+    redactor: Redactor,
+    /// Counts every HTTP exchange of this job, for the diagnostics "attempt" column.
+    exchanges: u32,
+}
+
+/// How one exchange went, before interpretation.
+enum Exchange {
+    Reply(Reply),
+    Transport(TransportError),
+}
+
+impl Job {
+    pub(super) fn new(inner: Arc<Inner>, id: String, batch_id: String, settings: GenerationSettings, key: ApiKey) -> Self {
+        let redactor = Redactor::new(Some(&key));
+        Self { inner, id, batch_id, settings, key, redactor, exchanges: 0 }
+    }
+
+    fn emit(&self, kind: EventKind) {
+        (self.inner.sink)(Event { job: self.id.clone(), kind });
+    }
+
+    fn state(&self, state: JobState) {
+        self.emit(EventKind::State(state));
+    }
+
+    /// Write the job's phase; a library failure is reported but does not stop a paid job.
+    async fn phase(&self, phase: JobPhase, remote: Option<&RemoteJob>, error: Option<&EngineError>) {
+        let store = self.inner.store.clone();
+        let (id, remote, error) = (self.id.clone(), remote.cloned(), error.cloned());
+        let _ = tokio::task::spawn_blocking(move || store.set_job_phase(&id, phase, remote.as_ref(), error.as_ref())).await;
+    }
+
+    pub(super) async fn run(mut self) -> JobOutcome {
+        self.state(JobState::Queued);
+        let provider_id = self.inner.provider.kind().id();
+        let base_url = self.inner.provider.base_url().to_string();
+        let wanted_key = store::cache_key(provider_id, &base_url, &self.settings);
+
+        // Record the job before anything is sent.
+        let recorded = {
+            let store = self.inner.store.clone();
+            let (id, batch, settings, key) = (self.id.clone(), self.batch_id.clone(), self.settings.clone(), wanted_key.clone());
+            tokio::task::spawn_blocking(move || {
+                store.insert_job(&NewJob {
+                    id: &id,
+                    batch_id: &batch,
+                    provider: provider_id,
+                    base_url: &base_url,
+                    settings: &settings,
+                    cache_key: key.as_deref(),
+                })
+            })
+            .await
+        };
+        if !matches!(recorded, Ok(Ok(()))) {
+            let err = EngineError::new(ErrorCategory::Network)
+                .with_message("Easel could not record the job in its library, so it did not send it.")
+                .with_hint("Check that the data folder is writable and the disk is not full.");
+            return self.fail(Vec::new(), err).await;
+        }
+
+        // A fixed seed with identical settings is answered from the library.
+        if self.settings.seed_from_person
+            && let Some(key) = &wanted_key
+            && let Some(images) = self.from_cache(key).await
+        {
+            return images;
+        }
+
+        let permit = match self.inner.slots.clone().acquire_owned().await {
+            Ok(p) => p,
+            Err(_) => return self.fail(Vec::new(), EngineError::new(ErrorCategory::Cancelled)).await,
+        };
+        let result = self.generate_and_collect().await;
+        drop(permit);
+        match result {
+            Ok(images) => {
+                let provider_id = self.inner.provider.kind().id();
+                let base = self.inner.provider.base_url().to_string();
+                let real_key = store::cache_key(provider_id, &base, &self.settings);
+                let store = self.inner.store.clone();
+                let id = self.id.clone();
+                let _ = tokio::task::spawn_blocking(move || store.set_cache_key(&id, real_key.as_deref())).await;
+                self.phase(JobPhase::Done, None, None).await;
+                self.state(JobState::Done { images: images.len() });
+                self.emit(EventKind::Finished { ok: true, images: images.len() });
+                JobOutcome { job: self.id, images, error: None }
+            }
+            Err((images, err)) => self.fail(images, err).await,
+        }
+    }
+
+    async fn fail(self, images: Vec<ImageRecord>, err: EngineError) -> JobOutcome {
+        self.phase(JobPhase::Failed, None, Some(&err)).await;
+        self.emit(EventKind::Error(Box::new(err.clone())));
+        self.state(JobState::Failed { category: err.category });
+        self.emit(EventKind::Finished { ok: false, images: images.len() });
+        JobOutcome { job: self.id, images, error: Some(err) }
+    }
+
+    async fn from_cache(&self, key: &str) -> Option<JobOutcome> {
+        let store = self.inner.store.clone();
+        let key = key.to_owned();
+        let mut images = tokio::task::spawn_blocking(move || store.cached_images(&key)).await.ok()?.ok()?;
+        if images.is_empty() {
+            return None;
+        }
+        for image in &mut images {
+            image.cached = true;
+            self.emit(EventKind::Image(Box::new(image.clone())));
+        }
+        self.phase(JobPhase::Done, None, None).await;
+        self.state(JobState::Done { images: images.len() });
+        self.emit(EventKind::Finished { ok: true, images: images.len() });
+        Some(JobOutcome { job: self.id.clone(), images, error: None })
+    }
+
+    async fn generate_and_collect(&mut self) -> Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)> {
+        let started = Instant::now();
+        let finished = match self.generate().await.map_err(|e| (Vec::new(), e))? {
+            ApiOutcome::Finished(f) => f,
+            ApiOutcome::Processing(remote) => self.poll(remote, started).await.map_err(|e| (Vec::new(), e))?,
+            ApiOutcome::Failed(f) => return Err((Vec::new(), self.error_from(&f, None, None))),
+        };
+        self.collect(finished, started).await
+    }
+
+    /// The per-attempt timeout for the current model.
+    fn attempt_timeout(&self) -> Duration {
+        self.inner.config.timeout.unwrap_or_else(|| self.inner.provider.speed(&self.settings.model).attempt_timeout())
+    }
+
+    /// Send the generation request, with rate-limit waits, one server-error retry,
+    /// and one try of the fallback model.
+    async fn generate(&mut self) -> Result<ApiOutcome, EngineError> {
+        let policy = self.inner.config.policy.clone();
+        let mut rate_limited_tries = 0u32;
+        let mut server_retries = 0u32;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let call = self.inner.provider.generate(&self.settings, &self.key);
+            self.state(JobState::Sending { attempt });
+            self.phase(JobPhase::Sent, None, None).await;
+            let timeout = self.attempt_timeout();
+            let (exchange, mut record) = self.exchange(&call, timeout, MAX_API_BODY).await;
+            let reply = match exchange {
+                Exchange::Reply(reply) => reply,
+                Exchange::Transport(t) => {
+                    let err = transport_error(&t, timeout);
+                    let retryable = matches!(t.kind, TransportKind::Reset | TransportKind::Connect);
+                    if retryable && server_retries < policy.server_error_retries {
+                        server_retries += 1;
+                        self.wait_after(&mut record, policy.server_error_wait, WaitReason::ServerError, WaitSource::Backoff).await;
+                        continue;
+                    }
+                    if retryable && self.switch_to_fallback() {
+                        server_retries = 0;
+                        self.finish_record(record, None);
+                        continue;
+                    }
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+            };
+            let parsed = self.inner.provider.parse_generation(&reply);
+            self.annotate(&mut record, &parsed);
+            let failure = match parsed.outcome {
+                ApiOutcome::Failed(f) => f,
+                outcome => {
+                    self.finish_record(record, None);
+                    return Ok(outcome);
+                }
+            };
+            match failure.retry {
+                Retry::RateLimited => {
+                    rate_limited_tries += 1;
+                    let jitter = rand::random::<f64>();
+                    match retry::after_rate_limit(&policy, rate_limited_tries, &failure.hints, SystemTime::now(), jitter) {
+                        Decision::Retry { wait, reason, source } => {
+                            self.wait_after(&mut record, wait, reason, source).await;
+                            continue;
+                        }
+                        Decision::GiveUp(err) => {
+                            let err = self.decorate(err, &failure, &reply, parsed.body_id.as_deref());
+                            self.finish_record(record, Some(&err));
+                            return Err(err);
+                        }
+                    }
+                }
+                Retry::ServerError if server_retries < policy.server_error_retries => {
+                    server_retries += 1;
+                    self.wait_after(&mut record, policy.server_error_wait, WaitReason::ServerError, WaitSource::Backoff).await;
+                }
+                Retry::ServerError if self.switch_to_fallback() => {
+                    server_retries = 0;
+                    self.finish_record(record, None);
+                }
+                Retry::ServerError | Retry::No => {
+                    let err = self.error_from(&failure, Some(&reply), parsed.body_id.as_deref());
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// Move to the fallback model once, and say so. False when there is none left.
+    fn switch_to_fallback(&mut self) -> bool {
+        let Some(fallback) = self.settings.fallback_model.take() else { return false };
+        let from = std::mem::replace(&mut self.settings.model, fallback.clone());
+        self.emit(EventKind::Fallback {
+            from: from.clone(),
+            message: format!("The model {from} failed twice, so Easel is trying the fallback model {fallback} once."),
+            to: fallback,
+        });
+        true
+    }
+
+    /// Poll a processing job until it is finished, failed, or past the deadline. Never resubmits.
+    async fn poll(&mut self, mut remote: RemoteJob, started: Instant) -> Result<Finished, EngineError> {
+        let policy = self.inner.config.policy.clone();
+        let deadline = started + policy.processing_deadline;
+        let mut polls = 0u32;
+        let mut form = 0usize;
+        let mut consecutive_failures = 0u32;
+        let mut forms_refused = 0usize;
+        self.phase(JobPhase::Processing, Some(&remote), None).await;
+        loop {
+            let wait = retry::poll_interval(&policy, polls, remote.eta_seconds);
+            if Instant::now() + wait > deadline {
+                return Err(self.still_processing(&remote, policy.processing_deadline));
+            }
+            self.state(JobState::Processing { eta_seconds: Some(wait.as_secs_f64()) });
+            self.emit(EventKind::Wait { seconds: wait.as_secs_f64(), reason: WaitReason::Processing, source: WaitSource::Eta });
+            tokio::time::sleep(wait).await;
+            polls += 1;
+
+            let Some(call) = self.inner.provider.fetch(&remote, &self.key, form) else {
+                return Err(EngineError::new(ErrorCategory::Server)
+                    .with_message("The service has no way to ask for this job's result.")
+                    .with_request_id(Some(remote.id.clone())));
+            };
+            let timeout = self.attempt_timeout().min(Duration::from_secs(60));
+            let (exchange, mut record) = self.exchange(&call, timeout, MAX_API_BODY).await;
+            let reply = match exchange {
+                Exchange::Reply(reply) => reply,
+                Exchange::Transport(t) => {
+                    // Asking again is free and cannot charge twice; keep trying within limits.
+                    consecutive_failures += 1;
+                    let err = transport_error(&t, timeout).with_request_id(Some(remote.id.clone()));
+                    self.finish_record(record, Some(&err));
+                    if consecutive_failures >= 5 {
+                        return Err(err);
+                    }
+                    continue;
+                }
+            };
+            let parsed = self.inner.provider.parse_generation(&reply);
+            self.annotate(&mut record, &parsed);
+            match parsed.outcome {
+                ApiOutcome::Finished(f) => {
+                    self.finish_record(record, None);
+                    return Ok(f);
+                }
+                ApiOutcome::Processing(update) => {
+                    self.finish_record(record, None);
+                    consecutive_failures = 0;
+                    remote.eta_seconds = update.eta_seconds;
+                    if remote.future_links.is_empty() {
+                        remote.future_links = update.future_links;
+                    }
+                }
+                ApiOutcome::Failed(f) if reply.status == 404 && f.category != ErrorCategory::GenerationFailed => {
+                    // This form of fetch is not there: try the next form, then the future links.
+                    self.finish_record(record, None);
+                    forms_refused += 1;
+                    form += 1;
+                    polls = 0;
+                    remote.eta_seconds = None;
+                    if self.inner.provider.fetch(&remote, &self.key, form).is_none() {
+                        if !remote.future_links.is_empty() {
+                            return Ok(Finished {
+                                remote_id: Some(remote.id.clone()),
+                                outputs: remote.future_links.clone(),
+                                seeds: Vec::new(),
+                            });
+                        }
+                        let err = self.error_from(&f, Some(&reply), Some(&remote.id)).with_message(format!(
+                            "The service no longer knows this job ({forms_refused} ways of asking were refused)."
+                        ));
+                        return Err(err);
+                    }
+                }
+                ApiOutcome::Failed(f) => {
+                    match f.retry {
+                        Retry::RateLimited => {
+                            let wait = retry::server_requested_wait(&f.hints, SystemTime::now())
+                                .map_or(policy.poll_max, |(w, _)| w.clamp(policy.poll_min, policy.max_server_wait));
+                            self.wait_after(&mut record, wait, WaitReason::RateLimited, WaitSource::RetryAfter).await;
+                            continue;
+                        }
+                        Retry::ServerError if consecutive_failures < 3 => {
+                            consecutive_failures += 1;
+                            self.finish_record(record, None);
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    let err = self.error_from(&f, Some(&reply), Some(&remote.id));
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    fn still_processing(&self, remote: &RemoteJob, deadline: Duration) -> EngineError {
+        EngineError::new(ErrorCategory::Timeout)
+            .with_message(format!(
+                "The service was still making the image after {}, so Easel stopped waiting.",
+                retry::human_duration(deadline)
+            ))
+            .with_hint(format!(
+                "It was not sent again (that could charge twice). Its job id is {}; it may still finish on the provider's side.",
+                remote.id
+            ))
+            .with_request_id(Some(remote.id.clone()))
+    }
+
+    /// Download or decode each output, verify it, store it, then record it.
+    async fn collect(&mut self, finished: Finished, started: Instant) -> Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)> {
+        let deadline = started + self.inner.config.policy.processing_deadline;
+        self.phase(JobPhase::Downloading, None, None).await;
+        let total = finished.outputs.len() as u32;
+        let mut images = Vec::new();
+        let mut first_error = None;
+        let base_seed = match self.settings.seed {
+            Seed::Fixed(n) => Some(n),
+            Seed::Random => None,
+        };
+        for (index, entry) in finished.outputs.iter().enumerate() {
+            let index = index as u32;
+            self.state(JobState::Downloading { index: index + 1, total });
+            let verified = match intake::classify(entry) {
+                OutputEntry::Url(url) => self.download(&url, deadline).await,
+                OutputEntry::Inline(text) => intake::decode_base64_text(&text, self.inner.config.limits.max_download_bytes)
+                    .and_then(|bytes| intake::verify(bytes, &self.inner.config.limits))
+                    .map_err(|e| bad_output(&e)),
+            };
+            let verified = match verified {
+                Ok(v) => v,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let seed = finished.seeds.get(index as usize).copied().or(base_seed.map(|s| s + u64::from(index)));
+            match self.save(verified, index, seed, finished.remote_id.clone()).await {
+                Ok(record) => {
+                    self.emit(EventKind::Image(Box::new(record.clone())));
+                    images.push(record);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            None => Ok(images),
+            Some(e) => Err((images, e.with_request_id(finished.remote_id.clone()))),
+        }
+    }
+
+    async fn save(&self, image: VerifiedImage, index: u32, seed: Option<u64>, request_id: Option<String>) -> Result<ImageRecord, EngineError> {
+        let store = self.inner.store.clone();
+        let settings = self.settings.clone();
+        let job_id = self.id.clone();
+        let provider = self.inner.provider.kind().id();
+        let base_url = self.inner.provider.base_url().to_string();
+        tokio::task::spawn_blocking(move || {
+            store.add_image(
+                &image,
+                &NewImage {
+                    job_id: &job_id,
+                    index,
+                    seed,
+                    settings: &settings,
+                    provider,
+                    base_url: &base_url,
+                    request_id: request_id.as_deref(),
+                },
+            )
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(|why| {
+            EngineError::new(ErrorCategory::Network)
+                .with_message("The image arrived but Easel could not save it to disk.")
+                .with_hint("Check that the data folder is writable and the disk is not full, then press Retry.")
+                .with_detail(why)
+        })
+    }
+
+    /// Download one output URL: wait while it is not there yet (404/403 until the deadline),
+    /// re-download a few times quickly when it serves junk, then give up as bad output.
+    async fn download(&mut self, url: &str, deadline: Instant) -> Result<VerifiedImage, EngineError> {
+        let policy = self.inner.config.policy.clone();
+        let limits = self.inner.config.limits;
+        let Ok(parsed_url) = url::Url::parse(url) else {
+            return Err(EngineError::new(ErrorCategory::BadOutput).with_message("The service sent an image address that is not valid."));
+        };
+        let call = HttpCall {
+            endpoint: "download",
+            method: Method::Get,
+            url: parsed_url,
+            headers: Vec::new(),
+            body: None,
+            redacted_body: None,
+        };
+        let mut bad_tries = 0u32;
+        let mut transport_tries = 0u32;
+        loop {
+            let timeout = self.attempt_timeout();
+            let client = self.inner.clients.download.clone();
+            let (exchange, mut record) = self.exchange_with(&client, &call, timeout, limits.max_download_bytes).await;
+            let reply = match exchange {
+                Exchange::Reply(r) => r,
+                Exchange::Transport(t) if t.kind == TransportKind::TooLarge => {
+                    let err = bad_output(&IntakeError::DownloadTooLarge(limits.max_download_bytes >> 20));
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+                Exchange::Transport(t) => {
+                    transport_tries += 1;
+                    let err = transport_error(&t, timeout);
+                    if transport_tries <= 2 && t.kind != TransportKind::Redirect && Instant::now() < deadline {
+                        self.wait_after(&mut record, policy.bad_download_wait, WaitReason::Download, WaitSource::Backoff).await;
+                        continue;
+                    }
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+            };
+            match reply.status {
+                200..=299 => {}
+                403 | 404 => {
+                    // Future links answer 404/403 until the file exists.
+                    if Instant::now() + policy.not_ready_wait < deadline {
+                        self.wait_after(&mut record, policy.not_ready_wait, WaitReason::Download, WaitSource::Backoff).await;
+                        continue;
+                    }
+                    let err = EngineError::new(ErrorCategory::BadOutput)
+                        .with_message(format!("The image never appeared at its address (HTTP {}).", reply.status))
+                        .with_http_status(Some(reply.status));
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+                status => {
+                    bad_tries += 1;
+                    let err = EngineError::new(if status >= 500 { ErrorCategory::Server } else { ErrorCategory::BadOutput })
+                        .with_message(format!("Downloading the image failed (HTTP {status})."))
+                        .with_http_status(Some(status));
+                    if bad_tries <= policy.bad_download_retries {
+                        self.wait_after(&mut record, policy.bad_download_wait, WaitReason::Download, WaitSource::Backoff).await;
+                        continue;
+                    }
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+            }
+            let checked = intake::bytes_from_download(reply.body.to_vec(), &limits).and_then(|b| intake::verify(b, &limits));
+            match checked {
+                Ok(v) => {
+                    self.finish_record(record, None);
+                    return Ok(v);
+                }
+                // A size problem will not change on a second download.
+                Err(e @ (IntakeError::TooLarge { .. } | IntakeError::DownloadTooLarge(_))) => {
+                    let err = bad_output(&e).with_http_status(Some(reply.status));
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+                Err(e) => {
+                    bad_tries += 1;
+                    let err = bad_output(&e).with_http_status(Some(reply.status));
+                    if bad_tries <= policy.bad_download_retries {
+                        self.wait_after(&mut record, policy.bad_download_wait, WaitReason::Download, WaitSource::Backoff).await;
+                        continue;
+                    }
+                    self.finish_record(record, Some(&err));
+                    return Err(err.with_message(format!(
+                        "The service said it succeeded, but the image it sent is not usable ({e}), even after {bad_tries} downloads."
+                    )));
+                }
+            }
+        }
+    }
+
+    async fn exchange(&mut self, call: &HttpCall, timeout: Duration, max_body: u64) -> (Exchange, Diagnostics) {
+        let client = self.inner.clients.api.clone();
+        self.exchange_with(&client, call, timeout, max_body).await
+    }
+
+    /// One HTTP exchange and its diagnostics record (not yet emitted).
+    async fn exchange_with(
+        &mut self,
+        client: &reqwest::Client,
+        call: &HttpCall,
+        timeout: Duration,
+        max_body: u64,
+    ) -> (Exchange, Diagnostics) {
+        self.exchanges += 1;
+        let path = self.redactor.text(call.url.path());
+        self.emit(EventKind::Request {
+            endpoint: call.endpoint.to_owned(),
+            method: call.method.as_str().to_owned(),
+            path: path.clone(),
+            attempt: self.exchanges,
+            model: self.settings.model.clone(),
+        });
+        let time = now_rfc3339();
+        let (result, elapsed) = http::send(client, call, timeout, max_body).await;
+        let mut record = Diagnostics {
+            time,
+            job: Some(self.id.clone()),
+            provider: self.inner.provider.kind().id().to_owned(),
+            endpoint: call.endpoint.to_owned(),
+            method: call.method.as_str().to_owned(),
+            path,
+            attempt: self.exchanges,
+            http_status: None,
+            api_status: None,
+            request_ids: RequestIds::default(),
+            request_id: None,
+            duration_ms: elapsed.as_millis() as u64,
+            eta_seconds: None,
+            wait: None,
+            fields: Default::default(),
+            request_body: call.redacted_body.as_ref().map(|b| self.redactor.json(b)),
+            response_excerpt: None,
+            response_headers: Vec::new(),
+            error: None,
+            transport_error: None,
+        };
+        let exchange = match result {
+            Ok(reply) => {
+                record.http_status = Some(reply.status);
+                record.request_ids = RequestIds::from_headers(&reply.headers);
+                record.request_id = record.request_ids.primary();
+                record.response_headers = interesting_headers(&reply.headers, &self.redactor);
+                if call.endpoint != "download" || !(200..300).contains(&reply.status) {
+                    record.response_excerpt = self.redactor.excerpt(&reply.body);
+                } else {
+                    record.response_excerpt = Some(format!("({} bytes of image data)", reply.body.len()));
+                }
+                Exchange::Reply(reply)
+            }
+            Err(t) => {
+                record.transport_error = Some(self.redactor.text(&t.text));
+                Exchange::Transport(t)
+            }
+        };
+        (exchange, record)
+    }
+
+    /// Fill the record with what the parser read.
+    fn annotate(&self, record: &mut Diagnostics, parsed: &Parsed) {
+        record.api_status = parsed.api_status.clone();
+        record.request_ids.body_id = parsed.body_id.clone();
+        record.request_id = record.request_ids.primary();
+        match &parsed.outcome {
+            ApiOutcome::Processing(r) => record.eta_seconds = r.eta_seconds,
+            ApiOutcome::Failed(f) => record.fields = f.fields.clone(),
+            ApiOutcome::Finished(_) => {}
+        }
+    }
+
+    /// Emit and keep a record, with the error it ended in, if any.
+    fn finish_record(&self, mut record: Diagnostics, error: Option<&EngineError>) {
+        if let Some(e) = error {
+            record.error = Some(ErrorSummary::from(e));
+        }
+        let store = self.inner.store.clone();
+        let kept = record.clone();
+        self.inner.runtime.spawn_blocking(move || store.add_diagnostics(&kept));
+        self.emit(EventKind::Response(Box::new(record)));
+    }
+
+    /// Record the wait on the exchange that caused it, tell the faces, and wait.
+    async fn wait_after(&self, record: &mut Diagnostics, wait: Duration, reason: WaitReason, source: WaitSource) {
+        record.wait = Some(WaitInfo { seconds: wait.as_secs_f64(), reason, source });
+        self.finish_record(record.clone(), None);
+        self.emit(EventKind::Wait { seconds: wait.as_secs_f64(), reason, source });
+        self.state(JobState::Waiting { seconds: wait.as_secs_f64(), reason });
+        tokio::time::sleep(wait).await;
+    }
+
+    /// The person-facing error for a provider failure, with the server's words kept.
+    fn error_from(&self, f: &ApiFailure, reply: Option<&Reply>, body_id: Option<&str>) -> EngineError {
+        let mut err = EngineError::new(f.category).with_fields(f.fields.clone());
+        if let Some(m) = &f.message {
+            err = err.with_message(m.clone());
+        }
+        match reply {
+            Some(r) => self.decorate(err, f, r, body_id),
+            None => err,
+        }
+    }
+
+    /// Add the HTTP status, request id and the provider's own (redacted) words.
+    fn decorate(&self, mut err: EngineError, f: &ApiFailure, reply: &Reply, body_id: Option<&str>) -> EngineError {
+        if let Some(detail) = &f.detail {
+            err = err.with_detail(self.redactor.text(detail));
+        }
+        let mut ids = RequestIds::from_headers(&reply.headers);
+        ids.body_id = body_id.map(str::to_owned).or_else(|| f.remote_id.clone());
+        err.with_http_status(Some(reply.status)).with_request_id(ids.primary())
+    }
+}
+
+fn transport_error(t: &TransportError, timeout: Duration) -> EngineError {
+    match t.kind {
+        TransportKind::Timeout => EngineError::new(ErrorCategory::Timeout)
+            .with_message(format!("The service did not answer within {}.", retry::human_duration(timeout)))
+            .with_detail(&t.text),
+        TransportKind::Redirect => EngineError::new(ErrorCategory::Network)
+            .with_message("The server sent Easel somewhere else, and Easel did not follow (it could expose your key or be unsafe).")
+            .with_hint("Check the server address in the settings.")
+            .with_detail(&t.text),
+        TransportKind::TooLarge => EngineError::new(ErrorCategory::Server)
+            .with_message("The service sent an answer far larger than any real one, so Easel stopped reading it.")
+            .with_detail(&t.text),
+        TransportKind::Connect => EngineError::new(ErrorCategory::Network)
+            .with_message("Easel could not connect to the service.")
+            .with_detail(&t.text),
+        TransportKind::Reset | TransportKind::Other => EngineError::new(ErrorCategory::Network)
+            .with_message("The connection to the service broke before the answer was complete.")
+            .with_detail(&t.text),
+    }
+}
+
+fn bad_output(e: &IntakeError) -> EngineError {
+    EngineError::new(ErrorCategory::BadOutput)
+        .with_message(format!("The service said it succeeded, but the image it sent is not usable: {e}."))
+}
+
+/// The key check: the provider's balance call, with the usual error mapping.
+pub(super) async fn check_key(inner: &Arc<Inner>, key: &ApiKey) -> Result<Option<Balance>, EngineError> {
+    let Some(call) = inner.provider.balance(key) else { return Ok(None) };
+    let redactor = Redactor::new(Some(key));
+    let (result, _) = http::send(&inner.clients.api, &call, Duration::from_secs(30), MAX_API_BODY).await;
+    let reply = result.map_err(|t| transport_error(&t, Duration::from_secs(30)))?;
+    inner.provider.parse_balance(&reply).map(Some).map_err(|f| {
+        let mut err = EngineError::new(f.category).with_http_status(Some(reply.status));
+        if let Some(m) = f.message {
+            err = err.with_message(m);
+        }
+        if let Some(d) = f.detail {
+            err = err.with_detail(redactor.text(&d));
+        }
+        err
+    })
+}

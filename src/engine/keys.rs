@@ -1,0 +1,288 @@
+//! API keys: where they come from, how they are checked, and where they are kept.
+//!
+//! The key is wrapped in [`ApiKey`], whose `Debug` and `Display` never show it, so
+//! it cannot slip into a log line or an event by accident. Only request builders
+//! call [`ApiKey::expose`].
+
+use super::error::{EngineError, ErrorCategory};
+use std::fmt;
+
+/// The environment variable that overrides the keyring for one session.
+pub const KEY_ENV: &str = "EASEL_API_KEY";
+/// The keyring service name; the entry's user is the provider id.
+pub const KEYRING_SERVICE: &str = "easel";
+
+/// A secret API key. Shows as `[redacted]` everywhere.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Trim pasted white space and newlines; refuse empty keys and keys with inner spaces.
+    pub fn parse(raw: &str) -> Result<Self, KeyProblem> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(KeyProblem::Empty);
+        }
+        if trimmed.chars().any(char::is_whitespace) {
+            return Err(KeyProblem::InnerWhitespace);
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(KeyProblem::ControlCharacters);
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+    /// The secret itself, for request builders and the key store only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// A short hint for the person ("…3f9a"), never enough to use.
+    pub fn last_four(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() < 12 {
+            return "…".to_owned();
+        }
+        format!("…{}", chars[chars.len() - 4..].iter().collect::<String>())
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey([redacted])")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Why a pasted key was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyProblem {
+    Empty,
+    InnerWhitespace,
+    ControlCharacters,
+}
+
+impl fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Empty => "The key is empty. Paste the key from your provider's dashboard.",
+            Self::InnerWhitespace => {
+                "The key contains spaces. Copy it again from the dashboard; a key is one unbroken word."
+            }
+            Self::ControlCharacters => "The key contains invisible characters. Copy it again from the dashboard.",
+        })
+    }
+}
+
+impl std::error::Error for KeyProblem {}
+
+/// Where the key in use came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// `EASEL_API_KEY`: used for this session, never written to the keyring.
+    Environment,
+    /// The OS keyring.
+    Keyring,
+    /// Pasted in the window and kept in memory only.
+    Session,
+}
+
+impl KeySource {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Environment => "from EASEL_API_KEY (this session only)",
+            Self::Keyring => "saved in the system keychain",
+            Self::Session => "this session only (not saved)",
+        }
+    }
+}
+
+/// Why the key store could not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreError {
+    /// No keyring service is running, or it cannot be reached.
+    Unavailable(String),
+    /// The keyring is locked and could not be unlocked.
+    Locked(String),
+    /// Anything else the store reported.
+    Other(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unavailable(why) => write!(f, "The system keychain is not available ({why})."),
+            Self::Locked(why) => write!(f, "The system keychain is locked ({why})."),
+            Self::Other(why) => write!(f, "The system keychain reported an error ({why})."),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Somewhere to keep one key per provider. The window uses the OS keyring; unit
+/// and UI tests use [`MemoryStore`].
+pub trait SecretStore: Send + Sync {
+    fn get(&self, provider: &str) -> Result<Option<ApiKey>, StoreError>;
+    fn set(&self, provider: &str, key: &ApiKey) -> Result<(), StoreError>;
+    fn delete(&self, provider: &str) -> Result<(), StoreError>;
+}
+
+/// The OS keyring (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows),
+/// through keyring 4, which fails loudly instead of silently using a mock.
+///
+/// Calls are blocking D-Bus round-trips: call them off the UI thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyringStore;
+
+impl KeyringStore {
+    fn entry(provider: &str) -> Result<keyring::Entry, StoreError> {
+        keyring::Entry::new(KEYRING_SERVICE, provider).map_err(map_keyring_error)
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn get(&self, provider: &str) -> Result<Option<ApiKey>, StoreError> {
+        match Self::entry(provider)?.get_password() {
+            Ok(secret) => Ok(ApiKey::parse(&secret).ok()),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_keyring_error(e)),
+        }
+    }
+    fn set(&self, provider: &str, key: &ApiKey) -> Result<(), StoreError> {
+        let entry = Self::entry(provider)?;
+        entry.set_password(key.expose()).map_err(map_keyring_error)?;
+        // Read it back through a fresh entry: never claim a save that did not persist.
+        match Self::entry(provider)?.get_password() {
+            Ok(back) if back == key.expose() => Ok(()),
+            Ok(_) => Err(StoreError::Other("the saved key could not be read back".into())),
+            Err(e) => Err(map_keyring_error(e)),
+        }
+    }
+    fn delete(&self, provider: &str) -> Result<(), StoreError> {
+        match Self::entry(provider)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_keyring_error(e)),
+        }
+    }
+}
+
+fn map_keyring_error(e: keyring::Error) -> StoreError {
+    let text = e.to_string();
+    match e {
+        keyring::Error::NoStorageAccess(_) => StoreError::Locked(text),
+        keyring::Error::PlatformFailure(_) | keyring::Error::NoDefaultStore => StoreError::Unavailable(text),
+        _ => StoreError::Other(text),
+    }
+}
+
+/// A key store in memory, for tests and for "use for this session only".
+#[derive(Default)]
+pub struct MemoryStore {
+    keys: std::sync::Mutex<std::collections::HashMap<String, ApiKey>>,
+    /// When set, every call fails with this error (to test the window's honesty).
+    pub fail_with: std::sync::Mutex<Option<StoreError>>,
+}
+
+impl MemoryStore {
+    fn check(&self) -> Result<std::sync::MutexGuard<'_, std::collections::HashMap<String, ApiKey>>, StoreError> {
+        if let Some(err) = self.fail_with.lock().map_err(|_| StoreError::Other("poisoned".into()))?.clone() {
+            return Err(err);
+        }
+        self.keys.lock().map_err(|_| StoreError::Other("poisoned".into()))
+    }
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, provider: &str) -> Result<Option<ApiKey>, StoreError> {
+        Ok(self.check()?.get(provider).cloned())
+    }
+    fn set(&self, provider: &str, key: &ApiKey) -> Result<(), StoreError> {
+        self.check()?.insert(provider.to_owned(), key.clone());
+        Ok(())
+    }
+    fn delete(&self, provider: &str) -> Result<(), StoreError> {
+        self.check()?.remove(provider);
+        Ok(())
+    }
+}
+
+/// The key from `EASEL_API_KEY`, if set. A set but unusable value is an error, not a silent fallback.
+pub fn key_from_env() -> Result<Option<ApiKey>, EngineError> {
+    match std::env::var(KEY_ENV) {
+        Ok(raw) => ApiKey::parse(&raw).map(Some).map_err(|problem| {
+            EngineError::new(ErrorCategory::Auth)
+                .with_message(format!("{KEY_ENV} is set but unusable: {problem}"))
+                .with_hint(format!("Fix or unset {KEY_ENV}."))
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Find the key: `EASEL_API_KEY` first, then the keyring entry for `provider`.
+pub fn resolve_key(provider: &str, store: &dyn SecretStore) -> Result<(ApiKey, KeySource), EngineError> {
+    if let Some(key) = key_from_env()? {
+        return Ok((key, KeySource::Environment));
+    }
+    let stored = store.get(provider);
+    match stored {
+        Ok(Some(key)) => Ok((key, KeySource::Keyring)),
+        Ok(None) => Err(no_key_error(provider, None)),
+        Err(e) => Err(no_key_error(provider, Some(e))),
+    }
+}
+
+fn no_key_error(provider: &str, store_error: Option<StoreError>) -> EngineError {
+    let mut err = EngineError::new(ErrorCategory::Auth)
+        .with_message(format!("No API key for {provider} was found."))
+        .with_hint(format!(
+            "Set the environment variable {KEY_ENV}, or open the Easel window and save your key (it is kept in the system keychain)."
+        ));
+    if let Some(e) = store_error {
+        err = err.with_detail(e.to_string());
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_keys_are_trimmed() {
+        let key = ApiKey::parse("  \tabc123XYZ\r\n").unwrap();
+        assert_eq!(key.expose(), "abc123XYZ");
+    }
+
+    #[test]
+    fn keys_with_inner_spaces_or_nothing_are_refused() {
+        assert_eq!(ApiKey::parse("abc 123"), Err(KeyProblem::InnerWhitespace));
+        assert_eq!(ApiKey::parse("abc\n123"), Err(KeyProblem::InnerWhitespace));
+        assert_eq!(ApiKey::parse("   \n"), Err(KeyProblem::Empty));
+        assert_eq!(ApiKey::parse("ab\u{7}c"), Err(KeyProblem::ControlCharacters));
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_or_display() {
+        let key = ApiKey::parse("sk-live-very-secret-canary").unwrap();
+        assert!(!format!("{key:?}").contains("canary"));
+        assert!(!format!("{key}").contains("canary"));
+        assert_eq!(key.last_four(), "…nary");
+        assert_eq!(ApiKey::parse("short").unwrap().last_four(), "…");
+    }
+
+    #[test]
+    fn memory_store_round_trips_and_can_fail_honestly() {
+        let store = MemoryStore::default();
+        let key = ApiKey::parse("k-1234567890").unwrap();
+        store.set("modelslab", &key).unwrap();
+        assert_eq!(store.get("modelslab").unwrap(), Some(key.clone()));
+        store.delete("modelslab").unwrap();
+        assert_eq!(store.get("modelslab").unwrap(), None);
+        *store.fail_with.lock().unwrap() = Some(StoreError::Locked("test".into()));
+        assert!(store.set("modelslab", &key).is_err());
+    }
+}

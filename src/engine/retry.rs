@@ -1,0 +1,471 @@
+//! Retry policy: when to wait and try again, and when to stop.
+//!
+//! Every function here is pure (time and randomness come in as arguments), so
+//! each decision can be unit-tested; the job runner records every decision as
+//! a diagnostics event.
+
+use super::error::{EngineError, ErrorCategory};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Why the job is waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    RateLimited,
+    ServerError,
+    Processing,
+    Download,
+}
+
+impl WaitReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RateLimited => "rate_limited",
+            Self::ServerError => "server_error",
+            Self::Processing => "processing",
+            Self::Download => "download",
+        }
+    }
+    /// Words for the job list: "waiting 12 s (rate limit)".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::RateLimited => "rate limit",
+            Self::ServerError => "server error",
+            Self::Processing => "processing",
+            Self::Download => "download",
+        }
+    }
+}
+
+/// Where a wait's length came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaitSource {
+    RetryAfterMs,
+    RetryAfter,
+    BodyRetryAfter,
+    RateLimitReset,
+    Backoff,
+    Eta,
+}
+
+/// The numbers behind every retry decision.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Tries for a rate-limited request: the first request plus retries.
+    pub max_rate_limit_tries: u32,
+    /// The longest server-requested wait we honour; longer means give up.
+    pub max_server_wait: Duration,
+    /// First backoff step when the server gives no hint.
+    pub backoff_base: Duration,
+    /// Largest backoff step.
+    pub backoff_cap: Duration,
+    /// Shortest wait ever, so no hint can make us retry in a tight loop.
+    pub min_wait: Duration,
+    /// Retries of the same payload after a 5xx or a connection reset.
+    pub server_error_retries: u32,
+    /// Pause before retrying a 5xx.
+    pub server_error_wait: Duration,
+    /// Connect timeout for every HTTP call.
+    pub connect_timeout: Duration,
+    /// How long a processing job may take before we stop polling.
+    pub processing_deadline: Duration,
+    /// Poll interval bounds; the first poll waits the server's ETA, clamped.
+    pub poll_min: Duration,
+    pub poll_max: Duration,
+    /// Growth of the poll interval when the job is still processing.
+    pub poll_growth: f64,
+    /// Quick re-downloads of an output URL that served an empty or non-image body.
+    pub bad_download_retries: u32,
+    pub bad_download_wait: Duration,
+    /// Wait between downloads of an output URL that is not there yet (404/403).
+    pub not_ready_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_rate_limit_tries: 4,
+            max_server_wait: Duration::from_secs(120),
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(30),
+            min_wait: Duration::from_millis(100),
+            server_error_retries: 1,
+            server_error_wait: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(10),
+            processing_deadline: Duration::from_secs(600),
+            poll_min: Duration::from_secs(1),
+            poll_max: Duration::from_secs(15),
+            poll_growth: 1.5,
+            bad_download_retries: 3,
+            bad_download_wait: Duration::from_millis(700),
+            not_ready_wait: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What the server said about when to come back, straight from the response.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RateLimitHints {
+    pub retry_after_ms: Option<String>,
+    pub retry_after: Option<String>,
+    pub body_retry_after: Option<f64>,
+    pub rate_limit_reset: Option<String>,
+    /// The response's `Date` header, so an HTTP-date is read against the server's clock.
+    pub date: Option<String>,
+}
+
+impl RateLimitHints {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A decision after a failed attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    Retry { wait: Duration, reason: WaitReason, source: WaitSource },
+    GiveUp(EngineError),
+}
+
+/// The wait the server asked for, trying the hints in the documented order:
+/// `retry-after-ms`, `Retry-After` (seconds or any HTTP-date form), the body's
+/// `retry_after`, then `X-RateLimit-Reset`. Unreadable or negative hints are skipped.
+pub fn server_requested_wait(hints: &RateLimitHints, now: SystemTime) -> Option<(Duration, WaitSource)> {
+    if let Some(ms) = hints.retry_after_ms.as_deref().and_then(parse_non_negative_f64) {
+        return Some((Duration::from_secs_f64(ms / 1000.0), WaitSource::RetryAfterMs));
+    }
+    let server_now = hints.date.as_deref().and_then(|d| httpdate::parse_http_date(d.trim()).ok());
+    if let Some(wait) = hints.retry_after.as_deref().and_then(|v| parse_retry_after(v, now, server_now)) {
+        return Some((wait, WaitSource::RetryAfter));
+    }
+    if let Some(secs) = hints.body_retry_after.filter(|s| s.is_finite() && *s >= 0.0) {
+        return Some((duration_from_secs_saturating(secs), WaitSource::BodyRetryAfter));
+    }
+    if let Some(wait) = hints.rate_limit_reset.as_deref().and_then(|v| parse_rate_limit_reset(v, now)) {
+        return Some((wait, WaitSource::RateLimitReset));
+    }
+    None
+}
+
+/// Parse a `Retry-After` value: delay-seconds (floats tolerated) or an HTTP-date in
+/// IMF-fixdate, RFC 850 or asctime form. A date is measured against the server's
+/// `Date` when known, else our clock; a date in the past means "now".
+pub fn parse_retry_after(value: &str, now: SystemTime, server_now: Option<SystemTime>) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if let Some(secs) = parse_non_negative_f64(value) {
+        return Some(duration_from_secs_saturating(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    let reference = server_now.unwrap_or(now);
+    Some(when.duration_since(reference).unwrap_or(Duration::ZERO))
+}
+
+/// `X-RateLimit-Reset`: Unix epoch seconds (ModelsLab CLI), a Go-style duration such as
+/// `6m0s` or `20ms` (OpenAI), or a small plain number meaning seconds from now.
+pub fn parse_rate_limit_reset(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Some(n) = parse_non_negative_f64(value) {
+        // Anything past the year 2001 as epoch seconds is a timestamp; smaller is a delay.
+        if n > 1.0e9 {
+            let now_secs = now.duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
+            return Some(duration_from_secs_saturating((n - now_secs).max(0.0)));
+        }
+        return Some(duration_from_secs_saturating(n));
+    }
+    parse_go_duration(value)
+}
+
+/// Parse a Go duration string like `1s`, `6m0s`, `1h2m3.5s`, `20ms`.
+pub fn parse_go_duration(value: &str) -> Option<Duration> {
+    let mut total = 0.0f64;
+    let mut rest = value.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if number_len == 0 {
+            return None;
+        }
+        let number: f64 = rest[..number_len].parse().ok()?;
+        rest = &rest[number_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 0.000_001,
+            "ns" => 0.000_000_001,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += number * factor;
+    }
+    Some(duration_from_secs_saturating(total))
+}
+
+fn parse_non_negative_f64(value: &str) -> Option<f64> {
+    let n: f64 = value.trim().parse().ok()?;
+    (n.is_finite() && n >= 0.0).then_some(n)
+}
+
+fn duration_from_secs_saturating(secs: f64) -> Duration {
+    // A year is "forever" for our purposes and keeps Duration arithmetic safe.
+    Duration::from_secs_f64(secs.clamp(0.0, 365.0 * 24.0 * 3600.0))
+}
+
+/// Exponential backoff with jitter for try number `tries_so_far` (1 = after the first failure).
+/// `jitter` is a number in [0, 1); the wait is scaled by 0.75 to 1.0 of the full step.
+pub fn backoff(policy: &RetryPolicy, tries_so_far: u32, jitter: f64) -> Duration {
+    let exponent = tries_so_far.saturating_sub(1).min(16);
+    let full = policy.backoff_base.saturating_mul(1 << exponent).min(policy.backoff_cap);
+    let scaled = full.mul_f64(0.75 + 0.25 * jitter.clamp(0.0, 1.0));
+    scaled.max(policy.min_wait)
+}
+
+/// What to do after a rate-limit answer (429, or the body's queue-limit error),
+/// given that `tries_so_far` requests have been sent, all answered 429.
+pub fn after_rate_limit(
+    policy: &RetryPolicy,
+    tries_so_far: u32,
+    hints: &RateLimitHints,
+    now: SystemTime,
+    jitter: f64,
+) -> Decision {
+    let requested = server_requested_wait(hints, now);
+    if let Some((wait, _)) = requested
+        && wait > policy.max_server_wait
+    {
+        return Decision::GiveUp(
+            EngineError::new(ErrorCategory::RateLimited)
+                .with_message(format!(
+                    "The service asked us to wait {}, longer than Easel waits ({}).",
+                    human_duration(wait),
+                    human_duration(policy.max_server_wait)
+                ))
+                .with_hint(format!(
+                    "Try again in {}, or run fewer images at once.",
+                    human_duration(wait)
+                )),
+        );
+    }
+    if tries_so_far >= policy.max_rate_limit_tries {
+        return Decision::GiveUp(EngineError::new(ErrorCategory::RateLimited).with_message(format!(
+            "The service was still too busy after {tries_so_far} tries, so Easel stopped asking."
+        )));
+    }
+    match requested {
+        Some((wait, source)) => Decision::Retry {
+            wait: wait.max(policy.min_wait),
+            reason: WaitReason::RateLimited,
+            source,
+        },
+        None => Decision::Retry {
+            wait: backoff(policy, tries_so_far, jitter),
+            reason: WaitReason::RateLimited,
+            source: WaitSource::Backoff,
+        },
+    }
+}
+
+/// The wait before the next poll of a processing job.
+/// The first poll follows the server's ETA; later polls grow gently. Always within
+/// `[poll_min, poll_max]`, whatever the server claims (NaN, 1e9, negative).
+pub fn poll_interval(policy: &RetryPolicy, polls_so_far: u32, eta_seconds: Option<f64>) -> Duration {
+    let base = match eta_seconds.filter(|e| e.is_finite() && *e > 0.0) {
+        Some(eta) if polls_so_far == 0 => eta,
+        _ => policy.poll_min.as_secs_f64() * policy.poll_growth.powi(polls_so_far.min(32) as i32),
+    };
+    let clamped = base.clamp(policy.poll_min.as_secs_f64(), policy.poll_max.as_secs_f64());
+    Duration::from_secs_f64(clamped)
+}
+
+/// "12 s", "2 min", "1 min 30 s", "10 h".
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64().round() as u64;
+    if d < Duration::from_secs(1) {
+        return format!("{} ms", d.as_millis());
+    }
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 if secs % 60 == 0 => format!("{} min", secs / 60),
+        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h", (secs as f64 / 3600.0).round() as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+    const NOW: u64 = 784_111_777; // Sun, 06 Nov 1994 08:49:37 GMT
+    const RECENT: u64 = 1_763_800_000; // November 2025: what X-RateLimit-Reset epochs look like
+
+    #[test]
+    fn retry_after_accepts_seconds_and_float_seconds() {
+        assert_eq!(parse_retry_after("120", at(NOW), None), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after(" 1.5 ", at(NOW), None), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_retry_after("0", at(NOW), None), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn retry_after_accepts_all_three_http_date_forms() {
+        let now = at(NOW - 30);
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(parse_retry_after(form, now, None), Some(Duration::from_secs(30)), "{form}");
+        }
+    }
+
+    #[test]
+    fn retry_after_date_is_read_against_the_server_clock() {
+        // Our clock is 1000 s ahead; the server's Date says it is 10 s before the target.
+        let ours = at(NOW + 1000);
+        let server = at(NOW - 10);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", ours, Some(server)),
+            Some(Duration::from_secs(10))
+        );
+        // A date in the past means now.
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", ours, None), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn retry_after_rejects_garbage_and_negatives() {
+        for bad in ["", "soon", "-5", "NaN", "inf", "1e999", "12abc"] {
+            assert_eq!(parse_retry_after(bad, at(NOW), None), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hints_are_tried_in_the_documented_order() {
+        let now = at(RECENT);
+        let mut hints = RateLimitHints {
+            retry_after_ms: Some("300".into()),
+            retry_after: Some("5".into()),
+            body_retry_after: Some(30.0),
+            rate_limit_reset: Some((RECENT + 60).to_string()),
+            date: None,
+        };
+        assert_eq!(
+            server_requested_wait(&hints, now),
+            Some((Duration::from_millis(300), WaitSource::RetryAfterMs))
+        );
+        hints.retry_after_ms = Some("garbage".into());
+        assert_eq!(server_requested_wait(&hints, now), Some((Duration::from_secs(5), WaitSource::RetryAfter)));
+        hints.retry_after = Some("-5".into());
+        assert_eq!(
+            server_requested_wait(&hints, now),
+            Some((Duration::from_secs(30), WaitSource::BodyRetryAfter))
+        );
+        hints.body_retry_after = Some(f64::NAN);
+        assert_eq!(
+            server_requested_wait(&hints, now),
+            Some((Duration::from_secs(60), WaitSource::RateLimitReset))
+        );
+        hints.rate_limit_reset = None;
+        assert_eq!(server_requested_wait(&hints, now), None);
+    }
+
+    #[test]
+    fn rate_limit_reset_reads_epochs_durations_and_deltas() {
+        let now = at(RECENT);
+        assert_eq!(parse_rate_limit_reset(&(RECENT + 7).to_string(), now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_rate_limit_reset(&(RECENT - 7).to_string(), now), Some(Duration::ZERO));
+        assert_eq!(parse_rate_limit_reset("6m0s", now), Some(Duration::from_secs(360)));
+        assert_eq!(parse_rate_limit_reset("20ms", now), Some(Duration::from_millis(20)));
+        assert_eq!(parse_rate_limit_reset("1h2m3.5s", now), Some(Duration::from_secs_f64(3723.5)));
+        assert_eq!(parse_rate_limit_reset("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_rate_limit_reset("6x", now), None);
+        assert_eq!(parse_rate_limit_reset("m", now), None);
+    }
+
+    #[test]
+    fn four_tries_means_three_retries() {
+        let policy = RetryPolicy::default();
+        let hints = RateLimitHints { body_retry_after: Some(1.0), ..Default::default() };
+        for tries in 1..=3 {
+            assert!(
+                matches!(after_rate_limit(&policy, tries, &hints, at(NOW), 0.5), Decision::Retry { .. }),
+                "try {tries} should be retried"
+            );
+        }
+        match after_rate_limit(&policy, 4, &hints, at(NOW), 0.5) {
+            Decision::GiveUp(err) => {
+                assert_eq!(err.category, ErrorCategory::RateLimited);
+                assert!(err.message.contains("4 tries"), "{}", err.message);
+            }
+            other => panic!("expected give up, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wait_over_the_cap_gives_up_at_once_and_says_how_long() {
+        let policy = RetryPolicy::default();
+        let hints = RateLimitHints { retry_after: Some("99999".into()), ..Default::default() };
+        match after_rate_limit(&policy, 1, &hints, at(NOW), 0.0) {
+            Decision::GiveUp(err) => {
+                assert_eq!(err.category, ErrorCategory::RateLimited);
+                assert!(err.message.contains("28 h"), "{}", err.message);
+            }
+            other => panic!("expected give up, got {other:?}"),
+        }
+        let at_cap = RateLimitHints { body_retry_after: Some(120.0), ..Default::default() };
+        assert!(matches!(after_rate_limit(&policy, 1, &at_cap, at(NOW), 0.0), Decision::Retry { .. }));
+    }
+
+    #[test]
+    fn without_hints_backoff_grows_with_jitter_and_never_spins() {
+        let policy = RetryPolicy::default();
+        let hints = RateLimitHints::default();
+        let wait = |tries, jitter| match after_rate_limit(&policy, tries, &hints, at(NOW), jitter) {
+            Decision::Retry { wait, source: WaitSource::Backoff, .. } => wait,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wait(1, 1.0), Duration::from_secs(2));
+        assert_eq!(wait(1, 0.0), Duration::from_millis(1500));
+        assert_eq!(wait(2, 1.0), Duration::from_secs(4));
+        assert_eq!(wait(3, 1.0), Duration::from_secs(8));
+        assert!(backoff(&policy, 40, 1.0) <= policy.backoff_cap);
+        // A zero hint is still not a tight loop.
+        let zero = RateLimitHints { retry_after: Some("0".into()), ..Default::default() };
+        match after_rate_limit(&policy, 1, &zero, at(NOW), 0.0) {
+            Decision::Retry { wait, .. } => assert!(wait >= policy.min_wait),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn poll_interval_follows_eta_clamped_then_grows() {
+        let policy = RetryPolicy::default();
+        assert_eq!(poll_interval(&policy, 0, Some(2.75)), Duration::from_secs_f64(2.75));
+        assert_eq!(poll_interval(&policy, 0, Some(0.2)), Duration::from_secs(1));
+        assert_eq!(poll_interval(&policy, 0, Some(1e9)), Duration::from_secs(15));
+        assert_eq!(poll_interval(&policy, 0, Some(f64::NAN)), Duration::from_secs(1));
+        assert_eq!(poll_interval(&policy, 0, Some(-3.0)), Duration::from_secs(1));
+        assert_eq!(poll_interval(&policy, 1, Some(2.0)), Duration::from_secs_f64(1.5));
+        assert!(poll_interval(&policy, 2, None) > poll_interval(&policy, 1, None));
+        assert_eq!(poll_interval(&policy, 30, None), Duration::from_secs(15));
+    }
+
+    #[test]
+    fn human_durations_read_naturally() {
+        assert_eq!(human_duration(Duration::from_millis(300)), "300 ms");
+        assert_eq!(human_duration(Duration::from_secs(12)), "12 s");
+        assert_eq!(human_duration(Duration::from_secs(120)), "2 min");
+        assert_eq!(human_duration(Duration::from_secs(90)), "1 min 30 s");
+        assert_eq!(human_duration(Duration::from_secs(600)), "10 min");
+    }
+}

@@ -1,0 +1,540 @@
+//! Where data lives: the data directory, the SQLite library and the image files.
+//!
+//! Layout of the data directory (`EASEL_DATA_DIR`, or the platform data directory):
+//! ```text
+//! easel.db              jobs, images, diagnostics (SQLite, WAL)
+//! images/ab/<sha256>.png  every image, named by its content, original bytes
+//! ```
+//! An image file is written (atomically) before the row that points at it is
+//! committed, so a row never points at a missing file.
+
+use super::diagnostics::Diagnostics;
+use super::error::EngineError;
+use super::intake::{ImageFormat, VerifiedImage};
+use super::provider::RemoteJob;
+use super::request::{GenerationSettings, Seed};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The environment variable that moves the data directory.
+pub const DATA_DIR_ENV: &str = "EASEL_DATA_DIR";
+
+/// The data directory: `EASEL_DATA_DIR`, else the platform's (e.g. `~/.local/share/easel`).
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    directories::ProjectDirs::from("io.github", "easel", "easel")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".easel"))
+}
+
+/// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
+/// Never edit a released migration: add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: jobs, images, diagnostics.
+    r#"
+    CREATE TABLE jobs (
+        id            TEXT PRIMARY KEY,
+        batch_id      TEXT NOT NULL,
+        created_ms    INTEGER NOT NULL,
+        updated_ms    INTEGER NOT NULL,
+        provider      TEXT NOT NULL,
+        base_url      TEXT NOT NULL,
+        settings_json TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        remote_id     TEXT,
+        remote_json   TEXT,
+        error_json    TEXT,
+        cache_key     TEXT
+    );
+    CREATE INDEX jobs_by_state ON jobs(state);
+    CREATE INDEX jobs_by_cache_key ON jobs(cache_key);
+    CREATE TABLE images (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id          TEXT NOT NULL REFERENCES jobs(id),
+        idx             INTEGER NOT NULL,
+        sha256          TEXT NOT NULL,
+        path            TEXT NOT NULL,
+        format          TEXT NOT NULL,
+        bytes           INTEGER NOT NULL,
+        width           INTEGER NOT NULL,
+        height          INTEGER NOT NULL,
+        seed            INTEGER,
+        prompt          TEXT NOT NULL,
+        negative_prompt TEXT,
+        model           TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        base_url        TEXT NOT NULL,
+        settings_json   TEXT NOT NULL,
+        request_id      TEXT,
+        created_ms      INTEGER NOT NULL,
+        starred         INTEGER NOT NULL DEFAULT 0,
+        cost            REAL,
+        UNIQUE(job_id, idx)
+    );
+    CREATE INDEX images_by_created ON images(created_ms DESC);
+    CREATE TABLE diagnostics (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id      TEXT,
+        created_ms  INTEGER NOT NULL,
+        record_json TEXT NOT NULL
+    );
+    CREATE INDEX diagnostics_by_job ON diagnostics(job_id);
+    "#,
+];
+
+/// Where a job is in its life. Stored as text in `jobs.state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobPhase {
+    /// Recorded, not yet sent.
+    Pending,
+    /// The request went out; no answer recorded yet.
+    Sent,
+    /// The provider is making it; `remote_json` says how to fetch it.
+    Processing,
+    Downloading,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl JobPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Processing => "processing",
+            Self::Downloading => "downloading",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
+    }
+    fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Sent,
+            Self::Processing,
+            Self::Downloading,
+            Self::Done,
+            Self::Failed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+/// A stored image, as events, the gallery and `library list` report it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    pub id: i64,
+    pub job: String,
+    pub index: u32,
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    pub format: ImageFormat,
+    pub sha256: String,
+    pub seed: Option<u64>,
+    pub prompt: String,
+    pub negative_prompt: Option<String>,
+    pub model: String,
+    pub provider: String,
+    pub request_id: Option<String>,
+    /// RFC 3339.
+    pub created: String,
+    pub created_ms: i64,
+    pub starred: bool,
+    /// Served from the local store instead of being generated again.
+    #[serde(default)]
+    pub cached: bool,
+}
+
+/// What a new job row holds.
+pub struct NewJob<'a> {
+    pub id: &'a str,
+    pub batch_id: &'a str,
+    pub provider: &'a str,
+    pub base_url: &'a str,
+    pub settings: &'a GenerationSettings,
+    pub cache_key: Option<&'a str>,
+}
+
+/// What a new image row holds besides the verified file.
+pub struct NewImage<'a> {
+    pub job_id: &'a str,
+    pub index: u32,
+    pub seed: Option<u64>,
+    pub settings: &'a GenerationSettings,
+    pub provider: &'a str,
+    pub base_url: &'a str,
+    pub request_id: Option<&'a str>,
+}
+
+/// The data directory and its library. Cheap to clone; all clones share one connection.
+#[derive(Clone)]
+pub struct Store {
+    dir: PathBuf,
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// A storage failure, in words.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("could not use the data folder {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the library database failed: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("the library database is from a newer Easel (schema {found}, this build knows {known})")]
+    TooNew { found: i64, known: i64 },
+    #[error("the library lock was poisoned by a crash in another thread")]
+    Poisoned,
+}
+
+impl Store {
+    /// Open (or create) the library in `dir`, applying any pending migrations.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let io = |source| StoreError::Io { path: dir.to_path_buf(), source };
+        std::fs::create_dir_all(dir.join("images")).map_err(io)?;
+        let mut conn = Connection::open(dir.join("easel.db"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Self { dir: dir.to_path_buf(), conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn images_dir(&self) -> PathBuf {
+        self.dir.join("images")
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(f(&conn)?)
+    }
+
+    /// Record a job before anything is sent.
+    pub fn insert_job(&self, job: &NewJob<'_>) -> Result<(), StoreError> {
+        let now = now_ms();
+        let settings = serde_json::to_string(job.settings).unwrap_or_default();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO jobs (id, batch_id, created_ms, updated_ms, provider, base_url, settings_json, state, cache_key)
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 'pending', ?7)",
+                params![job.id, job.batch_id, now, job.provider, job.base_url, settings, job.cache_key],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Move a job to `phase`, keeping how to fetch it and why it failed.
+    pub fn set_job_phase(
+        &self,
+        id: &str,
+        phase: JobPhase,
+        remote: Option<&RemoteJob>,
+        error: Option<&EngineError>,
+    ) -> Result<(), StoreError> {
+        let remote_json = remote.and_then(|r| serde_json::to_string(r).ok());
+        let error_json = error.and_then(|e| serde_json::to_string(e).ok());
+        self.with(|c| {
+            c.execute(
+                "UPDATE jobs SET state = ?2, updated_ms = ?3,
+                     remote_id = COALESCE(?4, remote_id), remote_json = COALESCE(?5, remote_json),
+                     error_json = COALESCE(?6, error_json)
+                 WHERE id = ?1",
+                params![id, phase.as_str(), now_ms(), remote.map(|r| r.id.as_str()), remote_json, error_json],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Mark a job cancelled unless it already ended. Returns whether it changed.
+    pub fn cancel_job(&self, id: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE jobs SET state = 'cancelled', updated_ms = ?2 WHERE id = ?1 AND state NOT IN ('done','failed','cancelled')",
+                params![id, now_ms()],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    pub fn job_phase(&self, id: &str) -> Result<Option<JobPhase>, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT state FROM jobs WHERE id = ?1", [id], |r| r.get::<_, String>(0))
+                .optional()
+                .map(|s| s.and_then(|s| JobPhase::parse(&s)))
+        })
+    }
+
+    /// Point the cache at the settings that really produced a job's images.
+    pub fn set_cache_key(&self, id: &str, cache_key: Option<&str>) -> Result<(), StoreError> {
+        self.with(|c| c.execute("UPDATE jobs SET cache_key = ?2 WHERE id = ?1", params![id, cache_key]).map(drop))
+    }
+
+    /// Store a verified image's file, then commit its row. Returns the record.
+    pub fn add_image(&self, image: &VerifiedImage, meta: &NewImage<'_>) -> Result<ImageRecord, StoreError> {
+        let path = super::intake::store(&self.images_dir(), image)
+            .map_err(|source| StoreError::Io { path: self.images_dir(), source })?;
+        let relative = path.strip_prefix(&self.dir).unwrap_or(&path).to_string_lossy().into_owned();
+        let s = meta.settings;
+        let settings = serde_json::to_string(s).unwrap_or_default();
+        let created_ms = now_ms();
+        let format = serde_json::to_value(image.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let id = self.with(|c| {
+            c.execute(
+                "INSERT INTO images (job_id, idx, sha256, path, format, bytes, width, height, seed, prompt,
+                     negative_prompt, model, provider, base_url, settings_json, request_id, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                 ON CONFLICT(job_id, idx) DO UPDATE SET sha256 = excluded.sha256, path = excluded.path",
+                params![
+                    meta.job_id,
+                    meta.index,
+                    image.sha256,
+                    relative,
+                    format,
+                    image.bytes.len() as i64,
+                    image.width,
+                    image.height,
+                    meta.seed.map(|n| n as i64),
+                    s.prompt,
+                    s.negative_prompt,
+                    s.model,
+                    meta.provider,
+                    meta.base_url,
+                    settings,
+                    meta.request_id,
+                    created_ms,
+                ],
+            )?;
+            c.query_row("SELECT id FROM images WHERE job_id = ?1 AND idx = ?2", params![meta.job_id, meta.index], |r| {
+                r.get::<_, i64>(0)
+            })
+        })?;
+        Ok(ImageRecord {
+            id,
+            job: meta.job_id.to_owned(),
+            index: meta.index,
+            path,
+            bytes: image.bytes.len() as u64,
+            width: image.width,
+            height: image.height,
+            format: image.format,
+            sha256: image.sha256.clone(),
+            seed: meta.seed,
+            prompt: s.prompt.clone(),
+            negative_prompt: s.negative_prompt.clone(),
+            model: s.model.clone(),
+            provider: meta.provider.to_owned(),
+            request_id: meta.request_id.map(str::to_owned),
+            created: rfc3339(created_ms),
+            created_ms,
+            starred: false,
+            cached: false,
+        })
+    }
+
+    /// Images of the newest finished job with this cache key whose files are all still there.
+    pub fn cached_images(&self, cache_key: &str) -> Result<Vec<ImageRecord>, StoreError> {
+        let job: Option<String> = self.with(|c| {
+            c.query_row(
+                "SELECT id FROM jobs WHERE cache_key = ?1 AND state = 'done' ORDER BY created_ms DESC LIMIT 1",
+                [cache_key],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        let Some(job) = job else { return Ok(Vec::new()) };
+        let images = self.images_where("job_id = ?1 ORDER BY idx", [job])?;
+        Ok(if images.iter().all(|i| i.path.is_file()) { images } else { Vec::new() })
+    }
+
+    /// The newest images first, `limit` from `offset`.
+    pub fn recent_images(&self, limit: u32, offset: u32) -> Result<Vec<ImageRecord>, StoreError> {
+        self.images_where("1 = 1 ORDER BY created_ms DESC, id DESC LIMIT ?1 OFFSET ?2", [limit, offset])
+    }
+
+    fn images_where<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Vec<ImageRecord>, StoreError> {
+        let dir = self.dir.clone();
+        self.with(|c| {
+            let sql = format!(
+                "SELECT id, job_id, idx, path, bytes, width, height, format, sha256, seed, prompt, negative_prompt,
+                        model, provider, request_id, created_ms, starred FROM images WHERE {clause}"
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map(params, |r| {
+                let format: String = r.get(7)?;
+                let created_ms: i64 = r.get(15)?;
+                Ok(ImageRecord {
+                    id: r.get(0)?,
+                    job: r.get(1)?,
+                    index: r.get(2)?,
+                    path: dir.join(r.get::<_, String>(3)?),
+                    bytes: r.get::<_, i64>(4)? as u64,
+                    width: r.get(5)?,
+                    height: r.get(6)?,
+                    format: serde_json::from_value(serde_json::Value::String(format)).unwrap_or(ImageFormat::Png),
+                    sha256: r.get(8)?,
+                    seed: r.get::<_, Option<i64>>(9)?.map(|n| n as u64),
+                    prompt: r.get(10)?,
+                    negative_prompt: r.get(11)?,
+                    model: r.get(12)?,
+                    provider: r.get(13)?,
+                    request_id: r.get(14)?,
+                    created: rfc3339(created_ms),
+                    created_ms,
+                    starred: r.get::<_, i64>(16)? != 0,
+                    cached: false,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Keep a diagnostics record with its job.
+    pub fn add_diagnostics(&self, record: &Diagnostics) -> Result<(), StoreError> {
+        let json = serde_json::to_string(record).unwrap_or_default();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO diagnostics (job_id, created_ms, record_json) VALUES (?1, ?2, ?3)",
+                params![record.job, now_ms(), json],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Every diagnostics record of a job, oldest first.
+    pub fn diagnostics_for(&self, job: &str) -> Result<Vec<Diagnostics>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT record_json FROM diagnostics WHERE job_id = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([job], |r| r.get::<_, String>(0))?;
+            Ok(rows.filter_map(Result::ok).filter_map(|j| serde_json::from_str(&j).ok()).collect())
+        })
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn rfc3339(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// The cache key: every parameter that changes the output, and where it was made.
+pub fn cache_key(provider: &str, base_url: &str, s: &GenerationSettings) -> Option<String> {
+    let Seed::Fixed(seed) = s.seed else { return None };
+    let canonical = serde_json::json!({
+        "provider": provider,
+        "base_url": base_url,
+        "model": s.model,
+        "prompt": s.prompt,
+        "negative_prompt": s.negative_prompt,
+        "width": s.width,
+        "height": s.height,
+        "samples": s.samples,
+        "steps": s.steps,
+        "guidance": s.guidance,
+        "seed": seed,
+    });
+    use sha2::Digest as _;
+    Some(super::intake::hex(&sha2::Sha256::digest(canonical.to_string().as_bytes())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(model: &str, seed: Seed) -> GenerationSettings {
+        GenerationSettings {
+            prompt: "a fox".into(),
+            negative_prompt: None,
+            model: model.into(),
+            fallback_model: None,
+            width: 512,
+            height: 512,
+            samples: 1,
+            steps: 30,
+            guidance: 7.5,
+            seed,
+            seed_from_person: true,
+        }
+    }
+
+    #[test]
+    fn migrations_apply_once_and_refuse_newer_schemas() {
+        let dir = tempfile::tempdir().unwrap();
+        Store::open(dir.path()).unwrap();
+        Store::open(dir.path()).unwrap();
+        let conn = Connection::open(dir.path().join("easel.db")).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew { found: 99, .. })));
+    }
+
+    #[test]
+    fn cache_key_covers_model_and_every_parameter_and_needs_a_fixed_seed() {
+        let a = cache_key("modelslab", "https://modelslab.com/", &settings("flux", Seed::Fixed(1))).unwrap();
+        let b = cache_key("modelslab", "https://modelslab.com/", &settings("sdxl", Seed::Fixed(1))).unwrap();
+        let c = cache_key("modelslab", "http://127.0.0.1:1/", &settings("flux", Seed::Fixed(1))).unwrap();
+        let mut wide = settings("flux", Seed::Fixed(1));
+        wide.width = 768;
+        let d = cache_key("modelslab", "https://modelslab.com/", &wide).unwrap();
+        assert_eq!(a.len(), 64);
+        assert!(a != b && a != c && a != d && b != c);
+        assert_eq!(cache_key("modelslab", "x", &settings("flux", Seed::Random)), None);
+    }
+
+    #[test]
+    fn job_phases_round_trip_and_cancel_only_unfinished_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = settings("flux", Seed::Random);
+        store
+            .insert_job(&NewJob { id: "j1", batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None })
+            .unwrap();
+        assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Pending));
+        let remote = RemoteJob { id: "77".into(), fetch_url: None, eta_seconds: Some(3.0), future_links: vec![] };
+        store.set_job_phase("j1", JobPhase::Processing, Some(&remote), None).unwrap();
+        assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Processing));
+        assert!(store.cancel_job("j1").unwrap());
+        assert!(!store.cancel_job("j1").unwrap(), "already cancelled");
+        assert_eq!(store.job_phase("nope").unwrap(), None);
+    }
+}

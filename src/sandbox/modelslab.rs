@@ -1,0 +1,784 @@
+//! The ModelsLab v6 protocol: text2img, both fetch forms and the wallet balance, acting out the
+//! configured [`Scenario`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Map, Value, json};
+
+use super::{
+    FileContent, ImageSpec, JobSlot, Rejection, SandboxConfig, Scenario, Shared, StoredFile,
+    error_response, html_response, json_response, lock, new_uuid,
+};
+
+/// The first job id handed out; later ones count up from it.
+const FIRST_JOB_ID: u64 = 13_441_520;
+/// The id every job gets in [`Scenario::DuplicateId`].
+const DUPLICATE_ID: u64 = 777;
+/// How long [`Scenario::Hang`] keeps a request waiting.
+const HANG_TIME: Duration = Duration::from_secs(3600);
+/// Largest width or height the sandbox renders.
+const MAX_SIDE: u64 = 2048;
+/// Largest number of images per request, as on the real API.
+const MAX_SAMPLES: u64 = 4;
+/// Largest `num_inference_steps` accepted.
+const MAX_STEPS: u64 = 500;
+
+const INVALID_KEY: &str = "Invalid API key";
+const FAILED: &str = "Failed, Try Again";
+const SERVER_ERROR: &str = "Internal server error. Please try again.";
+const QUEUED_MESSAGE: &str = "Try to fetch request after seconds estimated";
+const STILL_PROCESSING: &str = "try again later.";
+
+const NGINX_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n\
+<!-- a padding to disable MSIE and Chrome friendly error page -->\r\n\
+<!-- a padding to disable MSIE and Chrome friendly error page -->\r\n\
+<!-- a padding to disable MSIE and Chrome friendly error page -->\r\n\
+<!-- a padding to disable MSIE and Chrome friendly error page -->\r\n";
+const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>ModelsLab</title></head>\
+<body><h1>Welcome back</h1><p>Please sign in to continue.</p></body></html>\n";
+const HTML_404: &str = "<html><body><h1>404 Not Found</h1></body></html>";
+const NOT_AN_IMAGE: &str = "<html><body>Access denied</body></html>";
+
+/// ModelsLab-specific state of one sandbox.
+pub(super) struct ProtocolState {
+    next_id: AtomicU64,
+    /// text2img requests admitted so far (scenarios like `rate_limited` script the first few).
+    submissions: AtomicUsize,
+    /// Jobs by id, oldest first. Only [`Scenario::DuplicateId`] puts several under one id.
+    jobs: Mutex<HashMap<String, Vec<Job>>>,
+}
+
+impl Default for ProtocolState {
+    fn default() -> Self {
+        Self {
+            next_id: AtomicU64::new(FIRST_JOB_ID),
+            submissions: AtomicUsize::new(0),
+            jobs: Mutex::default(),
+        }
+    }
+}
+
+impl ProtocolState {
+    fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn insert(&self, job: Job) {
+        lock(&self.jobs).entry(job.key()).or_default().push(job);
+    }
+
+    /// Answers one fetch of job `id`, or `None` if there is no such job.
+    ///
+    /// With duplicate ids the oldest unfinished job answers, so every job completes in turn.
+    fn poll(&self, id: &str, config: &SandboxConfig) -> Option<Value> {
+        let mut jobs = lock(&self.jobs);
+        let same_id = jobs.get_mut(id)?;
+        let job = match same_id.iter().position(Job::is_pending) {
+            Some(index) => &mut same_id[index],
+            None => same_id.last_mut()?,
+        };
+        Some(job.poll(config))
+    }
+}
+
+/// The ModelsLab routes.
+pub(super) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/api/v6/images/text2img", post(text2img))
+        .route("/api/v6/images/fetch", post(fetch_by_body))
+        .route("/api/v6/images/fetch/{id}", post(fetch_by_path))
+        .route("/api/wallet_balance", post(wallet_balance))
+}
+
+/// `POST /api/v6/images/text2img`.
+async fn text2img(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
+    let arrived = Instant::now();
+    let body = parse_request(&body)?;
+    let generation = Generation::parse(&body)?;
+    let Some(slot) = shared.in_flight.try_acquire() else {
+        return Ok(shared.too_many_requests(queue_full(1), []));
+    };
+    let nth = shared.modelslab.submissions.fetch_add(1, Ordering::Relaxed);
+    respond(&shared, generation, slot, nth, arrived).await
+}
+
+/// Acts out the scenario for the `nth` admitted submission. The job stops counting as in flight
+/// when `slot` is dropped: at the end of this function, or when a queued job completes.
+async fn respond(
+    shared: &Shared,
+    generation: Generation,
+    slot: JobSlot,
+    nth: usize,
+    arrived: Instant,
+) -> Result<Response, Rejection> {
+    use Scenario as S;
+    Ok(match shared.config.scenario {
+        S::Processing
+        | S::ProcessingStringId
+        | S::FetchBodyForm
+        | S::ProcessingThenFailed
+        | S::ProcessingForever
+        | S::BigEta
+        | S::DuplicateId => enqueue(shared, &generation, slot),
+        S::Failed => json_response(
+            StatusCode::OK,
+            json!({"status": "failed", "id": "", "message": FAILED, "output": ""}),
+        ),
+        S::Auth401 => invalid_key().into_response(),
+        S::Auth200 => invalid_key_with_200(),
+        S::Credits402 => error_response(
+            StatusCode::PAYMENT_REQUIRED,
+            "Insufficient credits. Please add more credits to continue.",
+        ),
+        S::Plan403 => error_response(
+            StatusCode::FORBIDDEN,
+            "This feature requires a premium subscription",
+        ),
+        S::Validation400 => json_response(StatusCode::BAD_REQUEST, validation_failure()),
+        S::Validation200 => json_response(StatusCode::OK, validation_failure()),
+        S::MessegeError => json_response(
+            StatusCode::OK,
+            json!({"status": "error", "messege": format!("Model not found: {}", generation.model_id)}),
+        ),
+        S::ErrorField => json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"status": "error", "error": "prompt must be a string"}),
+        ),
+        S::RateLimited if nth < 2 => shared.too_many_requests(queue_full(1), []),
+        S::RateLimitedHeader if nth == 0 => shared.too_many_requests(
+            json!({"status": "error", "message": "Too many requests"}),
+            [(header::RETRY_AFTER, HeaderValue::from(1))],
+        ),
+        S::RateLimitedMs if nth == 0 => shared.too_many_requests(
+            queue_full_without_hint(),
+            [
+                (
+                    HeaderName::from_static("retry-after-ms"),
+                    HeaderValue::from(300),
+                ),
+                (header::RETRY_AFTER, HeaderValue::from(5)),
+            ],
+        ),
+        S::RateLimitedDate if nth == 0 => {
+            let now = SystemTime::now();
+            shared.too_many_requests(
+                queue_full_without_hint(),
+                [
+                    (header::RETRY_AFTER, http_date(now + Duration::from_secs(2))),
+                    (header::DATE, http_date(now)),
+                ],
+            )
+        }
+        S::RateLimitedReset if nth == 0 => {
+            let reset = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs()
+                + 2;
+            shared.too_many_requests(
+                queue_full_without_hint(),
+                [(
+                    HeaderName::from_static("x-ratelimit-reset"),
+                    HeaderValue::from(reset),
+                )],
+            )
+        }
+        S::RateLimitedForever => shared.too_many_requests(queue_full(1), []),
+        S::RateLimitedLong => shared.too_many_requests(queue_full(600), []),
+        S::Quota429 => shared.too_many_requests(
+            json!({"status": "error",
+                   "message": "Daily quota exceeded: insufficient credits for this request"}),
+            [],
+        ),
+        S::ServerErrorOnce if nth == 0 => {
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR)
+        }
+        S::ServerError => error_response(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR),
+        S::ModelOutage if generation.model_id == "flux" => error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service temporarily unavailable. Please try again later.",
+        ),
+        S::Html502 => html_response(StatusCode::BAD_GATEWAY, NGINX_502),
+        S::Html200 => html_response(StatusCode::OK, HTML_PAGE),
+        S::Empty200 => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")]).into_response()
+        }
+        S::Hang => {
+            shared.pause(HANG_TIME).await;
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The sandbox is shutting down",
+            )
+        }
+        S::Success
+        | S::ObjectOutput
+        | S::Base64Url
+        | S::InlineBase64
+        | S::DataUri
+        | S::JpegOutput
+        | S::FutureLink404
+        | S::EmptyImage
+        | S::NotAnImage
+        | S::HugeImage
+        | S::RateLimited
+        | S::RateLimitedHeader
+        | S::RateLimitedMs
+        | S::RateLimitedDate
+        | S::RateLimitedReset
+        | S::ServerErrorOnce
+        | S::ModelOutage => succeed(shared, &generation, arrived).await?,
+    })
+}
+
+/// Answers a finished generation after the configured job duration.
+async fn succeed(
+    shared: &Shared,
+    generation: &Generation,
+    arrived: Instant,
+) -> Result<Response, Rejection> {
+    shared.pause(shared.config.job_duration).await;
+    let scenario = shared.config.scenario;
+    let entries = match scenario {
+        Scenario::InlineBase64 => inline_outputs(generation, "").await?,
+        Scenario::DataUri => inline_outputs(generation, "data:image/png;base64,").await?,
+        _ => publish_outputs(shared, generation, true).0,
+    };
+    let number = shared.modelslab.next_id();
+    let (id, output) = if scenario == Scenario::ObjectOutput {
+        let keyed: Map<String, Value> = entries
+            .into_iter()
+            .enumerate()
+            .map(|(index, entry)| (index.to_string(), Value::String(entry)))
+            .collect();
+        (json!(number.to_string()), Value::Object(keyed))
+    } else {
+        (json!(number), json!(entries))
+    };
+    let job = Job::finished(id, output, generation.meta());
+    let mut body = job.final_body();
+    body["generationTime"] = json!((arrived.elapsed().as_secs_f64() * 100.0).round() / 100.0);
+    body["nsfw_content_detected"] = json!(false);
+    shared.modelslab.insert(job);
+    Ok(json_response(StatusCode::OK, body))
+}
+
+/// Queues a job and answers `processing`; `slot` stays with the job until a fetch completes it.
+fn enqueue(shared: &Shared, generation: &Generation, slot: JobSlot) -> Response {
+    let scenario = shared.config.scenario;
+    let number = shared.modelslab.next_id();
+    let id = match scenario {
+        Scenario::ProcessingStringId => json!(format!("abc123-def456-{number}")),
+        Scenario::DuplicateId => json!(DUPLICATE_ID),
+        _ => json!(number),
+    };
+    let eta = match scenario {
+        Scenario::ProcessingForever => 1.0,
+        Scenario::BigEta => 1e9,
+        _ => 1.5,
+    };
+    let plan = match scenario {
+        Scenario::ProcessingThenFailed => Plan::Fail,
+        Scenario::ProcessingForever => Plan::Never,
+        _ => Plan::Succeed,
+    };
+    let (links, files) = publish_outputs(shared, generation, false);
+    let job = Job {
+        id,
+        submitted: Instant::now(),
+        polls: 0,
+        plan,
+        progress: Progress::Pending { _slot: slot },
+        files,
+        output: json!(links),
+        meta: generation.meta(),
+        message_key: message_key(scenario),
+    };
+    let mut body = json!({
+        "status": "processing",
+        "tip": "This is the Easel sandbox: the result is a test pattern, not a real image.",
+        "eta": eta,
+        "fetch_result": format!("{}/api/v6/images/fetch/{}", shared.base_url, job.key()),
+        "id": job.id,
+        "output": [],
+        "meta": job.meta,
+        "future_links": links,
+    });
+    body[job.message_key] = json!(QUEUED_MESSAGE);
+    shared.modelslab.insert(job);
+    json_response(StatusCode::OK, body)
+}
+
+/// The key real ModelsLab uses for the processing message: usually the misspelt `messege`.
+fn message_key(scenario: Scenario) -> &'static str {
+    if scenario == Scenario::ProcessingStringId {
+        "message"
+    } else {
+        "messege"
+    }
+}
+
+/// Puts one file per sample into the image store; returns their URLs and the files.
+fn publish_outputs(
+    shared: &Shared,
+    generation: &Generation,
+    available: bool,
+) -> (Vec<String>, Vec<Arc<StoredFile>>) {
+    let scenario = shared.config.scenario;
+    let prefix = new_uuid();
+    generation
+        .images()
+        .enumerate()
+        .map(|(index, spec)| {
+            let (extension, mut file) = output_file(scenario, spec);
+            if !available {
+                file = file.unavailable();
+            }
+            let file = Arc::new(file);
+            let url = shared.publish(format!("{prefix}-{index}.{extension}"), Arc::clone(&file));
+            (url, file)
+        })
+        .unzip()
+}
+
+/// What the image URL of `spec` serves in `scenario`, and its file extension.
+fn output_file(scenario: Scenario, spec: ImageSpec) -> (&'static str, StoredFile) {
+    let raw = |bytes: Bytes| FileContent::Raw {
+        content_type: "image/png",
+        bytes,
+    };
+    match scenario {
+        Scenario::JpegOutput => ("jpg", StoredFile::new(FileContent::Jpeg(spec))),
+        Scenario::Base64Url => ("png", StoredFile::new(FileContent::Base64Png(spec))),
+        Scenario::FutureLink404 => (
+            "png",
+            StoredFile::new(FileContent::Png(spec)).withheld_for(2),
+        ),
+        Scenario::EmptyImage => ("png", StoredFile::new(raw(Bytes::new()))),
+        Scenario::NotAnImage => (
+            "png",
+            StoredFile::new(raw(Bytes::from_static(NOT_AN_IMAGE.as_bytes()))),
+        ),
+        Scenario::HugeImage => (
+            "png",
+            StoredFile::new(raw(super::pattern::oversized_png(60_000, 60_000).into())),
+        ),
+        _ => ("png", StoredFile::new(FileContent::Png(spec))),
+    }
+}
+
+/// Encodes every sample as base64 PNG right away, each prefixed with `prefix`.
+async fn inline_outputs(
+    generation: &Generation,
+    prefix: &'static str,
+) -> Result<Vec<String>, Rejection> {
+    let specs: Vec<ImageSpec> = generation.images().collect();
+    tokio::task::spawn_blocking(move || {
+        specs
+            .into_iter()
+            .map(|spec| format!("{prefix}{}", spec.png_base64()))
+            .collect()
+    })
+    .await
+    .map_err(|_| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "Could not render image"))
+}
+
+/// `POST /api/v6/images/fetch` with `{"key", "request_id"}`.
+async fn fetch_by_body(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, Rejection> {
+    let body = parse_request(&body)?;
+    let id = match body.get("request_id") {
+        Some(Value::String(id)) if !id.trim().is_empty() => id.trim().to_owned(),
+        Some(Value::Number(id)) => id.to_string(),
+        _ => {
+            return Err(field_errors(
+                "request_id",
+                "The request id field is required and must be a string or a number.",
+            ));
+        }
+    };
+    Ok(fetch(&shared, &id))
+}
+
+/// `POST /api/v6/images/fetch/{id}` with `{"key"}`.
+async fn fetch_by_path(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Rejection> {
+    if shared.config.scenario == Scenario::FetchBodyForm {
+        return Ok(html_response(StatusCode::NOT_FOUND, HTML_404));
+    }
+    parse_request(&body)?;
+    Ok(fetch(&shared, &id))
+}
+
+fn fetch(shared: &Shared, id: &str) -> Response {
+    match shared.modelslab.poll(id, &shared.config) {
+        Some(body) => json_response(StatusCode::OK, body),
+        None => error_response(StatusCode::NOT_FOUND, format!("Request not found: {id}")),
+    }
+}
+
+/// `POST /api/wallet_balance`.
+async fn wallet_balance(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, Rejection> {
+    parse_request(&body)?;
+    Ok(match shared.config.scenario {
+        Scenario::Auth401 => invalid_key().into_response(),
+        Scenario::Auth200 => invalid_key_with_200(),
+        _ => json_response(
+            StatusCode::OK,
+            json!({"status": "success", "data": {"balance": 43.6, "currency": "USD"}}),
+        ),
+    })
+}
+
+/// Parses a JSON object body and checks that it carries a non-empty `key`.
+fn parse_request(bytes: &[u8]) -> Result<Value, Rejection> {
+    let body: Value = serde_json::from_slice(bytes).map_err(|err| {
+        Rejection::new(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {err}"))
+    })?;
+    if !body.is_object() {
+        return Err(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "The request body must be a JSON object",
+        ));
+    }
+    let has_key = body
+        .get("key")
+        .and_then(Value::as_str)
+        .is_some_and(|key| !key.trim().is_empty());
+    if has_key {
+        Ok(body)
+    } else {
+        Err(invalid_key())
+    }
+}
+
+fn invalid_key() -> Rejection {
+    Rejection::new(StatusCode::UNAUTHORIZED, INVALID_KEY)
+}
+
+fn invalid_key_with_200() -> Response {
+    json_response(
+        StatusCode::OK,
+        json!({
+            "status": "error",
+            "message": "Invalid Api Key",
+            "tip": "1. Make sure you are passing Content-Type: application/json in header.",
+        }),
+    )
+}
+
+fn validation_failure() -> Value {
+    json!({"status": "error", "message": {
+        "width": ["width must be between 256 and 1024"],
+        "samples": ["samples must be between 1 and 4"],
+    }})
+}
+
+/// The queue-limit body, with `retry_after` seconds.
+fn queue_full(retry_after: u64) -> Value {
+    json!({
+        "status": "error",
+        "message": "Rate limit exceeded. Maximum 5 queued requests allowed.",
+        "retry_after": retry_after,
+    })
+}
+
+/// A rate-limit body whose only timing hints are in the headers.
+fn queue_full_without_hint() -> Value {
+    json!({"status": "error", "message": "Rate limit exceeded. Maximum 5 queued requests allowed."})
+}
+
+/// An IMF-fixdate header value.
+fn http_date(time: SystemTime) -> HeaderValue {
+    HeaderValue::from_str(&httpdate::fmt_http_date(time))
+        .expect("an IMF-fixdate is a valid header value")
+}
+
+/// HTTP 400 with ModelsLab's validation shape: `{"message": {field: [text]}}`.
+fn field_errors(field: &str, message: &str) -> Rejection {
+    let mut errors = FieldErrors::default();
+    errors.add(field, message.to_owned());
+    errors.into()
+}
+
+/// Validation messages by field, reported together.
+#[derive(Default)]
+struct FieldErrors(Map<String, Value>);
+
+impl FieldErrors {
+    /// Unwraps a field's parse result, recording the error (and giving `None`) if it failed.
+    fn check<T>(&mut self, field: &str, result: Result<Option<T>, String>) -> Option<T> {
+        result.unwrap_or_else(|message| {
+            self.add(field, message);
+            None
+        })
+    }
+
+    fn add(&mut self, field: &str, message: String) {
+        if let Value::Array(messages) = self
+            .0
+            .entry(field)
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            messages.push(Value::String(message));
+        }
+    }
+}
+
+impl From<FieldErrors> for Rejection {
+    fn from(errors: FieldErrors) -> Self {
+        Rejection {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({"status": "error", "message": errors.0}),
+        }
+    }
+}
+
+/// The parts of a text2img request the sandbox uses.
+struct Generation {
+    model_id: String,
+    prompt: String,
+    negative_prompt: Option<String>,
+    width: u32,
+    height: u32,
+    samples: u32,
+    steps: Option<u64>,
+    guidance_scale: Option<f64>,
+    seed: u64,
+}
+
+impl Generation {
+    /// Reads the request, accepting numbers as JSON numbers or numeric strings.
+    fn parse(body: &Value) -> Result<Self, Rejection> {
+        let mut errors = FieldErrors::default();
+        let model_id = errors.check("model_id", text(body, "model_id"));
+        let prompt = errors.check("prompt", text(body, "prompt"));
+        let negative_prompt = errors.check("negative_prompt", text(body, "negative_prompt"));
+        let width = errors.check("width", integer(body, "width", 1..=MAX_SIDE));
+        let height = errors.check("height", integer(body, "height", 1..=MAX_SIDE));
+        let samples = errors.check("samples", integer(body, "samples", 1..=MAX_SAMPLES));
+        let steps = errors.check(
+            "num_inference_steps",
+            integer(body, "num_inference_steps", 1..=MAX_STEPS),
+        );
+        let guidance_scale = errors.check("guidance_scale", number(body, "guidance_scale"));
+        let seed = errors.check("seed", integer(body, "seed", 0..=u64::MAX));
+
+        let prompt = prompt.filter(|prompt| !prompt.trim().is_empty());
+        if prompt.is_none() && !errors.0.contains_key("prompt") {
+            errors.add("prompt", "The prompt field is required.".to_owned());
+        }
+        if !errors.0.is_empty() {
+            return Err(errors.into());
+        }
+        // The range checks above keep sides and sample counts well within u32.
+        let side = |value: Option<u64>| value.map_or(512, |v| v as u32);
+        Ok(Self {
+            model_id: model_id.unwrap_or_else(|| "flux".to_owned()),
+            prompt: prompt.unwrap_or_default(),
+            negative_prompt,
+            width: side(width),
+            height: side(height),
+            samples: samples.map_or(1, |n| n as u32),
+            steps,
+            guidance_scale,
+            seed: seed.unwrap_or_else(|| u64::from(rand::random::<u32>())),
+        })
+    }
+
+    /// The seed of each sample: the request seed, then one more per sample.
+    fn seeds(&self) -> impl Iterator<Item = u64> + use<> {
+        let first = self.seed;
+        (0..u64::from(self.samples)).map(move |index| first.wrapping_add(index))
+    }
+
+    fn images(&self) -> impl Iterator<Item = ImageSpec> + use<> {
+        let (width, height) = (self.width, self.height);
+        self.seeds().map(move |seed| ImageSpec {
+            width,
+            height,
+            seed,
+        })
+    }
+
+    /// The `meta` object echoed in responses, with ModelsLab's community-endpoint key names.
+    fn meta(&self) -> Value {
+        json!({
+            "model_id": self.model_id,
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "W": self.width,
+            "H": self.height,
+            "n_samples": self.samples,
+            "steps": self.steps,
+            "guidance_scale": self.guidance_scale,
+            "seed": self.seed,
+            "seeds": self.seeds().collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A string field; absent or null gives `None`.
+fn text(body: &Value, field: &str) -> Result<Option<String>, String> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value.clone())),
+        Some(_) => Err(format!("The {field} must be a string.")),
+    }
+}
+
+/// An integer field given as a number or numeric string, within `range`; absent, null or an
+/// empty string gives `None`.
+fn integer(
+    body: &Value,
+    field: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Option<u64>, String> {
+    let value = match body.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
+        Some(Value::String(text)) => text.trim().parse::<u64>().ok(),
+        Some(Value::Number(number)) => number.as_u64(),
+        Some(_) => None,
+    };
+    match value {
+        Some(value) if range.contains(&value) => Ok(Some(value)),
+        Some(_) => Err(format!(
+            "{field} must be between {} and {}",
+            range.start(),
+            range.end()
+        )),
+        None => Err(format!("The {field} must be a whole number.")),
+    }
+}
+
+/// A numeric field given as a number or numeric string; absent, null or empty gives `None`.
+fn number(body: &Value, field: &str) -> Result<Option<f64>, String> {
+    let value = match body.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
+        Some(Value::String(text)) => text.trim().parse::<f64>().ok(),
+        Some(Value::Number(number)) => number.as_f64(),
+        Some(_) => None,
+    };
+    match value {
+        Some(value) if value.is_finite() => Ok(Some(value)),
+        _ => Err(format!("The {field} must be a number.")),
+    }
+}
+
+/// How a queued job ends.
+#[derive(Clone, Copy)]
+enum Plan {
+    Succeed,
+    Fail,
+    Never,
+}
+
+/// Whether a job still counts as in flight.
+enum Progress {
+    /// Queued; the slot is held only so that dropping it ends the job's in-flight time.
+    Pending {
+        _slot: JobSlot,
+    },
+    Finished,
+}
+
+/// One generation job, kept so that fetch can answer for it.
+struct Job {
+    id: Value,
+    submitted: Instant,
+    /// Fetches answered `processing` so far.
+    polls: u32,
+    plan: Plan,
+    progress: Progress,
+    /// The output files, published when the job succeeds.
+    files: Vec<Arc<StoredFile>>,
+    output: Value,
+    meta: Value,
+    /// `messege` or `message`.
+    message_key: &'static str,
+}
+
+impl Job {
+    /// A job that was answered at once and is already complete.
+    fn finished(id: Value, output: Value, meta: Value) -> Self {
+        Self {
+            id,
+            submitted: Instant::now(),
+            polls: 0,
+            plan: Plan::Succeed,
+            progress: Progress::Finished,
+            files: Vec::new(),
+            output,
+            meta,
+            message_key: "message",
+        }
+    }
+
+    /// The id as it appears in a fetch URL.
+    fn key(&self) -> String {
+        match &self.id {
+            Value::String(id) => id.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    fn is_pending(&self) -> bool {
+        matches!(self.progress, Progress::Pending { .. })
+    }
+
+    /// Answers one fetch: `processing` until the job is due, then its final body.
+    fn poll(&mut self, config: &SandboxConfig) -> Value {
+        if self.is_pending() {
+            let due = !matches!(self.plan, Plan::Never)
+                && self.submitted.elapsed() >= config.job_duration
+                && self.polls >= config.processing_polls;
+            if !due {
+                self.polls += 1;
+                let mut body = json!({"status": "processing", "output": "", "id": self.id});
+                body[self.message_key] = json!(STILL_PROCESSING);
+                return body;
+            }
+            self.progress = Progress::Finished;
+            if matches!(self.plan, Plan::Succeed) {
+                self.files.iter().for_each(|file| file.make_available());
+            }
+        }
+        self.final_body()
+    }
+
+    /// The body of a completed job (a `Never` job is never completed).
+    fn final_body(&self) -> Value {
+        match self.plan {
+            Plan::Fail => {
+                json!({"status": "failed", "id": self.id, "message": FAILED, "output": ""})
+            }
+            Plan::Succeed | Plan::Never => json!({
+                "status": "success",
+                "id": self.id,
+                "output": self.output,
+                "proxy_links": self.output,
+                "meta": self.meta,
+            }),
+        }
+    }
+}
