@@ -3,7 +3,7 @@
 //! clap only splits the words: every value is handed to the engine as text and
 //! checked there, so the CLI and the window explain a bad value the same way.
 
-mod doctor;
+pub mod doctor;
 
 use crate::engine::error::{EngineError, ErrorCategory};
 use crate::engine::keys::{self, KeyringStore};
@@ -14,7 +14,7 @@ use crate::engine::{Engine, EngineConfig, Event, EventKind, JobState};
 use crate::sandbox::{self, SandboxConfig, Scenario};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -318,8 +318,9 @@ fn generate(args: GenerateArgs) -> i32 {
     let mut copy_failed = None;
     let mut copies = Vec::new();
     if let Some(dir) = &args.out {
-        for image in &images {
-            match copy_out(image, dir) {
+        let options = crate::engine::export::SaveOptions::default();
+        for result in crate::engine::export::save_many(&images, dir, &options) {
+            match result {
                 Ok(path) => copies.push(path),
                 Err(e) => copy_failed = Some(e),
             }
@@ -361,14 +362,4 @@ fn generate(args: GenerateArgs) -> i32 {
         }
     }
     exit_code
-}
-
-/// Copy a stored image to `dir` as `easel-<seed>-<sha8>.<ext>`, atomically.
-fn copy_out(image: &ImageRecord, dir: &Path) -> std::io::Result<PathBuf> {
-    let bytes = std::fs::read(&image.path)?;
-    let seed = image.seed.map_or("random".to_owned(), |s| s.to_string());
-    let name = format!("easel-{seed}-{}.{}", &image.sha256[..8], image.format.extension());
-    let target = dir.join(name);
-    crate::engine::intake::write_atomically(&target, &bytes)?;
-    Ok(target)
 }

@@ -289,10 +289,82 @@ pub fn report(records: &[Diagnostics]) -> String {
     out
 }
 
+/// The exchange as a `curl` command a person can paste into a terminal. The key
+/// appears as `$EASEL_API_KEY`, so the command is safe to share and works once
+/// that variable is set.
+pub fn curl_command(record: &Diagnostics, base_url: &url::Url) -> String {
+    let mut url = base_url.clone();
+    url.set_path(&record.path);
+    url.set_query(None);
+    let mut out = format!("curl -sS -X {} '{}'", record.method, url);
+    if let Some(body) = &record.request_body {
+        let placeholder = "__EASEL_KEY__";
+        let json = with_key_placeholder(body, placeholder).to_string();
+        // Close the single-quoted string around the variable so the shell expands it.
+        let quoted = json.replace('\'', "'\\''").replace(placeholder, "'\"$EASEL_API_KEY\"'");
+        out.push_str(&format!(" -H 'Content-Type: application/json' -d '{quoted}'"));
+    }
+    out
+}
+
+fn with_key_placeholder(value: &Value, placeholder: &str) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if v.as_str() == Some(REDACTED) && SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+                        Value::String(placeholder.into())
+                    } else {
+                        with_key_placeholder(v, placeholder)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| with_key_placeholder(v, placeholder)).collect()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn curl_command_uses_the_environment_variable_for_the_key() {
+        let key = ApiKey::parse("canary-curl-key").unwrap();
+        let r = Redactor::new(Some(&key));
+        let record = Diagnostics {
+            time: now_rfc3339(),
+            job: None,
+            provider: "modelslab".into(),
+            endpoint: "generate".into(),
+            method: "POST".into(),
+            path: "/api/v6/images/text2img".into(),
+            attempt: 1,
+            http_status: Some(200),
+            api_status: None,
+            request_ids: RequestIds::default(),
+            request_id: None,
+            duration_ms: 1,
+            eta_seconds: None,
+            wait: None,
+            fields: FieldErrors::new(),
+            request_body: Some(r.json(&json!({"key": "canary-curl-key", "prompt": "it's a cat"}))),
+            response_excerpt: None,
+            response_headers: vec![],
+            error: None,
+            transport_error: None,
+        };
+        let base = url::Url::parse("http://127.0.0.1:7860/").unwrap();
+        let cmd = curl_command(&record, &base);
+        assert!(!cmd.contains("canary"), "{cmd}");
+        assert!(cmd.starts_with("curl -sS -X POST 'http://127.0.0.1:7860/api/v6/images/text2img'"), "{cmd}");
+        assert!(cmd.contains(r#"'"$EASEL_API_KEY"'"#), "{cmd}");
+        // The shell would see: {"key":"<value of $EASEL_API_KEY>","prompt":"it's a cat"}
+        assert!(cmd.contains(r#""prompt":"it'\''s a cat""#), "{cmd}");
+    }
 
     #[test]
     fn redactor_removes_secret_fields_and_secret_text_anywhere() {

@@ -7,6 +7,7 @@
 
 pub mod diagnostics;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod intake;
 mod job;

@@ -148,6 +148,8 @@ pub struct ImageRecord {
     pub prompt: String,
     pub negative_prompt: Option<String>,
     pub model: String,
+    pub steps: u32,
+    pub guidance: f32,
     pub provider: String,
     pub request_id: Option<String>,
     /// RFC 3339.
@@ -340,6 +342,8 @@ impl Store {
             prompt: s.prompt.clone(),
             negative_prompt: s.negative_prompt.clone(),
             model: s.model.clone(),
+            steps: s.steps,
+            guidance: s.guidance,
             provider: meta.provider.to_owned(),
             request_id: meta.request_id.map(str::to_owned),
             created: rfc3339(created_ms),
@@ -374,12 +378,13 @@ impl Store {
         self.with(|c| {
             let sql = format!(
                 "SELECT id, job_id, idx, path, bytes, width, height, format, sha256, seed, prompt, negative_prompt,
-                        model, provider, request_id, created_ms, starred FROM images WHERE {clause}"
+                        model, provider, request_id, created_ms, starred, settings_json FROM images WHERE {clause}"
             );
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt.query_map(params, |r| {
                 let format: String = r.get(7)?;
                 let created_ms: i64 = r.get(15)?;
+                let settings: Option<GenerationSettings> = serde_json::from_str(&r.get::<_, String>(17)?).ok();
                 Ok(ImageRecord {
                     id: r.get(0)?,
                     job: r.get(1)?,
@@ -394,6 +399,8 @@ impl Store {
                     prompt: r.get(10)?,
                     negative_prompt: r.get(11)?,
                     model: r.get(12)?,
+                    steps: settings.as_ref().map_or(0, |s| s.steps),
+                    guidance: settings.as_ref().map_or(0.0, |s| s.guidance),
                     provider: r.get(13)?,
                     request_id: r.get(14)?,
                     created: rfc3339(created_ms),
