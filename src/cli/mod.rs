@@ -208,7 +208,6 @@ impl Printer {
                 if let Some(job) = job {
                     obj.insert("job".into(), job.into());
                 }
-                obj.entry("fields").or_insert_with(|| serde_json::json!({}));
             }
             self.json_line(&value);
         } else {

@@ -167,8 +167,8 @@ pub struct EngineError {
     pub hint: String,
     /// The provider's own words, redacted and trimmed; never a raw HTML page.
     pub detail: Option<String>,
-    /// Validation messages by field.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Validation messages by field (always present, possibly empty).
+    #[serde(default)]
     pub fields: FieldErrors,
     pub http_status: Option<u16>,
     pub request_id: Option<String>,

@@ -1,0 +1,131 @@
+//! Shared helpers for the integration tests: a sandbox per test, an engine that
+//! records its events, and checks over the data directory.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use easel::engine::error::{EngineError, ErrorCategory};
+use easel::engine::keys::ApiKey;
+use easel::engine::provider::ProviderKind;
+use easel::engine::request::SettingsDraft;
+use easel::engine::retry::RetryPolicy;
+use easel::engine::store::ImageRecord;
+use easel::engine::{Engine, EngineConfig, Event, EventKind, JobOutcome};
+use easel::sandbox::{LoggedRequest, Sandbox, SandboxConfig, Scenario};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The key every test uses; it must never appear anywhere Easel writes.
+pub const CANARY_KEY: &str = "canary-k3y-5f0e9d8c7b6a";
+
+/// Waits shortened where the wait itself is not under test. Waits that are under
+/// test (Retry-After, ETA) come from the sandbox and are never shortened.
+pub fn quick_policy() -> RetryPolicy {
+    RetryPolicy {
+        server_error_wait: Duration::from_millis(100),
+        bad_download_wait: Duration::from_millis(50),
+        not_ready_wait: Duration::from_millis(100),
+        backoff_base: Duration::from_millis(200),
+        ..RetryPolicy::default()
+    }
+}
+
+pub fn draft(prompt: &str) -> SettingsDraft {
+    SettingsDraft { prompt: prompt.into(), model: "sdxl".into(), width: "256".into(), height: "256".into(), ..Default::default() }
+}
+
+/// One engine run against one sandbox.
+pub struct Run {
+    pub sandbox: Sandbox,
+    pub data: tempfile::TempDir,
+    pub events: Vec<Event>,
+    pub outcomes: Vec<JobOutcome>,
+}
+
+impl Run {
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.sandbox.requests()
+    }
+    pub fn generate_requests(&self) -> Vec<LoggedRequest> {
+        self.requests().into_iter().filter(|r| r.path == "/api/v6/images/text2img").collect()
+    }
+    pub fn error(&self) -> &EngineError {
+        self.outcomes.iter().find_map(|o| o.error.as_ref()).expect("the run should have failed")
+    }
+    pub fn category(&self) -> ErrorCategory {
+        self.error().category
+    }
+    pub fn images(&self) -> Vec<ImageRecord> {
+        self.outcomes.iter().flat_map(|o| o.images.clone()).collect()
+    }
+    pub fn waits(&self) -> Vec<(f64, String, String)> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Wait { seconds, reason, source } => Some((
+                    *seconds,
+                    reason.as_str().to_owned(),
+                    serde_json::to_value(source).unwrap().as_str().unwrap().to_owned(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+    pub fn assert_ok(&self) {
+        for o in &self.outcomes {
+            assert!(o.error.is_none(), "job {} failed: {:?}", o.job, o.error);
+        }
+    }
+}
+
+/// Start a sandbox, run `draft` through a fresh engine, and collect everything.
+pub async fn run(scenario: Scenario, draft: SettingsDraft, tweak: impl FnOnce(&mut EngineConfig, &mut SandboxConfig)) -> Run {
+    let mut sandbox_config = SandboxConfig::new(scenario);
+    let data = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    config.policy = quick_policy();
+    tweak(&mut config, &mut sandbox_config);
+    let sandbox = Sandbox::start(sandbox_config).await.unwrap();
+    config.base_url = Some(sandbox.base_url());
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink_events = events.clone();
+    let engine = Engine::new(config, Arc::new(move |e| sink_events.lock().unwrap().push(e))).unwrap();
+    let caps = engine.provider().capabilities(draft.model.trim());
+    let valid = draft.validate(&caps).expect("test drafts are valid");
+    let outcomes = engine.run(valid, ApiKey::parse(CANARY_KEY).unwrap()).await;
+    let events = events.lock().unwrap().clone();
+    Run { sandbox, data, events, outcomes }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Image files in the data directory (not the database).
+pub fn image_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    files_under(&dir.join("images"))
+}
+
+/// Fail if `needle` appears in any file under `dir` (database, WAL, images, anything).
+pub fn assert_not_in_files(dir: &Path, needle: &str) {
+    for file in files_under(dir) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(!contains(&bytes, needle.as_bytes()), "the key leaked into {}", file.display());
+    }
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
