@@ -40,6 +40,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Keep, show or forget the API key in the system keychain.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+        /// The provider the key is for.
+        #[arg(long, default_value = "modelslab", global = true)]
+        provider: String,
+    },
     /// Serve a local test API (test patterns, no credits) on 127.0.0.1.
     Sandbox {
         /// Port to listen on (0 picks a free one).
@@ -58,6 +66,17 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+}
+
+/// What to do with the key.
+#[derive(Subcommand, Debug, Clone, Copy)]
+pub enum KeyAction {
+    /// Read a key from standard input (so it never shows in the process list) and save it.
+    Set,
+    /// Say whether a key is saved, and where it comes from (never the key itself).
+    Status,
+    /// Remove the saved key.
+    Forget,
 }
 
 /// Which provider, and where.
@@ -126,6 +145,7 @@ pub fn run(cli: Cli, gui: impl FnOnce(ProviderArgs) -> i32) -> i32 {
         Some(Command::Gui(args)) => gui(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Doctor { provider, json }) => doctor::run(&provider, json),
+        Some(Command::Key { action, provider }) => key_command(action, &provider),
         Some(Command::Sandbox { port, scenario, queue_limit, job_seconds, list }) => {
             run_sandbox(port, &scenario, queue_limit, job_seconds, list)
         }
@@ -135,6 +155,71 @@ pub fn run(cli: Cli, gui: impl FnOnce(ProviderArgs) -> i32) -> i32 {
 /// A tokio runtime for one command.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime can be built")
+}
+
+fn key_command(action: KeyAction, provider: &str) -> i32 {
+    use crate::engine::keys::{ApiKey, SecretStore};
+    let Some(kind) = ProviderKind::parse(provider) else {
+        eprintln!("Unknown provider '{provider}'. Use: modelslab.");
+        return 2;
+    };
+    let store = KeyringStore;
+    let id = kind.id();
+    match action {
+        KeyAction::Set => {
+            let mut raw = String::new();
+            if let Err(e) = std::io::stdin().read_line(&mut raw) {
+                eprintln!("Could not read the key from standard input: {e}");
+                return 1;
+            }
+            let key = match ApiKey::parse(&raw) {
+                Ok(k) => k,
+                Err(problem) => {
+                    eprintln!("{problem}");
+                    return ErrorCategory::Auth.exit_code();
+                }
+            };
+            match store.set(id, &key) {
+                Ok(()) => {
+                    println!("Saved the {} key ({}) in the system keychain.", kind.label(), key.last_four());
+                    0
+                }
+                Err(e) => {
+                    eprintln!("{e} The key was NOT saved. You can set {} for this session instead.", keys::KEY_ENV);
+                    1
+                }
+            }
+        }
+        KeyAction::Status => {
+            if let Ok(Some(key)) = keys::key_from_env() {
+                println!("Using {} from {} (this session only).", key.last_four(), keys::KEY_ENV);
+            }
+            match store.get(id) {
+                Ok(Some(key)) => {
+                    println!("A {} key ({}) is saved in the system keychain.", kind.label(), key.last_four());
+                    0
+                }
+                Ok(None) => {
+                    println!("No {} key is saved in the system keychain.", kind.label());
+                    ErrorCategory::Auth.exit_code()
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    1
+                }
+            }
+        }
+        KeyAction::Forget => match store.delete(id) {
+            Ok(()) => {
+                println!("The {} key is no longer in the system keychain.", kind.label());
+                0
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                1
+            }
+        },
+    }
 }
 
 fn run_sandbox(port: u16, scenario: &str, queue_limit: usize, job_seconds: f64, list: bool) -> i32 {
