@@ -10,7 +10,7 @@ use crate::engine::keys::{self, KeyringStore};
 use crate::engine::provider::ProviderKind;
 use crate::engine::request::SettingsDraft;
 use crate::engine::store::{ImageRecord, default_data_dir};
-use crate::engine::{Engine, EngineConfig, Event, EventKind, JobState};
+use crate::engine::{Engine, EngineConfig, Event, EventKind, JobOutcome, JobState};
 use crate::sandbox::{self, SandboxConfig, Scenario};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -32,6 +32,19 @@ pub enum Command {
     Gui(ProviderArgs),
     /// Generate images from a prompt.
     Generate(GenerateArgs),
+    /// Fetch the jobs that were still being made when Easel stopped (never resubmits them).
+    Resume {
+        #[command(flatten)]
+        provider: ProviderArgs,
+        /// Print one JSON object per line, as `generate` does.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Look through the images you have made.
+    Library {
+        #[command(subcommand)]
+        action: LibraryAction,
+    },
     /// Check the connection and the key.
     Doctor {
         #[command(flatten)]
@@ -65,6 +78,34 @@ pub enum Command {
         /// List the scenarios and exit.
         #[arg(long)]
         list: bool,
+    },
+}
+
+/// What to do with the library.
+#[derive(Subcommand, Debug, Clone)]
+pub enum LibraryAction {
+    /// Every image, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
+    /// Images whose prompt (or model) contains these words.
+    Search {
+        text: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
+    /// Copy images into a folder (with their settings in each PNG).
+    Export {
+        dir: PathBuf,
+        /// Only images matching these words.
+        #[arg(long)]
+        query: Option<String>,
     },
 }
 
@@ -146,6 +187,8 @@ pub fn run(cli: Cli, gui: impl FnOnce(ProviderArgs) -> i32) -> i32 {
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Doctor { provider, json }) => doctor::run(&provider, json),
         Some(Command::Key { action, provider }) => key_command(action, &provider),
+        Some(Command::Resume { provider, json }) => resume(&provider, json),
+        Some(Command::Library { action }) => library(action),
         Some(Command::Sandbox { port, scenario, queue_limit, job_seconds, list }) => {
             run_sandbox(port, &scenario, queue_limit, job_seconds, list)
         }
@@ -385,12 +428,17 @@ fn generate(args: GenerateArgs) -> i32 {
     };
 
     let outcomes = rt.block_on(engine.run(valid, key));
+    finish_run(&printer, &outcomes, args.out.as_deref())
+}
+
+/// Report how the jobs ended, copy images to `out`, and return the exit code of the worst failure.
+fn finish_run(printer: &Printer, outcomes: &[JobOutcome], out: Option<&std::path::Path>) -> i32 {
     let mut images: Vec<ImageRecord> = Vec::new();
     let mut worst: Option<ErrorCategory> = None;
-    for outcome in &outcomes {
+    for outcome in outcomes {
         images.extend(outcome.images.iter().cloned());
         if let Some(err) = &outcome.error {
-            if !args.json {
+            if !printer.json {
                 printer.error(Some(&outcome.job), err);
             }
             worst = Some(match worst {
@@ -401,7 +449,7 @@ fn generate(args: GenerateArgs) -> i32 {
     }
     let mut copy_failed = None;
     let mut copies = Vec::new();
-    if let Some(dir) = &args.out {
+    if let Some(dir) = out {
         let options = crate::engine::export::SaveOptions::default();
         for result in crate::engine::export::save_many(&images, dir, &options) {
             match result {
@@ -424,17 +472,17 @@ fn generate(args: GenerateArgs) -> i32 {
                 .with_detail(e.to_string()),
         );
     }
-    if args.json {
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    if printer.json {
         printer.json_line(&serde_json::json!({
             "event": "done",
             "images": images.len(),
-            "failed": outcomes.iter().filter(|o| o.error.is_some()).count(),
+            "failed": failed,
             "jobs": outcomes.len(),
             "exit_code": exit_code,
             "copies": copies,
         }));
     } else {
-        let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
         println!("{} image(s) saved, {failed} of {} job(s) failed.", images.len(), outcomes.len());
         for image in &images {
             let seed = image.seed.map_or("random".to_owned(), |s| s.to_string());
@@ -446,4 +494,117 @@ fn generate(args: GenerateArgs) -> i32 {
         }
     }
     exit_code
+}
+
+fn resume(args: &ProviderArgs, json: bool) -> i32 {
+    let printer = Arc::new(Printer { json, out: Mutex::new(std::io::stdout()) });
+    let fail = |err: EngineError| {
+        printer.error(None, &err);
+        err.category.exit_code()
+    };
+    let Some(kind) = ProviderKind::parse(&args.provider) else {
+        return fail(usage_error(format!("Unknown provider '{}'. Use: modelslab.", args.provider), "provider"));
+    };
+    let rt = runtime();
+    let _guard = rt.enter();
+    let mut config = EngineConfig::new(default_data_dir(), kind);
+    config.base_url = args.base_url.clone();
+    let sink_printer = printer.clone();
+    let engine = match Engine::new(config, Arc::new(move |e: Event| sink_printer.event(&e))) {
+        Ok(engine) => engine,
+        Err(e) => return fail(e),
+    };
+    let key = match keys::resolve_key(kind.id(), &KeyringStore) {
+        Ok((key, _)) => key,
+        Err(e) => return fail(e),
+    };
+    let report = match engine.resume(key) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if !json {
+        println!(
+            "Resuming {} job(s); {} unknown (not resubmitted), {} never sent, {} for another server.",
+            report.resumed.len(),
+            report.unknown.len(),
+            report.cancelled.len(),
+            report.other_servers
+        );
+    }
+    let mut outcomes = Vec::new();
+    for (id, handle) in report.resumed {
+        outcomes.push(rt.block_on(handle).unwrap_or_else(|_| JobOutcome {
+            job: id,
+            images: Vec::new(),
+            error: Some(EngineError::new(ErrorCategory::Cancelled)),
+        }));
+    }
+    let code = finish_run(&printer, &outcomes, None);
+    if !report.unknown.is_empty() && !json {
+        println!("Unknown jobs (they may have been charged; resubmit them in the window if you want them made again):");
+        for id in &report.unknown {
+            println!("  {id}");
+        }
+    }
+    code
+}
+
+fn library(action: LibraryAction) -> i32 {
+    use crate::engine::store::{ImageFilter, Store};
+    let store = match Store::open(&default_data_dir()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Easel could not open its library: {e}");
+            return 1;
+        }
+    };
+    let (filter, limit, json) = match &action {
+        LibraryAction::List { json, limit } => (ImageFilter::default(), *limit, *json),
+        LibraryAction::Search { text, json, limit } => (ImageFilter { text: Some(text.clone()), ..Default::default() }, *limit, *json),
+        LibraryAction::Export { query, .. } => (ImageFilter { text: query.clone(), ..Default::default() }, u32::MAX, false),
+    };
+    let images = match store.search(&filter, limit, 0) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("Easel could not read its library: {e}");
+            return 1;
+        }
+    };
+    if let LibraryAction::Export { dir, .. } = &action {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("Could not create {}: {e}", dir.display());
+            return 1;
+        }
+        let results = crate::engine::export::save_many(&images, dir, &Default::default());
+        let failed: Vec<String> = results.iter().filter_map(|r| r.as_ref().err().map(ToString::to_string)).collect();
+        println!("Exported {} of {} image(s) to {}.", results.len() - failed.len(), results.len(), dir.display());
+        for f in &failed {
+            eprintln!("  {f}");
+        }
+        return i32::from(!failed.is_empty());
+    }
+    let mut out = std::io::stdout().lock();
+    for image in &images {
+        let line = if json {
+            serde_json::json!({
+                "path": image.path, "prompt": image.prompt, "model": image.model, "seed": image.seed,
+                "created": image.created, "request_id": image.request_id, "width": image.width,
+                "height": image.height, "sha256": image.sha256, "starred": image.starred, "job": image.job,
+            })
+            .to_string()
+        } else {
+            format!(
+                "{}  {}  {}  seed {}  {}",
+                image.created,
+                image.model,
+                image.path.display(),
+                image.seed.map_or("random".to_owned(), |s| s.to_string()),
+                image.prompt
+            )
+        };
+        if writeln!(out, "{line}").is_err() {
+            return 0; // a closed pipe (| head) is not an error
+        }
+    }
+    0
 }

@@ -100,6 +100,32 @@ impl Job {
         };
         let result = self.generate_and_collect().await;
         drop(permit);
+        self.finish(result).await
+    }
+
+    /// Pick up a job the provider was making when Easel stopped: fetch it by its stored id
+    /// (or download its recorded outputs). It is never sent again.
+    pub(super) async fn resume(mut self, remote: RemoteJob) -> JobOutcome {
+        self.state(JobState::Queued);
+        let permit = match self.inner.slots.clone().acquire_owned().await {
+            Ok(p) => p,
+            Err(_) => return self.fail(Vec::new(), EngineError::new(ErrorCategory::Cancelled)).await,
+        };
+        let started = Instant::now();
+        let finished = if remote.id.is_empty() {
+            Ok(Finished { remote_id: None, outputs: remote.future_links.clone(), seeds: Vec::new() })
+        } else {
+            self.poll(remote, started).await
+        };
+        let result = match finished {
+            Ok(f) => self.collect(f, started).await,
+            Err(e) => Err((Vec::new(), e)),
+        };
+        drop(permit);
+        self.finish(result).await
+    }
+
+    async fn finish(self, result: Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)>) -> JobOutcome {
         match result {
             Ok(images) => {
                 let provider_id = self.inner.provider.kind().id();
@@ -205,6 +231,8 @@ impl Job {
                     let jitter = rand::random::<f64>();
                     match retry::after_rate_limit(&policy, rate_limited_tries, &failure.hints, SystemTime::now(), jitter) {
                         Decision::Retry { wait, reason, source } => {
+                            // Refused, not queued: nothing is in flight or charged while we wait.
+                            self.phase(JobPhase::Pending, None, None).await;
                             self.wait_after(&mut record, wait, reason, source).await;
                             continue;
                         }
@@ -358,7 +386,14 @@ impl Job {
     /// Download or decode each output, verify it, store it, then record it.
     async fn collect(&mut self, finished: Finished, started: Instant) -> Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)> {
         let deadline = started + self.inner.config.policy.processing_deadline;
-        self.phase(JobPhase::Downloading, None, None).await;
+        // Keep where the outputs are, so a crash mid-download resumes without resubmitting.
+        let outputs_at = RemoteJob {
+            id: finished.remote_id.clone().unwrap_or_default(),
+            fetch_url: None,
+            eta_seconds: None,
+            future_links: finished.outputs.iter().filter(|o| o.starts_with("http")).cloned().collect(),
+        };
+        self.phase(JobPhase::Downloading, Some(&outputs_at), None).await;
         let total = finished.outputs.len() as u32;
         let mut images = Vec::new();
         let mut first_error = None;

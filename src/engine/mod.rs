@@ -48,6 +48,8 @@ pub enum JobState {
     Done { images: usize },
     Failed { category: ErrorCategory },
     Cancelled,
+    /// Sent before Easel stopped, with no answer: maybe made and charged; not resubmitted.
+    Unknown,
 }
 
 /// Something that happened to a job.
@@ -240,11 +242,78 @@ impl Engine {
         });
     }
 
+    /// Pick up every job this provider and server did not finish (after a crash or a quit):
+    /// jobs the provider was making are fetched by their stored id, never resubmitted; jobs
+    /// sent without any answer are marked unknown (they may have been charged); jobs never
+    /// sent are marked cancelled. Jobs of other providers or servers are left for their engine.
+    pub fn resume(&self, key: ApiKey) -> Result<ResumeReport, EngineError> {
+        let unfinished = self.inner.store.unfinished_jobs().map_err(|e| {
+            EngineError::new(ErrorCategory::Network).with_message("Easel could not read its library.").with_detail(e.to_string())
+        })?;
+        let provider = self.inner.provider.kind().id();
+        let base_url = self.inner.provider.base_url().to_string();
+        let mut report = ResumeReport::default();
+        for job in unfinished {
+            if job.provider != provider || job.base_url != base_url {
+                report.other_servers += 1;
+                continue;
+            }
+            let emit = |kind| (self.inner.sink)(Event { job: job.id.clone(), kind });
+            match (job.phase, job.remote) {
+                (store::JobPhase::Processing | store::JobPhase::Downloading, Some(remote)) => {
+                    let runner = job::Job::new(self.inner.clone(), job.id.clone(), String::new(), job.settings, key.clone());
+                    let handle = self.inner.runtime.spawn(runner.resume(remote));
+                    if let Ok(mut running) = self.inner.running.lock() {
+                        running.insert(job.id.clone(), handle.abort_handle());
+                    }
+                    report.resumed.push((job.id, handle));
+                }
+                (store::JobPhase::Pending, _) => {
+                    let err = EngineError::new(ErrorCategory::Cancelled)
+                        .with_message("Easel stopped before the service accepted this job, so nothing was charged.")
+                        .with_hint("Press Retry to send it.");
+                    let _ = self.inner.store.set_job_phase(&job.id, store::JobPhase::Cancelled, None, Some(&err));
+                    emit(EventKind::Error(Box::new(err)));
+                    emit(EventKind::State(JobState::Cancelled));
+                    report.cancelled.push(job.id);
+                }
+                _ => {
+                    let err = unknown_job_error();
+                    let _ = self.inner.store.set_job_phase(&job.id, store::JobPhase::Unknown, None, Some(&err));
+                    emit(EventKind::Error(Box::new(err)));
+                    emit(EventKind::State(JobState::Unknown));
+                    report.unknown.push(job.id);
+                }
+            }
+        }
+        Ok(report)
+    }
+
     /// Check a key without generating anything: the provider's balance call.
     /// `Ok(None)` when the provider has no balance to show but accepted the key.
     pub async fn check_key(&self, key: &ApiKey) -> Result<Option<Balance>, EngineError> {
         job::check_key(&self.inner, key).await
     }
+}
+
+/// What `resume` found.
+#[derive(Default)]
+pub struct ResumeReport {
+    /// Jobs being fetched again by their provider id.
+    pub resumed: Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)>,
+    /// Jobs that were sent without an answer: not resubmitted automatically.
+    pub unknown: Vec<JobId>,
+    /// Jobs that were never sent.
+    pub cancelled: Vec<JobId>,
+    /// Unfinished jobs that belong to another provider or server.
+    pub other_servers: usize,
+}
+
+/// What a person sees for a job that was sent but never answered before Easel stopped.
+pub fn unknown_job_error() -> EngineError {
+    EngineError::new(ErrorCategory::Network)
+        .with_message("Unknown: Easel stopped after sending this job and before any answer, so it was not resubmitted automatically.")
+        .with_hint("The provider may have made (and charged) it. Resubmit only if you want it made again: that may charge a second time.")
 }
 
 /// A short random id with a prefix, e.g. `j-3f9a0c12d4e5`.

@@ -84,7 +84,73 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX diagnostics_by_job ON diagnostics(job_id);
     "#,
+    // 2: trash, full-text search over prompts, named presets.
+    r#"
+    ALTER TABLE images ADD COLUMN deleted_ms INTEGER;
+    CREATE INDEX images_by_deleted ON images(deleted_ms);
+    CREATE VIRTUAL TABLE images_fts USING fts5(
+        prompt, negative_prompt, model, content='images', content_rowid='id', tokenize='unicode61'
+    );
+    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
+        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
+    END;
+    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
+        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
+    END;
+    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, model ON images BEGIN
+        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
+        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
+        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
+        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
+    END;
+    INSERT INTO images_fts(images_fts) VALUES ('rebuild');
+    CREATE TABLE presets (
+        name          TEXT PRIMARY KEY,
+        settings_json TEXT NOT NULL,
+        updated_ms    INTEGER NOT NULL
+    );
+    "#,
 ];
+
+/// Narrowing a library listing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImageFilter {
+    /// Words to find in the prompt, negative prompt or model (full-text; every word must match).
+    pub text: Option<String>,
+    pub model: Option<String>,
+    /// Only images made at or after / before these times (ms since the epoch).
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub starred_only: bool,
+    /// Images in the trash instead of the live library.
+    pub trash: bool,
+}
+
+/// A job that did not finish, as found in the library.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnfinishedJob {
+    pub id: String,
+    pub phase: JobPhase,
+    pub provider: String,
+    pub base_url: String,
+    pub settings: GenerationSettings,
+    pub remote: Option<RemoteJob>,
+    pub created_ms: i64,
+}
+
+/// A job as the jobs list shows it after a restart.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JobSummary {
+    pub id: String,
+    pub state: JobPhase,
+    pub prompt: String,
+    pub model: String,
+    pub remote_id: Option<String>,
+    pub error: Option<EngineError>,
+    pub created: String,
+}
 
 /// Where a job is in its life. Stored as text in `jobs.state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +166,9 @@ pub enum JobPhase {
     Done,
     Failed,
     Cancelled,
+    /// Sent, but Easel stopped before any answer: it may have been made (and charged).
+    /// Never resubmitted automatically.
+    Unknown,
 }
 
 impl JobPhase {
@@ -112,10 +181,11 @@ impl JobPhase {
             Self::Done => "done",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Unknown => "unknown",
         }
     }
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
+        matches!(self, Self::Done | Self::Failed | Self::Cancelled | Self::Unknown)
     }
     fn parse(s: &str) -> Option<Self> {
         [
@@ -126,6 +196,7 @@ impl JobPhase {
             Self::Done,
             Self::Failed,
             Self::Cancelled,
+            Self::Unknown,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)
@@ -368,9 +439,204 @@ impl Store {
         Ok(if images.iter().all(|i| i.path.is_file()) { images } else { Vec::new() })
     }
 
-    /// The newest images first, `limit` from `offset`.
+    /// The newest images first, `limit` from `offset` (not the trash).
     pub fn recent_images(&self, limit: u32, offset: u32) -> Result<Vec<ImageRecord>, StoreError> {
-        self.images_where("1 = 1 ORDER BY created_ms DESC, id DESC LIMIT ?1 OFFSET ?2", [limit, offset])
+        self.images_where("deleted_ms IS NULL ORDER BY created_ms DESC, id DESC LIMIT ?1 OFFSET ?2", [limit, offset])
+    }
+
+    /// Images matching `filter`, newest first.
+    pub fn search(&self, filter: &ImageFilter, limit: u32, offset: u32) -> Result<Vec<ImageRecord>, StoreError> {
+        let mut clause = String::from(if filter.trash { "deleted_ms IS NOT NULL" } else { "deleted_ms IS NULL" });
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(q) = filter.text.as_deref().map(fts_query).filter(|q| !q.is_empty()) {
+            values.push(q.into());
+            clause.push_str(&format!(" AND id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?{})", values.len()));
+        }
+        if let Some(model) = &filter.model {
+            values.push(model.clone().into());
+            clause.push_str(&format!(" AND model = ?{}", values.len()));
+        }
+        if let Some(since) = filter.since_ms {
+            values.push(since.into());
+            clause.push_str(&format!(" AND created_ms >= ?{}", values.len()));
+        }
+        if let Some(until) = filter.until_ms {
+            values.push(until.into());
+            clause.push_str(&format!(" AND created_ms < ?{}", values.len()));
+        }
+        if filter.starred_only {
+            clause.push_str(" AND starred = 1");
+        }
+        values.push(i64::from(limit).into());
+        values.push(i64::from(offset).into());
+        clause.push_str(&format!(" ORDER BY created_ms DESC, id DESC LIMIT ?{} OFFSET ?{}", values.len() - 1, values.len()));
+        self.images_where(&clause, rusqlite::params_from_iter(values))
+    }
+
+    /// How many images are in the library (not the trash).
+    pub fn image_count(&self) -> Result<u64, StoreError> {
+        self.with(|c| c.query_row("SELECT COUNT(*) FROM images WHERE deleted_ms IS NULL", [], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
+    }
+
+    pub fn set_starred(&self, image_id: i64, starred: bool) -> Result<(), StoreError> {
+        self.with(|c| c.execute("UPDATE images SET starred = ?2 WHERE id = ?1", params![image_id, starred]).map(drop))
+    }
+
+    /// Move an image to the trash (its file stays until the trash is emptied).
+    pub fn trash(&self, image_id: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("UPDATE images SET deleted_ms = ?2 WHERE id = ?1 AND deleted_ms IS NULL", params![image_id, now_ms()])
+                .map(drop)
+        })
+    }
+
+    /// Bring an image back from the trash.
+    pub fn restore(&self, image_id: i64) -> Result<(), StoreError> {
+        self.with(|c| c.execute("UPDATE images SET deleted_ms = NULL WHERE id = ?1", [image_id]).map(drop))
+    }
+
+    /// Delete trashed images for good: rows first, then files no remaining row uses.
+    /// Returns how many images were removed.
+    pub fn empty_trash(&self) -> Result<usize, StoreError> {
+        let removed: Vec<(String, String)> = self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let paths = {
+                let mut stmt = tx.prepare("SELECT path, sha256 FROM images WHERE deleted_ms IS NOT NULL")?;
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.execute("DELETE FROM images WHERE deleted_ms IS NOT NULL", [])?;
+            tx.commit()?;
+            Ok(paths)
+        })?;
+        for (path, sha) in &removed {
+            let still_used: bool =
+                self.with(|c| c.query_row("SELECT EXISTS(SELECT 1 FROM images WHERE sha256 = ?1)", [sha], |r| r.get(0)))?;
+            if !still_used {
+                let _ = std::fs::remove_file(self.dir.join(path));
+            }
+        }
+        Ok(removed.len())
+    }
+
+    /// Jobs that had not ended, oldest first: what a restart must pick up.
+    pub fn unfinished_jobs(&self) -> Result<Vec<UnfinishedJob>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, state, provider, base_url, settings_json, remote_json, created_ms FROM jobs
+                 WHERE state IN ('pending','sent','processing','downloading') ORDER BY created_ms",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })?;
+            Ok(rows
+                .filter_map(Result::ok)
+                .filter_map(|(id, state, provider, base_url, settings, remote, created_ms)| {
+                    Some(UnfinishedJob {
+                        id,
+                        phase: JobPhase::parse(&state)?,
+                        provider,
+                        base_url,
+                        settings: serde_json::from_str(&settings).ok()?,
+                        remote: remote.and_then(|r| serde_json::from_str(&r).ok()),
+                        created_ms,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    /// Recent jobs, newest first, for the jobs list and `library jobs`.
+    pub fn recent_jobs(&self, limit: u32) -> Result<Vec<JobSummary>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, state, settings_json, remote_id, error_json, created_ms FROM jobs ORDER BY created_ms DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })?;
+            Ok(rows
+                .filter_map(Result::ok)
+                .filter_map(|(id, state, settings, remote_id, error, created_ms)| {
+                    let settings: GenerationSettings = serde_json::from_str(&settings).ok()?;
+                    Some(JobSummary {
+                        id,
+                        state: JobPhase::parse(&state)?,
+                        prompt: settings.prompt,
+                        model: settings.model,
+                        remote_id,
+                        error: error.and_then(|e| serde_json::from_str(&e).ok()),
+                        created: rfc3339(created_ms),
+                    })
+                })
+                .collect())
+        })
+    }
+
+    /// The settings a job was made with.
+    pub fn job_settings(&self, id: &str) -> Result<Option<GenerationSettings>, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT settings_json FROM jobs WHERE id = ?1", [id], |r| r.get::<_, String>(0))
+                .optional()
+                .map(|s| s.and_then(|s| serde_json::from_str(&s).ok()))
+        })
+    }
+
+    /// Recent prompts with all their settings, newest first, each prompt once.
+    pub fn prompt_history(&self, limit: usize) -> Result<Vec<GenerationSettings>, StoreError> {
+        let all: Vec<String> = self.with(|c| {
+            let mut stmt = c.prepare("SELECT settings_json FROM jobs ORDER BY created_ms DESC LIMIT 2000")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.filter_map(Result::ok).collect())
+        })?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(all
+            .iter()
+            .filter_map(|s| serde_json::from_str::<GenerationSettings>(s).ok())
+            .filter(|s| seen.insert(s.prompt.clone()))
+            .take(limit)
+            .collect())
+    }
+
+    /// Save (or replace) a named preset of settings.
+    pub fn save_preset(&self, name: &str, draft: &super::request::SettingsDraft) -> Result<(), StoreError> {
+        let json = serde_json::to_string(draft).unwrap_or_default();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO presets (name, settings_json, updated_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET settings_json = excluded.settings_json, updated_ms = excluded.updated_ms",
+                params![name, json, now_ms()],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Every preset, by name.
+    pub fn presets(&self) -> Result<Vec<(String, super::request::SettingsDraft)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT name, settings_json FROM presets ORDER BY name")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            Ok(rows.filter_map(Result::ok).filter_map(|(n, j)| Some((n, serde_json::from_str(&j).ok()?))).collect())
+        })
+    }
+
+    pub fn delete_preset(&self, name: &str) -> Result<(), StoreError> {
+        self.with(|c| c.execute("DELETE FROM presets WHERE name = ?1", [name]).map(drop))
     }
 
     fn images_where<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Vec<ImageRecord>, StoreError> {
@@ -432,6 +698,25 @@ impl Store {
             let rows = stmt.query_map([job], |r| r.get::<_, String>(0))?;
             Ok(rows.filter_map(Result::ok).filter_map(|j| serde_json::from_str(&j).ok()).collect())
         })
+    }
+}
+
+/// Turn what a person typed into a safe FTS5 query: each word quoted (so punctuation
+/// and FTS syntax are literal), all words required, the last one as a prefix.
+fn fts_query(text: &str) -> String {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| w.replace('"', ""))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    match words.split_last() {
+        Some((last, rest)) => {
+            let mut q: Vec<String> = rest.to_vec();
+            q.push(format!("{last}*"));
+            q.join(" ")
+        }
+        None => String::new(),
     }
 }
 
@@ -526,6 +811,77 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert!(a != b && a != c && a != d && b != c);
         assert_eq!(cache_key("modelslab", "x", &settings("flux", Seed::Random)), None);
+    }
+
+    fn add(store: &Store, job: &str, prompt: &str, model: &str, shade: u8) -> ImageRecord {
+        let mut s = settings(model, Seed::Fixed(u64::from(shade)));
+        s.prompt = prompt.into();
+        store
+            .insert_job(&NewJob { id: job, batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None })
+            .unwrap();
+        let img = image::RgbImage::from_pixel(4, 4, image::Rgb([shade, 0, 0]));
+        let mut png = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        let v = super::super::intake::verify(png, &Default::default()).unwrap();
+        let meta = NewImage { job_id: job, index: 0, seed: Some(1), settings: &s, provider: "modelslab", base_url: "u", request_id: None };
+        store.add_image(&v, &meta).unwrap()
+    }
+
+    #[test]
+    fn full_text_search_with_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let fox = add(&store, "j1", "a red fox in the snow", "flux", 1);
+        add(&store, "j2", "a blue whale, deep sea", "sdxl", 2);
+        add(&store, "j3", "foxglove flowers", "sdxl", 3);
+        let find = |f: ImageFilter| store.search(&f, 50, 0).unwrap().into_iter().map(|i| i.prompt).collect::<Vec<_>>();
+        let text = |t: &str| ImageFilter { text: Some(t.into()), ..Default::default() };
+        assert_eq!(find(text("whale")), ["a blue whale, deep sea"]);
+        assert_eq!(find(text("fox")).len(), 2, "the last word is a prefix: fox, foxglove");
+        assert_eq!(find(text("red fox")), ["a red fox in the snow"]);
+        assert_eq!(find(text("\"unbalanced AND (")), Vec::<String>::new(), "FTS syntax is taken literally");
+        assert_eq!(find(ImageFilter { model: Some("sdxl".into()), ..text("fox") }), ["foxglove flowers"]);
+        store.set_starred(fox.id, true).unwrap();
+        assert_eq!(find(ImageFilter { starred_only: true, ..Default::default() }), ["a red fox in the snow"]);
+        assert_eq!(find(ImageFilter { since_ms: Some(now_ms() + 60_000), ..Default::default() }).len(), 0);
+        assert_eq!(find(ImageFilter::default()).len(), 3);
+    }
+
+    #[test]
+    fn trash_restore_and_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = add(&store, "j1", "keep me", "flux", 10);
+        let b = add(&store, "j2", "throw me", "flux", 20);
+        store.trash(b.id).unwrap();
+        assert_eq!(store.image_count().unwrap(), 1);
+        assert_eq!(store.search(&ImageFilter { trash: true, ..Default::default() }, 10, 0).unwrap()[0].id, b.id);
+        store.restore(b.id).unwrap();
+        assert_eq!(store.image_count().unwrap(), 2);
+        store.trash(b.id).unwrap();
+        assert!(b.path.is_file(), "the file stays until the trash is emptied");
+        assert_eq!(store.empty_trash().unwrap(), 1);
+        assert!(!b.path.exists());
+        assert!(a.path.is_file());
+        assert_eq!(store.search(&ImageFilter { text: Some("throw".into()), ..Default::default() }, 10, 0).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn history_and_presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        add(&store, "j1", "first", "flux", 1);
+        add(&store, "j2", "second", "sdxl", 2);
+        add(&store, "j3", "first", "flux", 3);
+        let history: Vec<String> = store.prompt_history(10).unwrap().into_iter().map(|s| s.prompt).collect();
+        assert_eq!(history.len(), 2);
+        assert!(history.contains(&"first".to_owned()) && history.contains(&"second".to_owned()));
+        let draft = crate::engine::request::SettingsDraft { prompt: "preset prompt".into(), ..Default::default() };
+        store.save_preset("Portraits", &draft).unwrap();
+        store.save_preset("Portraits", &draft).unwrap();
+        assert_eq!(store.presets().unwrap(), vec![("Portraits".to_owned(), draft)]);
+        store.delete_preset("Portraits").unwrap();
+        assert!(store.presets().unwrap().is_empty());
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct SandboxConfig {
     pub job_duration: Duration,
     /// How many fetches a queued job answers with "processing" before it can be ready.
     pub processing_polls: u32,
+    /// How long each image download is held before its bytes are sent (to test a crash mid-download).
+    pub download_delay: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -62,6 +64,7 @@ impl Default for SandboxConfig {
             queue_limit: 5,
             job_duration: Duration::ZERO,
             processing_polls: 1,
+            download_delay: Duration::ZERO,
         }
     }
 }
@@ -151,6 +154,11 @@ impl Sandbox {
         self.shared.rate_limited.load(Ordering::Relaxed)
     }
 
+    /// Change how long image downloads are held, from now on.
+    pub fn set_download_delay(&self, delay: Duration) {
+        self.shared.download_delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// Stops the server: it accepts no new connections, finishes the responses under way and
     /// cuts short handlers that are waiting (such as the `hang` scenario).
     pub fn shutdown(self) {
@@ -195,6 +203,8 @@ struct Shared {
     in_flight: Arc<InFlight>,
     rate_limited: AtomicUsize,
     files: Mutex<HashMap<String, Arc<StoredFile>>>,
+    /// The current download delay in milliseconds (starts at `config.download_delay`).
+    download_delay_ms: std::sync::atomic::AtomicU64,
     stopped: watch::Receiver<()>,
     modelslab: modelslab::ProtocolState,
 }
@@ -209,6 +219,7 @@ impl Shared {
                 counts: Mutex::default(),
             }),
             rate_limited: AtomicUsize::new(0),
+            download_delay_ms: std::sync::atomic::AtomicU64::new(config.download_delay.as_millis() as u64),
             files: Mutex::default(),
             stopped,
             modelslab: modelslab::ProtocolState::default(),
@@ -448,6 +459,14 @@ async fn serve_file(State(shared): State<Arc<Shared>>, Path(name): Path<String>)
         return StatusCode::NOT_FOUND.into_response();
     };
     let content_type = file.content.content_type();
+    let delay = Duration::from_millis(shared.download_delay_ms.load(Ordering::SeqCst));
+    if !delay.is_zero() {
+        let mut stopped = shared.stopped.clone();
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = stopped.changed() => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
     match tokio::task::spawn_blocking(move || file.bytes()).await {
         Ok(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
         Err(_) => error_response(StatusCode::INTERNAL_SERVER_ERROR, "Could not render image"),

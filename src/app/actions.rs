@@ -1,0 +1,48 @@
+//! What the person asked for this frame. Panels only draw and push actions; the workspace
+//! carries them out after drawing, so UI code never touches the engine or the disk.
+
+use crate::engine::JobId;
+use crate::engine::keys::ApiKey;
+
+/// One request from the UI.
+pub enum Action {
+    /// Check the draft and, if it is valid, start its jobs.
+    Generate,
+    CancelJob(JobId),
+    /// Run a job's settings again as a new job.
+    RetryJob(JobId),
+    /// Forget the rows of jobs that ended.
+    ClearFinishedJobs,
+
+    OpenKeyPanel,
+    CloseKeyPanel,
+    TestKey(ApiKey),
+    SaveKey(ApiKey),
+    ForgetKey,
+    /// Keep the key in memory for this session (the keychain could not take it).
+    UseKeyForSession(ApiKey),
+
+    /// Show an image in the large viewer.
+    OpenImage(i64),
+    CloseViewer,
+    /// Move the viewer to the previous (-1) or next (+1) image.
+    StepImage(isize),
+    ToggleStar(i64),
+    /// Fill the prompt panel with an image's settings.
+    ReuseSettings(i64),
+    /// Take an image out of the gallery (the file stays), with an undo.
+    RemoveImage(i64),
+    /// Put a removed image back.
+    UndoRemove(i64),
+    CopyImage(i64),
+    SaveImageAs(i64),
+    SavePickedToFolder,
+
+    CopyCurl(usize),
+    CopyReport,
+    CheckConnection,
+    ToggleDiagnostics,
+
+    /// Stop using the server override and go back to the provider's official server.
+    UseOfficialServer,
+}

@@ -1,0 +1,54 @@
+//! File dialogs behind a seam: the portal's dialogs in production, a fake in tests.
+
+use std::path::PathBuf;
+
+/// Called once with the chosen path, or `None` when the person cancelled (or no dialog could
+/// be shown). May be called from any thread.
+pub type DialogReply = Box<dyn FnOnce(Option<PathBuf>) + Send>;
+
+/// Asks the person where to put files. Implementations must return at once and answer
+/// through the reply later: the UI thread never waits for a dialog.
+pub trait Dialogs: Send + Sync {
+    /// Where to save one image; `default_name` is offered as the file name.
+    fn save_file(&self, default_name: &str, reply: DialogReply);
+    /// A folder to save several images into.
+    fn pick_folder(&self, reply: DialogReply);
+}
+
+/// The desktop's own dialogs through rfd's XDG portal backend, run on a blocking worker of
+/// the runtime so that the window stays responsive.
+pub struct RfdDialogs {
+    runtime: tokio::runtime::Handle,
+}
+
+impl RfdDialogs {
+    pub fn new(runtime: tokio::runtime::Handle) -> Self {
+        Self { runtime }
+    }
+}
+
+impl Dialogs for RfdDialogs {
+    fn save_file(&self, default_name: &str, reply: DialogReply) {
+        let default_name = default_name.to_owned();
+        let runtime = self.runtime.clone();
+        self.runtime.spawn_blocking(move || {
+            let dialog = rfd::AsyncFileDialog::new()
+                .set_title("Save image as")
+                .set_file_name(default_name)
+                .add_filter("PNG image", &["png"])
+                .add_filter("JPEG image", &["jpg", "jpeg"])
+                .add_filter("WebP image", &["webp"]);
+            let chosen = runtime.block_on(dialog.save_file());
+            reply(chosen.map(|file| file.path().to_path_buf()));
+        });
+    }
+
+    fn pick_folder(&self, reply: DialogReply) {
+        let runtime = self.runtime.clone();
+        self.runtime.spawn_blocking(move || {
+            let dialog = rfd::AsyncFileDialog::new().set_title("Save the selected images into this folder");
+            let chosen = runtime.block_on(dialog.pick_folder());
+            reply(chosen.map(|folder| folder.path().to_path_buf()));
+        });
+    }
+}

@@ -1,0 +1,333 @@
+//! The gallery: thumbnails, newest first, the candidates of one Generate press side by side.
+//!
+//! Only the rows in view are drawn, so hundreds of images scroll smoothly; thumbnails are
+//! decoded off the UI thread by [`Thumbnails`].
+
+use super::actions::Action;
+use super::background::Background;
+use super::textures::{Thumb, Thumbnails};
+use crate::engine::store::ImageRecord;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+
+/// Side of a gallery cell, in points.
+const CELL: f32 = 168.0;
+
+/// Which images belong together on a row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupKey {
+    /// The jobs of one Generate press in this session.
+    Batch(u64),
+    /// Images from the library, grouped by the job that made them.
+    Job(String),
+}
+
+/// Images that belong together, in the order they arrived.
+struct Group {
+    key: GroupKey,
+    images: Vec<ImageRecord>,
+}
+
+/// An image taken out of the gallery, kept so it can be put back.
+struct Removed {
+    record: ImageRecord,
+    key: GroupKey,
+    group_index: usize,
+}
+
+/// The gallery's images and marks.
+#[derive(Default)]
+pub struct Gallery {
+    /// Newest group first.
+    groups: Vec<Group>,
+    /// Starred images (in memory for now; the library does not store stars yet).
+    starred: HashSet<i64>,
+    /// Images picked with Ctrl+click, for "Save selected to folder…".
+    picked: BTreeSet<i64>,
+    removed: HashMap<i64, Removed>,
+    /// The library could not be read at start-up.
+    load_error: Option<String>,
+}
+
+/// Settings the gallery toolbar shows and changes.
+pub struct Toolbar<'a> {
+    pub embed_parameters: &'a mut bool,
+    /// A dialog or save is under way: saving is paused.
+    pub saving_busy: bool,
+}
+
+impl Gallery {
+    /// A new image arrived: it goes first, next to its batch's other candidates.
+    pub fn add(&mut self, record: ImageRecord, key: GroupKey) {
+        self.take(record.id);
+        match self.groups.iter().position(|g| g.key == key) {
+            Some(index) => {
+                let mut group = self.groups.remove(index);
+                group.images.push(record);
+                self.groups.insert(0, group);
+            }
+            None => self.groups.insert(0, Group { key, images: vec![record] }),
+        }
+    }
+
+    /// The library's images (newest first), read at start-up. Images that already arrived
+    /// through events stay where they are.
+    pub fn load_library(&mut self, result: Result<Vec<ImageRecord>, String>) {
+        let records = match result {
+            Ok(records) => records,
+            Err(why) => {
+                self.load_error = Some(why);
+                return;
+            }
+        };
+        let known: HashSet<i64> = self.groups.iter().flat_map(|g| g.images.iter().map(|i| i.id)).collect();
+        for record in records.into_iter().filter(|r| !known.contains(&r.id)) {
+            let key = GroupKey::Job(record.job.clone());
+            match self.groups.last_mut() {
+                Some(group) if group.key == key => group.images.insert(0, record),
+                _ => self.groups.push(Group { key, images: vec![record] }),
+            }
+        }
+    }
+
+    pub fn get(&self, id: i64) -> Option<&ImageRecord> {
+        self.records().find(|r| r.id == id)
+    }
+
+    fn records(&self) -> impl Iterator<Item = &ImageRecord> {
+        self.groups.iter().flat_map(|g| g.images.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        self.groups.iter().map(|g| g.images.len()).sum()
+    }
+
+    /// The image `step` places before or after `id`, in gallery order.
+    pub fn neighbour(&self, id: i64, step: isize) -> Option<i64> {
+        let ids: Vec<i64> = self.records().map(|r| r.id).collect();
+        let here = ids.iter().position(|i| *i == id)?;
+        ids.get(here.checked_add_signed(step)?).copied()
+    }
+
+    pub fn is_starred(&self, id: i64) -> bool {
+        self.starred.contains(&id)
+    }
+
+    pub fn toggle_star(&mut self, id: i64) {
+        if !self.starred.remove(&id) {
+            self.starred.insert(id);
+        }
+    }
+
+    /// The picked images, for saving to a folder.
+    pub fn picked(&self) -> Vec<ImageRecord> {
+        self.records().filter(|r| self.picked.contains(&r.id)).cloned().collect()
+    }
+
+    /// Take an image out of the gallery (the file stays); it can be put back with [`Self::restore`].
+    pub fn remove(&mut self, id: i64) -> Option<&ImageRecord> {
+        let (record, key, group_index) = self.take(id)?;
+        self.removed.insert(id, Removed { record, key, group_index });
+        self.removed.get(&id).map(|r| &r.record)
+    }
+
+    /// Put a removed image back where it was.
+    pub fn restore(&mut self, id: i64) {
+        let Some(Removed { record, key, group_index }) = self.removed.remove(&id) else { return };
+        match self.groups.iter_mut().find(|g| g.key == key) {
+            Some(group) => {
+                let at = group.images.iter().position(|i| i.created_ms > record.created_ms).unwrap_or(group.images.len());
+                group.images.insert(at, record);
+            }
+            None => self.groups.insert(group_index.min(self.groups.len()), Group { key, images: vec![record] }),
+        }
+    }
+
+    /// Remove an image from its group (dropping an emptied group).
+    fn take(&mut self, id: i64) -> Option<(ImageRecord, GroupKey, usize)> {
+        let (group_index, image_index) = self
+            .groups
+            .iter()
+            .enumerate()
+            .find_map(|(g, group)| group.images.iter().position(|i| i.id == id).map(|i| (g, i)))?;
+        let record = self.groups[group_index].images.remove(image_index);
+        let key = self.groups[group_index].key.clone();
+        if self.groups[group_index].images.is_empty() {
+            self.groups.remove(group_index);
+        }
+        self.picked.remove(&id);
+        Some((record, key, group_index))
+    }
+
+    /// The rows to draw: each group starts a row and wraps after `columns` images.
+    fn rows(&self, columns: usize) -> Vec<(usize, Range<usize>)> {
+        let mut rows = Vec::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            let mut start = 0;
+            while start < group.images.len() {
+                let end = (start + columns).min(group.images.len());
+                rows.push((g, start..end));
+                start = end;
+            }
+        }
+        rows
+    }
+
+    /// Draw the toolbar and the grid.
+    pub fn ui(&mut self, ui: &mut egui::Ui, thumbs: &mut Thumbnails, bg: &Background, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
+        self.toolbar_ui(ui, toolbar, actions);
+        ui.separator();
+        if let Some(why) = &self.load_error {
+            ui.colored_label(ui.visuals().error_fg_color, format!("Earlier images could not be listed: {why}"));
+        }
+        if self.groups.is_empty() {
+            ui.add_space(24.0);
+            ui.vertical_centered(|ui| ui.weak("Your images will appear here. Type a prompt and press Generate."));
+            return;
+        }
+        let spacing = ui.spacing().item_spacing;
+        let columns = ((ui.available_width() + spacing.x) / (CELL + spacing.x)).floor().max(1.0) as usize;
+        let rows = self.rows(columns);
+        egui::ScrollArea::vertical().id_salt("easel-gallery").auto_shrink(false).show_rows(
+            ui,
+            CELL,
+            rows.len(),
+            |ui, visible| {
+                for (g, range) in &rows[visible] {
+                    ui.horizontal(|ui| {
+                        for record in &self.groups[*g].images[range.clone()] {
+                            let marks = Marks {
+                                starred: self.starred.contains(&record.id),
+                                picked: self.picked.contains(&record.id),
+                            };
+                            cell_ui(ui, record, marks, thumbs, bg, actions, &mut self.picked);
+                        }
+                    });
+                }
+            },
+        );
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            ui.strong("Gallery");
+            ui.weak(format!("{} images", self.len()));
+            ui.separator();
+            let picked = self.picked.len();
+            let save = ui
+                .add_enabled(picked > 0 && !toolbar.saving_busy, egui::Button::new(format!("Save selected to folder… ({picked})")))
+                .on_hover_text("Ctrl+click images to select them.")
+                .on_disabled_hover_text("Ctrl+click images to select them.");
+            if save.clicked() {
+                actions.push(Action::SavePickedToFolder);
+            }
+            if ui.add_enabled(picked > 0, egui::Button::new("Clear selection")).clicked() {
+                self.picked.clear();
+            }
+            ui.separator();
+            ui.checkbox(toolbar.embed_parameters, "Embed settings in saved PNGs").on_hover_text(
+                "Saved PNG files carry the prompt and settings, so other tools can read them. Turn off for privacy.",
+            );
+        });
+    }
+}
+
+/// Marks drawn on a thumbnail.
+struct Marks {
+    starred: bool,
+    picked: bool,
+}
+
+/// One thumbnail: click opens the viewer, Ctrl+click picks, right click offers the actions.
+fn cell_ui(
+    ui: &mut egui::Ui,
+    record: &ImageRecord,
+    marks: Marks,
+    thumbs: &mut Thumbnails,
+    bg: &Background,
+    actions: &mut Vec<Action>,
+    picked: &mut BTreeSet<i64>,
+) {
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(CELL, CELL), egui::Sense::click());
+    let label = image_label(record);
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, marks.picked, &label));
+    if ui.is_rect_visible(rect) {
+        paint_thumbnail(ui, rect, record, thumbs.get(record, bg));
+        paint_marks(ui, rect, &marks, response.hovered());
+    }
+    if response.clicked() {
+        if ui.input(|i| i.modifiers.command) {
+            if !picked.remove(&record.id) {
+                picked.insert(record.id);
+            }
+        } else {
+            actions.push(Action::OpenImage(record.id));
+        }
+    }
+    response.context_menu(|ui| image_menu(ui, record.id, marks.starred, actions));
+    response.on_hover_text(&label);
+}
+
+/// The actions offered for an image (right-click menu).
+fn image_menu(ui: &mut egui::Ui, id: i64, starred: bool, actions: &mut Vec<Action>) {
+    let items = [
+        ("Open", Action::OpenImage(id)),
+        (if starred { "Remove star" } else { "Star" }, Action::ToggleStar(id)),
+        ("Use these settings again", Action::ReuseSettings(id)),
+        ("Copy image", Action::CopyImage(id)),
+        ("Save as…", Action::SaveImageAs(id)),
+        ("Remove from gallery", Action::RemoveImage(id)),
+    ];
+    for (text, action) in items {
+        if ui.button(text).clicked() {
+            actions.push(action);
+            ui.close();
+        }
+    }
+}
+
+/// What a screen reader (and a test) calls the thumbnail.
+pub fn image_label(record: &ImageRecord) -> String {
+    let prompt = record.prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+    let seed = record.seed.map_or("random".to_owned(), |s| s.to_string());
+    format!("Image: {prompt} ({}×{}, seed {seed})", record.width, record.height)
+}
+
+fn paint_thumbnail(ui: &egui::Ui, rect: egui::Rect, record: &ImageRecord, thumb: Thumb<'_>) {
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
+    match thumb {
+        Thumb::Ready(texture) => {
+            let size = texture.size_vec2();
+            let scale = (rect.width() / size.x).min(rect.height() / size.y);
+            let image_rect = egui::Rect::from_center_size(rect.center(), size * scale);
+            painter.image(texture.id(), image_rect, uv_full(), egui::Color32::WHITE);
+        }
+        Thumb::Loading => egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(24.0, 24.0))),
+        Thumb::Failed(why) => {
+            let text = format!("⚠ This image could not be shown.\n{why}\n{}", record.path.display());
+            let galley = painter.layout(text, egui::FontId::proportional(11.0), ui.visuals().warn_fg_color, rect.width() - 8.0);
+            painter.galley(rect.left_top() + egui::vec2(4.0, 4.0), galley, ui.visuals().warn_fg_color);
+        }
+    }
+}
+
+fn paint_marks(ui: &egui::Ui, rect: egui::Rect, marks: &Marks, hovered: bool) {
+    let painter = ui.painter_at(rect);
+    let visuals = ui.visuals();
+    if marks.picked {
+        painter.rect_stroke(rect.shrink(1.0), 4.0, egui::Stroke::new(3.0, visuals.selection.stroke.color), egui::StrokeKind::Inside);
+        painter.text(rect.left_top() + egui::vec2(6.0, 4.0), egui::Align2::LEFT_TOP, "✔", egui::FontId::proportional(18.0), visuals.selection.stroke.color);
+    } else if hovered {
+        painter.rect_stroke(rect.shrink(1.0), 4.0, visuals.widgets.hovered.fg_stroke, egui::StrokeKind::Inside);
+    }
+    if marks.starred {
+        let star_colour = egui::Color32::from_rgb(240, 190, 40);
+        painter.text(rect.right_top() + egui::vec2(-6.0, 4.0), egui::Align2::RIGHT_TOP, "★", egui::FontId::proportional(20.0), star_colour);
+    }
+}
+
+/// Texture coordinates of the whole texture.
+pub fn uv_full() -> egui::Rect {
+    egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0))
+}

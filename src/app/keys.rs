@@ -1,0 +1,351 @@
+//! The API key: where the one in use came from, and the panel to paste, test, save or forget it.
+//!
+//! The window never claims a key was saved unless the key store said so, and never writes
+//! `EASEL_API_KEY` to the keyring.
+
+use super::actions::Action;
+use super::background::{Background, Message};
+use crate::engine::Engine;
+use crate::engine::error::EngineError;
+use crate::engine::keys::{ApiKey, KeySource, SecretStore, StoreError};
+use crate::engine::provider::{Balance, ProviderKind};
+use std::sync::Arc;
+
+/// The key in use and what is known about it.
+pub struct Keys {
+    provider: ProviderKind,
+    secrets: Arc<dyn SecretStore>,
+    active: Option<(ApiKey, KeySource)>,
+    balance: Option<Balance>,
+    /// The key store is still being read at start-up.
+    looking: bool,
+    /// Why the keychain could not be used, at start-up.
+    keychain_problem: Option<StoreError>,
+    /// `EASEL_API_KEY` is set but unusable.
+    env_problem: Option<EngineError>,
+    panel: KeyPanel,
+}
+
+/// The key panel's own state.
+#[derive(Default)]
+struct KeyPanel {
+    open: bool,
+    /// What was pasted. Cleared once the key is in use, so the secret does not linger.
+    input: String,
+    busy: Option<Busy>,
+    feedback: Option<Feedback>,
+    /// A key the keychain refused, which the person may use for this session instead.
+    session_offer: Option<ApiKey>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    Testing,
+    Saving,
+    Forgetting,
+}
+
+/// The answer to the last button press.
+struct Feedback {
+    good: bool,
+    text: String,
+    hint: Option<String>,
+}
+
+impl Feedback {
+    fn good(text: impl Into<String>) -> Self {
+        Self { good: true, text: text.into(), hint: None }
+    }
+    fn bad(text: impl Into<String>, hint: Option<String>) -> Self {
+        Self { good: false, text: text.into(), hint }
+    }
+}
+
+impl Keys {
+    /// Use `EASEL_API_KEY` if it is set; otherwise read the key store in the background.
+    pub fn new(
+        provider: ProviderKind,
+        secrets: Arc<dyn SecretStore>,
+        env_key: Result<Option<ApiKey>, EngineError>,
+        bg: &Background,
+    ) -> Self {
+        let mut keys = Self {
+            provider,
+            secrets,
+            active: None,
+            balance: None,
+            looking: false,
+            keychain_problem: None,
+            env_problem: None,
+            panel: KeyPanel::default(),
+        };
+        match env_key {
+            Ok(Some(key)) => keys.active = Some((key, KeySource::Environment)),
+            Ok(None) => keys.look_up(bg),
+            Err(problem) => {
+                keys.env_problem = Some(problem);
+                keys.look_up(bg);
+            }
+        }
+        keys
+    }
+
+    fn look_up(&mut self, bg: &Background) {
+        self.looking = true;
+        let (secrets, provider) = (self.secrets.clone(), self.provider.id());
+        bg.blocking(move || Message::KeyLoaded(secrets.get(provider)));
+    }
+
+    /// The key to send with requests, if there is one.
+    pub fn active(&self) -> Option<&ApiKey> {
+        self.active.as_ref().map(|(key, _)| key)
+    }
+
+    pub fn balance(&self) -> Option<&Balance> {
+        self.balance.as_ref()
+    }
+
+    /// One line for the status bar.
+    pub fn status(&self) -> String {
+        match &self.active {
+            Some((key, source)) => format!("Key {} {}", key.last_four(), source.label()),
+            None if self.looking => "Looking for your key…".to_owned(),
+            None => "No key yet".to_owned(),
+        }
+    }
+
+    pub fn open_panel(&mut self) {
+        self.panel.open = true;
+    }
+
+    pub fn close_panel(&mut self) {
+        self.panel.open = false;
+        self.panel.feedback = None;
+    }
+
+    /// The key store answered at start-up.
+    pub fn on_loaded(&mut self, result: Result<Option<ApiKey>, StoreError>) {
+        self.looking = false;
+        match result {
+            Ok(Some(key)) if self.active.is_none() => self.active = Some((key, KeySource::Keyring)),
+            Ok(Some(_)) => {}
+            Ok(None) => self.panel.open |= self.active.is_none(),
+            Err(problem) => {
+                self.keychain_problem = Some(problem);
+                self.panel.open |= self.active.is_none();
+            }
+        }
+    }
+
+    /// Check a key with the provider (its balance call); nothing is generated or charged.
+    pub fn test(&mut self, key: ApiKey, engine: &Engine, bg: &Background) {
+        self.panel.busy = Some(Busy::Testing);
+        self.panel.feedback = None;
+        let engine = engine.clone();
+        bg.spawn(async move { Message::KeyChecked(engine.check_key(&key).await) });
+    }
+
+    pub fn on_checked(&mut self, result: Result<Option<Balance>, EngineError>) {
+        self.panel.busy = None;
+        self.panel.feedback = Some(match result {
+            Ok(Some(balance)) => {
+                let text = format!("The key works. Balance: {}", balance_text(&balance));
+                self.balance = Some(balance);
+                Feedback::good(text)
+            }
+            Ok(None) => Feedback::good("The key works."),
+            Err(e) => Feedback::bad(e.message, Some(e.hint)),
+        });
+    }
+
+    /// Write the key to the key store (a blocking call, so on a worker).
+    pub fn save(&mut self, key: ApiKey, bg: &Background) {
+        self.panel.busy = Some(Busy::Saving);
+        self.panel.feedback = None;
+        let (secrets, provider) = (self.secrets.clone(), self.provider.id());
+        bg.blocking(move || {
+            let result = secrets.set(provider, &key);
+            Message::KeySaved { key, result }
+        });
+    }
+
+    pub fn on_saved(&mut self, key: ApiKey, result: Result<(), StoreError>) {
+        self.panel.busy = None;
+        match result {
+            Ok(()) => {
+                if !matches!(self.active, Some((_, KeySource::Environment))) {
+                    self.active = Some((key, KeySource::Keyring));
+                }
+                self.keychain_problem = None;
+                self.panel.session_offer = None;
+                self.panel.input.clear();
+                self.panel.feedback = Some(Feedback::good("Saved to the system keychain."));
+            }
+            Err(problem) => {
+                self.panel.feedback = Some(Feedback::bad(
+                    format!("The key was not saved. {problem}"),
+                    Some("You can still use the key for this session only; Easel will ask for it again next time.".into()),
+                ));
+                self.panel.session_offer = Some(key);
+            }
+        }
+    }
+
+    /// Delete the key from the key store.
+    pub fn forget(&mut self, bg: &Background) {
+        self.panel.busy = Some(Busy::Forgetting);
+        self.panel.feedback = None;
+        let (secrets, provider) = (self.secrets.clone(), self.provider.id());
+        bg.blocking(move || Message::KeyForgotten(secrets.delete(provider)));
+    }
+
+    pub fn on_forgotten(&mut self, result: Result<(), StoreError>) {
+        self.panel.busy = None;
+        self.panel.feedback = Some(match result {
+            Ok(()) => {
+                if matches!(self.active, Some((_, KeySource::Environment))) {
+                    Feedback::good(
+                        "The key was removed from the system keychain. The key from EASEL_API_KEY is still used for this session.",
+                    )
+                } else {
+                    self.active = None;
+                    self.balance = None;
+                    Feedback::good("The key was removed from the system keychain.")
+                }
+            }
+            Err(problem) => Feedback::bad(format!("The key was not removed. {problem}"), None),
+        });
+    }
+
+    /// Keep the key in memory only.
+    pub fn use_for_session(&mut self, key: ApiKey) {
+        if !matches!(self.active, Some((_, KeySource::Environment))) {
+            self.active = Some((key, KeySource::Session));
+        }
+        self.panel.session_offer = None;
+        self.panel.input.clear();
+        self.panel.feedback = Some(Feedback::good("Using the key for this session only. It is not saved."));
+    }
+
+    /// The key panel, when open.
+    pub fn ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        if !self.panel.open {
+            return;
+        }
+        egui::Window::new("Your API key")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .default_width(460.0)
+            .show(ctx, |ui| self.panel_contents(ui, actions));
+    }
+
+    fn panel_contents(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.label(format!("Easel needs your {} API key to make images.", self.provider.label()));
+        ui.hyperlink_to(format!("Get a key from your {} dashboard", self.provider.label()), self.provider.key_page());
+        ui.add_space(6.0);
+        self.current_key_ui(ui);
+        self.key_field_ui(ui);
+        self.buttons_ui(ui, actions);
+        self.feedback_ui(ui, actions);
+        ui.add_space(6.0);
+        ui.separator();
+        if ui.button("Close").clicked() {
+            actions.push(Action::CloseKeyPanel);
+        }
+    }
+
+    fn current_key_ui(&self, ui: &mut egui::Ui) {
+        match &self.active {
+            Some((key, source)) => {
+                ui.label(format!("In use now: the key ending {} ({}).", key.last_four(), source.label()));
+            }
+            None => {
+                ui.label("No key is in use yet.");
+            }
+        }
+        if let Some(problem) = &self.env_problem {
+            ui.colored_label(ui.visuals().error_fg_color, &problem.message);
+        }
+        if let Some(problem) = &self.keychain_problem {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("{problem} You can still use a key for this session only."));
+        }
+    }
+
+    fn key_field_ui(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(6.0);
+        let label = ui.label("API key");
+        ui.add(
+            egui::TextEdit::singleline(&mut self.panel.input)
+                .password(true)
+                .hint_text("Paste your key here")
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+        if !self.panel.input.is_empty()
+            && let Err(problem) = ApiKey::parse(&self.panel.input)
+        {
+            ui.colored_label(ui.visuals().error_fg_color, problem.to_string());
+        }
+    }
+
+    fn buttons_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let idle = self.panel.busy.is_none();
+        ui.horizontal(|ui| {
+            if ui.add_enabled(idle, egui::Button::new("Test key")).clicked() {
+                self.with_parsed_key(|key| actions.push(Action::TestKey(key)));
+            }
+            if ui.add_enabled(idle, egui::Button::new("Save to keychain")).clicked() {
+                self.with_parsed_key(|key| actions.push(Action::SaveKey(key)));
+            }
+            let forget = ui
+                .add_enabled(idle, egui::Button::new("Forget key"))
+                .on_hover_text("Remove the saved key from the system keychain.");
+            if forget.clicked() {
+                actions.push(Action::ForgetKey);
+            }
+            if let Some(busy) = self.panel.busy {
+                ui.spinner();
+                ui.label(match busy {
+                    Busy::Testing => "Testing…",
+                    Busy::Saving => "Saving…",
+                    Busy::Forgetting => "Removing…",
+                });
+            }
+        });
+    }
+
+    /// Run `then` with the pasted key, or explain why it cannot be used.
+    fn with_parsed_key(&mut self, then: impl FnOnce(ApiKey)) {
+        match ApiKey::parse(&self.panel.input) {
+            Ok(key) => then(key),
+            Err(problem) => self.panel.feedback = Some(Feedback::bad(problem.to_string(), None)),
+        }
+    }
+
+    fn feedback_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        if let Some(feedback) = &self.panel.feedback {
+            ui.add_space(4.0);
+            let colour = if feedback.good { good_colour(ui) } else { ui.visuals().error_fg_color };
+            ui.colored_label(colour, &feedback.text);
+            if let Some(hint) = &feedback.hint {
+                ui.label(hint);
+            }
+        }
+        if let Some(key) = &self.panel.session_offer
+            && ui.button("Use for this session only").clicked()
+        {
+            actions.push(Action::UseKeyForSession(key.clone()));
+        }
+    }
+}
+
+/// "43.60 USD".
+pub fn balance_text(balance: &Balance) -> String {
+    format!("{:.2} {}", balance.amount, balance.currency)
+}
+
+/// The colour for good news, readable in light and dark mode.
+pub fn good_colour(ui: &egui::Ui) -> egui::Color32 {
+    if ui.visuals().dark_mode { egui::Color32::from_rgb(120, 200, 120) } else { egui::Color32::from_rgb(20, 120, 40) }
+}

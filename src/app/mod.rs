@@ -1,0 +1,168 @@
+//! The desktop window: a face on the [`engine`](crate::engine) for people who are not programmers.
+//!
+//! Paste an API key once, type a prompt, press Generate, keep the images. The window holds no
+//! protocol logic: it builds [`SettingsDraft`](crate::engine::request::SettingsDraft)s, asks the
+//! engine to check and run them, and draws the [`Event`](crate::engine::Event)s it sends back.
+//!
+//! How the pieces fit:
+//! - [`EaselApp`] is the `eframe::App`. It owns a `Workspace` (everything that needs a running
+//!   engine) or, when the engine could not start, the plain reason why.
+//! - Every slow thing (keyring, HTTP, disk, decoding, file dialogs) runs off the UI thread and
+//!   reports back as a `Message` through one channel, drained at the start of each frame.
+//! - Panels draw state and return `Action`s; the workspace carries them out. State and UI stay
+//!   apart, and no UI code blocks or awaits.
+//! - Outside dependencies come in through [`Deps`], so tests swap the keyring for a memory store
+//!   and the file dialogs for a fake.
+
+mod actions;
+mod background;
+mod deps;
+mod diagnostics_pane;
+mod dialogs;
+mod gallery;
+mod jobs;
+mod keys;
+mod notices;
+mod prompt;
+mod saving;
+mod state;
+mod status;
+mod textures;
+mod viewer;
+mod workspace;
+
+pub use deps::Deps;
+pub use dialogs::{DialogReply, Dialogs, RfdDialogs};
+pub use state::AppState;
+
+use crate::cli::ProviderArgs;
+use crate::engine::error::EngineError;
+use crate::engine::provider::ProviderKind;
+use workspace::Workspace;
+
+/// The application id (desktop file, Wayland app id, persistence folder).
+pub const APP_ID: &str = "io.github.easel.Easel";
+/// The window title.
+pub const TITLE: &str = "Easel";
+
+/// Open the window and run until it closes; returns the process exit code.
+///
+/// Builds the multi-thread tokio runtime the engine and all background work run on, keeps it
+/// entered for the life of the window, and runs eframe on the main thread.
+pub fn run(args: ProviderArgs) -> i32 {
+    let Some(provider) = ProviderKind::parse(&args.provider) else {
+        eprintln!("Unknown provider '{}'. Use: modelslab.", args.provider);
+        return 2;
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("Easel could not start its background workers: {e}");
+            return 1;
+        }
+    };
+    let _guard = runtime.enter();
+    let deps = Deps::production(runtime.handle().clone(), provider, args.base_url);
+    let creator: eframe::AppCreator<'_> = Box::new(move |cc| Ok(Box::new(EaselApp::new(cc, deps))));
+    match eframe::run_native(TITLE, native_options(), creator) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("The Easel window could not open: {e}");
+            1
+        }
+    }
+}
+
+/// Window options: app id, title, icon and a sensible first size. The theme is left to
+/// egui's default (`ThemePreference::System`), which follows the desktop's light or dark mode.
+fn native_options() -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_app_id(APP_ID)
+        .with_title(TITLE)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([720.0, 480.0]);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => eprintln!("The window icon could not be read: {e}"),
+    }
+    eframe::NativeOptions { viewport, ..Default::default() }
+}
+
+/// The Easel window.
+pub struct EaselApp {
+    deps: Deps,
+    screen: Screen,
+}
+
+/// What the window shows: the workspace, or why it could not start.
+enum Screen {
+    Ready(Box<Workspace>),
+    /// The engine could not start (unusable server address, data folder not writable).
+    Failed { error: EngineError, state: AppState },
+}
+
+impl EaselApp {
+    /// Build the window's state. Needs no window: tests call it through egui_kittest.
+    pub fn new(cc: &eframe::CreationContext<'_>, deps: Deps) -> Self {
+        let state = AppState::load(cc.storage);
+        let screen = Self::start(&cc.egui_ctx, &deps, state);
+        Self { deps, screen }
+    }
+
+    fn start(ctx: &egui::Context, deps: &Deps, state: AppState) -> Screen {
+        match Workspace::new(ctx, deps, state.clone()) {
+            Ok(workspace) => Screen::Ready(Box::new(workspace)),
+            Err(error) => Screen::Failed { error, state },
+        }
+    }
+
+    /// Start again with the official server (the person turned the override off).
+    fn restart_with_official_server(&mut self, ctx: &egui::Context) {
+        let mut state = match &self.screen {
+            Screen::Ready(workspace) => workspace.state().clone(),
+            Screen::Failed { state, .. } => state.clone(),
+        };
+        state.base_url = None;
+        self.deps.base_url = None;
+        self.screen = Self::start(ctx, &self.deps, state);
+    }
+}
+
+impl eframe::App for EaselApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let wants_official_server = match &mut self.screen {
+            Screen::Ready(workspace) => workspace.ui(ui),
+            Screen::Failed { error, state } => failed_ui(ui, error, state.base_url.is_some()),
+        };
+        if wants_official_server {
+            self.restart_with_official_server(ui.ctx());
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        match &self.screen {
+            Screen::Ready(workspace) => workspace.state().save(storage),
+            Screen::Failed { state, .. } => state.save(storage),
+        }
+    }
+}
+
+/// The whole window when the engine could not start. Returns true when the person asks to
+/// go back to the official server.
+fn failed_ui(ui: &mut egui::Ui, error: &EngineError, has_override: bool) -> bool {
+    let mut official = false;
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.heading("Easel could not start");
+        ui.add_space(8.0);
+        ui.label(&error.message);
+        ui.label(format!("What to do: {}", error.hint));
+        if let Some(detail) = &error.detail {
+            ui.weak(detail);
+        }
+        if has_override {
+            ui.add_space(8.0);
+            official = ui.button("Use the official server").clicked();
+        }
+    });
+    official
+}

@@ -1,0 +1,107 @@
+//! Short notices in the corner: what just happened, with Undo where it applies.
+
+use super::actions::Action;
+use std::time::{Duration, Instant};
+
+/// How long good news stays up.
+const INFO_FOR: Duration = Duration::from_secs(8);
+/// How long an Undo stays offered.
+const UNDO_FOR: Duration = Duration::from_secs(15);
+/// Most notices shown at once (the oldest go first).
+const MAX_SHOWN: usize = 5;
+
+/// The notices on screen.
+#[derive(Default)]
+pub struct Notices {
+    items: Vec<Notice>,
+    next_id: u64,
+}
+
+struct Notice {
+    id: u64,
+    text: String,
+    error: bool,
+    /// The removed image Undo puts back.
+    undo: Option<i64>,
+    shown_at: Instant,
+}
+
+impl Notice {
+    /// How long it stays up; errors stay until dismissed.
+    fn lifetime(&self) -> Option<Duration> {
+        match (self.error, self.undo) {
+            (true, _) => None,
+            (false, Some(_)) => Some(UNDO_FOR),
+            (false, None) => Some(INFO_FOR),
+        }
+    }
+}
+
+impl Notices {
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.push(text.into(), false, None);
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.push(text.into(), true, None);
+    }
+
+    /// An image left the gallery; offer to put it back.
+    pub fn removed(&mut self, text: impl Into<String>, image: i64) {
+        self.push(text.into(), false, Some(image));
+    }
+
+    fn push(&mut self, text: String, error: bool, undo: Option<i64>) {
+        self.next_id += 1;
+        self.items.push(Notice { id: self.next_id, text, error, undo, shown_at: Instant::now() });
+        if self.items.len() > MAX_SHOWN {
+            self.items.remove(0);
+        }
+    }
+
+    /// Draw the notices in the bottom-right corner and expire old ones.
+    pub fn ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let now = Instant::now();
+        self.items.retain(|n| n.lifetime().is_none_or(|life| now.duration_since(n.shown_at) < life));
+        if self.items.is_empty() {
+            return;
+        }
+        let mut dismissed = Vec::new();
+        egui::Area::new(egui::Id::new("easel-notices"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
+            .show(ctx, |ui| {
+                for notice in &self.items {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.set_max_width(380.0);
+                        ui.push_id(notice.id, |ui| {
+                            if notice_ui(ui, notice, actions) {
+                                dismissed.push(notice.id);
+                            }
+                        });
+                    });
+                }
+            });
+        self.items.retain(|n| !dismissed.contains(&n.id));
+        let time_left = |n: &Notice| n.lifetime().map(|life| life.saturating_sub(now.duration_since(n.shown_at)));
+        if let Some(next) = self.items.iter().filter_map(time_left).min() {
+            ctx.request_repaint_after(next);
+        }
+    }
+}
+
+/// One notice; returns true when it should go away.
+fn notice_ui(ui: &mut egui::Ui, notice: &Notice, actions: &mut Vec<Action>) -> bool {
+    let colour = if notice.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+    ui.add(egui::Label::new(egui::RichText::new(&notice.text).color(colour)).wrap());
+    ui.horizontal(|ui| {
+        let mut done = ui.button("Dismiss").clicked();
+        if let Some(image) = notice.undo
+            && ui.button("Undo").clicked()
+        {
+            actions.push(Action::UndoRemove(image));
+            done = true;
+        }
+        done
+    })
+    .inner
+}

@@ -1,0 +1,47 @@
+//! The status bar: key, provider and server, balance, jobs in flight, diagnostics toggle.
+
+use super::actions::Action;
+
+/// What the status bar shows.
+pub struct Status {
+    pub key: String,
+    pub provider: &'static str,
+    /// The server in use, when it is not the provider's official one.
+    pub server_override: Option<String>,
+    pub balance: Option<String>,
+    pub in_flight: usize,
+    pub diagnostics_open: bool,
+}
+
+impl Status {
+    pub fn ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            let key = ui.button(format!("🔑 {}", self.key)).on_hover_text("Paste, test, save or forget your API key.");
+            if key.clicked() {
+                actions.push(Action::OpenKeyPanel);
+            }
+            ui.separator();
+            ui.label(self.provider);
+            if let Some(server) = &self.server_override {
+                ui.colored_label(ui.visuals().warn_fg_color, format!("Server: {server} (not the official one)"));
+                let official = ui
+                    .add_enabled(self.in_flight == 0, egui::Button::new("Use the official server"))
+                    .on_disabled_hover_text("Wait until the running jobs end.");
+                if official.clicked() {
+                    actions.push(Action::UseOfficialServer);
+                }
+            }
+            if let Some(balance) = &self.balance {
+                ui.separator();
+                ui.label(format!("Balance: {balance}"));
+            }
+            ui.separator();
+            ui.label(format!("Jobs running: {}", self.in_flight));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.selectable_label(self.diagnostics_open, "Diagnostics").clicked() {
+                    actions.push(Action::ToggleDiagnostics);
+                }
+            });
+        });
+    }
+}
