@@ -4,8 +4,7 @@ use super::{ProviderArgs, runtime};
 use crate::engine::error::{EngineError, ErrorCategory};
 use crate::engine::keys::{self, KeyringStore};
 use crate::engine::provider::ProviderKind;
-use crate::engine::store::default_data_dir;
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::Engine;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,14 +37,16 @@ impl Check {
 }
 
 pub fn run(args: &ProviderArgs, json: bool) -> i32 {
-    let Some(kind) = ProviderKind::parse(&args.provider) else {
-        eprintln!("Unknown provider '{}'. Use: modelslab.", args.provider);
-        return 2;
+    let kind = match args.kind() {
+        Ok(kind) => kind,
+        Err(e) => {
+            eprintln!("{}", e.message);
+            return 2;
+        }
     };
     let rt = runtime();
     let _guard = rt.enter();
-    let mut config = EngineConfig::new(default_data_dir(), kind);
-    config.base_url = args.base_url.clone();
+    let config = args.config(kind);
     let checks = match Engine::new(config, Arc::new(|_| {})) {
         Ok(engine) => rt.block_on(checks(&engine, kind)),
         Err(e) => vec![Check::fail("setup", &e)],
@@ -138,15 +139,20 @@ pub async fn checks(engine: &Engine, kind: ProviderKind) -> Vec<Check> {
     }
 
     let started = Instant::now();
-    match keys::resolve_key(kind.id(), &KeyringStore) {
+    let found = match keys::resolve_key(kind.id(), &KeyringStore) {
+        Ok((key, source)) => Ok((Some(key), source.label())),
+        Err(_) if !kind.needs_key() => Ok((None, "no key: this server needs none unless it uses --api-auth")),
+        Err(e) => Err(e),
+    };
+    match found {
         Err(e) => out.push(Check::fail("key", &e)),
-        Ok((key, source)) => match engine.check_key(&key).await {
+        Ok((key, source)) => match engine.check_key(key.as_ref()).await {
             Ok(Some(b)) => out.push(Check::pass(
                 "key",
                 started,
-                format!("accepted ({}); balance {:.2} {}", source.label(), b.amount, b.currency),
+                format!("accepted ({source}); balance {:.2} {}", b.amount, b.currency),
             )),
-            Ok(None) => out.push(Check::pass("key", started, format!("present ({})", source.label()))),
+            Ok(None) => out.push(Check::pass("key", started, format!("accepted ({source})"))),
             Err(e) => out.push(Check::fail("key", &e)),
         },
     }

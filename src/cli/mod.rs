@@ -123,12 +123,42 @@ pub enum KeyAction {
 /// Which provider, and where.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ProviderArgs {
-    /// The provider: modelslab.
+    /// The provider: modelslab, openai or a1111.
     #[arg(long, default_value = "modelslab")]
     pub provider: String,
-    /// Another server for the provider's API: replaces the official scheme, host and port.
+    /// Another server. ModelsLab: replaces scheme, host and port. OpenAI: the API root
+    /// including /v1. A1111: the server root (default http://127.0.0.1:7860).
     #[arg(long)]
     pub base_url: Option<String>,
+    /// OpenAI-compatible: send the key in an `api-key` header (Azure) instead of Bearer.
+    #[arg(long)]
+    pub api_key_header: bool,
+}
+
+impl ProviderArgs {
+    fn kind(&self) -> Result<ProviderKind, EngineError> {
+        ProviderKind::parse(&self.provider).ok_or_else(|| {
+            usage_error(format!("Unknown provider '{}'. Use: modelslab, openai or a1111.", self.provider), "provider")
+        })
+    }
+
+    fn config(&self, kind: ProviderKind) -> EngineConfig {
+        let mut config = EngineConfig::new(default_data_dir(), kind);
+        config.base_url = self.base_url.clone();
+        if self.api_key_header {
+            config.options.openai_auth = crate::engine::provider::openai::AuthStyle::ApiKeyHeader;
+        }
+        config
+    }
+}
+
+/// The key for `kind`, or none for a server that needs none (A1111 without --api-auth).
+fn credentials(kind: ProviderKind) -> Result<Option<keys::ApiKey>, EngineError> {
+    match keys::resolve_key(kind.id(), &KeyringStore) {
+        Ok((key, _)) => Ok(Some(key)),
+        Err(_) if !kind.needs_key() && keys::key_from_env().is_ok() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -162,6 +192,15 @@ pub struct GenerateArgs {
     /// Separate jobs with different seeds, to pick from.
     #[arg(long)]
     pub candidates: Option<String>,
+    /// For models that take an aspect ratio (ModelsLab v7): 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3.
+    #[arg(long)]
+    pub aspect_ratio: Option<String>,
+    /// Start from this image (image-to-image): PNG, JPEG or WebP.
+    #[arg(long)]
+    pub init_image: Option<PathBuf>,
+    /// How far to move away from the starting image, 0 to 1 (default 0.7).
+    #[arg(long)]
+    pub strength: Option<String>,
     /// Jobs in flight at once.
     #[arg(long)]
     pub concurrency: Option<String>,
@@ -182,7 +221,7 @@ pub struct GenerateArgs {
 /// Run the CLI; returns the process exit code. `gui` is how `easel`/`easel gui` open the window.
 pub fn run(cli: Cli, gui: impl FnOnce(ProviderArgs) -> i32) -> i32 {
     match cli.command {
-        None => gui(ProviderArgs { provider: "modelslab".into(), base_url: None }),
+        None => gui(ProviderArgs { provider: "modelslab".into(), ..Default::default() }),
         Some(Command::Gui(args)) => gui(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Doctor { provider, json }) => doctor::run(&provider, json),
@@ -203,7 +242,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 fn key_command(action: KeyAction, provider: &str) -> i32 {
     use crate::engine::keys::{ApiKey, SecretStore};
     let Some(kind) = ProviderKind::parse(provider) else {
-        eprintln!("Unknown provider '{provider}'. Use: modelslab.");
+        eprintln!("Unknown provider '{provider}'. Use: modelslab, openai or a1111.");
         return 2;
     };
     let store = KeyringStore;
@@ -356,14 +395,15 @@ fn generate(args: GenerateArgs) -> i32 {
         printer.error(None, &err);
         err.category.exit_code()
     };
-    let Some(kind) = ProviderKind::parse(&args.provider.provider) else {
-        return fail(usage_error(format!("Unknown provider '{}'. Use: modelslab.", args.provider.provider), "provider"));
+    let kind = match args.provider.kind() {
+        Ok(kind) => kind,
+        Err(e) => return fail(e),
     };
     let defaults = SettingsDraft::default();
-    let draft = SettingsDraft {
+    let mut draft = SettingsDraft {
         prompt: args.prompt.clone(),
         negative_prompt: args.negative_prompt.clone().unwrap_or(defaults.negative_prompt),
-        model: args.model.clone().unwrap_or(defaults.model),
+        model: args.model.clone().unwrap_or_default(),
         fallback_model: args.fallback_model.clone().unwrap_or_default(),
         width: args.width.clone().unwrap_or(defaults.width),
         height: args.height.clone().unwrap_or(defaults.height),
@@ -372,9 +412,11 @@ fn generate(args: GenerateArgs) -> i32 {
         guidance: args.guidance.clone().unwrap_or(defaults.guidance),
         seed: args.seed.clone().unwrap_or_default(),
         candidates: args.candidates.clone().unwrap_or(defaults.candidates),
+        aspect_ratio: args.aspect_ratio.clone().unwrap_or(defaults.aspect_ratio),
+        init_image: args.init_image.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        strength: args.strength.clone().unwrap_or(defaults.strength),
     };
-    let mut config = EngineConfig::new(default_data_dir(), kind);
-    config.base_url = args.provider.base_url.clone();
+    let mut config = args.provider.config(kind);
     let mut bad = crate::engine::error::FieldErrors::new();
     let mut seconds = |text: &Option<String>, field: &str, max: f64| -> Option<Duration> {
         let text = text.as_deref()?;
@@ -406,6 +448,9 @@ fn generate(args: GenerateArgs) -> i32 {
         Ok(engine) => engine,
         Err(e) => return fail(e),
     };
+    if args.model.is_none() {
+        draft.model = engine.provider().default_model().to_owned();
+    }
     let caps = engine.provider().capabilities(draft.model.trim());
     let valid = match draft.validate(&caps) {
         Ok(v) if bad.is_empty() => v,
@@ -422,8 +467,8 @@ fn generate(args: GenerateArgs) -> i32 {
         }
     };
     // The key is looked up only once the request is known to be valid.
-    let key = match keys::resolve_key(kind.id(), &KeyringStore) {
-        Ok((key, _source)) => key,
+    let key = match credentials(kind) {
+        Ok(key) => key,
         Err(e) => return fail(e),
     };
 
@@ -502,20 +547,20 @@ fn resume(args: &ProviderArgs, json: bool) -> i32 {
         printer.error(None, &err);
         err.category.exit_code()
     };
-    let Some(kind) = ProviderKind::parse(&args.provider) else {
-        return fail(usage_error(format!("Unknown provider '{}'. Use: modelslab.", args.provider), "provider"));
+    let kind = match args.kind() {
+        Ok(kind) => kind,
+        Err(e) => return fail(e),
     };
     let rt = runtime();
     let _guard = rt.enter();
-    let mut config = EngineConfig::new(default_data_dir(), kind);
-    config.base_url = args.base_url.clone();
+    let config = args.config(kind);
     let sink_printer = printer.clone();
     let engine = match Engine::new(config, Arc::new(move |e: Event| sink_printer.event(&e))) {
         Ok(engine) => engine,
         Err(e) => return fail(e),
     };
-    let key = match keys::resolve_key(kind.id(), &KeyringStore) {
-        Ok((key, _)) => key,
+    let key = match credentials(kind) {
+        Ok(key) => key,
         Err(e) => return fail(e),
     };
     let report = match engine.resume(key) {

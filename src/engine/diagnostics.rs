@@ -119,6 +119,9 @@ pub struct Diagnostics {
     pub wait: Option<WaitInfo>,
     #[serde(default, skip_serializing_if = "FieldErrors::is_empty")]
     pub fields: FieldErrors,
+    /// Extra request headers, with secrets replaced ("Bearer [redacted]").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_headers: Vec<(String, String)>,
     /// The JSON sent, with secrets replaced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_body: Option<Value>,
@@ -297,6 +300,15 @@ pub fn curl_command(record: &Diagnostics, base_url: &url::Url) -> String {
     url.set_path(&record.path);
     url.set_query(None);
     let mut out = format!("curl -sS -X {} '{}'", record.method, url);
+    for (name, shown) in &record.request_headers {
+        if name.eq_ignore_ascii_case("authorization") && shown.starts_with("Basic ") {
+            // curl builds the Basic header itself from user:password.
+            out.push_str(" -u \"$EASEL_API_KEY\"");
+        } else {
+            let quoted = shown.replace('\'', "'\\''").replace(REDACTED, "'\"$EASEL_API_KEY\"'");
+            out.push_str(&format!(" -H '{name}: {quoted}'"));
+        }
+    }
     if let Some(body) = &record.request_body {
         let placeholder = "__EASEL_KEY__";
         let json = with_key_placeholder(body, placeholder).to_string();
@@ -351,6 +363,7 @@ mod tests {
             eta_seconds: None,
             wait: None,
             fields: FieldErrors::new(),
+            request_headers: vec![("authorization".into(), "Bearer [redacted]".into())],
             request_body: Some(r.json(&json!({"key": "canary-curl-key", "prompt": "it's a cat"}))),
             response_excerpt: None,
             response_headers: vec![],
@@ -362,6 +375,7 @@ mod tests {
         assert!(!cmd.contains("canary"), "{cmd}");
         assert!(cmd.starts_with("curl -sS -X POST 'http://127.0.0.1:7860/api/v6/images/text2img'"), "{cmd}");
         assert!(cmd.contains(r#"'"$EASEL_API_KEY"'"#), "{cmd}");
+        assert!(cmd.contains(r#"-H 'authorization: Bearer '"$EASEL_API_KEY"''"#), "{cmd}");
         // The shell would see: {"key":"<value of $EASEL_API_KEY>","prompt":"it's a cat"}
         assert!(cmd.contains(r#""prompt":"it'\''s a cat""#), "{cmd}");
     }

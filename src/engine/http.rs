@@ -124,8 +124,8 @@ async fn send_inner(client: &reqwest::Client, call: &HttpCall, max_body: u64) ->
         Method::Get => client.get(call.url.clone()),
         Method::Post => client.post(call.url.clone()),
     };
-    for (name, value) in &call.headers {
-        request = request.header(*name, value);
+    for header in &call.headers {
+        request = request.header(header.name, &header.value);
     }
     if let Some(body) = &call.body {
         request = request.json(body);

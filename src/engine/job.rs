@@ -11,7 +11,10 @@ use super::error::{EngineError, ErrorCategory};
 use super::http::{self, MAX_API_BODY, TransportError, TransportKind};
 use super::intake::{self, IntakeError, OutputEntry, VerifiedImage};
 use super::keys::ApiKey;
-use super::provider::{ApiFailure, ApiOutcome, Balance, Finished, HttpCall, Method, Parsed, RemoteJob, Reply, Retry};
+use super::provider::{
+    ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, HttpCall, InitImage, Method, Parsed, RemoteJob, Reply,
+    Retry,
+};
 use super::request::{GenerationSettings, Seed};
 use super::retry::{self, Decision, WaitReason, WaitSource};
 use super::store::{self, ImageRecord, JobPhase, NewImage, NewJob};
@@ -24,8 +27,10 @@ pub(super) struct Job {
     id: String,
     batch_id: String,
     settings: GenerationSettings,
-    key: ApiKey,
+    key: Option<ApiKey>,
     redactor: Redactor,
+    /// The loaded starting image, for image-to-image.
+    init_image: Option<InitImage>,
     /// Counts every HTTP exchange of this job, for the diagnostics "attempt" column.
     exchanges: u32,
 }
@@ -37,9 +42,9 @@ enum Exchange {
 }
 
 impl Job {
-    pub(super) fn new(inner: Arc<Inner>, id: String, batch_id: String, settings: GenerationSettings, key: ApiKey) -> Self {
-        let redactor = Redactor::new(Some(&key));
-        Self { inner, id, batch_id, settings, key, redactor, exchanges: 0 }
+    pub(super) fn new(inner: Arc<Inner>, id: String, batch_id: String, settings: GenerationSettings, key: Option<ApiKey>) -> Self {
+        let redactor = Redactor::new(key.as_ref());
+        Self { inner, id, batch_id, settings, key, redactor, init_image: None, exchanges: 0 }
     }
 
     fn emit(&self, kind: EventKind) {
@@ -170,6 +175,9 @@ impl Job {
 
     async fn generate_and_collect(&mut self) -> Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)> {
         let started = Instant::now();
+        if let Some(init) = self.settings.init_image.clone() {
+            self.init_image = Some(load_init_image(init.path).await.map_err(|e| (Vec::new(), e))?);
+        }
         let finished = match self.generate().await.map_err(|e| (Vec::new(), e))? {
             ApiOutcome::Finished(f) => f,
             ApiOutcome::Processing(remote) => self.poll(remote, started).await.map_err(|e| (Vec::new(), e))?,
@@ -192,11 +200,12 @@ impl Job {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let call = self.inner.provider.generate(&self.settings, &self.key);
+            let request = GenerateRequest { settings: &self.settings, init_image: self.init_image.as_ref() };
+            let call = self.inner.provider.generate(&request, self.key.as_ref());
             self.state(JobState::Sending { attempt });
             self.phase(JobPhase::Sent, None, None).await;
             let timeout = self.attempt_timeout();
-            let (exchange, mut record) = self.exchange(&call, timeout, MAX_API_BODY).await;
+            let (exchange, mut record) = self.exchange_with_progress(&call, timeout).await;
             let reply = match exchange {
                 Exchange::Reply(reply) => reply,
                 Exchange::Transport(t) => {
@@ -291,7 +300,7 @@ impl Job {
             tokio::time::sleep(wait).await;
             polls += 1;
 
-            let Some(call) = self.inner.provider.fetch(&remote, &self.key, form) else {
+            let Some(call) = self.inner.provider.fetch(&remote, &self.settings, self.key.as_ref(), form) else {
                 return Err(EngineError::new(ErrorCategory::Server)
                     .with_message("The service has no way to ask for this job's result.")
                     .with_request_id(Some(remote.id.clone())));
@@ -333,7 +342,7 @@ impl Job {
                     form += 1;
                     polls = 0;
                     remote.eta_seconds = None;
-                    if self.inner.provider.fetch(&remote, &self.key, form).is_none() {
+                    if self.inner.provider.fetch(&remote, &self.settings, self.key.as_ref(), form).is_none() {
                         if !remote.future_links.is_empty() {
                             return Ok(Finished {
                                 remote_id: Some(remote.id.clone()),
@@ -560,6 +569,34 @@ impl Job {
         }
     }
 
+    /// The generation exchange; for synchronous servers with a progress endpoint (A1111),
+    /// progress is read on a second connection meanwhile and shown as the job's state.
+    async fn exchange_with_progress(&mut self, call: &HttpCall, timeout: Duration) -> (Exchange, Diagnostics) {
+        let Some(progress_call) = self.inner.provider.progress(self.key.as_ref()) else {
+            return self.exchange(call, timeout, MAX_API_BODY).await;
+        };
+        let inner = self.inner.clone();
+        let job = self.id.clone();
+        let watcher = async move {
+            let mut ticker = tokio::time::interval(Duration::from_secs(1));
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let (result, _) = http::send(&inner.clients.api, &progress_call, Duration::from_secs(10), 1 << 20).await;
+                if let Some(p) = result.ok().and_then(|r| inner.provider.parse_progress(&r))
+                    && p.fraction > 0.0
+                {
+                    let state = JobState::Generating { progress: p.fraction, eta_seconds: p.eta_seconds };
+                    (inner.sink)(Event { job: job.clone(), kind: EventKind::State(state) });
+                }
+            }
+        };
+        tokio::select! {
+            done = self.exchange(call, timeout, MAX_API_BODY) => done,
+            () = watcher => unreachable!("the progress loop never ends by itself"),
+        }
+    }
+
     async fn exchange(&mut self, call: &HttpCall, timeout: Duration, max_body: u64) -> (Exchange, Diagnostics) {
         let client = self.inner.clients.api.clone();
         self.exchange_with(&client, call, timeout, max_body).await
@@ -600,6 +637,7 @@ impl Job {
             eta_seconds: None,
             wait: None,
             fields: Default::default(),
+            request_headers: call.headers.iter().map(|h| (h.name.to_owned(), self.redactor.text(&h.shown))).collect(),
             request_body: call.redacted_body.as_ref().map(|b| self.redactor.json(b)),
             response_excerpt: None,
             response_headers: Vec::new(),
@@ -708,14 +746,36 @@ fn bad_output(e: &IntakeError) -> EngineError {
         .with_message(format!("The service said it succeeded, but the image it sent is not usable: {e}."))
 }
 
-/// The key check: the provider's balance call, with the usual error mapping.
-pub(super) async fn check_key(inner: &Arc<Inner>, key: &ApiKey) -> Result<Option<Balance>, EngineError> {
-    let Some(call) = inner.provider.balance(key) else { return Ok(None) };
-    let redactor = Redactor::new(Some(key));
-    let (result, _) = http::send(&inner.clients.api, &call, Duration::from_secs(30), MAX_API_BODY).await;
-    let reply = result.map_err(|t| transport_error(&t, Duration::from_secs(30)))?;
-    inner.provider.parse_balance(&reply).map(Some).map_err(|f| {
-        let mut err = EngineError::new(f.category).with_http_status(Some(reply.status));
+/// Load and check the starting image for image-to-image, off the async threads.
+async fn load_init_image(path: std::path::PathBuf) -> Result<InitImage, EngineError> {
+    use base64::Engine as _;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let read = tokio::task::spawn_blocking(move || -> Result<InitImage, String> {
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let v = intake::verify(bytes, &intake::Limits::default()).map_err(|e| e.to_string())?;
+        Ok(InitImage {
+            base64: base64::engine::general_purpose::STANDARD.encode(&v.bytes),
+            mime: v.format.mime(),
+            bytes: v.bytes.len(),
+            width: v.width,
+            height: v.height,
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    read.map_err(|why| {
+        EngineError::new(ErrorCategory::Validation)
+            .with_message(format!("The starting image {name} could not be used: {why}."))
+            .with_hint("Choose the image again (it may have been moved or changed). Nothing was sent.")
+    })
+}
+
+/// The key check: the provider's balance call, or another cheap authenticated call.
+pub(super) async fn check_key(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Result<Option<Balance>, EngineError> {
+    let redactor = Redactor::new(key);
+    let to_error = |f: ApiFailure, status: u16| {
+        let mut err = EngineError::new(f.category).with_http_status(Some(status));
         if let Some(m) = f.message {
             err = err.with_message(m);
         }
@@ -723,5 +783,29 @@ pub(super) async fn check_key(inner: &Arc<Inner>, key: &ApiKey) -> Result<Option
             err = err.with_detail(redactor.text(&d));
         }
         err
-    })
+    };
+    let timeout = Duration::from_secs(30);
+    if let Some(call) = inner.provider.balance(key) {
+        let (result, _) = http::send(&inner.clients.api, &call, timeout, MAX_API_BODY).await;
+        let reply = result.map_err(|t| transport_error(&t, timeout))?;
+        return inner.provider.parse_balance(&reply).map(Some).map_err(|f| to_error(f, reply.status));
+    }
+    let Some(call) = inner.provider.key_check(key) else { return Ok(None) };
+    let (result, _) = http::send(&inner.clients.api, &call, timeout, MAX_API_BODY).await;
+    let reply = result.map_err(|t| transport_error(&t, timeout))?;
+    inner.provider.parse_key_check(&reply).map(|()| None).map_err(|f| to_error(f, reply.status))
+}
+
+/// The server's model list (A1111 checkpoints, OpenAI image models), for the pickers.
+pub(super) async fn list_models(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Result<Vec<String>, EngineError> {
+    let Some(call) = inner.provider.models(key) else { return Ok(Vec::new()) };
+    let timeout = Duration::from_secs(30);
+    let (result, _) = http::send(&inner.clients.api, &call, timeout, MAX_API_BODY).await;
+    let reply = result.map_err(|t| transport_error(&t, timeout))?;
+    if !(200..300).contains(&reply.status) {
+        return Err(EngineError::new(ErrorCategory::Server)
+            .with_message(format!("The server did not list its models (HTTP {}).", reply.status))
+            .with_http_status(Some(reply.status)));
+    }
+    Ok(inner.provider.parse_models(&reply))
 }

@@ -44,6 +44,8 @@ pub enum JobState {
     Waiting { seconds: f64, reason: WaitReason },
     /// The provider is making it.
     Processing { eta_seconds: Option<f64> },
+    /// A synchronous server reports how far it has got (A1111).
+    Generating { progress: f32, eta_seconds: Option<f64> },
     Downloading { index: u32, total: u32 },
     Done { images: usize },
     Failed { category: ErrorCategory },
@@ -105,6 +107,8 @@ pub struct EngineConfig {
     pub concurrency: usize,
     /// Overrides the per-attempt timeout of every model.
     pub timeout: Option<Duration>,
+    /// Choices only some providers have (OpenAI's auth header style).
+    pub options: provider::ProviderOptions,
     pub policy: RetryPolicy,
     pub limits: intake::Limits,
 }
@@ -115,16 +119,14 @@ impl EngineConfig {
             data_dir,
             provider,
             base_url: None,
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: provider.default_concurrency(),
             timeout: None,
+            options: provider::ProviderOptions::default(),
             policy: RetryPolicy::default(),
             limits: intake::Limits::default(),
         }
     }
 }
-
-/// ModelsLab pay-as-you-go allows 5 queued requests per account.
-pub const DEFAULT_CONCURRENCY: usize = 5;
 
 /// The engine. Cheap to clone.
 #[derive(Clone)]
@@ -140,7 +142,14 @@ struct Inner {
     slots: Arc<tokio::sync::Semaphore>,
     sink: EventSink,
     runtime: tokio::runtime::Handle,
-    running: Mutex<HashMap<JobId, tokio::task::AbortHandle>>,
+    running: Mutex<HashMap<JobId, Running>>,
+    models: Mutex<Option<Vec<String>>>,
+}
+
+/// A job's task, and the key to interrupt it with on servers that can.
+struct Running {
+    abort: tokio::task::AbortHandle,
+    key: Option<ApiKey>,
 }
 
 impl Engine {
@@ -149,7 +158,7 @@ impl Engine {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             EngineError::new(ErrorCategory::Network).with_message("Internal error: the engine needs a tokio runtime.")
         })?;
-        let provider = config.provider.build(config.base_url.as_deref()).map_err(|why| {
+        let provider = config.provider.build(config.base_url.as_deref(), &config.options).map_err(|why| {
             EngineError::new(ErrorCategory::Validation)
                 .with_message(format!("The server address is not usable: {why}."))
                 .with_hint("Give an address like https://modelslab.com or http://127.0.0.1:7860.")
@@ -173,6 +182,7 @@ impl Engine {
                 sink,
                 runtime,
                 running: Mutex::new(HashMap::new()),
+                models: Mutex::new(None),
             }),
         })
     }
@@ -190,7 +200,12 @@ impl Engine {
     }
 
     /// Start one job per candidate. Returns at once; events report progress.
-    pub fn submit(&self, request: ValidRequest, key: ApiKey) -> Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)> {
+    pub fn submit(
+        &self,
+        request: ValidRequest,
+        key: impl Into<Option<ApiKey>>,
+    ) -> Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)> {
+        let key = key.into();
         let batch_id = new_id("b");
         request
             .candidates
@@ -199,17 +214,21 @@ impl Engine {
                 let id = new_id("j");
                 let job = job::Job::new(self.inner.clone(), id.clone(), batch_id.clone(), settings, key.clone());
                 let handle = self.inner.runtime.spawn(job.run());
-                if let Ok(mut running) = self.inner.running.lock() {
-                    running.retain(|_, h| !h.is_finished());
-                    running.insert(id.clone(), handle.abort_handle());
-                }
+                self.track(&id, handle.abort_handle(), key.clone());
                 (id, handle)
             })
             .collect()
     }
 
+    fn track(&self, id: &str, abort: tokio::task::AbortHandle, key: Option<ApiKey>) {
+        if let Ok(mut running) = self.inner.running.lock() {
+            running.retain(|_, r| !r.abort.is_finished());
+            running.insert(id.to_owned(), Running { abort, key });
+        }
+    }
+
     /// Submit and wait for every job to end (for the CLI).
-    pub async fn run(&self, request: ValidRequest, key: ApiKey) -> Vec<JobOutcome> {
+    pub async fn run(&self, request: ValidRequest, key: impl Into<Option<ApiKey>>) -> Vec<JobOutcome> {
         let mut outcomes = Vec::new();
         for (id, handle) in self.submit(request, key) {
             outcomes.push(handle.await.unwrap_or_else(|e| JobOutcome {
@@ -227,9 +246,16 @@ impl Engine {
 
     /// Stop waiting for a job. A provider job already running may still finish (and charge).
     pub fn cancel(&self, job: &str) {
-        let handle = self.inner.running.lock().ok().and_then(|mut r| r.remove(job));
-        if let Some(handle) = handle {
-            handle.abort();
+        let running = self.inner.running.lock().ok().and_then(|mut r| r.remove(job));
+        if let Some(running) = running {
+            running.abort.abort();
+            // A synchronous server keeps working after we hang up: tell it to stop.
+            if let Some(call) = self.inner.provider.interrupt(running.key.as_ref()) {
+                let client = self.inner.clients.api.clone();
+                self.inner.runtime.spawn(async move {
+                    let _ = http::send(&client, &call, Duration::from_secs(10), 1 << 20).await;
+                });
+            }
         }
         let store = self.inner.store.clone();
         let sink = self.inner.sink.clone();
@@ -246,7 +272,8 @@ impl Engine {
     /// jobs the provider was making are fetched by their stored id, never resubmitted; jobs
     /// sent without any answer are marked unknown (they may have been charged); jobs never
     /// sent are marked cancelled. Jobs of other providers or servers are left for their engine.
-    pub fn resume(&self, key: ApiKey) -> Result<ResumeReport, EngineError> {
+    pub fn resume(&self, key: impl Into<Option<ApiKey>>) -> Result<ResumeReport, EngineError> {
+        let key = key.into();
         let unfinished = self.inner.store.unfinished_jobs().map_err(|e| {
             EngineError::new(ErrorCategory::Network).with_message("Easel could not read its library.").with_detail(e.to_string())
         })?;
@@ -263,9 +290,7 @@ impl Engine {
                 (store::JobPhase::Processing | store::JobPhase::Downloading, Some(remote)) => {
                     let runner = job::Job::new(self.inner.clone(), job.id.clone(), String::new(), job.settings, key.clone());
                     let handle = self.inner.runtime.spawn(runner.resume(remote));
-                    if let Ok(mut running) = self.inner.running.lock() {
-                        running.insert(job.id.clone(), handle.abort_handle());
-                    }
+                    self.track(&job.id, handle.abort_handle(), key.clone());
                     report.resumed.push((job.id, handle));
                 }
                 (store::JobPhase::Pending, _) => {
@@ -291,8 +316,21 @@ impl Engine {
 
     /// Check a key without generating anything: the provider's balance call.
     /// `Ok(None)` when the provider has no balance to show but accepted the key.
-    pub async fn check_key(&self, key: &ApiKey) -> Result<Option<Balance>, EngineError> {
-        job::check_key(&self.inner, key).await
+    pub async fn check_key<'k>(&self, key: impl Into<Option<&'k ApiKey>>) -> Result<Option<Balance>, EngineError> {
+        job::check_key(&self.inner, key.into()).await
+    }
+
+    /// The server's models (A1111 checkpoints, OpenAI image models), fetched once and cached.
+    /// Empty for providers without a list; typing any id stays possible.
+    pub async fn list_models(&self, key: Option<&ApiKey>) -> Result<Vec<String>, EngineError> {
+        if let Some(cached) = self.inner.models.lock().ok().and_then(|m| m.clone()) {
+            return Ok(cached);
+        }
+        let models = job::list_models(&self.inner, key).await?;
+        if let Ok(mut cache) = self.inner.models.lock() {
+            *cache = Some(models.clone());
+        }
+        Ok(models)
     }
 }
 

@@ -41,6 +41,12 @@ pub struct SettingsDraft {
     /// Empty or "random" for a random seed.
     pub seed: String,
     pub candidates: String,
+    /// For models that take an aspect ratio instead of a size ("16:9").
+    pub aspect_ratio: String,
+    /// A local image to start from (image-to-image); empty for text-to-image.
+    pub init_image: String,
+    /// How far to move away from the init image, 0 to 1.
+    pub strength: String,
 }
 
 impl Default for SettingsDraft {
@@ -57,9 +63,25 @@ impl Default for SettingsDraft {
             guidance: "7.5".to_owned(),
             seed: String::new(),
             candidates: "1".to_owned(),
+            aspect_ratio: "1:1".to_owned(),
+            init_image: String::new(),
+            strength: "0.7".to_owned(),
         }
     }
 }
+
+/// A checked local image to start from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitImageRef {
+    pub path: std::path::PathBuf,
+    /// Part of the cache key: the same file contents give the same result.
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Largest init image accepted (ModelsLab's base64 upload limit is 5 MB).
+pub const MAX_INIT_IMAGE_BYTES: u64 = 5_000_000;
 
 /// Checked settings for one job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,6 +99,40 @@ pub struct GenerationSettings {
     pub seed: Seed,
     /// True when the person fixed the seed (only then may the cache answer).
     pub seed_from_person: bool,
+    /// Set for models that take an aspect ratio instead of width and height.
+    #[serde(default)]
+    pub aspect_ratio: Option<String>,
+    /// Image-to-image: the image to start from.
+    #[serde(default)]
+    pub init_image: Option<InitImageRef>,
+    /// Image-to-image strength, 0 to 1.
+    #[serde(default = "default_strength")]
+    pub strength: f32,
+}
+
+fn default_strength() -> f32 {
+    0.7
+}
+
+impl Default for GenerationSettings {
+    fn default() -> Self {
+        Self {
+            prompt: String::new(),
+            negative_prompt: None,
+            model: String::new(),
+            fallback_model: None,
+            width: 512,
+            height: 512,
+            samples: 1,
+            steps: 30,
+            guidance: 7.5,
+            seed: Seed::Random,
+            seed_from_person: false,
+            aspect_ratio: None,
+            init_image: None,
+            strength: default_strength(),
+        }
+    }
 }
 
 /// A checked draft: the settings of each candidate job.
@@ -99,7 +155,7 @@ impl SettingsDraft {
             bad("prompt", format!("The prompt is too long: at most {} characters.", caps.max_prompt_chars));
         }
         let model = self.model.trim();
-        if model.is_empty() {
+        if model.is_empty() && caps.model_required {
             bad("model", "Choose a model.".into());
         } else if model.chars().any(char::is_whitespace) {
             bad("model", "A model id has no spaces.".into());
@@ -111,8 +167,47 @@ impl SettingsDraft {
             bad("fallback_model", "The fallback model is the same as the model; pick another one or leave it empty.".into());
         }
 
-        let width = check_size(&self.width, "Width", caps, &mut bad, "width");
-        let height = check_size(&self.height, "Height", caps, &mut bad, "height");
+        let mut aspect_ratio = None;
+        let (width, height) = if caps.aspect_ratios.is_empty() {
+            let width = check_size(&self.width, "Width", caps, &mut bad, "width");
+            let height = check_size(&self.height, "Height", caps, &mut bad, "height");
+            if let (Some(w), Some(h)) = (width, height)
+                && caps.exact_sizes
+                && !caps.size_presets.contains(&(w, h))
+            {
+                let sizes: Vec<String> = caps.size_presets.iter().map(|(w, h)| format!("{w}×{h}")).collect();
+                bad("width", format!("This model makes only these sizes: {}.", sizes.join(", ")));
+            }
+            (width, height)
+        } else {
+            let ratio = self.aspect_ratio.trim();
+            if caps.aspect_ratios.contains(&ratio) {
+                aspect_ratio = Some(ratio.to_owned());
+            } else {
+                bad("aspect_ratio", format!("Choose an aspect ratio: {}.", caps.aspect_ratios.join(", ")));
+            }
+            (Some(0), Some(0))
+        };
+
+        let init_path = self.init_image.trim();
+        let init_image = if init_path.is_empty() {
+            None
+        } else if !caps.img2img {
+            bad("init_image", "This model cannot start from an image; clear the image or pick another model.".into());
+            None
+        } else {
+            match check_init_image(std::path::Path::new(init_path), caps) {
+                Ok(r) => Some(r),
+                Err(why) => {
+                    bad("init_image", why);
+                    None
+                }
+            }
+        };
+        let strength = self.strength.trim().parse::<f32>().ok().filter(|s| s.is_finite() && (0.0..=1.0).contains(s));
+        if init_image.is_some() && strength.is_none() {
+            bad("strength", "Strength must be a number from 0 to 1.".into());
+        }
 
         let samples = parse_whole(&self.samples).filter(|n| caps.samples.contains(n));
         if samples.is_none() {
@@ -190,6 +285,9 @@ impl SettingsDraft {
             guidance,
             seed,
             seed_from_person: matches!(seed, Seed::Fixed(_)),
+            aspect_ratio,
+            init_image,
+            strength: strength.unwrap_or_else(default_strength),
         };
         Ok(ValidRequest { candidates: candidate_seeds(&base, candidates) })
     }
@@ -216,6 +314,34 @@ fn candidate_seeds(base: &GenerationSettings, count: u32) -> Vec<GenerationSetti
             s
         })
         .collect()
+}
+
+/// Check an init image from its header only: format, file size, dimensions.
+fn check_init_image(path: &std::path::Path, caps: &Capabilities) -> Result<InitImageRef, String> {
+    use sha2::Digest as _;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let meta = std::fs::metadata(path).map_err(|e| format!("Easel cannot open the image {name}: {e}."))?;
+    if meta.len() > MAX_INIT_IMAGE_BYTES {
+        return Err(format!("The image {name} is {:.1} MB; the limit is 5 MB. Save it smaller (or as JPEG) and try again.", meta.len() as f64 / 1e6));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("Easel cannot read the image {name}: {e}."))?;
+    let verified = super::intake::verify(bytes, &super::intake::Limits::default())
+        .map_err(|e| format!("{name} cannot be used: {e}. Use a PNG, JPEG or WebP image."))?;
+    // The output takes the init image's size, so it must fit what the model makes.
+    let (lo, hi) = ((*caps.size.start()).min(64), *caps.size.end());
+    let fits = |n: u32| (lo..=hi).contains(&n);
+    if !fits(verified.width) || !fits(verified.height) {
+        return Err(format!(
+            "The image {name} is {}×{} pixels; use one between {lo}×{lo} and {hi}×{hi}.",
+            verified.width, verified.height
+        ));
+    }
+    Ok(InitImageRef {
+        path: path.to_path_buf(),
+        sha256: super::intake::hex(&sha2::Sha256::digest(&verified.bytes)),
+        width: verified.width,
+        height: verified.height,
+    })
 }
 
 fn parse_whole(text: &str) -> Option<u32> {

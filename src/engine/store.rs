@@ -762,6 +762,9 @@ pub fn cache_key(provider: &str, base_url: &str, s: &GenerationSettings) -> Opti
         "steps": s.steps,
         "guidance": s.guidance,
         "seed": seed,
+        "aspect_ratio": s.aspect_ratio,
+        "init_image": s.init_image.as_ref().map(|i| &i.sha256),
+        "strength": s.init_image.as_ref().map(|_| s.strength),
     });
     use sha2::Digest as _;
     Some(super::intake::hex(&sha2::Sha256::digest(canonical.to_string().as_bytes())))
@@ -784,6 +787,7 @@ mod tests {
             guidance: 7.5,
             seed,
             seed_from_person: true,
+            ..Default::default()
         }
     }
 

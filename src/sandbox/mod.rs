@@ -1,15 +1,18 @@
 //! A local imitation of the hosted image-generation APIs, for trying Easel without credits and
 //! for driving integration tests over real HTTP.
 //!
-//! The sandbox listens on 127.0.0.1 only. It speaks the ModelsLab v6 protocol (see
-//! [`Scenario`] for the scripted behaviours, quirks and failure modes) and answers with
-//! synthetic test-pattern images, never real generations.
+//! The sandbox listens on 127.0.0.1 only. It speaks ModelsLab v6 and v7 (`/api/...`), the
+//! OpenAI Images API (`/v1/images/generations`) and AUTOMATIC1111/Forge (`/sdapi/v1/...`), all
+//! at once; one [`Scenario`] scripts the behaviours, quirks and failure modes of every protocol.
+//! It answers with synthetic test-pattern images, never real generations.
 //!
 //! This module holds what every protocol shares: configuration, the server itself, the request
 //! log, in-flight job accounting and the `/generations/{file}` image store. Each protocol lives
 //! in its own submodule and contributes routes through a `routes()` function.
 
+mod a1111;
 mod modelslab;
+mod openai;
 mod pattern;
 mod scenario;
 
@@ -36,7 +39,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// Largest request body the sandbox reads; bigger bodies get HTTP 413.
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// How the sandbox behaves.
 #[derive(Clone, Debug)]
@@ -207,6 +210,8 @@ struct Shared {
     download_delay_ms: std::sync::atomic::AtomicU64,
     stopped: watch::Receiver<()>,
     modelslab: modelslab::ProtocolState,
+    openai: openai::ProtocolState,
+    a1111: a1111::ProtocolState,
 }
 
 impl Shared {
@@ -223,6 +228,8 @@ impl Shared {
             files: Mutex::default(),
             stopped,
             modelslab: modelslab::ProtocolState::default(),
+            openai: openai::ProtocolState::default(),
+            a1111: a1111::ProtocolState::default(),
             config,
         }
     }
@@ -403,6 +410,8 @@ impl StoredFile {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(modelslab::routes())
+        .merge(openai::routes())
+        .merge(a1111::routes())
         .route("/generations/{file}", get(serve_file))
         .fallback(route_not_found)
         .method_not_allowed_fallback(route_not_found)
@@ -724,7 +733,7 @@ mod tests {
             S::Auth401 => (401, Some("error")),
             S::Credits402 => (402, Some("error")),
             S::Plan403 => (403, Some("error")),
-            S::Validation400 | S::ErrorField => (400, Some("error")),
+            S::Validation400 | S::ContentPolicy | S::ErrorField => (400, Some("error")),
             S::RateLimited
             | S::RateLimitedHeader
             | S::RateLimitedMs

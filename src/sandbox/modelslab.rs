@@ -1,5 +1,11 @@
-//! The ModelsLab v6 protocol: text2img, both fetch forms and the wallet balance, acting out the
-//! configured [`Scenario`].
+//! The ModelsLab protocol, acting out the configured [`Scenario`]:
+//!
+//! - v6: `text2img`, `img2img`, both fetch forms and the wallet balance;
+//! - v7: `text-to-image` and `image-to-image` (sized by `aspect_ratio`) and the path-form fetch.
+//!
+//! v6 and v7 share one job table, so a v7 job can also be fetched through either v6 form (clients
+//! fall back to them). Scenario behaviours that other protocols reuse (HTML pages, output files,
+//! init-image checks) are `pub(super)` here.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -25,9 +31,9 @@ const FIRST_JOB_ID: u64 = 13_441_520;
 /// The id every job gets in [`Scenario::DuplicateId`].
 const DUPLICATE_ID: u64 = 777;
 /// How long [`Scenario::Hang`] keeps a request waiting.
-const HANG_TIME: Duration = Duration::from_secs(3600);
+pub(super) const HANG_TIME: Duration = Duration::from_secs(3600);
 /// Largest width or height the sandbox renders.
-const MAX_SIDE: u64 = 2048;
+pub(super) const MAX_SIDE: u64 = 2048;
 /// Largest number of images per request, as on the real API.
 const MAX_SAMPLES: u64 = 4;
 /// Largest `num_inference_steps` accepted.
@@ -38,17 +44,25 @@ const FAILED: &str = "Failed, Try Again";
 const SERVER_ERROR: &str = "Internal server error. Please try again.";
 const QUEUED_MESSAGE: &str = "Try to fetch request after seconds estimated";
 const STILL_PROCESSING: &str = "try again later.";
+/// What ModelsLab answers (HTTP 200) when `init_image` cannot be read as an image.
+pub(super) const UNREADABLE_INIT_IMAGE: &str = "Unable to fetch image from provided URL";
+const INIT_IMAGE_NOT_A_URL: &str =
+    "init_image must be a valid url when base64 is a representation of false";
+/// The aspect ratios v7 accepts.
+const ASPECT_RATIOS: [&str; 7] = ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"];
+/// The long side of a v7 image, in pixels.
+const V7_LONG_SIDE: u32 = 1024;
 
-const NGINX_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+pub(super) const NGINX_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
 <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n\
 <!-- a padding to disable MSIE and Chrome friendly error page -->\r\n\
 <!-- a padding to disable MSIE and Chrome friendly error page -->\r\n\
 <!-- a padding to disable MSIE and Chrome friendly error page -->\r\n\
 <!-- a padding to disable MSIE and Chrome friendly error page -->\r\n";
-const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>ModelsLab</title></head>\
+pub(super) const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>ModelsLab</title></head>\
 <body><h1>Welcome back</h1><p>Please sign in to continue.</p></body></html>\n";
 const HTML_404: &str = "<html><body><h1>404 Not Found</h1></body></html>";
-const NOT_AN_IMAGE: &str = "<html><body>Access denied</body></html>";
+pub(super) const NOT_AN_IMAGE: &str = "<html><body>Access denied</body></html>";
 
 /// ModelsLab-specific state of one sandbox.
 pub(super) struct ProtocolState {
@@ -96,9 +110,31 @@ impl ProtocolState {
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v6/images/text2img", post(text2img))
+        .route("/api/v6/images/img2img", post(img2img))
         .route("/api/v6/images/fetch", post(fetch_by_body))
         .route("/api/v6/images/fetch/{id}", post(fetch_by_path))
+        .route("/api/v7/images/text-to-image", post(text_to_image_v7))
+        .route("/api/v7/images/image-to-image", post(image_to_image_v7))
+        .route("/api/v7/images/fetch/{id}", post(fetch_by_path))
         .route("/api/wallet_balance", post(wallet_balance))
+}
+
+/// Which ModelsLab API a job came through: it decides the `fetch_result` URL and whether
+/// answers carry `output_url`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    V6,
+    V7,
+}
+
+impl Api {
+    /// The path-form fetch route of this API, without the id.
+    fn fetch_path(self) -> &'static str {
+        match self {
+            Api::V6 => "/api/v6/images/fetch",
+            Api::V7 => "/api/v7/images/fetch",
+        }
+    }
 }
 
 /// `POST /api/v6/images/text2img`.
@@ -106,11 +142,129 @@ async fn text2img(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Resp
     let arrived = Instant::now();
     let body = parse_request(&body)?;
     let generation = Generation::parse(&body)?;
+    admit(&shared, generation, arrived).await
+}
+
+/// `POST /api/v6/images/img2img`: text2img plus `init_image` and `strength`; the output takes
+/// the init image's size when it travels as base64 (a URL is not downloaded: the request's
+/// width and height are used then).
+async fn img2img(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
+    let arrived = Instant::now();
+    let body = parse_request(&body)?;
+    let mut errors = FieldErrors::default();
+    let strength = errors.check("strength", unit_interval(&body, "strength"));
+    if body.get("init_image").is_none_or(Value::is_null) {
+        errors.add("init_image", "The init image field is required.".to_owned());
+    }
+    let mut generation = Generation::read(&body, errors)?;
+    generation.strength = strength;
+    let init = match body.get("init_image") {
+        Some(Value::String(init)) => init.trim(),
+        _ => {
+            return Err(field_errors(
+                "init_image",
+                "The init image must be a string.",
+            ));
+        }
+    };
+    let size = if is_http_url(init) {
+        None
+    } else if flag(&body, "base64") {
+        match decode_init_image(init) {
+            Some(size) => Some(size),
+            None => return Ok(error_with_200(UNREADABLE_INIT_IMAGE)),
+        }
+    } else {
+        return Ok(error_with_200(INIT_IMAGE_NOT_A_URL));
+    };
+    if let Some((width, height)) = size {
+        (generation.width, generation.height) = fit_within_max_side(width, height);
+    }
+    admit(&shared, generation, arrived).await
+}
+
+/// `POST /api/v7/images/text-to-image`: like v6 text2img, sized by a required `aspect_ratio`.
+async fn text_to_image_v7(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, Rejection> {
+    let arrived = Instant::now();
+    let body = parse_request(&body)?;
+    let mut errors = FieldErrors::default();
+    let size = errors.check("aspect_ratio", aspect_ratio(&body, true));
+    let mut generation = Generation::read(&body, errors)?;
+    generation.api = Api::V7;
+    if let Some((width, height)) = size {
+        (generation.width, generation.height) = (width, height);
+    }
+    admit(&shared, generation, arrived).await
+}
+
+/// `POST /api/v7/images/image-to-image`: v7 text-to-image plus `init_image`, a URL or base64
+/// (with or without a `data:` prefix, no `base64` flag needed) or an array of them for
+/// multi-reference models. `aspect_ratio` is optional here: without it the output takes the
+/// first base64 init image's size (1024×1024 when every init image is a URL).
+async fn image_to_image_v7(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, Rejection> {
+    let arrived = Instant::now();
+    let body = parse_request(&body)?;
+    let mut errors = FieldErrors::default();
+    let ratio_size = errors.check("aspect_ratio", aspect_ratio(&body, false));
+    let strength = errors.check("strength", unit_interval(&body, "strength"));
+    let inits: Vec<&str> = match body.get("init_image") {
+        Some(Value::String(init)) => vec![init.trim()],
+        Some(Value::Array(inits)) if !inits.is_empty() => inits
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .collect(),
+        Some(Value::Array(_)) | None | Some(Value::Null) => {
+            errors.add("init_image", "The init image field is required.".to_owned());
+            Vec::new()
+        }
+        Some(_) => {
+            errors.add(
+                "init_image",
+                "The init image must be a string or an array of strings.".to_owned(),
+            );
+            Vec::new()
+        }
+    };
+    let mut generation = Generation::read(&body, errors)?;
+    generation.api = Api::V7;
+    generation.strength = strength;
+    let mut init_size = None;
+    for init in inits {
+        if is_http_url(init) {
+            continue;
+        }
+        match decode_init_image(init) {
+            Some(size) => {
+                init_size.get_or_insert(size);
+            }
+            None => return Ok(error_with_200(UNREADABLE_INIT_IMAGE)),
+        }
+    }
+    let (width, height) = ratio_size
+        .or(init_size.map(|(w, h)| fit_within_max_side(w, h)))
+        .unwrap_or((V7_LONG_SIDE, V7_LONG_SIDE));
+    (generation.width, generation.height) = (width, height);
+    admit(&shared, generation, arrived).await
+}
+
+/// Takes a place in the queue (or answers 429) and acts out the scenario.
+async fn admit(
+    shared: &Shared,
+    generation: Generation,
+    arrived: Instant,
+) -> Result<Response, Rejection> {
     let Some(slot) = shared.in_flight.try_acquire() else {
         return Ok(shared.too_many_requests(queue_full(1), []));
     };
     let nth = shared.modelslab.submissions.fetch_add(1, Ordering::Relaxed);
-    respond(&shared, generation, slot, nth, arrived).await
+    respond(shared, generation, slot, nth, arrived).await
 }
 
 /// Acts out the scenario for the `nth` admitted submission. The job stops counting as in flight
@@ -145,7 +299,9 @@ async fn respond(
             StatusCode::FORBIDDEN,
             "This feature requires a premium subscription",
         ),
-        S::Validation400 => json_response(StatusCode::BAD_REQUEST, validation_failure()),
+        S::Validation400 | S::ContentPolicy => {
+            json_response(StatusCode::BAD_REQUEST, validation_failure())
+        }
         S::Validation200 => json_response(StatusCode::OK, validation_failure()),
         S::MessegeError => json_response(
             StatusCode::OK,
@@ -265,7 +421,7 @@ async fn succeed(
     } else {
         (json!(number), json!(entries))
     };
-    let job = Job::finished(id, output, generation.meta());
+    let job = Job::finished(id, output, generation.meta(), generation.api);
     let mut body = job.final_body();
     body["generationTime"] = json!((arrived.elapsed().as_secs_f64() * 100.0).round() / 100.0);
     body["nsfw_content_detected"] = json!(false);
@@ -294,6 +450,7 @@ fn enqueue(shared: &Shared, generation: &Generation, slot: JobSlot) -> Response 
     };
     let (links, files) = publish_outputs(shared, generation, false);
     let job = Job {
+        api: generation.api,
         id,
         submitted: Instant::now(),
         polls: 0,
@@ -308,7 +465,7 @@ fn enqueue(shared: &Shared, generation: &Generation, slot: JobSlot) -> Response 
         "status": "processing",
         "tip": "This is the Easel sandbox: the result is a test pattern, not a real image.",
         "eta": eta,
-        "fetch_result": format!("{}/api/v6/images/fetch/{}", shared.base_url, job.key()),
+        "fetch_result": format!("{}{}/{}", shared.base_url, job.api.fetch_path(), job.key()),
         "id": job.id,
         "output": [],
         "meta": job.meta,
@@ -352,7 +509,7 @@ fn publish_outputs(
 }
 
 /// What the image URL of `spec` serves in `scenario`, and its file extension.
-fn output_file(scenario: Scenario, spec: ImageSpec) -> (&'static str, StoredFile) {
+pub(super) fn output_file(scenario: Scenario, spec: ImageSpec) -> (&'static str, StoredFile) {
     let raw = |bytes: Bytes| FileContent::Raw {
         content_type: "image/png",
         bytes,
@@ -485,6 +642,114 @@ fn invalid_key_with_200() -> Response {
     )
 }
 
+/// `{"status":"error","message":…}` with HTTP 200, as ModelsLab reports unusable init images.
+fn error_with_200(message: &str) -> Response {
+    json_response(
+        StatusCode::OK,
+        json!({"status": "error", "message": message}),
+    )
+}
+
+/// Whether `text` is an http(s) URL.
+fn is_http_url(text: &str) -> bool {
+    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// A yes/no flag given as a JSON boolean or as `"yes"`/`"true"`/`"1"` (anything else is no).
+fn flag(body: &Value, field: &str) -> bool {
+    match body.get(field) {
+        Some(Value::Bool(value)) => *value,
+        Some(Value::String(text)) => {
+            matches!(
+                text.trim().to_ascii_lowercase().as_str(),
+                "yes" | "true" | "1"
+            )
+        }
+        Some(Value::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0),
+        _ => false,
+    }
+}
+
+/// Decodes a base64 image (an optional `data:…;base64,` prefix, whitespace and missing padding
+/// are tolerated) and returns its size, if it is a PNG, JPEG or WebP whose header reads.
+pub(super) fn decode_init_image(text: &str) -> Option<(u32, u32)> {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let text = text.trim();
+    let payload = match text.strip_prefix("data:") {
+        Some(uri) => uri.split_once(',')?.1,
+        None => text,
+    };
+    let compact: Vec<u8> = payload
+        .bytes()
+        .filter(|byte| !byte.is_ascii_whitespace())
+        .collect();
+    let bytes = LENIENT.decode(compact).ok()?;
+    let format = image::guess_format(&bytes).ok()?;
+    if !matches!(
+        format,
+        image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::WebP
+    ) {
+        return None;
+    }
+    image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_dimensions()
+        .ok()
+        .filter(|&(width, height)| width > 0 && height > 0)
+}
+
+/// Scales a size down (keeping its proportions) so that neither side exceeds [`MAX_SIDE`].
+pub(super) fn fit_within_max_side(width: u32, height: u32) -> (u32, u32) {
+    let max = MAX_SIDE as u32;
+    let long = width.max(height);
+    if long <= max {
+        return (width, height);
+    }
+    let scale = |side: u32| ((u64::from(side) * u64::from(max)) / u64::from(long)).max(1) as u32;
+    (scale(width), scale(height))
+}
+
+/// The output size for `aspect_ratio`: the long side is [`V7_LONG_SIDE`], the short side is
+/// rounded to a multiple of 8. With `required`, a missing ratio is an error.
+fn aspect_ratio(body: &Value, required: bool) -> Result<Option<(u32, u32)>, String> {
+    let ratio = match body.get("aspect_ratio") {
+        None | Some(Value::Null) if !required => return Ok(None),
+        Some(Value::String(text)) => ASPECT_RATIOS.iter().find(|known| **known == text.trim()),
+        _ => None,
+    };
+    let Some((w, h)) = ratio.and_then(|ratio| ratio.split_once(':')) else {
+        return Err(format!(
+            "aspect_ratio must be one of {}",
+            ASPECT_RATIOS.join(", ")
+        ));
+    };
+    let (w, h): (u32, u32) = (w.parse().unwrap_or(1), h.parse().unwrap_or(1));
+    let short = |num: u32, den: u32| {
+        let exact = f64::from(V7_LONG_SIDE) * f64::from(num) / f64::from(den);
+        ((exact / 8.0).round() as u32 * 8).max(8)
+    };
+    Ok(Some(if w >= h {
+        (V7_LONG_SIDE, short(h, w))
+    } else {
+        (short(w, h), V7_LONG_SIDE)
+    }))
+}
+
+/// A number between 0 and 1 (as a number or numeric string); absent or null gives `None`.
+fn unit_interval(body: &Value, field: &str) -> Result<Option<f64>, String> {
+    match number(body, field)? {
+        Some(value) if !(0.0..=1.0).contains(&value) => {
+            Err(format!("{field} must be between 0 and 1"))
+        }
+        value => Ok(value),
+    }
+}
+
 fn validation_failure() -> Value {
     json!({"status": "error", "message": {
         "width": ["width must be between 256 and 1024"],
@@ -507,7 +772,7 @@ fn queue_full_without_hint() -> Value {
 }
 
 /// An IMF-fixdate header value.
-fn http_date(time: SystemTime) -> HeaderValue {
+pub(super) fn http_date(time: SystemTime) -> HeaderValue {
     HeaderValue::from_str(&httpdate::fmt_http_date(time))
         .expect("an IMF-fixdate is a valid header value")
 }
@@ -563,12 +828,20 @@ struct Generation {
     steps: Option<u64>,
     guidance_scale: Option<f64>,
     seed: u64,
+    /// img2img only: how far the output may stray from the init image.
+    strength: Option<f64>,
+    api: Api,
 }
 
 impl Generation {
-    /// Reads the request, accepting numbers as JSON numbers or numeric strings.
+    /// Reads a v6 text2img request, accepting numbers as JSON numbers or numeric strings.
     fn parse(body: &Value) -> Result<Self, Rejection> {
-        let mut errors = FieldErrors::default();
+        Self::read(body, FieldErrors::default())
+    }
+
+    /// Like [`Generation::parse`], reporting `errors` (found by the caller in extra fields)
+    /// together with the common fields' errors.
+    fn read(body: &Value, mut errors: FieldErrors) -> Result<Self, Rejection> {
         let model_id = errors.check("model_id", text(body, "model_id"));
         let prompt = errors.check("prompt", text(body, "prompt"));
         let negative_prompt = errors.check("negative_prompt", text(body, "negative_prompt"));
@@ -601,6 +874,8 @@ impl Generation {
             steps,
             guidance_scale,
             seed: seed.unwrap_or_else(|| u64::from(rand::random::<u32>())),
+            strength: None,
+            api: Api::V6,
         })
     }
 
@@ -621,7 +896,7 @@ impl Generation {
 
     /// The `meta` object echoed in responses, with ModelsLab's community-endpoint key names.
     fn meta(&self) -> Value {
-        json!({
+        let mut meta = json!({
             "model_id": self.model_id,
             "prompt": self.prompt,
             "negative_prompt": self.negative_prompt,
@@ -632,7 +907,11 @@ impl Generation {
             "guidance_scale": self.guidance_scale,
             "seed": self.seed,
             "seeds": self.seeds().collect::<Vec<_>>(),
-        })
+        });
+        if let Some(strength) = self.strength {
+            meta["strength"] = json!(strength);
+        }
+        meta
     }
 }
 
@@ -704,6 +983,7 @@ enum Progress {
 
 /// One generation job, kept so that fetch can answer for it.
 struct Job {
+    api: Api,
     id: Value,
     submitted: Instant,
     /// Fetches answered `processing` so far.
@@ -720,8 +1000,9 @@ struct Job {
 
 impl Job {
     /// A job that was answered at once and is already complete.
-    fn finished(id: Value, output: Value, meta: Value) -> Self {
+    fn finished(id: Value, output: Value, meta: Value, api: Api) -> Self {
         Self {
+            api,
             id,
             submitted: Instant::now(),
             polls: 0,
@@ -772,13 +1053,221 @@ impl Job {
             Plan::Fail => {
                 json!({"status": "failed", "id": self.id, "message": FAILED, "output": ""})
             }
-            Plan::Succeed | Plan::Never => json!({
-                "status": "success",
-                "id": self.id,
-                "output": self.output,
-                "proxy_links": self.output,
-                "meta": self.meta,
-            }),
+            Plan::Succeed | Plan::Never => {
+                let mut body = json!({
+                    "status": "success",
+                    "id": self.id,
+                    "output": self.output,
+                    "proxy_links": self.output,
+                    "meta": self.meta,
+                });
+                if self.api == Api::V7 {
+                    let first = match &self.output {
+                        Value::Array(entries) => entries.first(),
+                        Value::Object(entries) => entries.get("0"),
+                        _ => None,
+                    };
+                    body["output_url"] = first.cloned().unwrap_or(Value::Null);
+                }
+                body
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::Sandbox;
+    use base64::Engine as _;
+
+    async fn post(url: &str, body: Value) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn image_size(url: &str) -> (u32, u32) {
+        let bytes = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+        let image = image::load_from_memory(&bytes).unwrap();
+        (image.width(), image.height())
+    }
+
+    fn png_base64(width: u32, height: u32) -> String {
+        let png = ImageSpec {
+            width,
+            height,
+            seed: 5,
+        }
+        .png();
+        base64::engine::general_purpose::STANDARD.encode(png)
+    }
+
+    #[tokio::test]
+    async fn v7_text_to_image_has_output_url_and_v7_fetch() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let base = sandbox.base_url();
+        let body = json!({"key": "k", "model_id": "imagen-4", "prompt": "a cat",
+                          "aspect_ratio": "16:9", "samples": 2});
+        let (status, reply) = post(&format!("{base}/api/v7/images/text-to-image"), body).await;
+        assert_eq!((status, reply["status"].as_str()), (200, Some("success")));
+        let output_url = reply["output_url"].as_str().unwrap();
+        assert_eq!(reply["output"][0], output_url);
+        assert_eq!(reply["output"].as_array().unwrap().len(), 2);
+        assert_eq!(image_size(output_url).await, (1024, 576));
+
+        let id = reply["id"].as_u64().unwrap();
+        let (status, fetched) = post(
+            &format!("{base}/api/v7/images/fetch/{id}"),
+            json!({"key": "k"}),
+        )
+        .await;
+        assert_eq!((status, fetched["status"].as_str()), (200, Some("success")));
+        assert_eq!(fetched["output_url"], output_url);
+
+        for (ratio, size) in [
+            ("3:2", (1024, 680)),
+            ("9:16", (576, 1024)),
+            ("1:1", (1024, 1024)),
+        ] {
+            let body = json!({"key": "k", "model_id": "m", "prompt": "p", "aspect_ratio": ratio});
+            assert_eq!(aspect_ratio(&body, true), Ok(Some(size)), "{ratio}");
+        }
+        for body in [
+            json!({"key": "k", "model_id": "m", "prompt": "p"}),
+            json!({"key": "k", "model_id": "m", "prompt": "p", "aspect_ratio": "5:1"}),
+        ] {
+            let (status, reply) = post(&format!("{base}/api/v7/images/text-to-image"), body).await;
+            assert_eq!(status, 400);
+            let message = reply["message"]["aspect_ratio"][0].as_str().unwrap();
+            assert!(message.starts_with("aspect_ratio must be one of 1:1, 16:9"));
+        }
+    }
+
+    #[tokio::test]
+    async fn v7_queued_jobs_fetch_by_v7_and_v6_forms() {
+        let sandbox = Sandbox::start(SandboxConfig {
+            processing_polls: 0,
+            ..SandboxConfig::new(Scenario::Processing)
+        })
+        .await
+        .unwrap();
+        let base = sandbox.base_url();
+        let body =
+            json!({"key": "k", "model_id": "imagen-4", "prompt": "p", "aspect_ratio": "1:1"});
+        let (_, queued) = post(&format!("{base}/api/v7/images/text-to-image"), body).await;
+        assert_eq!(queued["status"], "processing");
+        let id = queued["id"].as_u64().unwrap();
+        assert_eq!(
+            queued["fetch_result"],
+            format!("{base}/api/v7/images/fetch/{id}")
+        );
+        let key = json!({"key": "k"});
+        let (_, by_v6_path) = post(&format!("{base}/api/v6/images/fetch/{id}"), key.clone()).await;
+        let (_, by_v6_body) = post(
+            &format!("{base}/api/v6/images/fetch"),
+            json!({"key": "k", "request_id": id.to_string()}),
+        )
+        .await;
+        let (_, by_v7) = post(queued["fetch_result"].as_str().unwrap(), key).await;
+        for reply in [&by_v6_path, &by_v6_body, &by_v7] {
+            assert_eq!(reply["status"], "success");
+            assert_eq!(reply["output_url"], queued["future_links"][0]);
+        }
+    }
+
+    #[tokio::test]
+    async fn v6_img2img_answers_at_the_init_image_size() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let url = format!("{}/api/v6/images/img2img", sandbox.base_url());
+        let request = |init_image: Value, base64: Value| {
+            json!({"key": "k", "model_id": "sdxl", "prompt": "p", "width": 512, "height": 512,
+                   "init_image": init_image, "base64": base64, "strength": 0.4})
+        };
+
+        let plain = png_base64(40, 24);
+        let prefixed = format!("data:image/png;base64,{}", png_base64(24, 40));
+        for (init, flag, size) in [
+            (plain, json!(true), (40, 24)),
+            (prefixed, json!("yes"), (24, 40)),
+        ] {
+            let (status, reply) = post(&url, request(json!(init), flag)).await;
+            assert_eq!((status, reply["status"].as_str()), (200, Some("success")));
+            assert_eq!(reply["meta"]["strength"], 0.4);
+            assert_eq!(image_size(reply["output"][0].as_str().unwrap()).await, size);
+        }
+
+        let not_an_image = base64::engine::general_purpose::STANDARD.encode("GIF89a, or text");
+        let (status, reply) = post(&url, request(json!(not_an_image), json!(true))).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            reply,
+            json!({"status": "error", "message": "Unable to fetch image from provided URL"})
+        );
+        let (status, reply) = post(&url, request(json!(png_base64(8, 8)), json!(false))).await;
+        assert_eq!(status, 200);
+        assert_eq!(reply["message"], INIT_IMAGE_NOT_A_URL);
+
+        let by_url = request(json!("https://example.com/cat.png"), json!(false));
+        let (_, reply) = post(&url, by_url).await;
+        assert_eq!(
+            image_size(reply["output"][0].as_str().unwrap()).await,
+            (512, 512)
+        );
+
+        let (status, reply) = post(
+            &url,
+            request(json!(png_base64(8, 8)), json!(true))
+                .as_object()
+                .map(|body| {
+                    let mut body = body.clone();
+                    body.insert("strength".into(), json!(1.5));
+                    Value::Object(body)
+                })
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert!(reply["message"]["strength"].is_array());
+        assert_eq!(sandbox.max_in_flight(), 1);
+    }
+
+    #[tokio::test]
+    async fn v7_image_to_image_takes_urls_or_base64() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let url = format!("{}/api/v7/images/image-to-image", sandbox.base_url());
+        let body = json!({"key": "k", "model_id": "seedream-4.5", "prompt": "p",
+                          "init_image": png_base64(48, 32)});
+        let (_, reply) = post(&url, body).await;
+        assert_eq!(
+            image_size(reply["output_url"].as_str().unwrap()).await,
+            (48, 32)
+        );
+
+        let body = json!({"key": "k", "model_id": "nano-banana-pro", "prompt": "p",
+                          "aspect_ratio": "4:3",
+                          "init_image": ["https://example.com/a.png", "https://example.com/b.png"]});
+        let (_, reply) = post(&url, body).await;
+        assert_eq!(
+            image_size(reply["output_url"].as_str().unwrap()).await,
+            (1024, 768)
+        );
+
+        let body = json!({"key": "k", "model_id": "m", "prompt": "p", "init_image": "bm9wZQ=="});
+        let (status, reply) = post(&url, body).await;
+        assert_eq!(
+            (status, reply["message"].as_str()),
+            (200, Some(UNREADABLE_INIT_IMAGE))
+        );
+    }
+
+    #[test]
+    fn oversized_init_images_are_scaled_to_fit() {
+        assert_eq!(fit_within_max_side(4096, 1024), (2048, 512));
+        assert_eq!(fit_within_max_side(640, 480), (640, 480));
     }
 }

@@ -6,7 +6,10 @@ use std::str::FromStr;
 /// One scripted server behaviour: how the sandbox answers generation requests.
 ///
 /// Each scenario reproduces a success path, an asynchronous (processing) path, or a failure mode
-/// observed in (or documented for) the real ModelsLab API, including its quirks.
+/// observed in (or documented for) the real ModelsLab API, including its quirks. The same
+/// scenario drives every protocol the sandbox speaks: the OpenAI-compatible and AUTOMATIC1111
+/// routes act out each one in their own dialect (or as success where the service has no such
+/// behaviour); the module docs of `openai` and `a1111` hold the mapping.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Scenario {
     /// Success at once (after the configured job duration).
@@ -46,6 +49,9 @@ pub enum Scenario {
     Validation400,
     /// Per-field validation messages with HTTP 200.
     Validation200,
+    /// The prompt is refused by a safety system (OpenAI: HTTP 400 `content_policy_violation`;
+    /// ModelsLab and AUTOMATIC1111 have no such answer and act out `Validation400`).
+    ContentPolicy,
     /// Error text under the legacy `messege` key.
     MessegeError,
     /// Error text under `error` instead of `message`.
@@ -115,6 +121,7 @@ impl Scenario {
         Scenario::Plan403,
         Scenario::Validation400,
         Scenario::Validation200,
+        Scenario::ContentPolicy,
         Scenario::MessegeError,
         Scenario::ErrorField,
         Scenario::RateLimited,
@@ -161,6 +168,7 @@ impl Scenario {
             Scenario::Plan403 => "plan_403",
             Scenario::Validation400 => "validation_400",
             Scenario::Validation200 => "validation_200",
+            Scenario::ContentPolicy => "content_policy",
             Scenario::MessegeError => "messege_error",
             Scenario::ErrorField => "error_field",
             Scenario::RateLimited => "rate_limited",
@@ -220,6 +228,10 @@ impl Scenario {
             Scenario::Plan403 => "the feature needs a premium plan (HTTP 403)",
             Scenario::Validation400 => "per-field validation errors with HTTP 400",
             Scenario::Validation200 => "per-field validation errors with HTTP 200",
+            Scenario::ContentPolicy => {
+                "the safety system refuses the prompt (OpenAI: 400 content_policy_violation; \
+                 ModelsLab/A1111: like validation_400)"
+            }
             Scenario::MessegeError => "'Model not found' under the legacy 'messege' key (HTTP 200)",
             Scenario::ErrorField => "error text under 'error' instead of 'message' (HTTP 400)",
             Scenario::RateLimited => "the first two requests are rate limited (retry_after: 1)",

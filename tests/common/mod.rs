@@ -77,21 +77,35 @@ impl Run {
     }
 }
 
-/// Start a sandbox, run `draft` through a fresh engine, and collect everything.
+/// Start a sandbox, run `draft` through a fresh ModelsLab engine, and collect everything.
 pub async fn run(scenario: Scenario, draft: SettingsDraft, tweak: impl FnOnce(&mut EngineConfig, &mut SandboxConfig)) -> Run {
+    run_provider(ProviderKind::ModelsLab, scenario, draft, Some(CANARY_KEY), tweak).await
+}
+
+/// The same, for any provider, with or without a key.
+pub async fn run_provider(
+    kind: ProviderKind,
+    scenario: Scenario,
+    draft: SettingsDraft,
+    key: Option<&str>,
+    tweak: impl FnOnce(&mut EngineConfig, &mut SandboxConfig),
+) -> Run {
     let mut sandbox_config = SandboxConfig::new(scenario);
     let data = tempfile::tempdir().unwrap();
-    let mut config = EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    let mut config = EngineConfig::new(data.path().to_path_buf(), kind);
     config.policy = quick_policy();
     tweak(&mut config, &mut sandbox_config);
     let sandbox = Sandbox::start(sandbox_config).await.unwrap();
-    config.base_url = Some(sandbox.base_url());
+    config.base_url = Some(match kind {
+        ProviderKind::OpenAi => format!("{}/v1", sandbox.base_url()),
+        _ => sandbox.base_url(),
+    });
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink_events = events.clone();
     let engine = Engine::new(config, Arc::new(move |e| sink_events.lock().unwrap().push(e))).unwrap();
     let caps = engine.provider().capabilities(draft.model.trim());
     let valid = draft.validate(&caps).expect("test drafts are valid");
-    let outcomes = engine.run(valid, ApiKey::parse(CANARY_KEY).unwrap()).await;
+    let outcomes = engine.run(valid, key.map(|k| ApiKey::parse(k).unwrap())).await;
     let events = events.lock().unwrap().clone();
     Run { sandbox, data, events, outcomes }
 }

@@ -5,11 +5,14 @@
 //! [`Reply`]s into [`ApiOutcome`]s; the job runner does the sending, waiting
 //! and retrying, the same way for every provider.
 
+pub mod a1111;
 pub mod modelslab;
+pub mod openai;
 
 use super::error::{ErrorCategory, FieldErrors};
 use super::keys::ApiKey;
 use super::request::GenerationSettings;
+use std::net::IpAddr;
 use super::retry::RateLimitHints;
 use serde_json::Value;
 use std::ops::RangeInclusive;
@@ -20,38 +23,140 @@ use std::time::Duration;
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     ModelsLab,
+    OpenAi,
+    A1111,
 }
 
 impl ProviderKind {
-    pub const ALL: &[ProviderKind] = &[ProviderKind::ModelsLab];
+    pub const ALL: &[ProviderKind] = &[ProviderKind::ModelsLab, ProviderKind::OpenAi, ProviderKind::A1111];
     /// The id used on the command line, in the keyring and in the library.
     pub fn id(self) -> &'static str {
         match self {
             Self::ModelsLab => "modelslab",
+            Self::OpenAi => "openai",
+            Self::A1111 => "a1111",
         }
     }
     pub fn label(self) -> &'static str {
         match self {
             Self::ModelsLab => "ModelsLab",
+            Self::OpenAi => "OpenAI-compatible",
+            Self::A1111 => "AUTOMATIC1111 / Forge",
         }
     }
     /// Where a person gets a key.
     pub fn key_page(self) -> &'static str {
         match self {
             Self::ModelsLab => "https://modelslab.com/dashboard/api-keys",
+            Self::OpenAi => "https://platform.openai.com/api-keys",
+            Self::A1111 => "https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API",
+        }
+    }
+    /// The official (or usual) server, and what `--base-url` means for this provider.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            Self::ModelsLab => modelslab::OFFICIAL_BASE,
+            Self::OpenAi => openai::OFFICIAL_BASE,
+            Self::A1111 => a1111::DEFAULT_BASE,
+        }
+    }
+    /// Whether a key is required (A1111 runs without one unless `--api-auth` is set).
+    pub fn needs_key(self) -> bool {
+        !matches!(self, Self::A1111)
+    }
+    /// What the secret is called in the window.
+    pub fn key_label(self) -> &'static str {
+        match self {
+            Self::A1111 => "user:password (only if the server uses --api-auth)",
+            _ => "API key",
+        }
+    }
+    /// Plain http is allowed on the local network only for self-hosted servers.
+    pub fn allows_lan_http(self) -> bool {
+        matches!(self, Self::A1111)
+    }
+    /// Jobs in flight at once by default: ModelsLab pay-as-you-go queues 5; A1111 runs one at a time.
+    pub fn default_concurrency(self) -> usize {
+        match self {
+            Self::A1111 => 1,
+            _ => 5,
         }
     }
     pub fn parse(id: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|k| k.id().eq_ignore_ascii_case(id.trim()))
+        let id = id.trim();
+        Self::ALL.iter().copied().find(|k| k.id().eq_ignore_ascii_case(id)).or_else(|| {
+            ["automatic1111", "forge", "sdapi"].iter().any(|a| a.eq_ignore_ascii_case(id)).then_some(Self::A1111)
+        })
     }
     /// Build the provider, optionally pointed at another server.
-    pub fn build(self, base_url: Option<&str>) -> Result<Box<dyn Provider>, String> {
-        match self {
-            Self::ModelsLab => {
-                let base = base_url.map(parse_base_url).transpose()?;
-                Ok(Box::new(modelslab::ModelsLab::new(base)))
-            }
-        }
+    pub fn build(self, base_url: Option<&str>, options: &ProviderOptions) -> Result<Box<dyn Provider>, String> {
+        let base = check_base_url(self, base_url.unwrap_or(self.default_base_url()))?;
+        Ok(match self {
+            Self::ModelsLab => Box::new(modelslab::ModelsLab::new(Some(base.url))),
+            Self::OpenAi => Box::new(openai::OpenAi::new(base.url, options.openai_auth)),
+            Self::A1111 => Box::new(a1111::A1111::new(base.url)),
+        })
+    }
+}
+
+/// Choices that only some providers have.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProviderOptions {
+    pub openai_auth: openai::AuthStyle,
+}
+
+/// A checked server address, with a note for the person when it is plain http on a LAN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BaseUrl {
+    pub url: url::Url,
+    pub note: Option<String>,
+}
+
+/// Check a `--base-url`: https anywhere; plain http only on this machine, or on the local
+/// network for self-hosted servers (the key would otherwise cross the internet unencrypted).
+pub fn check_base_url(kind: ProviderKind, text: &str) -> Result<BaseUrl, String> {
+    let url = parse_base_url(text)?;
+    if url.scheme() == "https" {
+        return Ok(BaseUrl { url, note: None });
+    }
+    match host_scope(&url) {
+        HostScope::Loopback => Ok(BaseUrl { url, note: None }),
+        HostScope::Private if kind.allows_lan_http() => Ok(BaseUrl {
+            note: Some(format!(
+                "{} is on your local network over plain http: the connection is not encrypted.",
+                url.host_str().unwrap_or_default()
+            )),
+            url,
+        }),
+        _ => Err(format!(
+            "'{text}' uses plain http to a computer outside this one{}; use https:// so your key is not sent unencrypted",
+            if kind.allows_lan_http() { " and your local network" } else { "" }
+        )),
+    }
+}
+
+enum HostScope {
+    Loopback,
+    Private,
+    Public,
+}
+
+fn host_scope(url: &url::Url) -> HostScope {
+    match url.host() {
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => HostScope::Loopback,
+        Some(url::Host::Domain(d)) if d.ends_with(".local") || d.ends_with(".lan") || !d.contains('.') => HostScope::Private,
+        Some(url::Host::Ipv4(ip)) => ip_scope(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => ip_scope(IpAddr::V6(ip)),
+        _ => HostScope::Public,
+    }
+}
+
+fn ip_scope(ip: IpAddr) -> HostScope {
+    match ip {
+        _ if ip.is_loopback() => HostScope::Loopback,
+        IpAddr::V4(v4) if v4.is_private() || v4.is_link_local() => HostScope::Private,
+        IpAddr::V6(v6) if (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80 => HostScope::Private,
+        _ => HostScope::Public,
     }
 }
 
@@ -83,6 +188,14 @@ pub struct Capabilities {
     pub max_prompt_chars: usize,
     /// The provider can report a credit balance.
     pub balance: bool,
+    /// When not empty, the model takes one of these aspect ratios instead of a width and height.
+    pub aspect_ratios: &'static [&'static str],
+    /// Only the preset sizes are accepted (OpenAI's models).
+    pub exact_sizes: bool,
+    /// Image-to-image from a local file is possible with this model.
+    pub img2img: bool,
+    /// A model id must be given (A1111 can use whatever the server has loaded).
+    pub model_required: bool,
 }
 
 /// Fast models answer within a minute; quality models may take two.
@@ -90,6 +203,8 @@ pub struct Capabilities {
 pub enum Speed {
     Fast,
     Quality,
+    /// A self-hosted server that answers only when the image is done (A1111): minutes.
+    Local,
 }
 
 impl Speed {
@@ -98,6 +213,7 @@ impl Speed {
         match self {
             Self::Fast => Duration::from_secs(60),
             Self::Quality => Duration::from_secs(120),
+            Self::Local => Duration::from_secs(600),
         }
     }
 }
@@ -134,11 +250,52 @@ pub struct HttpCall {
     pub endpoint: &'static str,
     pub method: Method,
     pub url: url::Url,
-    /// Extra headers; values may hold secrets (never recorded).
-    pub headers: Vec<(&'static str, String)>,
+    /// Extra headers, each with the form diagnostics may show.
+    pub headers: Vec<Header>,
     pub body: Option<Value>,
     /// `body` with every secret replaced, for diagnostics.
     pub redacted_body: Option<Value>,
+}
+
+/// A request header; `shown` replaces `value` in diagnostics (e.g. "Bearer [redacted]").
+#[derive(Clone, Debug)]
+pub struct Header {
+    pub name: &'static str,
+    pub value: String,
+    pub shown: String,
+}
+
+impl Header {
+    /// A header holding a secret: shown with `[redacted]` in place of `secret`.
+    pub fn secret(name: &'static str, value: String, secret: &str) -> Self {
+        let shown = value.replace(secret, super::diagnostics::REDACTED);
+        Self { name, value, shown }
+    }
+}
+
+/// An image to start from (img2img), loaded and checked by the job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InitImage {
+    pub base64: String,
+    pub mime: &'static str,
+    pub bytes: usize,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Everything one generation request needs.
+#[derive(Clone, Copy, Debug)]
+pub struct GenerateRequest<'a> {
+    pub settings: &'a GenerationSettings,
+    pub init_image: Option<&'a InitImage>,
+}
+
+/// How far a synchronous generation has got (A1111's progress endpoint).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// 0.0 to 1.0.
+    pub fraction: f32,
+    pub eta_seconds: Option<f64>,
 }
 
 /// An HTTP answer, whole.
@@ -254,12 +411,19 @@ pub struct Balance {
 }
 
 /// Everything that differs between image APIs.
+///
+/// Only `generate` and `parse_generation` are required; the rest describe what a
+/// provider has (fetching queued jobs, a balance, progress, interrupting, a model list).
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
     /// The server root in use (the official one unless overridden).
     fn base_url(&self) -> &url::Url;
     /// Models to offer in pickers; any other id may still be typed.
     fn known_models(&self) -> &'static [ModelInfo];
+    /// The model a new person starts with.
+    fn default_model(&self) -> &'static str {
+        self.known_models().first().map_or("", |m| m.id)
+    }
     /// What the provider accepts for `model`.
     fn capabilities(&self, model: &str) -> Capabilities;
     /// Speed class of a model, for its timeout; unknown models count as quality (the safe, longer wait).
@@ -267,14 +431,129 @@ pub trait Provider: Send + Sync {
         self.known_models().iter().find(|m| m.id == model).map_or(Speed::Quality, |m| m.speed)
     }
     /// The request that starts a generation.
-    fn generate(&self, settings: &GenerationSettings, key: &ApiKey) -> HttpCall;
-    /// The request that asks for a processing job; `form` 0 is preferred, higher
-    /// numbers are fallbacks. `None` when there is no such form.
-    fn fetch(&self, job: &RemoteJob, key: &ApiKey, form: usize) -> Option<HttpCall>;
-    /// The request for the credit balance, if the provider has one.
-    fn balance(&self, key: &ApiKey) -> Option<HttpCall>;
+    fn generate(&self, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> HttpCall;
     /// Read a generate or fetch answer.
     fn parse_generation(&self, reply: &Reply) -> Parsed;
+    /// The request that asks for a processing job; `form` 0 is preferred, higher
+    /// numbers are fallbacks. `None` when there is no such form.
+    fn fetch(&self, _job: &RemoteJob, _settings: &GenerationSettings, _key: Option<&ApiKey>, _form: usize) -> Option<HttpCall> {
+        None
+    }
+    /// The request for the credit balance, if the provider has one.
+    fn balance(&self, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
     /// Read a balance answer.
-    fn parse_balance(&self, reply: &Reply) -> Result<Balance, ApiFailure>;
+    fn parse_balance(&self, _reply: &Reply) -> Result<Balance, ApiFailure> {
+        Err(ApiFailure::new(ErrorCategory::Server, Retry::No))
+    }
+    /// A cheap authenticated request that proves the key works, for providers without a balance.
+    fn key_check(&self, key: Option<&ApiKey>) -> Option<HttpCall> {
+        self.models(key)
+    }
+    /// Read a key-check answer: `Ok` when the server accepted the credentials.
+    fn parse_key_check(&self, reply: &Reply) -> Result<(), ApiFailure> {
+        if (200..300).contains(&reply.status) {
+            return Ok(());
+        }
+        match self.parse_generation(reply).outcome {
+            ApiOutcome::Failed(f) => Err(f),
+            _ => Err(ApiFailure::new(ErrorCategory::Server, Retry::No)),
+        }
+    }
+    /// The request for progress of a running synchronous generation.
+    fn progress(&self, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
+    fn parse_progress(&self, _reply: &Reply) -> Option<Progress> {
+        None
+    }
+    /// The request that stops the generation running on the server.
+    fn interrupt(&self, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
+    /// The request that lists the server's models.
+    fn models(&self, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
+    /// Model ids from a model-list answer.
+    fn parse_models(&self, _reply: &Reply) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A JSON POST whose body may hold the key; its redacted twin replaces `key` fields.
+pub(crate) fn json_call(endpoint: &'static str, method: Method, url: url::Url, body: Option<Value>, headers: Vec<Header>) -> HttpCall {
+    let redacted_body = body.as_ref().map(redact_body);
+    HttpCall { endpoint, method, url, headers, body, redacted_body }
+}
+
+/// Replace secrets and shorten inline images in a request body, for diagnostics.
+fn redact_body(body: &Value) -> Value {
+    match body {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if k == "key" && !v.is_null() {
+                        Value::String(super::diagnostics::REDACTED.into())
+                    } else {
+                        redact_body(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_body).collect()),
+        Value::String(s) if s.len() > 512 => Value::String(format!("({} characters of image data)", s.len())),
+        other => other.clone(),
+    }
+}
+
+/// Text of a JSON error field that may be a string or a list of strings.
+pub(crate) fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(text_of).collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_for_this_machine_or_a_self_hosted_lan_server() {
+        for ok in ["https://modelslab.com", "http://127.0.0.1:7860", "http://localhost:1", "http://[::1]:8080"] {
+            assert!(check_base_url(ProviderKind::ModelsLab, ok).is_ok(), "{ok}");
+        }
+        for refused in ["http://modelslab.com", "http://192.168.1.20:7860", "ftp://x", "file:///etc/passwd", "http://8.8.8.8"] {
+            assert!(check_base_url(ProviderKind::ModelsLab, refused).is_err(), "{refused}");
+        }
+        let lan = check_base_url(ProviderKind::A1111, "http://192.168.1.20:7860").unwrap();
+        assert!(lan.note.unwrap().contains("not encrypted"));
+        assert!(check_base_url(ProviderKind::A1111, "http://gpu-box.local:7860").is_ok());
+        assert!(check_base_url(ProviderKind::A1111, "http://example.com:7860").is_err());
+        assert!(check_base_url(ProviderKind::OpenAi, "http://10.0.0.5/v1").is_err());
+    }
+
+    #[test]
+    fn provider_ids_round_trip() {
+        for kind in ProviderKind::ALL {
+            assert_eq!(ProviderKind::parse(kind.id()), Some(*kind));
+        }
+        assert_eq!(ProviderKind::parse("Forge"), Some(ProviderKind::A1111));
+        assert_eq!(ProviderKind::parse("nope"), None);
+    }
+
+    #[test]
+    fn request_bodies_are_redacted_and_images_shortened() {
+        let body = serde_json::json!({"key": "sekrit", "init_image": "A".repeat(5000), "prompt": "p"});
+        let call = json_call("generate", Method::Post, url::Url::parse("http://127.0.0.1/").unwrap(), Some(body), vec![]);
+        let shown = call.redacted_body.unwrap().to_string();
+        assert!(!shown.contains("sekrit") && shown.contains("5000 characters of image data"), "{shown}");
+    }
 }

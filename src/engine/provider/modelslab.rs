@@ -10,10 +10,10 @@
 //! - non-JSON answers (proxy error pages) are summarised, never shown raw.
 
 use super::{
-    ApiFailure, ApiOutcome, Balance, Capabilities, Finished, HttpCall, Method, ModelInfo, Parsed, Provider,
-    ProviderKind, RemoteJob, Reply, Retry, Speed,
+    ApiFailure, ApiOutcome, Balance, Capabilities, Finished, GenerateRequest, HttpCall, Method, ModelInfo, Parsed,
+    Provider, ProviderKind, RemoteJob, Reply, Retry, Speed, json_call,
 };
-use crate::engine::diagnostics::{REDACTED, cut_at_char_boundary};
+use crate::engine::diagnostics::cut_at_char_boundary;
 use crate::engine::error::{ErrorCategory, FieldErrors};
 use crate::engine::keys::ApiKey;
 use crate::engine::request::{GenerationSettings, Seed};
@@ -24,11 +24,23 @@ pub const OFFICIAL_BASE: &str = "https://modelslab.com";
 
 const MODELS: &[ModelInfo] = &[
     ModelInfo { id: "flux", label: "Flux (high quality)", speed: Speed::Quality, negative_prompt: false },
+    ModelInfo { id: "imagen-4", label: "Imagen 4 (v7)", speed: Speed::Quality, negative_prompt: false },
+    ModelInfo { id: "seedream-4.5", label: "Seedream 4.5 (v7)", speed: Speed::Quality, negative_prompt: false },
+    ModelInfo { id: "nano-banana-pro", label: "Nano Banana Pro (v7)", speed: Speed::Quality, negative_prompt: false },
     ModelInfo { id: "sdxl", label: "Stable Diffusion XL", speed: Speed::Quality, negative_prompt: true },
     ModelInfo { id: "realistic-vision-51", label: "Realistic Vision 5.1", speed: Speed::Fast, negative_prompt: true },
     ModelInfo { id: "dreamshaper-8", label: "DreamShaper 8", speed: Speed::Fast, negative_prompt: true },
     ModelInfo { id: "anything-v5", label: "Anything V5 (anime)", speed: Speed::Fast, negative_prompt: true },
 ];
+
+/// Provider-hosted models that live only on the v7 API and take an aspect ratio.
+const V7_MODELS: &[&str] = &["imagen-4", "imagen-4.0-ultra", "seedream-4.5", "gen4_image", "nano-banana-pro"];
+const ASPECT_RATIOS: &[&str] = &["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"];
+
+/// Which ModelsLab API a model lives on: "choosing v6 or v7 follows the model".
+fn is_v7(model: &str) -> bool {
+    V7_MODELS.iter().any(|m| m.eq_ignore_ascii_case(model))
+}
 
 const SIZE_PRESETS: &[(u32, u32)] = &[(512, 512), (768, 768), (1024, 1024), (768, 512), (512, 768), (1024, 576), (576, 1024)];
 
@@ -57,20 +69,7 @@ impl ModelsLab {
     }
 
     fn post(&self, endpoint: &'static str, path: &str, body: Value) -> HttpCall {
-        let mut redacted = body.clone();
-        if let Some(obj) = redacted.as_object_mut()
-            && obj.contains_key("key")
-        {
-            obj.insert("key".into(), Value::String(REDACTED.into()));
-        }
-        HttpCall {
-            endpoint,
-            method: Method::Post,
-            url: self.url(path),
-            headers: Vec::new(),
-            body: Some(body),
-            redacted_body: Some(redacted),
-        }
+        json_call(endpoint, Method::Post, self.url(path), Some(body), Vec::new())
     }
 }
 
@@ -94,7 +93,8 @@ impl Provider for ModelsLab {
 
     fn capabilities(&self, model: &str) -> Capabilities {
         let flux = is_flux(model);
-        let negative = !flux && MODELS.iter().find(|m| m.id == model).is_none_or(|m| m.negative_prompt);
+        let v7 = is_v7(model);
+        let negative = !flux && !v7 && MODELS.iter().find(|m| m.id == model).is_none_or(|m| m.negative_prompt);
         Capabilities {
             size: 256..=1024,
             size_multiple: 8,
@@ -106,19 +106,42 @@ impl Provider for ModelsLab {
             guidance: Some(1.0..=20.0),
             seed: true,
             negative_prompt: negative,
-            negative_prompt_note: (!negative).then_some("Flux ignores negative prompts, so the field is hidden."),
+            negative_prompt_note: (!negative).then_some(if v7 {
+                "This model ignores negative prompts, so the field is hidden."
+            } else {
+                "Flux ignores negative prompts, so the field is hidden."
+            }),
             max_prompt_chars: 2000,
             balance: true,
+            aspect_ratios: if v7 { ASPECT_RATIOS } else { &[] },
+            exact_sizes: false,
+            // v7 image-to-image takes image URLs, not local files.
+            img2img: !v7,
+            model_required: true,
         }
     }
 
-    fn generate(&self, s: &GenerationSettings, key: &ApiKey) -> HttpCall {
+    fn generate(&self, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> HttpCall {
+        let s = request.settings;
+        let key = key.map_or("", ApiKey::expose);
+        if is_v7(&s.model) {
+            let body = json!({
+                "key": key,
+                "model_id": s.model,
+                "prompt": s.prompt,
+                "aspect_ratio": s.aspect_ratio.as_deref().unwrap_or("1:1"),
+                "samples": s.samples,
+                "webhook": null,
+                "track_id": null,
+            });
+            return self.post("generate", "/api/v7/images/text-to-image", body);
+        }
         let seed = match s.seed {
             Seed::Random => Value::Null,
             Seed::Fixed(n) => json!(n),
         };
-        let body = json!({
-            "key": key.expose(),
+        let mut body = json!({
+            "key": key,
             "model_id": s.model,
             "prompt": s.prompt,
             "negative_prompt": s.negative_prompt,
@@ -133,25 +156,42 @@ impl Provider for ModelsLab {
             "webhook": null,
             "track_id": null,
         });
-        self.post("generate", "/api/v6/images/text2img", body)
+        match request.init_image {
+            Some(init) => {
+                // The init image travels as base64, which needs `base64: true` (the output may then
+                // come back as base64 too; intake handles both). Its size decides the output's.
+                body["init_image"] = Value::String(init.base64.clone());
+                body["base64"] = Value::Bool(true);
+                body["strength"] = json!(s.strength);
+                body["width"] = json!(init.width);
+                body["height"] = json!(init.height);
+                self.post("generate", "/api/v6/images/img2img", body)
+            }
+            None => self.post("generate", "/api/v6/images/text2img", body),
+        }
     }
 
-    fn fetch(&self, job: &RemoteJob, key: &ApiKey, form: usize) -> Option<HttpCall> {
+    fn fetch(&self, job: &RemoteJob, settings: &GenerationSettings, key: Option<&ApiKey>, form: usize) -> Option<HttpCall> {
+        let key = key.map_or("", ApiKey::expose);
+        // v7 jobs: the v7 path form first; then the v6 forms, which public clients fall back to.
+        let form = if is_v7(&settings.model) { form } else { form + 1 };
+        let path_form = |prefix: &str| -> Option<HttpCall> {
+            let mut call = self.post("fetch", prefix, json!({"key": key}));
+            call.url.path_segments_mut().ok()?.push(&job.id);
+            Some(call)
+        };
         match form {
+            0 => path_form("/api/v7/images/fetch"),
             // Form B, path form: what `fetch_result` points at, and what the SDKs use.
-            0 => {
-                let mut call = self.post("fetch", "/api/v6/images/fetch", json!({"key": key.expose()}));
-                call.url.path_segments_mut().ok()?.push(&job.id);
-                Some(call)
-            }
+            1 => path_form("/api/v6/images/fetch"),
             // Form A, body form: the documented fallback.
-            1 => Some(self.post("fetch", "/api/v6/images/fetch", json!({"key": key.expose(), "request_id": job.id}))),
+            2 => Some(self.post("fetch", "/api/v6/images/fetch", json!({"key": key, "request_id": job.id}))),
             _ => None,
         }
     }
 
-    fn balance(&self, key: &ApiKey) -> Option<HttpCall> {
-        Some(self.post("balance", "/api/wallet_balance", json!({"key": key.expose()})))
+    fn balance(&self, key: Option<&ApiKey>) -> Option<HttpCall> {
+        Some(self.post("balance", "/api/wallet_balance", json!({"key": key.map_or("", ApiKey::expose)})))
     }
 
     fn parse_generation(&self, reply: &Reply) -> Parsed {
@@ -389,8 +429,12 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
             Retry::No,
             Some("The service does not know this model id. Check the spelling or pick a model from the list.".into()),
         )
-    } else if has(&["unable to fetch image"]) {
-        (ErrorCategory::Validation, Retry::No, Some("The service could not fetch the input image.".into()))
+    } else if has(&["unable to fetch image", "valid url", "init_image"]) {
+        (
+            ErrorCategory::Validation,
+            Retry::No,
+            Some("The service could not read the starting image. Try a different PNG or JPEG file.".into()),
+        )
     } else if status == 404 {
         (ErrorCategory::Validation, Retry::No, Some("The service did not recognise this request (not found).".into()))
     } else if (400..=499).contains(&status) || has(&["required", "must be", "invalid"]) {
@@ -629,7 +673,7 @@ mod tests {
         let draft = SettingsDraft { prompt: "cat".into(), model: "sdxl".into(), seed: "5".into(), ..Default::default() };
         let settings = draft.validate(&p.capabilities("sdxl")).unwrap().candidates.remove(0);
         let key = ApiKey::parse("secret-canary").unwrap();
-        let call = p.generate(&settings, &key);
+        let call = p.generate(&GenerateRequest { settings: &settings, init_image: None }, Some(&key));
         assert_eq!(call.url.as_str(), "http://127.0.0.1:9999/api/v6/images/text2img");
         let body = call.body.unwrap();
         assert_eq!(body["key"], "secret-canary");
@@ -644,12 +688,45 @@ mod tests {
         let p = ModelsLab::new(None);
         let key = ApiKey::parse("k").unwrap();
         let job = RemoteJob { id: "ab/c 1".into(), fetch_url: None, eta_seconds: None, future_links: vec![] };
-        let a = p.fetch(&job, &key, 0).unwrap();
+        let v6 = GenerationSettings { model: "sdxl".into(), ..Default::default() };
+        let a = p.fetch(&job, &v6, Some(&key), 0).unwrap();
         assert_eq!(a.url.as_str(), "https://modelslab.com/api/v6/images/fetch/ab%2Fc%201");
-        let b = p.fetch(&job, &key, 1).unwrap();
+        let b = p.fetch(&job, &v6, Some(&key), 1).unwrap();
         assert_eq!(b.url.path(), "/api/v6/images/fetch");
         assert_eq!(b.body.unwrap()["request_id"], "ab/c 1");
-        assert!(p.fetch(&job, &key, 2).is_none());
+        assert!(p.fetch(&job, &v6, Some(&key), 2).is_none());
+        let v7 = GenerationSettings { model: "imagen-4".into(), ..Default::default() };
+        let paths: Vec<String> = (0..4).filter_map(|f| p.fetch(&job, &v7, Some(&key), f)).map(|c| c.url.path().to_owned()).collect();
+        assert_eq!(paths, ["/api/v7/images/fetch/ab%2Fc%201", "/api/v6/images/fetch/ab%2Fc%201", "/api/v6/images/fetch"]);
+    }
+
+    #[test]
+    fn v7_models_use_v7_with_an_aspect_ratio() {
+        let p = ModelsLab::new(None);
+        let caps = p.capabilities("imagen-4");
+        assert!(caps.aspect_ratios.contains(&"16:9") && !caps.negative_prompt && !caps.img2img);
+        let draft = SettingsDraft { prompt: "x".into(), model: "imagen-4".into(), aspect_ratio: "16:9".into(), width: "1".into(), ..Default::default() };
+        let s = draft.validate(&caps).unwrap().candidates.remove(0);
+        let call = p.generate(&GenerateRequest { settings: &s, init_image: None }, Some(&ApiKey::parse("k").unwrap()));
+        assert_eq!(call.url.path(), "/api/v7/images/text-to-image");
+        let body = call.body.unwrap();
+        assert_eq!(body["aspect_ratio"], "16:9");
+        assert!(body.get("width").is_none());
+        let bad = SettingsDraft { aspect_ratio: "5:1".into(), ..draft };
+        assert!(bad.validate(&caps).unwrap_err().fields.contains_key("aspect_ratio"));
+    }
+
+    #[test]
+    fn img2img_sends_base64_and_the_init_size() {
+        let p = ModelsLab::new(None);
+        let s = GenerationSettings { model: "sdxl".into(), prompt: "p".into(), strength: 0.4, ..Default::default() };
+        let init = super::super::InitImage { base64: "iVBORw0KGgo".into(), mime: "image/png", bytes: 8, width: 320, height: 256 };
+        let call = p.generate(&GenerateRequest { settings: &s, init_image: Some(&init) }, Some(&ApiKey::parse("k").unwrap()));
+        assert_eq!(call.url.path(), "/api/v6/images/img2img");
+        let body = call.body.unwrap();
+        assert_eq!((body["base64"].clone(), body["width"].clone(), body["height"].clone()), (json!(true), json!(320), json!(256)));
+        assert_eq!(body["strength"], json!(0.4f32));
+        assert_eq!(body["init_image"], "iVBORw0KGgo");
     }
 
     #[test]
