@@ -61,6 +61,9 @@ pub enum Command {
         #[arg(long, default_value = "modelslab", global = true)]
         provider: String,
     },
+    /// Crash on purpose, to check that crash reports are written (and hold no key).
+    #[command(hide = true)]
+    CrashTest,
     /// Serve a local test API (test patterns, no credits) on 127.0.0.1.
     Sandbox {
         /// Port to listen on (0 picks a free one).
@@ -220,6 +223,15 @@ pub struct GenerateArgs {
 
 /// Run the CLI; returns the process exit code. `gui` is how `easel`/`easel gui` open the window.
 pub fn run(cli: Cli, gui: impl FnOnce(ProviderArgs) -> i32) -> i32 {
+    let data_dir = default_data_dir();
+    crate::engine::crash::install_panic_hook(&data_dir);
+    // The window offers unseen crash reports itself; the command line mentions them once.
+    if !matches!(cli.command, None | Some(Command::Gui(_)) | Some(Command::Sandbox { .. })) {
+        for report in crate::engine::crash::unseen_reports(&data_dir) {
+            eprintln!("Easel crashed last time. The report (your key removed) is at {}", report.display());
+            let _ = crate::engine::crash::mark_seen(&report);
+        }
+    }
     match cli.command {
         None => gui(ProviderArgs { provider: "modelslab".into(), ..Default::default() }),
         Some(Command::Gui(args)) => gui(args),
@@ -227,6 +239,11 @@ pub fn run(cli: Cli, gui: impl FnOnce(ProviderArgs) -> i32) -> i32 {
         Some(Command::Doctor { provider, json }) => doctor::run(&provider, json),
         Some(Command::Key { action, provider }) => key_command(action, &provider),
         Some(Command::Resume { provider, json }) => resume(&provider, json),
+        Some(Command::CrashTest) => {
+            let key = keys::key_from_env().ok().flatten();
+            let key_text = key.as_ref().map_or("(no key)", |k| k.expose());
+            panic!("crash test requested; the key in use is {key_text}");
+        }
         Some(Command::Library { action }) => library(action),
         Some(Command::Sandbox { port, scenario, queue_limit, job_seconds, list }) => {
             run_sandbox(port, &scenario, queue_limit, job_seconds, list)
@@ -452,6 +469,11 @@ fn generate(args: GenerateArgs) -> i32 {
         draft.model = engine.provider().default_model().to_owned();
     }
     let caps = engine.provider().capabilities(draft.model.trim());
+    // Without a size, use the model's first preset (OpenAI models make only a few sizes).
+    if let (None, None, Some((w, h))) = (&args.width, &args.height, caps.size_presets.first()) {
+        draft.width = w.to_string();
+        draft.height = h.to_string();
+    }
     let valid = match draft.validate(&caps) {
         Ok(v) if bad.is_empty() => v,
         Ok(_) => {

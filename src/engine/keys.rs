@@ -29,6 +29,7 @@ impl ApiKey {
         if trimmed.chars().any(char::is_control) {
             return Err(KeyProblem::ControlCharacters);
         }
+        remember_secret(trimmed);
         Ok(Self(trimmed.to_owned()))
     }
     /// The secret itself, for request builders and the key store only.
@@ -55,6 +56,23 @@ impl fmt::Display for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
     }
+}
+
+/// Every key this process has seen, so that text produced far from any job (a panic
+/// message, a crash report) can still be scrubbed. Keys are short; the list stays tiny.
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn remember_secret(secret: &str) {
+    if let Ok(mut secrets) = SECRETS.lock()
+        && !secrets.iter().any(|s| s == secret)
+    {
+        secrets.push(secret.to_owned());
+    }
+}
+
+/// The secrets known to this process (for redaction only).
+pub(crate) fn known_secrets() -> Vec<String> {
+    SECRETS.lock().map(|s| s.clone()).unwrap_or_default()
 }
 
 /// Why a pasted key was refused.

@@ -5,6 +5,7 @@
 //! Work runs as tokio tasks on the runtime that was current when the engine was
 //! made; nothing here blocks the caller.
 
+pub mod crash;
 pub mod diagnostics;
 pub mod error;
 pub mod export;

@@ -1,0 +1,138 @@
+//! The secrecy audit: every scenario of every provider, run through the real binary
+//! with a canary key, then a search for the canary in everything Easel produced:
+//! stdout and stderr, the data directory (library, images, crash reports), exported
+//! images, the diagnostics report and the "Copy as curl" commands. It must be nowhere.
+
+mod common;
+
+use base64::Engine as _;
+use common::*;
+use easel::engine::diagnostics::{curl_command, report};
+use easel::engine::provider::ProviderKind;
+use easel::engine::store::Store;
+use easel::sandbox::{Sandbox, SandboxConfig, Scenario};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+fn needles() -> Vec<String> {
+    vec![
+        CANARY_KEY.to_owned(),
+        base64::engine::general_purpose::STANDARD.encode(CANARY_KEY),
+        // The middle of the key, in case something shortened it.
+        CANARY_KEY[4..CANARY_KEY.len() - 4].to_owned(),
+    ]
+}
+
+fn assert_clean(what: &str, text: &[u8]) {
+    for needle in needles() {
+        assert!(!contains(text, needle.as_bytes()), "the key leaked into {what}");
+    }
+}
+
+fn assert_tree_clean(dir: &Path) {
+    for file in files_under(dir) {
+        assert_clean(&file.display().to_string(), &std::fs::read(&file).unwrap_or_default());
+    }
+}
+
+fn extra_args(scenario: Scenario) -> Vec<&'static str> {
+    match scenario {
+        Scenario::Hang => vec!["--timeout", "1"],
+        Scenario::ProcessingForever | Scenario::BigEta => vec!["--deadline", "2"],
+        _ => vec![],
+    }
+}
+
+async fn easel(data: &Path, args: Vec<String>) -> (Vec<u8>, Vec<u8>) {
+    let data = data.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_easel"))
+            .args(&args)
+            .env("EASEL_DATA_DIR", &data)
+            .env("EASEL_API_KEY", CANARY_KEY)
+            .output()
+            .unwrap();
+        (out.stdout, out.stderr)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_key_is_nowhere_after_every_scenario_of_every_provider() {
+    let slots = Arc::new(tokio::sync::Semaphore::new(6));
+    let mut runs = Vec::new();
+    for kind in ProviderKind::ALL.iter().copied() {
+        for scenario in Scenario::ALL.iter().copied() {
+            let slots = slots.clone();
+            runs.push(tokio::spawn(async move {
+                let _slot = slots.acquire().await.unwrap();
+                let sandbox = Sandbox::start(SandboxConfig::new(scenario)).await.unwrap();
+                let base = match kind {
+                    ProviderKind::OpenAi => format!("{}/v1", sandbox.base_url()),
+                    _ => sandbox.base_url(),
+                };
+                let data = tempfile::tempdir().unwrap();
+                let mut args: Vec<String> = ["generate", "--prompt", "secret audit", "--json", "--provider", kind.id(), "--base-url", &base]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                args.extend(extra_args(scenario).iter().map(|s| s.to_string()));
+                let (stdout, stderr) = easel(data.path(), args).await;
+                let what = format!("{} / {scenario}", kind.id());
+                assert_clean(&format!("stdout of {what}"), &stdout);
+                assert_clean(&format!("stderr of {what}"), &stderr);
+                assert!(!stdout.is_empty(), "{what}: the run said something");
+
+                // The exported report and every curl command, from the library's records.
+                let store = Store::open(data.path()).unwrap();
+                let jobs = store.recent_jobs(100).unwrap();
+                let base_url = url::Url::parse(&base).unwrap();
+                for job in &jobs {
+                    let records = store.diagnostics_for(&job.id).unwrap();
+                    assert_clean(&format!("the report of {what}"), report(&records).as_bytes());
+                    for r in &records {
+                        let curl = curl_command(r, &base_url);
+                        assert_clean(&format!("curl of {what}"), curl.as_bytes());
+                        if r.request_body.is_some() && kind == ProviderKind::ModelsLab {
+                            assert!(curl.contains("$EASEL_API_KEY"), "{what}: {curl}");
+                        }
+                    }
+                }
+                drop(store);
+                let out = tempfile::tempdir().unwrap();
+                let (stdout, stderr) = easel(data.path(), vec!["library".into(), "export".into(), out.path().display().to_string()]).await;
+                assert_clean("library export output", &stdout);
+                assert_clean("library export errors", &stderr);
+                assert_tree_clean(out.path());
+                assert_tree_clean(data.path());
+                sandbox.shutdown();
+            }));
+        }
+    }
+    for run in runs {
+        run.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_leaves_a_redacted_report_that_the_next_start_mentions() {
+    let data = tempfile::tempdir().unwrap();
+    let (stdout, stderr) = easel(data.path(), vec!["crash-test".into()]).await;
+    assert_clean("the crash's stdout", &stdout);
+    assert_clean("the crash's stderr", &stderr);
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(stderr.contains("crash test requested") && stderr.contains("[redacted]"), "{stderr}");
+    let reports = easel::engine::crash::unseen_reports(data.path());
+    assert_eq!(reports.len(), 1);
+    let text = std::fs::read_to_string(&reports[0]).unwrap();
+    assert!(text.contains("the key in use is [redacted]"), "{text}");
+    assert!(text.contains("Backtrace"));
+    assert_tree_clean(data.path());
+
+    let (_, stderr) = easel(data.path(), vec!["library".into(), "list".into()]).await;
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(stderr.contains("Easel crashed last time"), "{stderr}");
+    assert!(easel::engine::crash::unseen_reports(data.path()).is_empty(), "offered once");
+}
