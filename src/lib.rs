@@ -3,8 +3,10 @@
 //! Layers, which never point backwards:
 //! - [`engine`]: providers, jobs, retry policy, output intake, library, diagnostics. No egui.
 //! - [`cli`]: the command-line face on the engine.
+//! - [`app`]: the desktop window, the other face (egui/eframe); it reuses the CLI's doctor checks.
 //! - [`sandbox`]: a local server speaking the providers' protocols, for trying and testing.
 
+pub mod app;
 pub mod cli;
 pub mod engine;
 pub mod sandbox;

@@ -4,9 +4,6 @@ use clap::Parser as _;
 
 fn main() {
     let cli = easel::cli::Cli::parse();
-    let code = easel::cli::run(cli, |_args| {
-        eprintln!("The Easel window is not part of this build yet; use `easel generate --help`.");
-        1
-    });
+    let code = easel::cli::run(cli, easel::app::run);
     std::process::exit(code);
 }

@@ -30,10 +30,10 @@ pub enum Action {
     ToggleStar(i64),
     /// Fill the prompt panel with an image's settings.
     ReuseSettings(i64),
-    /// Take an image out of the gallery (the file stays), with an undo.
-    RemoveImage(i64),
-    /// Put a removed image back.
-    UndoRemove(i64),
+    /// Move an image to the library's trash (the file stays until the trash is emptied), with an undo.
+    TrashImage(i64),
+    /// Bring a trashed image back.
+    UndoTrash(i64),
     CopyImage(i64),
     SaveImageAs(i64),
     SavePickedToFolder,
@@ -43,6 +43,6 @@ pub enum Action {
     CheckConnection,
     ToggleDiagnostics,
 
-    /// Stop using the server override and go back to the provider's official server.
-    UseOfficialServer,
+    /// Stop using the server override and go back to the provider's usual server.
+    UseUsualServer,
 }

@@ -40,6 +40,8 @@ pub enum Message {
     Saved(Vec<Result<PathBuf, String>>),
     /// "Check connection" finished.
     Doctor(Vec<Check>),
+    /// A star, trash or restore was written to the library (the error is a plain sentence).
+    LibraryChanged(Result<(), String>),
 }
 
 /// The sending end: posts a message and wakes the UI.

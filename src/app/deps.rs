@@ -21,7 +21,7 @@ pub struct Deps {
     /// The data folder (library database and image files).
     pub data_dir: PathBuf,
     pub provider: ProviderKind,
-    /// Another server instead of the provider's official one (`--base-url`).
+    /// Another server instead of the provider's usual one (`--base-url`).
     pub base_url: Option<String>,
     /// The key from `EASEL_API_KEY`: used for this session only, never written to the keyring.
     /// An error when the variable is set but unusable.

@@ -10,6 +10,8 @@ use egui_extras::{Column, TableBuilder};
 const COLUMNS: [&str; 10] =
     ["Result", "Time (UTC)", "Provider", "Endpoint", "HTTP", "API status", "Request id", "Duration", "Attempt", "Wait"];
 const ROW_HEIGHT: f32 = 20.0;
+/// Exchanges kept for the pane; older ones stay in the library's diagnostics table.
+const MAX_RECORDS: usize = 2000;
 
 /// The exchanges seen this session and the pane's own state.
 #[derive(Default)]
@@ -48,9 +50,9 @@ impl Outcome {
 
     fn text(self) -> &'static str {
         match self {
-            Self::Ok => "✔ ok",
-            Self::Retried => "⟳ retried",
-            Self::Failed => "✖ failed",
+            Self::Ok => "• ok",
+            Self::Retried => "• retried",
+            Self::Failed => "• failed",
         }
     }
 
@@ -66,6 +68,11 @@ impl Outcome {
 impl DiagnosticsPane {
     pub fn push(&mut self, record: Diagnostics) {
         self.records.push(record);
+        if self.records.len() > MAX_RECORDS {
+            let excess = self.records.len() - MAX_RECORDS;
+            self.records.drain(..excess);
+            self.selected = self.selected.and_then(|i| i.checked_sub(excess));
+        }
     }
 
     pub fn records(&self) -> &[Diagnostics] {
@@ -96,14 +103,14 @@ impl DiagnosticsPane {
         egui::Panel::right("easel-diagnostics-details")
             .resizable(true)
             .default_size(420.0)
-            .show_inside(ui, |ui| self.details_ui(ui, actions));
+            .show(ui, |ui| self.details_ui(ui, actions));
         self.table_ui(ui, *errors_only);
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, errors_only: &mut bool, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.strong("Diagnostics");
-            ui.weak(format!("{} requests", self.records.len()));
+            ui.weak(super::gallery::count(self.records.len(), "request"));
             ui.separator();
             ui.checkbox(errors_only, "Errors only");
             let report = ui
@@ -127,12 +134,9 @@ impl DiagnosticsPane {
     fn doctor_ui(&self, ui: &mut egui::Ui) {
         for check in &self.doctor.checks {
             let time = check.millis.map(|ms| format!(" ({ms} ms)")).unwrap_or_default();
-            let (symbol, colour) = if check.ok {
-                ("✔", super::keys::good_colour(ui))
-            } else {
-                ("✖", ui.visuals().error_fg_color)
-            };
-            ui.colored_label(colour, format!("{symbol} {}: {}{time}", check.name, check.detail));
+            let (verdict, colour) =
+                if check.ok { ("OK", super::keys::good_colour(ui)) } else { ("Failed", ui.visuals().error_fg_color) };
+            ui.colored_label(colour, format!("{verdict}, {}: {}{time}", check.name, check.detail));
             if let Some(hint) = &check.hint {
                 ui.label(format!("What to do: {hint}"));
             }
@@ -171,12 +175,14 @@ impl DiagnosticsPane {
                     let record = &self.records[index];
                     row.set_selected(self.selected == Some(index));
                     let outcome = Outcome::of(record);
+                    // Cells are not selectable, so a click anywhere selects the row.
                     row.col(|ui| {
-                        ui.colored_label(outcome.colour(ui), outcome.text());
+                        let text = egui::RichText::new(outcome.text()).color(outcome.colour(ui));
+                        ui.add(egui::Label::new(text).selectable(false));
                     });
                     for cell in cells(record) {
                         row.col(|ui| {
-                            ui.label(cell);
+                            ui.add(egui::Label::new(cell).selectable(false));
                         });
                     }
                     if row.response().clicked() {
@@ -252,7 +258,8 @@ fn record_details_ui(ui: &mut egui::Ui, record: &Diagnostics) {
     }
     if !record.response_headers.is_empty() {
         section(ui, "Response headers");
-        let headers: Vec<String> = record.response_headers.iter().map(|(name, value)| format!("{name}: {value}")).collect();
+        let headers: Vec<String> =
+            record.response_headers.iter().map(|(name, value)| format!("{name}: {value}")).collect();
         code(ui, headers.join("\n"));
     }
     if let Some(excerpt) = &record.response_excerpt {

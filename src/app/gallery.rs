@@ -12,6 +12,11 @@ use std::ops::Range;
 
 /// Side of a gallery cell, in points.
 const CELL: f32 = 168.0;
+/// Extra space between the groups sharing a row, so each Generate press reads as a unit.
+const GROUP_GAP: f32 = 14.0;
+
+/// One row of the grid: pieces of groups (group index, image range), left to right.
+type Row = Vec<(usize, Range<usize>)>;
 
 /// Which images belong together on a row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +45,7 @@ struct Removed {
 pub struct Gallery {
     /// Newest group first.
     groups: Vec<Group>,
-    /// Starred images (in memory for now; the library does not store stars yet).
+    /// Starred images (also written to the library).
     starred: HashSet<i64>,
     /// Images picked with Ctrl+click, for "Save selected to folder…".
     picked: BTreeSet<i64>,
@@ -60,6 +65,7 @@ impl Gallery {
     /// A new image arrived: it goes first, next to its batch's other candidates.
     pub fn add(&mut self, record: ImageRecord, key: GroupKey) {
         self.take(record.id);
+        self.note_star(&record);
         match self.groups.iter().position(|g| g.key == key) {
             Some(index) => {
                 let mut group = self.groups.remove(index);
@@ -82,6 +88,7 @@ impl Gallery {
         };
         let known: HashSet<i64> = self.groups.iter().flat_map(|g| g.images.iter().map(|i| i.id)).collect();
         for record in records.into_iter().filter(|r| !known.contains(&r.id)) {
+            self.note_star(&record);
             let key = GroupKey::Job(record.job.clone());
             match self.groups.last_mut() {
                 Some(group) if group.key == key => group.images.insert(0, record),
@@ -113,9 +120,19 @@ impl Gallery {
         self.starred.contains(&id)
     }
 
-    pub fn toggle_star(&mut self, id: i64) {
-        if !self.starred.remove(&id) {
+    /// Star or unstar an image; returns whether it is starred now.
+    pub fn toggle_star(&mut self, id: i64) -> bool {
+        if self.starred.remove(&id) {
+            false
+        } else {
             self.starred.insert(id);
+            true
+        }
+    }
+
+    fn note_star(&mut self, record: &ImageRecord) {
+        if record.starred {
+            self.starred.insert(record.id);
         }
     }
 
@@ -124,11 +141,12 @@ impl Gallery {
         self.records().filter(|r| self.picked.contains(&r.id)).cloned().collect()
     }
 
-    /// Take an image out of the gallery (the file stays); it can be put back with [`Self::restore`].
-    pub fn remove(&mut self, id: i64) -> Option<&ImageRecord> {
-        let (record, key, group_index) = self.take(id)?;
+    /// Take an image out of the gallery; it can be put back with [`Self::restore`].
+    /// Returns false when the image was not in the gallery.
+    pub fn remove(&mut self, id: i64) -> bool {
+        let Some((record, key, group_index)) = self.take(id) else { return false };
         self.removed.insert(id, Removed { record, key, group_index });
-        self.removed.get(&id).map(|r| &r.record)
+        true
     }
 
     /// Put a removed image back where it was.
@@ -136,7 +154,8 @@ impl Gallery {
         let Some(Removed { record, key, group_index }) = self.removed.remove(&id) else { return };
         match self.groups.iter_mut().find(|g| g.key == key) {
             Some(group) => {
-                let at = group.images.iter().position(|i| i.created_ms > record.created_ms).unwrap_or(group.images.len());
+                let at =
+                    group.images.iter().position(|i| i.created_ms > record.created_ms).unwrap_or(group.images.len());
                 group.images.insert(at, record);
             }
             None => self.groups.insert(group_index.min(self.groups.len()), Group { key, images: vec![record] }),
@@ -159,22 +178,45 @@ impl Gallery {
         Some((record, key, group_index))
     }
 
-    /// The rows to draw: each group starts a row and wraps after `columns` images.
-    fn rows(&self, columns: usize) -> Vec<(usize, Range<usize>)> {
+    /// Lay the groups out in rows of at most `columns` images. A group that fits on the
+    /// current row stays together on it; a longer one starts a fresh row and wraps.
+    fn rows(&self, columns: usize) -> Vec<Row> {
         let mut rows = Vec::new();
+        let mut row = Row::new();
+        let mut used = 0;
         for (g, group) in self.groups.iter().enumerate() {
-            let mut start = 0;
-            while start < group.images.len() {
-                let end = (start + columns).min(group.images.len());
-                rows.push((g, start..end));
-                start = end;
+            let len = group.images.len();
+            if used > 0 && used + len > columns {
+                rows.push(std::mem::take(&mut row));
+                used = 0;
             }
+            let mut start = 0;
+            while start < len {
+                let end = (start + columns - used).min(len);
+                row.push((g, start..end));
+                used += end - start;
+                start = end;
+                if used == columns {
+                    rows.push(std::mem::take(&mut row));
+                    used = 0;
+                }
+            }
+        }
+        if !row.is_empty() {
+            rows.push(row);
         }
         rows
     }
 
     /// Draw the toolbar and the grid.
-    pub fn ui(&mut self, ui: &mut egui::Ui, thumbs: &mut Thumbnails, bg: &Background, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        thumbs: &mut Thumbnails,
+        bg: &Background,
+        toolbar: Toolbar<'_>,
+        actions: &mut Vec<Action>,
+    ) {
         self.toolbar_ui(ui, toolbar, actions);
         ui.separator();
         if let Some(why) = &self.load_error {
@@ -185,22 +227,28 @@ impl Gallery {
             ui.vertical_centered(|ui| ui.weak("Your images will appear here. Type a prompt and press Generate."));
             return;
         }
-        let spacing = ui.spacing().item_spacing;
-        let columns = ((ui.available_width() + spacing.x) / (CELL + spacing.x)).floor().max(1.0) as usize;
+        // Room for a group gap after every cell, so any mix of groups fits the width.
+        let cell_width = CELL + ui.spacing().item_spacing.x + GROUP_GAP;
+        let columns = (ui.available_width() / cell_width).floor().max(1.0) as usize;
         let rows = self.rows(columns);
         egui::ScrollArea::vertical().id_salt("easel-gallery").auto_shrink(false).show_rows(
             ui,
             CELL,
             rows.len(),
             |ui, visible| {
-                for (g, range) in &rows[visible] {
+                for row in &rows[visible] {
                     ui.horizontal(|ui| {
-                        for record in &self.groups[*g].images[range.clone()] {
-                            let marks = Marks {
-                                starred: self.starred.contains(&record.id),
-                                picked: self.picked.contains(&record.id),
-                            };
-                            cell_ui(ui, record, marks, thumbs, bg, actions, &mut self.picked);
+                        for (piece, (g, range)) in row.iter().enumerate() {
+                            if piece > 0 {
+                                ui.add_space(GROUP_GAP);
+                            }
+                            for record in &self.groups[*g].images[range.clone()] {
+                                let marks = Marks {
+                                    starred: self.starred.contains(&record.id),
+                                    picked: self.picked.contains(&record.id),
+                                };
+                                cell_ui(ui, record, marks, thumbs, bg, actions, &mut self.picked);
+                            }
                         }
                     });
                 }
@@ -211,11 +259,14 @@ impl Gallery {
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.strong("Gallery");
-            ui.weak(format!("{} images", self.len()));
+            ui.weak(count(self.len(), "image"));
             ui.separator();
             let picked = self.picked.len();
             let save = ui
-                .add_enabled(picked > 0 && !toolbar.saving_busy, egui::Button::new(format!("Save selected to folder… ({picked})")))
+                .add_enabled(
+                    picked > 0 && !toolbar.saving_busy,
+                    egui::Button::new(format!("Save selected to folder… ({picked})")),
+                )
                 .on_hover_text("Ctrl+click images to select them.")
                 .on_disabled_hover_text("Ctrl+click images to select them.");
             if save.clicked() {
@@ -276,7 +327,7 @@ fn image_menu(ui: &mut egui::Ui, id: i64, starred: bool, actions: &mut Vec<Actio
         ("Use these settings again", Action::ReuseSettings(id)),
         ("Copy image", Action::CopyImage(id)),
         ("Save as…", Action::SaveImageAs(id)),
-        ("Remove from gallery", Action::RemoveImage(id)),
+        ("Move to trash", Action::TrashImage(id)),
     ];
     for (text, action) in items {
         if ui.button(text).clicked() {
@@ -284,6 +335,11 @@ fn image_menu(ui: &mut egui::Ui, id: i64, starred: bool, actions: &mut Vec<Actio
             ui.close();
         }
     }
+}
+
+/// "1 image", "3 images".
+pub fn count(n: usize, thing: &str) -> String {
+    if n == 1 { format!("1 {thing}") } else { format!("{n} {thing}s") }
 }
 
 /// What a screen reader (and a test) calls the thumbnail.
@@ -303,10 +359,13 @@ fn paint_thumbnail(ui: &egui::Ui, rect: egui::Rect, record: &ImageRecord, thumb:
             let image_rect = egui::Rect::from_center_size(rect.center(), size * scale);
             painter.image(texture.id(), image_rect, uv_full(), egui::Color32::WHITE);
         }
-        Thumb::Loading => egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(24.0, 24.0))),
+        Thumb::Loading => {
+            egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(24.0, 24.0)))
+        }
         Thumb::Failed(why) => {
-            let text = format!("⚠ This image could not be shown.\n{why}\n{}", record.path.display());
-            let galley = painter.layout(text, egui::FontId::proportional(11.0), ui.visuals().warn_fg_color, rect.width() - 8.0);
+            let text = format!("This image could not be shown.\n{why}\n{}", record.path.display());
+            let galley =
+                painter.layout(text, egui::FontId::proportional(11.0), ui.visuals().warn_fg_color, rect.width() - 8.0);
             painter.galley(rect.left_top() + egui::vec2(4.0, 4.0), galley, ui.visuals().warn_fg_color);
         }
     }
@@ -316,18 +375,70 @@ fn paint_marks(ui: &egui::Ui, rect: egui::Rect, marks: &Marks, hovered: bool) {
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals();
     if marks.picked {
-        painter.rect_stroke(rect.shrink(1.0), 4.0, egui::Stroke::new(3.0, visuals.selection.stroke.color), egui::StrokeKind::Inside);
-        painter.text(rect.left_top() + egui::vec2(6.0, 4.0), egui::Align2::LEFT_TOP, "✔", egui::FontId::proportional(18.0), visuals.selection.stroke.color);
+        let colour = visuals.selection.stroke.color;
+        painter.rect_stroke(rect.shrink(1.0), 4.0, egui::Stroke::new(3.0, colour), egui::StrokeKind::Inside);
+        paint_check(&painter, rect.left_top() + egui::vec2(16.0, 16.0), colour);
     } else if hovered {
         painter.rect_stroke(rect.shrink(1.0), 4.0, visuals.widgets.hovered.fg_stroke, egui::StrokeKind::Inside);
     }
     if marks.starred {
-        let star_colour = egui::Color32::from_rgb(240, 190, 40);
-        painter.text(rect.right_top() + egui::vec2(-6.0, 4.0), egui::Align2::RIGHT_TOP, "★", egui::FontId::proportional(20.0), star_colour);
+        paint_star(&painter, rect.right_top() + egui::vec2(-16.0, 16.0), 10.0, egui::Color32::from_rgb(240, 190, 40));
+    }
+}
+
+/// A tick in a filled circle (egui's default font has no check mark glyph).
+fn paint_check(painter: &egui::Painter, centre: egui::Pos2, colour: egui::Color32) {
+    painter.circle_filled(centre, 10.0, colour);
+    let tick = [centre + egui::vec2(-5.0, 0.0), centre + egui::vec2(-1.5, 4.0), centre + egui::vec2(5.0, -4.0)];
+    painter.add(egui::Shape::line(tick.to_vec(), egui::Stroke::new(2.0, egui::Color32::WHITE)));
+}
+
+/// A filled five-pointed star: a pentagon and five point triangles, all convex.
+fn paint_star(painter: &egui::Painter, centre: egui::Pos2, radius: f32, colour: egui::Color32) {
+    let point = |i: usize, r: f32| {
+        let angle = -std::f32::consts::FRAC_PI_2 + i as f32 * std::f32::consts::PI / 5.0;
+        centre + r * egui::vec2(angle.cos(), angle.sin())
+    };
+    let inner: Vec<egui::Pos2> = (0..5).map(|i| point(2 * i + 1, radius * 0.42)).collect();
+    painter.add(egui::Shape::convex_polygon(inner.clone(), colour, egui::Stroke::NONE));
+    for i in 0..5 {
+        let tip = vec![inner[(i + 4) % 5], point(2 * i, radius), inner[i]];
+        painter.add(egui::Shape::convex_polygon(tip, colour, egui::Stroke::NONE));
     }
 }
 
 /// Texture coordinates of the whole texture.
 pub fn uv_full() -> egui::Rect {
     egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gallery(sizes: &[usize]) -> Gallery {
+        let groups = sizes
+            .iter()
+            .enumerate()
+            .map(|(g, &n)| Group { key: GroupKey::Batch(g as u64), images: vec![record(); n] })
+            .collect();
+        Gallery { groups, ..Gallery::default() }
+    }
+
+    fn record() -> ImageRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": 1, "job": "j", "index": 0, "path": "/x.png", "bytes": 1, "width": 1, "height": 1,
+            "format": "png", "sha256": "00", "seed": null, "prompt": "p", "negative_prompt": null,
+            "model": "m", "steps": 1, "guidance": 1.0, "provider": "p", "request_id": null,
+            "created": "", "created_ms": 0, "starred": false
+        }))
+        .expect("a valid record")
+    }
+
+    #[test]
+    fn groups_share_rows_but_are_never_split_when_they_fit() {
+        // Columns of 4: [1,1] share a row, [3] does not fit after them, [6] wraps from a fresh row.
+        let rows = gallery(&[1, 1, 3, 6]).rows(4);
+        assert_eq!(rows, vec![vec![(0, 0..1), (1, 0..1)], vec![(2, 0..3)], vec![(3, 0..4)], vec![(3, 4..6)],]);
+    }
 }

@@ -45,6 +45,10 @@ impl JobRow {
                 format!("processing, about {} s left", left(*eta))
             }
             JobState::Processing { .. } => "processing".to_owned(),
+            JobState::Generating { progress, eta_seconds } => match eta_seconds {
+                Some(eta) if *eta >= 1.0 => format!("generating {:.0}%, about {:.0} s left", progress * 100.0, eta),
+                _ => format!("generating {:.0}%", progress * 100.0),
+            },
             JobState::Downloading { index, total } => format!("downloading {index}/{total}"),
             JobState::Done { .. } => "done".to_owned(),
             JobState::Failed { category } => match &self.error {
@@ -52,6 +56,9 @@ impl JobRow {
                 None => format!("failed: {}", category.info().message),
             },
             JobState::Cancelled => "cancelled".to_owned(),
+            JobState::Unknown => {
+                "unknown: Easel stopped before the answer came (it may have been made and charged)".to_owned()
+            }
         }
     }
 
@@ -70,6 +77,7 @@ impl JobRow {
             JobState::Done { .. } => super::keys::good_colour(ui),
             JobState::Failed { .. } => ui.visuals().error_fg_color,
             JobState::Waiting { .. } => ui.visuals().warn_fg_color,
+            JobState::Unknown => ui.visuals().warn_fg_color,
             JobState::Cancelled => ui.visuals().weak_text_color(),
             _ => ui.visuals().text_color(),
         }
@@ -158,9 +166,8 @@ impl Jobs {
 
 fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
-        ui.colored_label(row.colour(ui), "●");
-        ui.add(egui::Label::new(short_prompt(&row.settings.prompt)).truncate())
-            .on_hover_text(&row.settings.prompt);
+        status_dot(ui, row.colour(ui));
+        ui.add(egui::Label::new(short_prompt(&row.settings.prompt)).truncate()).on_hover_text(&row.settings.prompt);
         let state = ui.colored_label(row.colour(ui), row.state_text(now));
         if let Some(error) = &row.error {
             state.on_hover_text(format!("What to do: {}", error.hint));
@@ -177,14 +184,20 @@ fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, actions: &mut Vec<Actio
             if ui.add_enabled(row.finished, egui::Button::new("Retry")).on_hover_text(retry_tip).clicked() {
                 actions.push(Action::RetryJob(row.id.clone()));
             }
-            let cancel = ui
-                .add_enabled(!row.finished, egui::Button::new("Cancel"))
-                .on_hover_text("Stop waiting for this job. If the service already started it, it may still be charged.");
+            let cancel = ui.add_enabled(!row.finished, egui::Button::new("Cancel")).on_hover_text(
+                "Stop waiting for this job. If the service already started it, it may still be charged.",
+            );
             if cancel.clicked() {
                 actions.push(Action::CancelJob(row.id.clone()));
             }
         });
     });
+}
+
+/// A small coloured dot (egui's default font has no circle glyph).
+fn status_dot(ui: &mut egui::Ui, colour: egui::Color32) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.0, colour);
 }
 
 /// The start of a prompt, on one line.
@@ -217,6 +230,7 @@ mod tests {
                 guidance: 7.5,
                 seed: crate::engine::request::Seed::Random,
                 seed_from_person: false,
+                ..Default::default()
             },
             state,
             since,

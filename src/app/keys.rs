@@ -34,8 +34,8 @@ struct KeyPanel {
     input: String,
     busy: Option<Busy>,
     feedback: Option<Feedback>,
-    /// A key the keychain refused, which the person may use for this session instead.
-    session_offer: Option<ApiKey>,
+    /// The keychain refused a save: offer to use the pasted key for this session instead.
+    save_failed: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -105,11 +105,17 @@ impl Keys {
         self.balance.as_ref()
     }
 
+    /// Whether requests can go out: there is a key, or the provider needs none.
+    pub fn ready(&self) -> bool {
+        self.active.is_some() || !self.provider.needs_key()
+    }
+
     /// One line for the status bar.
     pub fn status(&self) -> String {
         match &self.active {
             Some((key, source)) => format!("Key {} {}", key.last_four(), source.label()),
             None if self.looking => "Looking for your key…".to_owned(),
+            None if !self.provider.needs_key() => "No key (none needed)".to_owned(),
             None => "No key yet".to_owned(),
         }
     }
@@ -123,18 +129,17 @@ impl Keys {
         self.panel.feedback = None;
     }
 
-    /// The key store answered at start-up.
+    /// The key store answered at start-up. Without a key (and a provider that needs one),
+    /// the panel opens to ask for it.
     pub fn on_loaded(&mut self, result: Result<Option<ApiKey>, StoreError>) {
         self.looking = false;
         match result {
             Ok(Some(key)) if self.active.is_none() => self.active = Some((key, KeySource::Keyring)),
             Ok(Some(_)) => {}
-            Ok(None) => self.panel.open |= self.active.is_none(),
-            Err(problem) => {
-                self.keychain_problem = Some(problem);
-                self.panel.open |= self.active.is_none();
-            }
+            Ok(None) => {}
+            Err(problem) => self.keychain_problem = Some(problem),
         }
+        self.panel.open |= !self.ready();
     }
 
     /// Check a key with the provider (its balance call); nothing is generated or charged.
@@ -177,16 +182,19 @@ impl Keys {
                     self.active = Some((key, KeySource::Keyring));
                 }
                 self.keychain_problem = None;
-                self.panel.session_offer = None;
+                self.panel.save_failed = false;
                 self.panel.input.clear();
                 self.panel.feedback = Some(Feedback::good("Saved to the system keychain."));
             }
             Err(problem) => {
                 self.panel.feedback = Some(Feedback::bad(
                     format!("The key was not saved. {problem}"),
-                    Some("You can still use the key for this session only; Easel will ask for it again next time.".into()),
+                    Some(
+                        "You can still use the key for this session only; Easel will ask for it again next time."
+                            .into(),
+                    ),
                 ));
-                self.panel.session_offer = Some(key);
+                self.panel.save_failed = true;
             }
         }
     }
@@ -204,9 +212,10 @@ impl Keys {
         self.panel.feedback = Some(match result {
             Ok(()) => {
                 if matches!(self.active, Some((_, KeySource::Environment))) {
-                    Feedback::good(
-                        "The key was removed from the system keychain. The key from EASEL_API_KEY is still used for this session.",
-                    )
+                    Feedback::good(concat!(
+                        "The key was removed from the system keychain. ",
+                        "The key from EASEL_API_KEY is still used for this session."
+                    ))
                 } else {
                     self.active = None;
                     self.balance = None;
@@ -222,7 +231,7 @@ impl Keys {
         if !matches!(self.active, Some((_, KeySource::Environment))) {
             self.active = Some((key, KeySource::Session));
         }
-        self.panel.session_offer = None;
+        self.panel.save_failed = false;
         self.panel.input.clear();
         self.panel.feedback = Some(Feedback::good("Using the key for this session only. It is not saved."));
     }
@@ -232,7 +241,8 @@ impl Keys {
         if !self.panel.open {
             return;
         }
-        egui::Window::new("Your API key")
+        let title = if self.provider.needs_key() { "Your API key" } else { "Server login (optional)" };
+        egui::Window::new(title)
             .collapsible(false)
             .resizable(false)
             .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
@@ -241,8 +251,14 @@ impl Keys {
     }
 
     fn panel_contents(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-        ui.label(format!("Easel needs your {} API key to make images.", self.provider.label()));
-        ui.hyperlink_to(format!("Get a key from your {} dashboard", self.provider.label()), self.provider.key_page());
+        let provider = self.provider.label();
+        if self.provider.needs_key() {
+            ui.label(format!("Easel needs your {provider} API key to make images."));
+            ui.hyperlink_to(format!("Get a key from your {provider} dashboard"), self.provider.key_page());
+        } else {
+            ui.label(format!("{provider} needs no key, unless the server was started with --api-auth."));
+            ui.hyperlink_to("How the server's login works", self.provider.key_page());
+        }
         ui.add_space(6.0);
         self.current_key_ui(ui);
         self.key_field_ui(ui);
@@ -268,13 +284,16 @@ impl Keys {
             ui.colored_label(ui.visuals().error_fg_color, &problem.message);
         }
         if let Some(problem) = &self.keychain_problem {
-            ui.colored_label(ui.visuals().warn_fg_color, format!("{problem} You can still use a key for this session only."));
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{problem} You can still use a key for this session only."),
+            );
         }
     }
 
     fn key_field_ui(&mut self, ui: &mut egui::Ui) {
         ui.add_space(6.0);
-        let label = ui.label("API key");
+        let label = ui.label(self.provider.key_label());
         ui.add(
             egui::TextEdit::singleline(&mut self.panel.input)
                 .password(true)
@@ -332,10 +351,9 @@ impl Keys {
                 ui.label(hint);
             }
         }
-        if let Some(key) = &self.panel.session_offer
-            && ui.button("Use for this session only").clicked()
-        {
-            actions.push(Action::UseKeyForSession(key.clone()));
+        let keychain_broken = self.panel.save_failed || self.keychain_problem.is_some();
+        if keychain_broken && ui.button("Use for this session only").clicked() {
+            self.with_parsed_key(|key| actions.push(Action::UseKeyForSession(key)));
         }
     }
 }

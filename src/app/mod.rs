@@ -51,7 +51,8 @@ pub const TITLE: &str = "Easel";
 /// entered for the life of the window, and runs eframe on the main thread.
 pub fn run(args: ProviderArgs) -> i32 {
     let Some(provider) = ProviderKind::parse(&args.provider) else {
-        eprintln!("Unknown provider '{}'. Use: modelslab.", args.provider);
+        let known: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.id()).collect();
+        eprintln!("Unknown provider '{}'. Use one of: {}.", args.provider, known.join(", "));
         return 2;
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -98,7 +99,13 @@ pub struct EaselApp {
 enum Screen {
     Ready(Box<Workspace>),
     /// The engine could not start (unusable server address, data folder not writable).
-    Failed { error: EngineError, state: AppState },
+    Failed(Box<StartupFailure>),
+}
+
+/// Why the engine could not start, and the remembered state to keep for next time.
+struct StartupFailure {
+    error: EngineError,
+    state: AppState,
 }
 
 impl EaselApp {
@@ -112,15 +119,15 @@ impl EaselApp {
     fn start(ctx: &egui::Context, deps: &Deps, state: AppState) -> Screen {
         match Workspace::new(ctx, deps, state.clone()) {
             Ok(workspace) => Screen::Ready(Box::new(workspace)),
-            Err(error) => Screen::Failed { error, state },
+            Err(error) => Screen::Failed(Box::new(StartupFailure { error: *error, state })),
         }
     }
 
-    /// Start again with the official server (the person turned the override off).
-    fn restart_with_official_server(&mut self, ctx: &egui::Context) {
+    /// Start again with the usual server (the person turned the override off).
+    fn restart_with_usual_server(&mut self, ctx: &egui::Context) {
         let mut state = match &self.screen {
             Screen::Ready(workspace) => workspace.state().clone(),
-            Screen::Failed { state, .. } => state.clone(),
+            Screen::Failed(failure) => failure.state.clone(),
         };
         state.base_url = None;
         self.deps.base_url = None;
@@ -130,27 +137,27 @@ impl EaselApp {
 
 impl eframe::App for EaselApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let wants_official_server = match &mut self.screen {
+        let wants_usual_server = match &mut self.screen {
             Screen::Ready(workspace) => workspace.ui(ui),
-            Screen::Failed { error, state } => failed_ui(ui, error, state.base_url.is_some()),
+            Screen::Failed(failure) => failed_ui(ui, &failure.error, failure.state.base_url.is_some()),
         };
-        if wants_official_server {
-            self.restart_with_official_server(ui.ctx());
+        if wants_usual_server {
+            self.restart_with_usual_server(ui.ctx());
         }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         match &self.screen {
             Screen::Ready(workspace) => workspace.state().save(storage),
-            Screen::Failed { state, .. } => state.save(storage),
+            Screen::Failed(failure) => failure.state.save(storage),
         }
     }
 }
 
 /// The whole window when the engine could not start. Returns true when the person asks to
-/// go back to the official server.
+/// go back to the usual server.
 fn failed_ui(ui: &mut egui::Ui, error: &EngineError, has_override: bool) -> bool {
-    let mut official = false;
+    let mut usual = false;
     egui::CentralPanel::default().show(ui, |ui| {
         ui.heading("Easel could not start");
         ui.add_space(8.0);
@@ -161,8 +168,8 @@ fn failed_ui(ui: &mut egui::Ui, error: &EngineError, has_override: bool) -> bool
         }
         if has_override {
             ui.add_space(8.0);
-            official = ui.button("Use the official server").clicked();
+            usual = ui.button("Use the usual server").clicked();
         }
     });
-    official
+    usual
 }

@@ -21,7 +21,7 @@ struct Notice {
     id: u64,
     text: String,
     error: bool,
-    /// The removed image Undo puts back.
+    /// The trashed image Undo brings back.
     undo: Option<i64>,
     shown_at: Instant,
 }
@@ -46,8 +46,8 @@ impl Notices {
         self.push(text.into(), true, None);
     }
 
-    /// An image left the gallery; offer to put it back.
-    pub fn removed(&mut self, text: impl Into<String>, image: i64) {
+    /// An image went to the trash; offer to bring it back.
+    pub fn trashed(&mut self, text: impl Into<String>, image: i64) {
         self.push(text.into(), false, Some(image));
     }
 
@@ -67,7 +67,7 @@ impl Notices {
             return;
         }
         let mut dismissed = Vec::new();
-        egui::Area::new(egui::Id::new("easel-notices"))
+        egui::Area::new(egui::Id::unique("easel-notices"))
             .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
             .show(ctx, |ui| {
                 for notice in &self.items {
@@ -98,7 +98,7 @@ fn notice_ui(ui: &mut egui::Ui, notice: &Notice, actions: &mut Vec<Action>) -> b
         if let Some(image) = notice.undo
             && ui.button("Undo").clicked()
         {
-            actions.push(Action::UndoRemove(image));
+            actions.push(Action::UndoTrash(image));
             done = true;
         }
         done

@@ -96,7 +96,13 @@ impl PromptPanel {
     }
 
     /// Draw the panel. Pushes [`Action::Generate`] when the button is pressed.
-    pub fn ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, provider: &dyn Provider, actions: &mut Vec<Action>) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        draft: &mut SettingsDraft,
+        provider: &dyn Provider,
+        actions: &mut Vec<Action>,
+    ) {
         let caps = provider.capabilities(draft.model.trim());
         self.check(draft, &caps);
         let before = draft.clone();
@@ -132,7 +138,6 @@ impl PromptPanel {
         let response = ui
             .add(
                 egui::TextEdit::multiline(&mut draft.prompt)
-                    .id(egui::Id::new("easel-prompt"))
                     .hint_text("Describe the image you want")
                     .desired_rows(4)
                     .desired_width(f32::INFINITY),
@@ -247,11 +252,17 @@ impl PromptPanel {
         let response = ui
             .horizontal(|ui| {
                 let response = ui
-                    .add(egui::TextEdit::singleline(&mut draft.seed).hint_text("random").desired_width(NUMBER_WIDTH * 1.5))
+                    .add(
+                        egui::TextEdit::singleline(&mut draft.seed)
+                            .hint_text("random")
+                            .desired_width(NUMBER_WIDTH * 1.5),
+                    )
                     .labelled_by(label.id)
-                    .on_hover_text("The same seed and settings make the same image. Leave empty for a new one each time.");
+                    .on_hover_text(
+                        "The same seed and settings make the same image. Leave empty for a new one each time.",
+                    );
                 let random = ui
-                    .add_enabled(!draft.seed.is_empty(), egui::Button::new("🎲 Random"))
+                    .add_enabled(!draft.seed.is_empty(), egui::Button::new("Random"))
                     .on_hover_text("Use a new random seed each time.");
                 if random.clicked() {
                     draft.seed.clear();
@@ -274,16 +285,29 @@ impl PromptPanel {
             actions.push(Action::Generate);
         }
         if self.show_all && !self.local_errors.is_empty() {
-            ui.colored_label(ui.visuals().error_fg_color, "Some settings need fixing (see the messages above). Nothing was sent.");
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                "Some settings need fixing (see the messages above). Nothing was sent.",
+            );
         }
         let elsewhere = self.server_errors.iter().filter(|(field, _)| !FIELDS.contains(&field.as_str()));
         for (field, messages) in elsewhere {
-            ui.colored_label(ui.visuals().error_fg_color, format!("The service said about {field}: {}", messages.join(" ")));
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("The service said about {field}: {}", messages.join(" ")),
+            );
         }
     }
 
     /// A labelled one-line field with its messages underneath. Returns the field's response.
-    fn text_field(&mut self, ui: &mut egui::Ui, label: &str, text: &mut String, field: &'static str, width: f32) -> egui::Response {
+    fn text_field(
+        &mut self,
+        ui: &mut egui::Ui,
+        label: &str,
+        text: &mut String,
+        field: &'static str,
+        width: f32,
+    ) -> egui::Response {
         let label = ui.label(label);
         let response = ui.add(egui::TextEdit::singleline(text).desired_width(width)).labelled_by(label.id);
         self.after_edit(ui, &response, field);

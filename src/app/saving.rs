@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// What a dialog was opened for.
 pub enum SaveBatch {
     /// "Save as…": one image to a chosen file.
-    One(ImageRecord),
+    One(Box<ImageRecord>),
     /// "Save selected to folder…": several images into a chosen folder.
     Many(Vec<ImageRecord>),
 }
@@ -30,7 +30,7 @@ impl Saving {
     /// Ask where to save one image, offering a name made from its prompt and seed.
     pub fn save_as(&mut self, record: ImageRecord, dialogs: &dyn Dialogs, inbox: &Inbox) {
         let name = export::default_file_name(&record, record.format.extension());
-        self.ask(SaveBatch::One(record), inbox, |reply| dialogs.save_file(&name, reply));
+        self.ask(SaveBatch::One(Box::new(record)), inbox, |reply| dialogs.save_file(&name, reply));
     }
 
     /// Ask for a folder to save several images into.

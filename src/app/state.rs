@@ -12,7 +12,7 @@ pub struct AppState {
     pub draft: SettingsDraft,
     /// The provider the draft was made for.
     pub provider: String,
-    /// Another server instead of the official one, until the person turns it off.
+    /// Another server instead of the usual one, until the person turns it off.
     pub base_url: Option<String>,
     /// Write the generation settings into saved PNGs (`parameters` text chunk).
     pub embed_parameters: bool,

@@ -6,7 +6,7 @@ use super::actions::Action;
 pub struct Status {
     pub key: String,
     pub provider: &'static str,
-    /// The server in use, when it is not the provider's official one.
+    /// The server in use, when it is not the provider's usual one.
     pub server_override: Option<String>,
     pub balance: Option<String>,
     pub in_flight: usize,
@@ -16,19 +16,20 @@ pub struct Status {
 impl Status {
     pub fn ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
-            let key = ui.button(format!("🔑 {}", self.key)).on_hover_text("Paste, test, save or forget your API key.");
+            let key = ui.button(&self.key).on_hover_text("Paste, test, save or forget your API key.");
             if key.clicked() {
                 actions.push(Action::OpenKeyPanel);
             }
             ui.separator();
             ui.label(self.provider);
             if let Some(server) = &self.server_override {
-                ui.colored_label(ui.visuals().warn_fg_color, format!("Server: {server} (not the official one)"));
-                let official = ui
-                    .add_enabled(self.in_flight == 0, egui::Button::new("Use the official server"))
+                ui.colored_label(ui.visuals().warn_fg_color, format!("Server: {server}"))
+                    .on_hover_text("Not the provider's usual server (chosen with --base-url).");
+                let usual = ui
+                    .add_enabled(self.in_flight == 0, egui::Button::new("Use the usual server"))
                     .on_disabled_hover_text("Wait until the running jobs end.");
-                if official.clicked() {
-                    actions.push(Action::UseOfficialServer);
+                if usual.clicked() {
+                    actions.push(Action::UseUsualServer);
                 }
             }
             if let Some(balance) = &self.balance {

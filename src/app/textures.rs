@@ -121,11 +121,8 @@ pub fn request_clipboard_image(record: &ImageRecord, bg: &Background) {
 /// Read an image file and scale it down so that neither side exceeds `max_side`.
 fn decode(path: &Path, max_side: u32) -> Result<ColorImage, String> {
     let image = image::open(path).map_err(|e| format!("The image file could not be read ({e})."))?;
-    let image = if image.width() > max_side || image.height() > max_side {
-        image.thumbnail(max_side, max_side)
-    } else {
-        image
-    };
+    let image =
+        if image.width() > max_side || image.height() > max_side { image.thumbnail(max_side, max_side) } else { image };
     let rgba = image.into_rgba8();
     let size = [rgba.width() as usize, rgba.height() as usize];
     Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))

@@ -48,25 +48,32 @@ impl Viewer {
     }
 
     /// Draw the toolbar, the details and the image.
-    pub fn ui(&mut self, ui: &mut egui::Ui, record: &ImageRecord, starred: bool, saving_busy: bool, actions: &mut Vec<Action>) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        record: &ImageRecord,
+        starred: bool,
+        saving_busy: bool,
+        actions: &mut Vec<Action>,
+    ) {
         self.toolbar_ui(ui, record.id, starred, saving_busy, actions);
         ui.separator();
         egui::Panel::right("easel-viewer-details")
             .resizable(true)
             .default_size(300.0)
-            .show_inside(ui, |ui| details_ui(ui, record));
+            .show(ui, |ui| details_ui(ui, record));
         self.image_ui(ui, record);
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, id: i64, starred: bool, saving_busy: bool, actions: &mut Vec<Action>) {
         ui.horizontal_wrapped(|ui| {
-            if ui.button("← Gallery").on_hover_text("Back to all images (Esc)").clicked() {
+            if ui.button("« Gallery").on_hover_text("Back to all images (Esc)").clicked() {
                 actions.push(Action::CloseViewer);
             }
-            if ui.button("◀ Previous").on_hover_text("Left arrow").clicked() {
+            if ui.button("‹ Previous").on_hover_text("Left arrow").clicked() {
                 actions.push(Action::StepImage(-1));
             }
-            if ui.button("Next ▶").on_hover_text("Right arrow").clicked() {
+            if ui.button("Next ›").on_hover_text("Right arrow").clicked() {
                 actions.push(Action::StepImage(1));
             }
             ui.separator();
@@ -84,8 +91,7 @@ impl Viewer {
                 self.pan = egui::Vec2::ZERO;
             }
             ui.separator();
-            let star = if starred { "★ Starred" } else { "☆ Star" };
-            if ui.button(star).clicked() {
+            if ui.selectable_label(starred, "Star").on_hover_text("Mark this image as a keeper").clicked() {
                 actions.push(Action::ToggleStar(id));
             }
             if ui.button("Use these settings again").clicked() {
@@ -97,11 +103,11 @@ impl Viewer {
             if ui.add_enabled(!saving_busy, egui::Button::new("Save as…")).clicked() {
                 actions.push(Action::SaveImageAs(id));
             }
-            let remove = ui
-                .button("Remove from gallery")
-                .on_hover_text("Hide this image from the gallery. The file stays in the library; you can undo.");
-            if remove.clicked() {
-                actions.push(Action::RemoveImage(id));
+            let trash = ui.button("Move to trash").on_hover_text(
+                "Take this image out of the gallery. Its file is kept until the trash is emptied; you can undo.",
+            );
+            if trash.clicked() {
+                actions.push(Action::TrashImage(id));
             }
         });
     }
@@ -119,17 +125,12 @@ impl Viewer {
 
     fn image_ui(&mut self, ui: &mut egui::Ui, record: &ImageRecord) {
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, super::gallery::image_label(record)));
-        let Some(texture) = &self.texture else {
-            match &self.error {
-                Some(why) => {
-                    ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, format!("⚠ {why}"), egui::FontId::proportional(14.0), ui.visuals().warn_fg_color);
-                }
-                None => egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(32.0, 32.0))),
-            }
+        response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, super::gallery::image_label(record)));
+        let Some((texture, size)) = self.texture.as_ref().map(|t| (t.id(), t.size_vec2())) else {
+            self.placeholder_ui(ui, rect);
             return;
         };
-        let size = texture.size_vec2();
         let fitted = (rect.width() / size.x).min(rect.height() / size.y);
         self.fitted = fitted;
         if response.hovered() {
@@ -147,7 +148,20 @@ impl Viewer {
         }
         let scale = self.zoom.unwrap_or(fitted);
         let image_rect = egui::Rect::from_center_size(rect.center() + self.pan, size * scale);
-        ui.painter_at(rect).image(texture.id(), image_rect, uv_full(), egui::Color32::WHITE);
+        ui.painter_at(rect).image(texture, image_rect, uv_full(), egui::Color32::WHITE);
+    }
+
+    /// While the image loads, a spinner; if it could not be read, why.
+    fn placeholder_ui(&self, ui: &egui::Ui, rect: egui::Rect) {
+        match &self.error {
+            Some(why) => {
+                let font = egui::FontId::proportional(14.0);
+                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, why, font, ui.visuals().warn_fg_color);
+            }
+            None => {
+                egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(32.0, 32.0)))
+            }
+        }
     }
 }
 
