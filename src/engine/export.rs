@@ -271,6 +271,7 @@ mod tests {
         ImageRecord {
             id: 1,
             job: "j-1".into(),
+            batch: "b-1".into(),
             index: 0,
             path,
             bytes: v.bytes.len() as u64,

@@ -447,6 +447,7 @@ impl Job {
         let store = self.inner.store.clone();
         let settings = self.settings.clone();
         let job_id = self.id.clone();
+        let batch_id = self.batch_id.clone();
         let provider = self.inner.provider.kind().id();
         let base_url = self.inner.provider.base_url().to_string();
         tokio::task::spawn_blocking(move || {
@@ -454,6 +455,7 @@ impl Job {
                 &image,
                 &NewImage {
                     job_id: &job_id,
+                    batch_id: &batch_id,
                     index,
                     seed,
                     settings: &settings,
@@ -699,7 +701,12 @@ impl Job {
 
     /// The person-facing error for a provider failure, with the server's words kept.
     fn error_from(&self, f: &ApiFailure, reply: Option<&Reply>, body_id: Option<&str>) -> EngineError {
-        let mut err = EngineError::new(f.category).with_fields(f.fields.clone());
+        // Name fields as the person knows them (diagnostics keep the server's own names).
+        let mut fields = crate::engine::error::FieldErrors::new();
+        for (name, messages) in &f.fields {
+            fields.entry(super::provider::draft_field(name).to_owned()).or_default().extend(messages.iter().cloned());
+        }
+        let mut err = EngineError::new(f.category).with_fields(fields);
         if let Some(m) = &f.message {
             err = err.with_message(m.clone());
         }

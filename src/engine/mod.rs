@@ -289,7 +289,7 @@ impl Engine {
             let emit = |kind| (self.inner.sink)(Event { job: job.id.clone(), kind });
             match (job.phase, job.remote) {
                 (store::JobPhase::Processing | store::JobPhase::Downloading, Some(remote)) => {
-                    let runner = job::Job::new(self.inner.clone(), job.id.clone(), String::new(), job.settings, key.clone());
+                    let runner = job::Job::new(self.inner.clone(), job.id.clone(), job.batch_id.clone(), job.settings, key.clone());
                     let handle = self.inner.runtime.spawn(runner.resume(remote));
                     self.track(&job.id, handle.abort_handle(), key.clone());
                     report.resumed.push((job.id, handle));

@@ -132,6 +132,7 @@ pub struct ImageFilter {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnfinishedJob {
     pub id: String,
+    pub batch_id: String,
     pub phase: JobPhase,
     pub provider: String,
     pub base_url: String,
@@ -208,6 +209,9 @@ impl JobPhase {
 pub struct ImageRecord {
     pub id: i64,
     pub job: String,
+    /// The press of Generate it came from: candidates of one batch belong side by side.
+    #[serde(default)]
+    pub batch: String,
     pub index: u32,
     pub path: PathBuf,
     pub bytes: u64,
@@ -245,6 +249,7 @@ pub struct NewJob<'a> {
 /// What a new image row holds besides the verified file.
 pub struct NewImage<'a> {
     pub job_id: &'a str,
+    pub batch_id: &'a str,
     pub index: u32,
     pub seed: Option<u64>,
     pub settings: &'a GenerationSettings,
@@ -402,6 +407,7 @@ impl Store {
         Ok(ImageRecord {
             id,
             job: meta.job_id.to_owned(),
+            batch: meta.batch_id.to_owned(),
             index: meta.index,
             path,
             bytes: image.bytes.len() as u64,
@@ -523,7 +529,7 @@ impl Store {
     pub fn unfinished_jobs(&self) -> Result<Vec<UnfinishedJob>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, state, provider, base_url, settings_json, remote_json, created_ms FROM jobs
+                "SELECT id, state, provider, base_url, settings_json, remote_json, created_ms, batch_id FROM jobs
                  WHERE state IN ('pending','sent','processing','downloading') ORDER BY created_ms",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -535,13 +541,15 @@ impl Store {
                     r.get::<_, String>(4)?,
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, i64>(6)?,
+                    r.get::<_, String>(7)?,
                 ))
             })?;
             Ok(rows
                 .filter_map(Result::ok)
-                .filter_map(|(id, state, provider, base_url, settings, remote, created_ms)| {
+                .filter_map(|(id, state, provider, base_url, settings, remote, created_ms, batch_id)| {
                     Some(UnfinishedJob {
                         id,
+                        batch_id,
                         phase: JobPhase::parse(&state)?,
                         provider,
                         base_url,
@@ -644,7 +652,8 @@ impl Store {
         self.with(|c| {
             let sql = format!(
                 "SELECT id, job_id, idx, path, bytes, width, height, format, sha256, seed, prompt, negative_prompt,
-                        model, provider, request_id, created_ms, starred, settings_json FROM images WHERE {clause}"
+                        model, provider, request_id, created_ms, starred, settings_json,
+                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id) FROM images WHERE {clause}"
             );
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt.query_map(params, |r| {
@@ -654,6 +663,7 @@ impl Store {
                 Ok(ImageRecord {
                     id: r.get(0)?,
                     job: r.get(1)?,
+                    batch: r.get::<_, Option<String>>(18)?.unwrap_or_default(),
                     index: r.get(2)?,
                     path: dir.join(r.get::<_, String>(3)?),
                     bytes: r.get::<_, i64>(4)? as u64,
@@ -827,7 +837,7 @@ mod tests {
         let mut png = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
         let v = super::super::intake::verify(png, &Default::default()).unwrap();
-        let meta = NewImage { job_id: job, index: 0, seed: Some(1), settings: &s, provider: "modelslab", base_url: "u", request_id: None };
+        let meta = NewImage { job_id: job, batch_id: "b", index: 0, seed: Some(1), settings: &s, provider: "modelslab", base_url: "u", request_id: None };
         store.add_image(&v, &meta).unwrap()
     }
 

@@ -509,6 +509,23 @@ fn redact_body(body: &Value) -> Value {
     }
 }
 
+/// The settings field a provider's parameter name belongs to, so a server's validation
+/// message can be shown next to the field the person typed into.
+pub fn draft_field(server_name: &str) -> &str {
+    match server_name {
+        "num_inference_steps" | "steps" => "steps",
+        "guidance_scale" | "cfg_scale" | "guidance" => "guidance",
+        "samples" | "n" | "batch_size" | "n_iter" => "samples",
+        "model_id" | "model" | "sd_model_checkpoint" => "model",
+        "size" | "width" | "W" => "width",
+        "height" | "H" => "height",
+        "init_image" | "init_images" => "init_image",
+        "strength" | "denoising_strength" => "strength",
+        "prompt" | "negative_prompt" | "seed" | "aspect_ratio" => server_name,
+        other => other,
+    }
+}
+
 /// Text of a JSON error field that may be a string or a list of strings.
 pub(crate) fn text_of(v: &Value) -> Option<String> {
     match v {
@@ -538,6 +555,16 @@ mod tests {
         assert!(check_base_url(ProviderKind::A1111, "http://gpu-box.local:7860").is_ok());
         assert!(check_base_url(ProviderKind::A1111, "http://example.com:7860").is_err());
         assert!(check_base_url(ProviderKind::OpenAi, "http://10.0.0.5/v1").is_err());
+    }
+
+    #[test]
+    fn server_field_names_map_to_settings_fields() {
+        assert_eq!(draft_field("num_inference_steps"), "steps");
+        assert_eq!(draft_field("cfg_scale"), "guidance");
+        assert_eq!(draft_field("size"), "width");
+        assert_eq!(draft_field("n"), "samples");
+        assert_eq!(draft_field("denoising_strength"), "strength");
+        assert_eq!(draft_field("something_else"), "something_else");
     }
 
     #[test]
