@@ -23,8 +23,9 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "==> building the release binary (for the window smoke test)"
+echo "==> building the release binary (for the window smoke test) and the benchmarks"
 cargo build --release --locked --bin easel
+cargo bench --locked --no-run
 
 # Keep cargo's and rustup's homes; give the keyring a throw-away home.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
@@ -38,5 +39,5 @@ export EASEL_REQUIRE_KEYRING=1 EASEL_SMOKE_BIN="$PWD/target/release/easel"
 echo "==> cargo test (under Xvfb, with a private D-Bus session and gnome-keyring)"
 xvfb-run -a -s "-screen 0 1280x860x24" dbus-run-session -- bash -c '
     echo -n "easel-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    cargo test --locked --all-targets -- "$@"
+    cargo test --locked --lib --bins --tests -- "$@"
 ' bash "$@"
