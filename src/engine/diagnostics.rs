@@ -202,7 +202,10 @@ impl Redactor {
         }
         // Parse whole bodies up to a bound (inline base64 answers are big but valid JSON);
         // anything larger, or not JSON, is shown as the start of its text.
-        let parsed = (body.len() <= 16 << 20).then(|| serde_json::from_slice::<Value>(body).ok()).flatten();
+        let parsed = (body.len() <= 16 << 20
+            && super::provider::json_values_within(body, super::provider::MAX_JSON_VALUES))
+        .then(|| serde_json::from_slice::<Value>(body).ok())
+        .flatten();
         let text = match parsed {
             Some(json) => serde_json::to_string_pretty(&shorten_long_strings(&self.json(&json))).unwrap_or_default(),
             None => self.text(&String::from_utf8_lossy(&body[..body.len().min(64 * 1024)])),

@@ -205,7 +205,7 @@ impl EngineError {
         self
     }
     pub fn with_fields(mut self, fields: FieldErrors) -> Self {
-        self.fields = fields;
+        self.fields = bound_fields(fields);
         self
     }
     pub fn with_http_status(mut self, status: Option<u16>) -> Self {
@@ -237,6 +237,26 @@ impl fmt::Display for EngineError {
 }
 
 impl std::error::Error for EngineError {}
+
+/// Most fields, and messages per field, an error keeps.
+pub const MAX_FIELDS: usize = 20;
+pub const MAX_MESSAGES_PER_FIELD: usize = 5;
+
+/// Field errors as a server sent them, bounded: at most [`MAX_FIELDS`] fields (names cut to
+/// 80 characters) of at most [`MAX_MESSAGES_PER_FIELD`] messages, each cut like a detail.
+pub fn bound_fields(fields: FieldErrors) -> FieldErrors {
+    fields
+        .into_iter()
+        .take(MAX_FIELDS)
+        .map(|(field, messages)| {
+            let name = match field.char_indices().nth(80) {
+                Some((cut, _)) => format!("{}…", &field[..cut]),
+                None => field,
+            };
+            (name, messages.iter().take(MAX_MESSAGES_PER_FIELD).map(|m| trim_detail(m)).collect())
+        })
+        .collect()
+}
 
 /// Collapse white space and cut to [`MAX_DETAIL_CHARS`] on a character boundary.
 pub fn trim_detail(text: &str) -> String {

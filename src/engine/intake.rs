@@ -91,11 +91,16 @@ pub enum OutputEntry {
 /// Sort an output entry: a URL to fetch, or inline data to decode.
 pub fn classify(entry: &str) -> OutputEntry {
     let trimmed = entry.trim();
-    let lower = trimmed.get(..8).unwrap_or(trimmed).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        OutputEntry::Url(trimmed.to_owned())
-    } else {
-        OutputEntry::Inline(trimmed.to_owned())
+    // Base64 has no ':', so anything that starts like `scheme:` (or `//host`) is an address;
+    // `data:` URIs are inline data.
+    let scheme = trimmed.find(':').map(|i| &trimmed[..i]).filter(|s| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+    });
+    match scheme {
+        Some(s) if !s.eq_ignore_ascii_case("data") => OutputEntry::Url(trimmed.to_owned()),
+        _ if trimmed.starts_with("//") => OutputEntry::Url(trimmed.to_owned()),
+        _ => OutputEntry::Inline(trimmed.to_owned()),
     }
 }
 
@@ -121,7 +126,7 @@ pub fn decode_base64_text(text: &str, max_bytes: u64) -> Result<Vec<u8>, IntakeE
         s = rest;
     }
     s = s.trim_matches(|c| c == '"' || c == '\'').trim();
-    if s.len() >= 5 && s[..5].eq_ignore_ascii_case("data:") {
+    if s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:")) {
         let comma = s.find(',').ok_or_else(|| IntakeError::BadBase64("a data: URI without a comma".into()))?;
         if !s[..comma].to_ascii_lowercase().ends_with(";base64") {
             return Err(IntakeError::BadBase64("a data: URI that is not base64".into()));
@@ -145,7 +150,11 @@ pub fn decode_base64_text(text: &str, max_bytes: u64) -> Result<Vec<u8>, IntakeE
     } else {
         &base64::engine::general_purpose::STANDARD_NO_PAD
     };
-    engine.decode(unpadded).map_err(|e| IntakeError::BadBase64(e.to_string()))
+    let decoded = engine.decode(unpadded).map_err(|e| IntakeError::BadBase64(e.to_string()))?;
+    if decoded.len() as u64 > max_bytes {
+        return Err(IntakeError::DownloadTooLarge(max_bytes >> 20));
+    }
+    Ok(decoded)
 }
 
 /// Turn a downloaded body into image bytes: the body itself when it sniffs as an image,

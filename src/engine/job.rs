@@ -350,9 +350,11 @@ impl Job {
                                 seeds: Vec::new(),
                             });
                         }
-                        let err = self.error_from(&f, Some(&reply), Some(&remote.id)).with_message(format!(
-                            "The service no longer knows this job ({forms_refused} ways of asking were refused)."
-                        ));
+                        let err = self
+                            .decorate(EngineError::new(ErrorCategory::GenerationFailed), &f, &reply, Some(&remote.id))
+                            .with_message(format!(
+                                "The service no longer knows this job ({forms_refused} ways of asking were refused)."
+                            ));
                         return Err(err);
                     }
                 }
@@ -371,7 +373,12 @@ impl Job {
                         }
                         _ => {}
                     }
-                    let err = self.error_from(&f, Some(&reply), Some(&remote.id));
+                    let mut err = self.error_from(&f, Some(&reply), Some(&remote.id));
+                    if err.category == ErrorCategory::Validation {
+                        // The settings were accepted when the job was sent: a refused fetch
+                        // means the job is lost, and it may have been charged.
+                        err = self.decorate(EngineError::new(ErrorCategory::GenerationFailed), &f, &reply, Some(&remote.id));
+                    }
                     self.finish_record(record, Some(&err));
                     return Err(err);
                 }
@@ -393,8 +400,11 @@ impl Job {
     }
 
     /// Download or decode each output, verify it, store it, then record it.
-    async fn collect(&mut self, finished: Finished, started: Instant) -> Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)> {
+    async fn collect(&mut self, mut finished: Finished, started: Instant) -> Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)> {
         let deadline = started + self.inner.config.policy.processing_deadline;
+        // Never more images than were asked for (and paid for): a server listing a thousand
+        // outputs must not make a job download and store a thousand files.
+        finished.outputs.truncate(self.settings.samples.max(1) as usize);
         // Keep where the outputs are, so a crash mid-download resumes without resubmitting.
         let outputs_at = RemoteJob {
             id: finished.remote_id.clone().unwrap_or_default(),
@@ -484,6 +494,10 @@ impl Job {
         let Ok(parsed_url) = url::Url::parse(url) else {
             return Err(EngineError::new(ErrorCategory::BadOutput).with_message("The service sent an image address that is not valid."));
         };
+        if !matches!(parsed_url.scheme(), "http" | "https") {
+            return Err(EngineError::new(ErrorCategory::BadOutput)
+                .with_message(format!("The service sent an image address Easel does not fetch ({}:).", parsed_url.scheme())));
+        }
         let call = HttpCall {
             endpoint: "download",
             method: Method::Get,
@@ -674,7 +688,7 @@ impl Job {
         record.request_id = record.request_ids.primary();
         match &parsed.outcome {
             ApiOutcome::Processing(r) => record.eta_seconds = r.eta_seconds,
-            ApiOutcome::Failed(f) => record.fields = f.fields.clone(),
+            ApiOutcome::Failed(f) => record.fields = super::error::bound_fields(f.fields.clone()),
             ApiOutcome::Finished(_) => {}
         }
     }
@@ -750,7 +764,7 @@ fn transport_error(t: &TransportError, timeout: Duration) -> EngineError {
 
 fn bad_output(e: &IntakeError) -> EngineError {
     EngineError::new(ErrorCategory::BadOutput)
-        .with_message(format!("The service said it succeeded, but the image it sent is not usable: {e}."))
+        .with_message(format!("The service said it succeeded, but the image it sent is not usable: {}.", e.to_string().trim_end_matches('.')))
 }
 
 /// Load and check the starting image for image-to-image, off the async threads.

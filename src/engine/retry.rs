@@ -134,7 +134,7 @@ pub enum Decision {
 /// `retry_after`, then `X-RateLimit-Reset`. Unreadable or negative hints are skipped.
 pub fn server_requested_wait(hints: &RateLimitHints, now: SystemTime) -> Option<(Duration, WaitSource)> {
     if let Some(ms) = hints.retry_after_ms.as_deref().and_then(parse_non_negative_f64) {
-        return Some((Duration::from_secs_f64(ms / 1000.0), WaitSource::RetryAfterMs));
+        return Some((duration_from_secs_saturating(ms / 1000.0), WaitSource::RetryAfterMs));
     }
     let server_now = hints.date.as_deref().and_then(|d| httpdate::parse_http_date(d.trim()).ok());
     if let Some(wait) = hints.retry_after.as_deref().and_then(|v| parse_retry_after(v, now, server_now)) {
@@ -162,7 +162,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime, server_now: Option<System
     }
     let when = httpdate::parse_http_date(value).ok()?;
     let reference = server_now.unwrap_or(now);
-    Some(when.duration_since(reference).unwrap_or(Duration::ZERO))
+    Some(duration_from_secs_saturating(when.duration_since(reference).unwrap_or(Duration::ZERO).as_secs_f64()))
 }
 
 /// `X-RateLimit-Reset`: Unix epoch seconds (ModelsLab CLI), a Go-style duration such as

@@ -10,6 +10,7 @@
 //! log, in-flight job accounting and the `/generations/{file}` image store. Each protocol lives
 //! in its own submodule and contributes routes through a `routes()` function.
 
+pub mod hostile;
 mod a1111;
 mod modelslab;
 mod openai;

@@ -143,3 +143,94 @@ pub fn assert_not_in_files(dir: &Path, needle: &str) {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+// ---------- any server (the hostile one of the fault matrix) ----------
+
+/// One engine run against any server address: what came out, and the data directory it used.
+pub struct EngineRun {
+    pub data: tempfile::TempDir,
+    pub events: Vec<Event>,
+    pub outcomes: Vec<JobOutcome>,
+    pub elapsed: Duration,
+}
+
+impl EngineRun {
+    pub fn error(&self) -> &EngineError {
+        self.outcomes.iter().find_map(|o| o.error.as_ref()).expect("the run should have failed")
+    }
+    pub fn category(&self) -> ErrorCategory {
+        self.error().category
+    }
+    pub fn images(&self) -> Vec<ImageRecord> {
+        self.outcomes.iter().flat_map(|o| o.images.clone()).collect()
+    }
+    pub fn waits(&self) -> Vec<(f64, String, String)> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Wait { seconds, reason, source } => Some((
+                    *seconds,
+                    reason.as_str().to_owned(),
+                    serde_json::to_value(source).unwrap().as_str().unwrap().to_owned(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+    pub fn assert_ok(&self) {
+        for o in &self.outcomes {
+            assert!(o.error.is_none(), "job {} failed: {:?}", o.job, o.error);
+        }
+    }
+}
+
+/// Run `draft` through a fresh engine pointed at `base_url` (quick policy; `tweak` may change
+/// anything), and collect everything. The caller bounds the time with `tokio::time::timeout`.
+pub async fn run_engine(base_url: &str, draft: SettingsDraft, tweak: impl FnOnce(&mut EngineConfig)) -> EngineRun {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    config.policy = quick_policy();
+    config.base_url = Some(base_url.to_owned());
+    tweak(&mut config);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink_events = events.clone();
+    let engine = Engine::new(config, Arc::new(move |e| sink_events.lock().unwrap().push(e))).unwrap();
+    let caps = engine.provider().capabilities(draft.model.trim());
+    let valid = draft.validate(&caps).expect("test drafts are valid");
+    let started = std::time::Instant::now();
+    let outcomes = engine.run(valid, Some(ApiKey::parse(CANARY_KEY).unwrap())).await;
+    let elapsed = started.elapsed();
+    let events = events.lock().unwrap().clone();
+    EngineRun { data, events, outcomes, elapsed }
+}
+
+/// The environment variable that tells a test binary it is the child of [`run_test_in_child`].
+pub const CHILD_TEST_ENV: &str = "EASEL_TEST_CHILD";
+
+/// True inside the child process started by [`run_test_in_child`] for `test`.
+pub fn is_child_for(test: &str) -> bool {
+    std::env::var(CHILD_TEST_ENV).is_ok_and(|v| v == test)
+}
+
+/// Run one test of the current test binary alone, in a fresh process with extra environment
+/// (its own memory accounting, its own TLS roots). Returns stdout+stderr; panics if it failed.
+pub fn run_test_in_child(test: &str, env: &[(&str, &str)]) -> String {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let output = std::process::Command::new(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_TEST_ENV, test)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the test binary starts again");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "child run of {test} failed:\n{text}");
+    assert!(text.contains("1 passed"), "child run of {test} ran nothing:\n{text}");
+    text
+}
+
+/// Peak resident memory of this process so far (VmHWM), in KiB; None off Linux.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -160,6 +160,42 @@ fn ip_scope(ip: IpAddr) -> HostScope {
     }
 }
 
+/// Most JSON values (array items, object members, containers) an API answer may hold.
+/// Real answers hold dozens; parsed, every value costs 32 bytes or more however short its
+/// text, so a cap on bytes alone lets `[0,0,0,…]` grow sixteen-fold in memory.
+pub const MAX_JSON_VALUES: usize = 100_000;
+
+/// Whether `body` holds at most `max` JSON values, counted without parsing (commas and
+/// openings outside strings). Allocation-free, linear, and total on any bytes.
+pub fn json_values_within(body: &[u8], max: usize) -> bool {
+    let mut count = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' | b'[' | b'{' => {
+                count += 1;
+                if count > max {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
 /// Check a `--base-url`: http or https, a host, nothing else.
 pub fn parse_base_url(text: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(text.trim()).map_err(|e| format!("'{text}' is not a web address ({e})"))?;

@@ -229,7 +229,7 @@ pub fn parse_generation(reply: &Reply) -> Parsed {
                 outputs = string_list(body.get("proxy_links"));
             }
             if outputs.is_empty()
-                && let Some(url) = body.get("output_url").and_then(Value::as_str)
+                && let Some(url) = body.get("output_url").and_then(Value::as_str).map(str::trim).filter(|u| !u.is_empty())
             {
                 outputs.push(url.to_owned());
             }
@@ -264,6 +264,14 @@ pub fn parse_generation(reply: &Reply) -> Parsed {
 
 /// The body as JSON, or a failure that summarises what came instead.
 fn read_json(reply: &Reply) -> Result<Value, ApiFailure> {
+    if !super::json_values_within(&reply.body, super::MAX_JSON_VALUES) {
+        let mut failure = non_json_failure(reply);
+        failure.message = Some(format!(
+            "The service sent an answer far larger than any real one (HTTP {}), so Easel did not read it.",
+            reply.status
+        ));
+        return Err(failure);
+    }
     match serde_json::from_slice::<Value>(&reply.body) {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(_) | Err(_) => Err(non_json_failure(reply)),
@@ -381,7 +389,8 @@ fn field_errors(body: &Value) -> FieldErrors {
 }
 
 fn flatten_fields(map: &Map<String, Value>) -> FieldErrors {
-    map.iter()
+    let fields = map
+        .iter()
         .map(|(field, v)| {
             let messages = match v {
                 Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
@@ -390,7 +399,8 @@ fn flatten_fields(map: &Map<String, Value>) -> FieldErrors {
             };
             (field.clone(), messages)
         })
-        .collect()
+        .collect();
+    crate::engine::error::bound_fields(fields)
 }
 
 /// Map an error answer to a category, following the HTTP code and the words.

@@ -163,7 +163,11 @@ impl Provider for OpenAi {
 }
 
 fn parse(reply: &Reply) -> ApiOutcome {
-    let body: Option<Value> = serde_json::from_slice(&reply.body).ok().filter(Value::is_object);
+    // Too many values to parse safely falls through to the non-JSON summary ("far larger…").
+    let body: Option<Value> = super::json_values_within(&reply.body, super::MAX_JSON_VALUES)
+        .then(|| serde_json::from_slice(&reply.body).ok())
+        .flatten()
+        .filter(Value::is_object);
     let Some(body) = body else { return ApiOutcome::Failed(non_json(reply)) };
     if (200..300).contains(&reply.status) && body.get("error").is_none_or(Value::is_null) {
         let outputs: Vec<String> = body["data"]
