@@ -54,7 +54,14 @@ where
     };
     let n = config.cases;
     let started = Instant::now();
-    let mut runner = TestRunner::new(config);
+    // CI runs a fixed sequence of cases, so a landing never depends on luck; set
+    // EASEL_FUZZ_RANDOM=1 (as the long runs in docs/RELIABILITY.md did) to explore new ones.
+    let mut runner = if std::env::var_os("EASEL_FUZZ_RANDOM").is_some() {
+        TestRunner::new(config)
+    } else {
+        let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+        TestRunner::new_with_rng(config, rng)
+    };
     TALLY.with(|t| t.borrow_mut().clear());
     let result = runner.run(&strategy, test);
     let tally = TALLY.with(|t| t.borrow().iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
@@ -652,7 +659,8 @@ fn retry_after_hints_never_panic_and_keep_their_order() {
 
 #[test]
 fn retry_after_seconds_round_trip() {
-    let strategy = (0u64..=YEAR.as_secs(), 0u32..1000, prop::sample::select(vec!["", " ", "\t"]));
+    // Below a year: "YEAR.999" would be clamped to a year, as every hint is.
+    let strategy = (0u64..YEAR.as_secs(), 0u32..1000, prop::sample::select(vec!["", " ", "\t"]));
     fuzz("retry_after_round_trip", 16384, strategy, |(secs, ms, pad)| {
         let now = at(1_763_800_000);
         prop_assert_eq!(retry::parse_retry_after(&format!("{pad}{secs}{pad}"), now, None), Some(Duration::from_secs(secs)));
