@@ -24,11 +24,21 @@ const KEY: &str = "sandbox-key-0123456789";
 struct FakeDialogs {
     choose: PathBuf,
     offered: Mutex<Vec<String>>,
+    /// The file "picked" for "Start from an image...".
+    pick: Option<PathBuf>,
 }
 
 impl FakeDialogs {
     fn choosing(path: PathBuf) -> Arc<Self> {
-        Arc::new(Self { choose: path, offered: Mutex::new(Vec::new()) })
+        Arc::new(Self { choose: path, offered: Mutex::new(Vec::new()), pick: None })
+    }
+
+    fn picking(file: PathBuf) -> Arc<Self> {
+        Arc::new(Self {
+            choose: std::env::temp_dir().join("easel-ui-test-unused.png"),
+            offered: Mutex::new(Vec::new()),
+            pick: Some(file),
+        })
     }
 }
 
@@ -39,6 +49,9 @@ impl Dialogs for FakeDialogs {
     }
     fn pick_folder(&self, reply: DialogReply) {
         reply(Some(self.choose.clone()));
+    }
+    fn pick_file(&self, reply: DialogReply) {
+        reply(self.pick.clone());
     }
 }
 
@@ -139,6 +152,21 @@ impl TestApp {
         self.set_field("Prompt", prompt);
         self.click("Generate");
         self.wait_for_text(&format!("Image: {prompt}"));
+    }
+
+    /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
+    fn switch_to(&mut self, provider: &str, base_url: &str) {
+        self.harness.get_by_role_and_label(Role::RadioButton, provider).click_accesskit();
+        self.harness.run_steps(2);
+        self.set_field("Server address", base_url);
+        self.click("Use this service");
+        self.wait_for_text(&format!("Service: {provider}"));
+        self.harness.run_steps(2);
+    }
+
+    /// What the prompt box holds.
+    fn prompt_text(&self) -> String {
+        self.harness.get_by_label("Prompt").value().unwrap_or_default()
     }
 
     /// The images the engine stored in the data folder.
@@ -282,6 +310,182 @@ fn save_as_goes_through_the_dialog_seam_and_writes_a_valid_png() {
     assert!(offered.len() == 1 && offered[0].ends_with(".png"), "a default name was offered: {offered:?}");
 }
 
+#[test]
+fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_supports() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    let root = app.sandbox.base_url();
+    app.set_field("Prompt", "a kite over hills");
+    assert!(app.shows("Service: ModelsLab"));
+
+    app.switch_to("AUTOMATIC1111 / Forge", &root);
+    assert_eq!(app.prompt_text(), "a kite over hills", "the prompt survives the switch");
+    assert!(app.harness.query_by_label("Steps").is_some(), "A1111 has steps");
+    assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_some(), "and a negative prompt");
+    assert!(app.shows("No key (none needed)"), "the ModelsLab key from EASEL_API_KEY is not carried over");
+    app.wait_for_text("models on the server."); // the model picker filled from sd-models, off the UI thread
+    app.harness.check_accessibility();
+
+    app.click("Generate");
+    app.wait_for_text("Image: a kite over hills");
+    let sent = app.sandbox.requests();
+    let txt2img = sent.iter().find(|r| r.path == "/sdapi/v1/txt2img").expect("A1111 txt2img was called");
+    assert!(
+        !txt2img.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")),
+        "no key was sent: {:?}",
+        txt2img.headers
+    );
+
+    app.switch_to("OpenAI-compatible", &format!("{root}/v1"));
+    assert_eq!(app.prompt_text(), "a kite over hills");
+    assert!(app.harness.query_by_label("Steps").is_none(), "OpenAI has no steps");
+    assert!(app.harness.query_by_label("Guidance").is_none(), "nor guidance");
+    assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "nor a negative prompt");
+    assert!(app.harness.query_by_label("Width").is_none(), "only its exact sizes, from a list");
+    assert!(app.harness.query_by_label("Size").is_some(), "the size presets");
+    app.harness.check_accessibility();
+
+    app.switch_to("AUTOMATIC1111 / Forge", &root);
+    assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_some(), "the negative prompt returns");
+    assert_eq!(app.prompt_text(), "a kite over hills");
+}
+
+#[test]
+fn a_lan_server_over_plain_http_is_noted_and_a_remote_one_is_refused() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.harness.get_by_role_and_label(Role::RadioButton, "AUTOMATIC1111 / Forge").click_accesskit();
+    app.harness.run_steps(2);
+    assert_eq!(
+        app.harness.get_by_label("Server address").value().as_deref(),
+        Some("http://127.0.0.1:7860"),
+        "its default"
+    );
+    app.set_field("Server address", "http://192.168.1.20:7860");
+    assert!(app.shows("192.168.1.20 is on your local network over plain http"));
+    assert!(!app.harness.get_by_role_and_label(Role::Button, "Use this service").accesskit_node().is_disabled());
+
+    app.harness.get_by_role_and_label(Role::RadioButton, "ModelsLab").click_accesskit();
+    app.harness.run_steps(2);
+    app.set_field("Server address", "http://192.168.1.20:7860");
+    assert!(app.shows("use https://"), "ModelsLab keys never cross the network unencrypted");
+    assert!(app.harness.get_by_role_and_label(Role::Button, "Use this service").accesskit_node().is_disabled());
+    assert!(app.sandbox.requests().is_empty(), "nothing switched, nothing sent");
+}
+
+#[test]
+fn a_model_that_takes_an_aspect_ratio_gets_an_aspect_ratio_picker_instead_of_a_size() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    assert!(app.harness.query_by_label("Width").is_some());
+    assert!(app.harness.query_by_label("Aspect ratio").is_none());
+    app.set_field("Model id (or type another)", "imagen-4");
+    app.harness.run_steps(2);
+    assert!(app.harness.query_by_role_and_label(Role::ComboBox, "Aspect ratio").is_some());
+    assert!(app.harness.query_by_label("Width").is_none() && app.harness.query_by_label("Height").is_none());
+    assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "imagen-4 takes none");
+    assert!(app.harness.query_by_label("Start from an image...").is_none(), "nor a start image");
+    app.harness.check_accessibility();
+}
+
+#[test]
+fn image_to_image_sends_the_picked_file_to_img2img() {
+    let pictures = tempfile::tempdir().unwrap();
+    let start = pictures.path().join("start.png");
+    image::RgbImage::from_pixel(512, 512, image::Rgb([200, 80, 40])).save(&start).unwrap();
+    let mut app = TestApp::start(Setup { dialogs: FakeDialogs::picking(start), ..Setup::new(Scenario::Success) });
+
+    app.set_field("Prompt", "the same scene at night");
+    app.click("Start from an image...");
+    app.wait_for_text("Start image: start.png, ");
+    assert!(app.harness.query_by_role_and_label(Role::Slider, "Strength").is_some(), "a strength slider");
+    assert!(app.harness.query_by_role_and_label(Role::Button, "Clear").is_some(), "and a way to clear it");
+    app.harness.check_accessibility();
+
+    app.click("Generate");
+    app.wait_for_text("Image: the same scene at night");
+    let paths: Vec<String> = app.sandbox.requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.iter().any(|p| p == "/api/v6/images/img2img"), "{paths:?}");
+    assert!(!paths.iter().any(|p| p == "/api/v6/images/text2img"), "{paths:?}");
+}
+
+/// A file dropped on the window, as the windowing backend would hand it to egui.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_picture_dropped_on_the_window_becomes_the_start_image() {
+    let pictures = tempfile::tempdir().unwrap();
+    let start = pictures.path().join("dropped.png");
+    image::RgbImage::from_pixel(512, 512, image::Rgb([20, 80, 200])).save(&start).unwrap();
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.set_field("Prompt", "the dropped scene in autumn");
+    app.harness.input_mut().dropped_files.push(Arc::new(Dropped(start)));
+    app.wait_for_text("Start image: dropped.png, ");
+
+    app.click("Generate");
+    app.wait_for_text("Image: the dropped scene in autumn");
+    assert!(app.sandbox.requests().iter().any(|r| r.path == "/api/v6/images/img2img"));
+}
+
+#[test]
+fn a_start_image_that_is_not_an_image_is_explained_at_the_field_and_nothing_is_sent() {
+    let pictures = tempfile::tempdir().unwrap();
+    let fake = pictures.path().join("notes.png");
+    std::fs::write(&fake, "these are notes, not a picture").unwrap();
+    let mut app = TestApp::start(Setup { dialogs: FakeDialogs::picking(fake), ..Setup::new(Scenario::Success) });
+    app.set_field("Prompt", "a boat");
+    app.click("Start from an image...");
+    app.wait_for_text("Start image: notes.png");
+    app.click("Generate");
+    app.wait_for_text("notes.png cannot be used");
+    assert!(app.sandbox.requests().is_empty(), "an unusable start image sends nothing");
+
+    app.click("Clear");
+    assert!(!app.shows("Start image: notes.png"), "Clear forgets the start image");
+    app.click("Generate");
+    app.wait_for_text("Image: a boat");
+}
+
+#[test]
+fn try_the_sandbox_from_the_welcome_makes_a_test_image_and_says_so() {
+    let mut app = TestApp::start(Setup { env_key: None, ..Setup::new(Scenario::Success) });
+    app.step_until("the welcome", |h| h.query_by_label("Try the sandbox").is_some());
+    assert!(app.shows("Step 1: Get an API key") && app.shows("Step 3: Try a first prompt"));
+    assert!(app.harness.query_by_label("Open the ModelsLab key page").is_some(), "a link to the key page");
+    app.harness.check_accessibility();
+
+    app.click("Try the sandbox");
+    app.step_until("the sandbox in the status bar", |h| h.query_by_label("Leave the sandbox").is_some());
+    app.generate("a test pattern");
+    assert!(app.shows("Sandbox: test patterns, no real images, no credits"));
+    assert!(app.sandbox.requests().is_empty(), "the built-in sandbox answered, not the test's one");
+    assert_eq!(app.stored_images().len(), 1);
+}
+
+#[test]
+fn the_troubleshooting_page_lists_every_error_category() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.click("Help");
+    app.step_until("the troubleshooting table", |h| h.query_by_label("What to do").is_some());
+    for row in easel::engine::error::ERROR_TABLE {
+        assert!(app.shows(row.message), "{:?}: {}", row.category, row.message);
+        assert!(app.shows(row.hint), "{:?}: {}", row.category, row.hint);
+    }
+    assert!(app.harness.query_by_label("Open logs folder").is_some());
+    app.harness.check_accessibility();
+    app.harness.get_by_label("Copy diagnostics report").click_accesskit();
+    app.harness.step();
+    let copied = copied_text(&app.harness).expect("the report was copied");
+    assert!(copied.starts_with("Easel diagnostics report") && !copied.contains(KEY), "{copied}");
+}
+
 /// Every text on screen (labels and values), for failure messages.
 fn texts(harness: &Harness<'static, EaselApp>) -> Vec<String> {
     harness
@@ -359,4 +563,21 @@ fn library_with_images(count: usize) -> tempfile::TempDir {
         }
     });
     data
+}
+
+#[test]
+fn the_next_start_offers_the_last_crash_report_once() {
+    let data = tempfile::tempdir().unwrap();
+    let crashes = data.path().join("crashes");
+    std::fs::create_dir_all(&crashes).unwrap();
+    std::fs::write(crashes.join("crash-1.txt"), "Easel 0.1.0 crashed.\nWhat: something broke\n").unwrap();
+    let mut app = TestApp::start(Setup { library: Some(data), ..Setup::new(Scenario::Success) });
+    app.wait_for_text("Easel closed unexpectedly last time");
+    assert!(app.shows("It holds no API key"));
+    app.click("Show report");
+    app.wait_for_text("something broke");
+    app.click("Dismiss");
+    assert!(!app.shows("Easel closed unexpectedly last time"));
+    assert!(easel::engine::crash::unseen_reports(app.data.path()).is_empty(), "offered once, then marked seen");
+    assert!(app.data.path().join("crashes/crash-1.seen").is_file(), "the report itself is kept");
 }

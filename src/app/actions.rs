@@ -3,6 +3,7 @@
 
 use crate::engine::JobId;
 use crate::engine::keys::ApiKey;
+use crate::engine::provider::ProviderKind;
 
 /// One request from the UI.
 pub enum Action {
@@ -45,4 +46,21 @@ pub enum Action {
 
     /// Stop using the server override and go back to the provider's usual server.
     UseUsualServer,
+
+    /// Talk to another provider (or another server): the workspace's engine is rebuilt.
+    SwitchProvider {
+        kind: ProviderKind,
+        base_url: Option<String>,
+        api_key_header: bool,
+    },
+    /// Ask the provider for its model list again.
+    RefreshModels,
+    /// "Start from an image...": open the file dialog.
+    PickInitImage,
+    /// Start the built-in sandbox and point the window at it.
+    TrySandbox,
+    /// Show or hide the help and troubleshooting window.
+    ToggleHelp,
+    /// Open the logs folder with the desktop's file manager.
+    OpenLogsFolder,
 }

@@ -9,7 +9,6 @@ use crate::engine::Event;
 use crate::engine::error::EngineError;
 use crate::engine::keys::{ApiKey, StoreError};
 use crate::engine::provider::Balance;
-use crate::engine::store::ImageRecord;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -26,8 +25,6 @@ pub enum Message {
     KeySaved { key: ApiKey, result: Result<(), StoreError> },
     /// "Forget key" finished.
     KeyForgotten(Result<(), StoreError>),
-    /// The library's images, newest first, read at start-up.
-    Library(Result<Vec<ImageRecord>, String>),
     /// A gallery thumbnail was decoded and uploaded.
     Thumbnail { image: i64, result: Result<egui::TextureHandle, String> },
     /// The viewer's full-size image was decoded and uploaded.
@@ -42,6 +39,18 @@ pub enum Message {
     Doctor(Vec<Check>),
     /// A star, trash or restore was written to the library (the error is a plain sentence).
     LibraryChanged(Result<(), String>),
+    /// Start-up resume finished: the unfinished jobs it picked up (the error is a plain sentence).
+    Resumed(Result<Vec<super::jobs::ResumedJob>, String>),
+    /// A read for the gallery (a page of images, failed jobs, the trash emptied).
+    Gallery(super::library::GalleryMessage),
+    /// A read or write for the history and presets window.
+    History(super::history::HistoryMessage),
+    /// The provider's model list (empty when it has none).
+    Models(Result<Vec<String>, EngineError>),
+    /// The file dialog for "Start from an image..." closed.
+    InitImagePicked(Option<PathBuf>),
+    /// "Try the sandbox": the built-in sandbox started (or why not).
+    SandboxStarted(Result<crate::sandbox::Sandbox, String>),
 }
 
 /// The sending end: posts a message and wakes the UI.

@@ -13,6 +13,10 @@ pub trait Dialogs: Send + Sync {
     fn save_file(&self, default_name: &str, reply: DialogReply);
     /// A folder to save several images into.
     fn pick_folder(&self, reply: DialogReply);
+    /// An image file to start from (image-to-image). Without a dialog, the answer is "cancelled".
+    fn pick_file(&self, reply: DialogReply) {
+        reply(None);
+    }
 }
 
 /// The desktop's own dialogs through rfd's XDG portal backend, run on a blocking worker of
@@ -49,6 +53,17 @@ impl Dialogs for RfdDialogs {
             let dialog = rfd::AsyncFileDialog::new().set_title("Save the selected images into this folder");
             let chosen = runtime.block_on(dialog.pick_folder());
             reply(chosen.map(|folder| folder.path().to_path_buf()));
+        });
+    }
+
+    fn pick_file(&self, reply: DialogReply) {
+        let runtime = self.runtime.clone();
+        self.runtime.spawn_blocking(move || {
+            let dialog = rfd::AsyncFileDialog::new()
+                .set_title("Start from this image")
+                .add_filter("Image", &["png", "jpg", "jpeg", "webp"]);
+            let chosen = runtime.block_on(dialog.pick_file());
+            reply(chosen.map(|file| file.path().to_path_buf()));
         });
     }
 }

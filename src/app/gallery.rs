@@ -1,12 +1,15 @@
 //! The gallery: thumbnails, newest first, the candidates of one Generate press side by side.
 //!
-//! Only the rows in view are drawn, so hundreds of images scroll smoothly; thumbnails are
-//! decoded off the UI thread by [`Thumbnails`].
+//! The library is read a page at a time as the person scrolls (see [`Feed`]), and only the
+//! rows in view are laid out, so tens of thousands of images start and scroll fast;
+//! thumbnails are decoded off the UI thread by [`Thumbnails`]. Above the grid: search,
+//! filters, the trash and the failed jobs.
 
 use super::actions::Action;
 use super::background::Background;
+use super::library::{Feed, GalleryMessage, View};
 use super::textures::{Thumb, Thumbnails};
-use crate::engine::store::ImageRecord;
+use crate::engine::store::{ImageRecord, Store};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
@@ -50,8 +53,10 @@ pub struct Gallery {
     /// Images picked with Ctrl+click, for "Save selected to folder…".
     picked: BTreeSet<i64>,
     removed: HashMap<i64, Removed>,
-    /// The library could not be read at start-up.
+    /// The library could not be read.
     load_error: Option<String>,
+    /// What is listed (search, filters, trash, failed jobs) and how far it was read.
+    feed: Feed,
 }
 
 /// Settings the gallery toolbar shows and changes.
@@ -59,11 +64,55 @@ pub struct Toolbar<'a> {
     pub embed_parameters: &'a mut bool,
     /// A dialog or save is under way: saving is paused.
     pub saving_busy: bool,
+    /// The history and presets window is open.
+    pub history_open: &'a mut bool,
 }
 
 impl Gallery {
+    /// List the images of `store`, newest first, a page at a time.
+    pub fn attach(&mut self, store: Store, bg: &Background) {
+        self.feed.attach(store, bg);
+    }
+
+    /// A background read came back. Returns a sentence to show when something went wrong or
+    /// needs saying.
+    pub fn on_message(&mut self, message: GalleryMessage, bg: &Background) -> Option<String> {
+        match message {
+            GalleryMessage::Page { generation, result } => {
+                let result = self.feed.on_page(generation, result)?;
+                self.load_library(result);
+                None
+            }
+            GalleryMessage::Failed { generation, result } => {
+                self.feed.on_failed(generation, result).err().map(|why| format!("Failed jobs could not be listed ({why})."))
+            }
+            GalleryMessage::TrashEmptied(result) => {
+                if self.feed.view == View::Trash {
+                    self.reset(bg);
+                }
+                Some(match result {
+                    Ok(n) => format!("Emptied the trash: {} deleted for good.", count(n, "image")),
+                    Err(why) => format!("The trash could not be emptied ({why})."),
+                })
+            }
+        }
+    }
+
+    /// Start the listing again for a changed query.
+    fn reset(&mut self, bg: &Background) {
+        self.groups.clear();
+        self.picked.clear();
+        self.load_error = None;
+        self.feed.restart(bg);
+    }
+
     /// A new image arrived: it goes first, next to its batch's other candidates.
+    /// (Not while the trash or failed jobs are listed: it shows when the library is.)
     pub fn add(&mut self, record: ImageRecord, key: GroupKey) {
+        self.feed.note_model(&record.model);
+        if self.feed.view != View::Library {
+            return;
+        }
         self.take(record.id);
         self.note_star(&record);
         match self.groups.iter().position(|g| g.key == key) {
@@ -146,11 +195,18 @@ impl Gallery {
     pub fn remove(&mut self, id: i64) -> bool {
         let Some((record, key, group_index)) = self.take(id) else { return false };
         self.removed.insert(id, Removed { record, key, group_index });
+        self.feed.note_removed();
         true
     }
 
     /// Put a removed image back where it was.
+    /// In the trash view, a restored image leaves the list instead.
     pub fn restore(&mut self, id: i64) {
+        if self.feed.view == View::Trash {
+            self.removed.remove(&id);
+            self.take(id);
+            return;
+        }
         let Some(Removed { record, key, group_index }) = self.removed.remove(&id) else { return };
         match self.groups.iter_mut().find(|g| g.key == key) {
             Some(group) => {
@@ -218,15 +274,30 @@ impl Gallery {
         actions: &mut Vec<Action>,
     ) {
         self.toolbar_ui(ui, toolbar, actions);
+        if self.feed.bar_ui(ui) {
+            self.reset(bg);
+        }
+        self.trash_confirm_ui(ui.ctx(), bg);
         ui.separator();
         if let Some(why) = &self.load_error {
             ui.colored_label(ui.visuals().error_fg_color, format!("Earlier images could not be listed: {why}"));
         }
-        if self.groups.is_empty() {
-            ui.add_space(24.0);
-            ui.vertical_centered(|ui| ui.weak("Your images will appear here. Type a prompt and press Generate."));
+        if self.feed.view == View::Failed {
+            self.feed.failed_ui(ui);
             return;
         }
+        if self.groups.is_empty() {
+            ui.add_space(24.0);
+            let empty = match self.feed.view {
+                View::Trash => "The trash is empty.",
+                _ if self.feed.filtered() => "No images match.",
+                _ => "Your images will appear here. Type a prompt and press Generate.",
+            };
+            ui.vertical_centered(|ui| ui.weak(empty));
+            return;
+        }
+        let trash_view = self.feed.view == View::Trash;
+        let mut near_end = false;
         // Room for a group gap after every cell, so any mix of groups fits the width.
         let cell_width = CELL + ui.spacing().item_spacing.x + GROUP_GAP;
         let columns = (ui.available_width() / cell_width).floor().max(1.0) as usize;
@@ -236,6 +307,7 @@ impl Gallery {
             CELL,
             rows.len(),
             |ui, visible| {
+                near_end = visible.end + 4 >= rows.len();
                 for row in &rows[visible] {
                     ui.horizontal(|ui| {
                         for (piece, (g, range)) in row.iter().enumerate() {
@@ -247,21 +319,68 @@ impl Gallery {
                                     starred: self.starred.contains(&record.id),
                                     picked: self.picked.contains(&record.id),
                                 };
-                                cell_ui(ui, record, marks, thumbs, bg, actions, &mut self.picked);
+                                cell_ui(ui, record, marks, trash_view, thumbs, bg, actions, &mut self.picked);
                             }
                         }
                     });
                 }
             },
         );
+        if near_end {
+            self.feed.more(bg);
+        }
+    }
+
+    /// "Empty trash…" asks first: the files are deleted for good.
+    fn trash_confirm_ui(&mut self, ctx: &egui::Context, bg: &Background) {
+        if !self.feed.confirm_empty {
+            return;
+        }
+        let modal = egui::Modal::new(egui::Id::unique("easel-empty-trash")).show(ctx, |ui| {
+            ui.set_max_width(400.0);
+            ui.heading("Empty the trash?");
+            ui.label("Every image in the trash is deleted from this computer for good. This cannot be undone.");
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Delete for good").clicked() {
+                    self.feed.confirm_empty = false;
+                    self.feed.empty_trash(bg);
+                }
+                if ui.button("Keep them").clicked() {
+                    self.feed.confirm_empty = false;
+                }
+            });
+        });
+        if modal.should_close() {
+            self.feed.confirm_empty = false;
+        }
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.strong("Gallery");
-            ui.weak(count(self.len(), "image"));
+            if self.feed.more_to_read() {
+                ui.weak(format!("{}+ images", self.len())).on_hover_text("More are read as you scroll.");
+            } else {
+                ui.weak(count(self.len(), "image"));
+            }
             ui.separator();
+            ui.toggle_value(toolbar.history_open, "History and presets")
+                .on_hover_text("Recent prompts with all their settings, and settings saved under a name.");
             let picked = self.picked.len();
+            if self.feed.view == View::Trash {
+                let restore = ui
+                    .add_enabled(picked > 0, egui::Button::new("Restore selected"))
+                    .on_hover_text("Click images to select them, then bring them back to the library.")
+                    .on_disabled_hover_text("Click images to select them.");
+                if restore.clicked() {
+                    actions.extend(self.picked.iter().map(|id| Action::UndoTrash(*id)));
+                }
+                if ui.add_enabled(!self.groups.is_empty(), egui::Button::new("Empty trash…")).clicked() {
+                    self.feed.confirm_empty = true;
+                }
+                return;
+            }
             let save = ui
                 .add_enabled(
                     picked > 0 && !toolbar.saving_busy,
@@ -290,10 +409,12 @@ struct Marks {
 }
 
 /// One thumbnail: click opens the viewer, Ctrl+click picks, right click offers the actions.
+#[allow(clippy::too_many_arguments)]
 fn cell_ui(
     ui: &mut egui::Ui,
     record: &ImageRecord,
     marks: Marks,
+    trash_view: bool,
     thumbs: &mut Thumbnails,
     bg: &Background,
     actions: &mut Vec<Action>,
@@ -307,7 +428,7 @@ fn cell_ui(
         paint_marks(ui, rect, &marks, response.hovered());
     }
     if response.clicked() {
-        if ui.input(|i| i.modifiers.command) {
+        if trash_view || ui.input(|i| i.modifiers.command) {
             if !picked.remove(&record.id) {
                 picked.insert(record.id);
             }
@@ -315,7 +436,18 @@ fn cell_ui(
             actions.push(Action::OpenImage(record.id));
         }
     }
-    response.context_menu(|ui| image_menu(ui, record.id, marks.starred, actions));
+    if trash_view {
+        response.context_menu(|ui| {
+            for (text, action) in [("Open", Action::OpenImage(record.id)), ("Restore", Action::UndoTrash(record.id))] {
+                if ui.button(text).clicked() {
+                    actions.push(action);
+                    ui.close();
+                }
+            }
+        });
+    } else {
+        response.context_menu(|ui| image_menu(ui, record.id, marks.starred, actions));
+    }
     response.on_hover_text(&label);
 }
 

@@ -1,6 +1,9 @@
 //! The job list: one row per job, its state in words, counting down while it waits.
 
 use super::actions::Action;
+use super::background::{Background, Message};
+use crate::engine::keys::ApiKey;
+use crate::engine::Engine;
 use crate::engine::error::EngineError;
 use crate::engine::request::GenerationSettings;
 use crate::engine::{Event, EventKind, JobId, JobState};
@@ -9,12 +12,30 @@ use std::time::{Duration, Instant};
 /// Longest prompt excerpt shown in a row.
 const PROMPT_CHARS: usize = 48;
 
+/// Most events kept for jobs the list does not know yet (resume reports them first).
+const EARLY_EVENTS: usize = 256;
+
 /// Every job started in this session, newest first.
 #[derive(Default)]
 pub struct Jobs {
     rows: Vec<JobRow>,
     /// Counts presses of Generate (and retries), to group candidates in the gallery.
     batches: u64,
+    /// Events for jobs not in the list yet: start-up resume sends them before its report
+    /// reaches the window. Replayed when the job's row is added.
+    early: Vec<Event>,
+    /// The job whose "Resubmit…" asks for confirmation.
+    confirm: Option<JobId>,
+    /// Start-up resume reported: events for jobs not in the list are not kept any more.
+    resume_done: bool,
+}
+
+/// A job picked up again at start-up, and what it was sent with.
+pub struct ResumedJob {
+    pub id: JobId,
+    pub settings: GenerationSettings,
+    /// Sent before Easel stopped, with no answer: not resubmitted automatically.
+    pub unknown: bool,
 }
 
 /// One job.
@@ -105,9 +126,45 @@ impl Jobs {
         batch
     }
 
+    /// Add the jobs start-up resume picked up: fetched ones keep running, unknown ones wait
+    /// for the person to resubmit them. Events that came before are replayed.
+    pub fn resumed(&mut self, jobs: Vec<ResumedJob>, now: Instant) {
+        for job in jobs {
+            if self.rows.iter().any(|r| r.id == job.id) {
+                continue;
+            }
+            self.batches += 1;
+            let (state, error) = if job.unknown {
+                (JobState::Unknown, Some(crate::engine::unknown_job_error()))
+            } else {
+                (JobState::Processing { eta_seconds: None }, None)
+            };
+            let row = JobRow {
+                id: job.id,
+                batch: self.batches,
+                settings: job.settings,
+                finished: job.unknown,
+                state,
+                since: now,
+                error,
+                note: None,
+            };
+            self.rows.insert(0, row);
+        }
+        for event in std::mem::take(&mut self.early) {
+            self.on_event(&event, now);
+        }
+        self.resume_done = true;
+    }
+
     /// Follow an engine event.
     pub fn on_event(&mut self, event: &Event, now: Instant) {
-        let Some(row) = self.rows.iter_mut().find(|r| r.id == event.job) else { return };
+        let Some(row) = self.rows.iter_mut().find(|r| r.id == event.job) else {
+            if !self.resume_done && self.early.len() < EARLY_EVENTS {
+                self.early.push(event.clone());
+            }
+            return;
+        };
         match &event.kind {
             EventKind::State(state) => {
                 row.state = state.clone();
@@ -143,8 +200,13 @@ impl Jobs {
         self.rows.retain(|r| !r.finished);
     }
 
+    /// Forget the events kept for unknown jobs (resume is done and did not claim them).
+    pub fn drop_early_events(&mut self) {
+        self.early.clear();
+    }
+
     /// Draw the list. Asks for a repaint when a countdown will change.
-    pub fn ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         let now = Instant::now();
         ui.horizontal(|ui| {
             ui.strong("Jobs");
@@ -155,16 +217,51 @@ impl Jobs {
         });
         egui::ScrollArea::vertical().id_salt("easel-jobs").auto_shrink([false, true]).show(ui, |ui| {
             for row in &self.rows {
-                ui.push_id(&row.id, |ui| row_ui(ui, row, now, actions));
+                ui.push_id(&row.id, |ui| row_ui(ui, row, now, &mut self.confirm, actions));
             }
         });
+        self.confirm_ui(ui.ctx(), actions);
         if let Some(tick) = self.rows.iter().filter_map(|r| r.next_tick(now)).min() {
             ui.ctx().request_repaint_after(tick);
         }
     }
 }
 
-fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, actions: &mut Vec<Action>) {
+impl Jobs {
+    /// "Resubmit…" asks first: the provider may already have made (and charged) the job.
+    fn confirm_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some(job) = self.confirm.clone() else { return };
+        let prompt = self.rows.iter().find(|r| r.id == job).map(|r| short_prompt(&r.settings.prompt));
+        let Some(prompt) = prompt else {
+            self.confirm = None;
+            return;
+        };
+        let modal = egui::Modal::new(egui::Id::unique("easel-resubmit")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.heading("Resubmit this job?");
+            ui.label(format!("\"{prompt}\""));
+            ui.label(
+                "Easel stopped after sending this job and before any answer. The service may already have \
+                 made it. Resubmitting sends it again as a new job, which may charge a second time.",
+            );
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Resubmit and maybe pay again").clicked() {
+                    actions.push(Action::RetryJob(job.clone()));
+                    self.confirm = None;
+                }
+                if ui.button("Keep it as it is").clicked() {
+                    self.confirm = None;
+                }
+            });
+        });
+        if modal.should_close() {
+            self.confirm = None;
+        }
+    }
+}
+
+fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, confirm: &mut Option<JobId>, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         status_dot(ui, row.colour(ui));
         ui.add(egui::Label::new(short_prompt(&row.settings.prompt)).truncate()).on_hover_text(&row.settings.prompt);
@@ -181,7 +278,12 @@ fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, actions: &mut Vec<Actio
             } else {
                 "Run the same settings again as a new job."
             };
-            if ui.add_enabled(row.finished, egui::Button::new("Retry")).on_hover_text(retry_tip).clicked() {
+            if matches!(row.state, JobState::Unknown) {
+                let tip = "Send the same settings again as a new job. Easel asks first: it may charge a second time.";
+                if ui.button("Resubmit…").on_hover_text(tip).clicked() {
+                    *confirm = Some(row.id.clone());
+                }
+            } else if ui.add_enabled(row.finished, egui::Button::new("Retry")).on_hover_text(retry_tip).clicked() {
                 actions.push(Action::RetryJob(row.id.clone()));
             }
             let cancel = ui.add_enabled(!row.finished, egui::Button::new("Cancel")).on_hover_text(
@@ -191,6 +293,30 @@ fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, actions: &mut Vec<Actio
                 actions.push(Action::CancelJob(row.id.clone()));
             }
         });
+    });
+}
+
+/// Pick up the jobs an earlier run left unfinished, off the UI thread: jobs the provider was
+/// making are fetched by their stored id (never resubmitted); jobs sent without an answer come
+/// back as unknown. Reports through [`Message::Resumed`].
+pub fn start_resume(engine: &Engine, key: Option<ApiKey>, bg: &Background) {
+    let engine = engine.clone();
+    bg.blocking(move || {
+        let report = match engine.resume(key) {
+            Ok(report) => report,
+            Err(e) => return Message::Resumed(Err(format!("Unfinished jobs could not be picked up: {}", e.message))),
+        };
+        let store = engine.store();
+        let resumed = report.resumed.into_iter().map(|(id, _running)| (id, false));
+        let unknown = report.unknown.into_iter().map(|id| (id, true));
+        let jobs = resumed
+            .chain(unknown)
+            .filter_map(|(id, unknown)| {
+                let settings = store.job_settings(&id).ok().flatten()?;
+                Some(ResumedJob { id, settings, unknown })
+            })
+            .collect();
+        Message::Resumed(Ok(jobs))
     });
 }
 
@@ -238,6 +364,21 @@ mod tests {
             note: None,
             finished: false,
         }
+    }
+
+    #[test]
+    fn events_that_come_before_a_resumed_row_are_replayed() {
+        let now = Instant::now();
+        let mut jobs = Jobs::default();
+        let done = Event { job: "j-9".into(), kind: EventKind::Finished { ok: true, images: 1 } };
+        jobs.on_event(&done, now);
+        let settings = row(JobState::Queued, now).settings;
+        jobs.resumed(vec![ResumedJob { id: "j-9".into(), settings: settings.clone(), unknown: false }], now);
+        assert_eq!(jobs.in_flight(), 0, "the early Finished event was applied");
+        jobs.resumed(vec![ResumedJob { id: "j-8".into(), settings, unknown: true }], now);
+        let unknown = jobs.rows.iter().find(|r| r.id == "j-8").unwrap();
+        assert!(unknown.finished && unknown.state_text(now).starts_with("unknown: "));
+        assert!(jobs.settings_of("j-8").is_some(), "Resubmit sends these settings");
     }
 
     #[test]

@@ -101,6 +101,16 @@ impl Keys {
         self.active.as_ref().map(|(key, _)| key)
     }
 
+    /// The key in use and where it came from, for the connection check.
+    pub fn active_with_source(&self) -> Option<(ApiKey, KeySource)> {
+        self.active.clone()
+    }
+
+    /// The key store is still being read at start-up.
+    pub fn looking(&self) -> bool {
+        self.looking
+    }
+
     pub fn balance(&self) -> Option<&Balance> {
         self.balance.as_ref()
     }
@@ -245,7 +255,7 @@ impl Keys {
         egui::Window::new(title)
             .collapsible(false)
             .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-16.0, -40.0))
             .default_width(460.0)
             .show(ctx, |ui| self.panel_contents(ui, actions));
     }
@@ -300,7 +310,8 @@ impl Keys {
                 .hint_text("Paste your key here")
                 .desired_width(f32::INFINITY),
         )
-        .labelled_by(label.id);
+        .labelled_by(label.id)
+        .on_hover_text("Paste the key from the service's website. It is hidden as you paste it.");
         if !self.panel.input.is_empty()
             && let Err(problem) = ApiKey::parse(&self.panel.input)
         {

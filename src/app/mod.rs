@@ -16,19 +16,26 @@
 
 mod actions;
 mod background;
+mod crash_notice;
 mod deps;
 mod diagnostics_pane;
 mod dialogs;
 mod gallery;
+mod help;
+mod history;
 mod jobs;
 mod keys;
+mod logging;
+mod library;
 mod notices;
 mod prompt;
+mod provider_picker;
 mod saving;
 mod state;
 mod status;
 mod textures;
 mod viewer;
+mod welcome;
 mod workspace;
 
 pub use deps::Deps;
@@ -64,6 +71,14 @@ pub fn run(args: ProviderArgs) -> i32 {
     };
     let _guard = runtime.enter();
     let deps = Deps::production(runtime.handle().clone(), provider, args.base_url);
+    // The log file lives as long as the window; without it Easel still runs.
+    let _log = match logging::install(&deps.data_dir) {
+        Ok(guard) => Some(guard),
+        Err(why) => {
+            eprintln!("Easel will not keep a log file: {why}.");
+            None
+        }
+    };
     let creator: eframe::AppCreator<'_> = Box::new(move |cc| Ok(Box::new(EaselApp::new(cc, deps))));
     match eframe::run_native(TITLE, native_options(), creator) {
         Ok(()) => 0,
@@ -93,6 +108,13 @@ fn native_options() -> eframe::NativeOptions {
 pub struct EaselApp {
     deps: Deps,
     screen: Screen,
+    /// The provider and `EASEL_API_KEY` the window started with: the key is used for that
+    /// provider only, never sent to another one after a switch.
+    launch: (ProviderKind, Result<Option<crate::engine::keys::ApiKey>, EngineError>),
+    /// The built-in sandbox, while the window talks to it ("Try the sandbox").
+    sandbox: Option<crate::sandbox::Sandbox>,
+    /// A crash report from the last run, offered once.
+    crash: Option<crash_notice::CrashNotice>,
 }
 
 /// What the window shows: the workspace, or why it could not start.
@@ -113,7 +135,9 @@ impl EaselApp {
     pub fn new(cc: &eframe::CreationContext<'_>, deps: Deps) -> Self {
         let state = AppState::load(cc.storage);
         let screen = Self::start(&cc.egui_ctx, &deps, state);
-        Self { deps, screen }
+        let launch = (deps.provider, deps.env_key.clone());
+        let crash = crash_notice::CrashNotice::find(&deps.data_dir);
+        Self { deps, screen, launch, sandbox: None, crash }
     }
 
     fn start(ctx: &egui::Context, deps: &Deps, state: AppState) -> Screen {
@@ -131,7 +155,40 @@ impl EaselApp {
         };
         state.base_url = None;
         self.deps.base_url = None;
+        if self.sandbox.take().is_some() {
+            self.deps.env_key = self.launch_key(self.deps.provider);
+        }
         self.screen = Self::start(ctx, &self.deps, state);
+    }
+
+    /// `EASEL_API_KEY` for `kind`: only for the provider the window started with.
+    /// (The same shape as `Deps::env_key`, which it fills.)
+    #[allow(clippy::result_large_err)]
+    fn launch_key(&self, kind: ProviderKind) -> Result<Option<crate::engine::keys::ApiKey>, EngineError> {
+        if kind == self.launch.0 { self.launch.1.clone() } else { Ok(None) }
+    }
+
+    /// Talk to another provider or server: a new workspace (and engine) with the same state,
+    /// so the prompt is kept; the provider's own keyring entry is read.
+    fn switch_provider(&mut self, ctx: &egui::Context, switch: provider_picker::Switch) {
+        let Screen::Ready(workspace) = &self.screen else { return };
+        let mut state = workspace.state().clone();
+        state.base_url.clone_from(&switch.base_url);
+        state.openai_api_key_header = switch.api_key_header;
+        self.deps.provider = switch.kind;
+        self.deps.base_url.clone_from(&switch.base_url);
+        self.deps.env_key = if switch.session_key.is_some() { Ok(None) } else { self.launch_key(switch.kind) };
+        let sandbox = switch.sandbox.is_some();
+        logging::note(&format!(
+            "switched to {}{}",
+            switch.kind.id(),
+            if sandbox { " (built-in sandbox)" } else if switch.base_url.is_some() { " (another server)" } else { "" }
+        ));
+        self.sandbox = switch.sandbox;
+        self.screen = Self::start(ctx, &self.deps, state);
+        if let Screen::Ready(workspace) = &mut self.screen {
+            workspace.after_switch(switch.session_key, sandbox);
+        }
     }
 }
 
@@ -144,10 +201,26 @@ impl eframe::App for EaselApp {
         if wants_usual_server {
             self.restart_with_usual_server(ui.ctx());
         }
+        let switch = match &mut self.screen {
+            Screen::Ready(workspace) => workspace.take_switch(),
+            Screen::Failed(_) => None,
+        };
+        if let Some(switch) = switch {
+            self.switch_provider(ui.ctx(), switch);
+        }
+        if let Some(notice) = &mut self.crash
+            && !notice.ui(ui.ctx())
+        {
+            self.crash = None;
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         match &self.screen {
+            // The sandbox lives only as long as this run: never remember its address.
+            Screen::Ready(workspace) if self.sandbox.is_some() => {
+                AppState { base_url: None, ..workspace.state().clone() }.save(storage);
+            }
             Screen::Ready(workspace) => workspace.state().save(storage),
             Screen::Failed(failure) => failure.state.save(storage),
         }

@@ -5,7 +5,8 @@
 //! Generate press. Messages the service sends back for a field show under it too.
 
 use super::actions::Action;
-use crate::engine::error::FieldErrors;
+use super::provider_picker::ProviderPicker;
+use crate::engine::error::{EngineError, FieldErrors};
 use crate::engine::provider::{Capabilities, Provider};
 use crate::engine::request::SettingsDraft;
 use crate::engine::store::ImageRecord;
@@ -27,6 +28,9 @@ const FIELDS: &[&str] = &[
     "steps",
     "guidance",
     "seed",
+    "aspect_ratio",
+    "init_image",
+    "strength",
 ];
 
 /// The panel's state besides the draft itself (which lives in the remembered `AppState`).
@@ -43,6 +47,14 @@ pub struct PromptPanel {
     show_all: bool,
     /// Give the prompt box keyboard focus on the next frame.
     focus_prompt: bool,
+    /// Which service to talk to.
+    picker: ProviderPicker,
+    /// The models the provider listed (its list endpoint), when it has one.
+    listed_models: Vec<String>,
+    /// Why the list could not be read, or that it is being read.
+    models_note: Option<String>,
+    /// The init image the description below is for: (path, "name, 1.2 MB").
+    init_info: Option<(String, String)>,
 }
 
 impl Default for PromptPanel {
@@ -54,6 +66,10 @@ impl Default for PromptPanel {
             touched: BTreeSet::new(),
             show_all: false,
             focus_prompt: true,
+            picker: ProviderPicker::default(),
+            listed_models: Vec::new(),
+            models_note: None,
+            init_info: None,
         }
     }
 }
@@ -73,6 +89,33 @@ impl PromptPanel {
     /// The service refused some fields.
     pub fn server_said(&mut self, fields: &FieldErrors) {
         self.server_errors.clone_from(fields);
+    }
+
+    /// The model list is being read.
+    pub fn models_loading(&mut self) {
+        self.models_note = Some("Reading the server's model list...".to_owned());
+    }
+
+    /// The provider's model list arrived (or could not be read).
+    pub fn models_listed(&mut self, result: Result<Vec<String>, EngineError>) {
+        match result {
+            Ok(models) => {
+                self.models_note = match models.len() {
+                    0 => None,
+                    1 => Some("Found 1 model on the server.".to_owned()),
+                    n => Some(format!("Found {n} models on the server.")),
+                };
+                self.listed_models = models;
+            }
+            Err(e) => self.models_note = Some(format!("The model list could not be read: {}", e.message)),
+        }
+    }
+
+    /// An image to start from was chosen (dialog or drop).
+    pub fn init_image_chosen(&mut self, draft: &mut SettingsDraft, path: &std::path::Path) {
+        draft.init_image = path.display().to_string();
+        self.touched.insert("init_image");
+        self.server_errors.remove("init_image");
     }
 
     /// Fill the draft with an image's settings ("Use these settings again").
@@ -101,20 +144,41 @@ impl PromptPanel {
         ui: &mut egui::Ui,
         draft: &mut SettingsDraft,
         provider: &dyn Provider,
+        api_key_header: bool,
         actions: &mut Vec<Action>,
     ) {
         let caps = provider.capabilities(draft.model.trim());
         self.check(draft, &caps);
         let before = draft.clone();
+        if caps.img2img
+            && let Some(path) = ui.ctx().input(|i| {
+                i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).find(|p| !p.as_os_str().is_empty())
+            })
+        {
+            self.init_image_chosen(draft, &path);
+        }
 
         egui::ScrollArea::vertical().auto_shrink([false, true]).show(ui, |ui| {
+            self.picker.ui(ui, provider.kind(), provider.base_url().as_str(), api_key_header, actions);
+            ui.add_space(6.0);
             self.prompt_ui(ui, draft, &caps);
             ui.add_space(6.0);
-            self.model_ui(ui, draft, provider);
+            self.model_ui(ui, draft, provider, actions);
             ui.add_space(6.0);
             self.size_ui(ui, draft, &caps);
             ui.add_space(6.0);
             self.numbers_ui(ui, draft, &caps);
+            if caps.img2img {
+                ui.add_space(6.0);
+                self.init_image_ui(ui, draft, actions);
+            } else if !draft.init_image.is_empty() {
+                ui.add_space(6.0);
+                let response = ui.label("Start image: this model cannot use one.");
+                self.after_edit(ui, &response, "init_image");
+                if ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
+                    draft.init_image.clear();
+                }
+            }
             ui.add_space(10.0);
             self.generate_ui(ui, actions);
         });
@@ -142,7 +206,8 @@ impl PromptPanel {
                     .desired_rows(4)
                     .desired_width(f32::INFINITY),
             )
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text("Say what you want to see: the subject, the style, the colours, the light.");
         if std::mem::take(&mut self.focus_prompt) {
             response.request_focus();
         }
@@ -153,16 +218,32 @@ impl PromptPanel {
             let label = ui.label("Negative prompt (what to avoid)");
             let response = ui
                 .add(egui::TextEdit::multiline(&mut draft.negative_prompt).desired_rows(2).desired_width(f32::INFINITY))
-                .labelled_by(label.id);
+                .labelled_by(label.id)
+                .on_hover_text("Things you do not want in the picture, like \"blurry\" or \"text\".");
             self.after_edit(ui, &response, "negative_prompt");
         } else if let Some(note) = caps.negative_prompt_note {
             ui.weak(note);
         }
     }
 
-    fn model_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, provider: &dyn Provider) {
+    fn model_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        draft: &mut SettingsDraft,
+        provider: &dyn Provider,
+        actions: &mut Vec<Action>,
+    ) {
         let known = provider.known_models();
-        let current = known.iter().find(|m| m.id == draft.model.trim()).map_or("Other model", |m| m.label);
+        let typed = draft.model.trim().to_owned();
+        let current = known.iter().find(|m| m.id == typed).map(|m| m.label.to_owned()).unwrap_or_else(|| {
+            if typed.is_empty() {
+                "The server's current model".to_owned()
+            } else if self.listed_models.contains(&typed) {
+                typed.clone()
+            } else {
+                "Other model".to_owned()
+            }
+        });
         let label = ui.label("Model");
         let mut picked = false;
         egui::ComboBox::from_id_salt("easel-model")
@@ -172,19 +253,53 @@ impl PromptPanel {
                 for model in known {
                     picked |= ui.selectable_value(&mut draft.model, model.id.to_owned(), model.label).changed();
                 }
+                for id in &self.listed_models {
+                    if !known.iter().any(|m| m.id == id) {
+                        picked |= ui.selectable_value(&mut draft.model, id.clone(), id.as_str()).changed();
+                    }
+                }
             })
             .response
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text("The model makes the picture. Different models have different styles and prices.");
+        ui.horizontal(|ui| {
+            if let Some(note) = &self.models_note {
+                ui.weak(note);
+            }
+            if provider.kind() != crate::engine::provider::ProviderKind::ModelsLab
+                && ui.small_button("Refresh list").on_hover_text("Ask the server for its models again.").clicked()
+            {
+                actions.push(Action::RefreshModels);
+            }
+        });
         if picked {
             self.touched.insert("model");
             self.server_errors.remove("model");
         }
-        self.text_field(ui, "Model id (or type another)", &mut draft.model, "model", f32::INFINITY);
+        self.text_field(ui, "Model id (or type another)", &mut draft.model, "model", f32::INFINITY)
+            .on_hover_text("You can type any model id the service knows.");
         self.text_field(ui, "Fallback model (optional)", &mut draft.fallback_model, "fallback_model", f32::INFINITY)
             .on_hover_text("Tried once if the model keeps failing on the service's side.");
     }
 
     fn size_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, caps: &Capabilities) {
+        if !caps.aspect_ratios.is_empty() {
+            self.aspect_ui(ui, draft, caps);
+            return;
+        }
+        if !caps.exact_sizes {
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    self.text_field(ui, "Width", &mut draft.width, "width", NUMBER_WIDTH)
+                        .on_hover_text("How wide the picture is, in pixels.");
+                });
+                ui.vertical(|ui| {
+                    self.text_field(ui, "Height", &mut draft.height, "height", NUMBER_WIDTH)
+                        .on_hover_text("How tall the picture is, in pixels.");
+                });
+            });
+            return;
+        }
         let preset = caps
             .size_presets
             .iter()
@@ -203,17 +318,77 @@ impl PromptPanel {
                 }
             })
             .response
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text("This model makes only these sizes.");
         if picked {
             for field in ["width", "height"] {
                 self.touched.insert(field);
                 self.server_errors.remove(field);
             }
         }
-        ui.horizontal_top(|ui| {
-            ui.vertical(|ui| self.text_field(ui, "Width", &mut draft.width, "width", NUMBER_WIDTH));
-            ui.vertical(|ui| self.text_field(ui, "Height", &mut draft.height, "height", NUMBER_WIDTH));
+        self.messages(ui, "width");
+        self.messages(ui, "height");
+    }
+
+    /// Models that take a shape ("16:9") instead of a width and height.
+    fn aspect_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, caps: &Capabilities) {
+        let label = ui.label("Aspect ratio");
+        let mut picked = false;
+        egui::ComboBox::from_id_salt("easel-aspect")
+            .selected_text(if draft.aspect_ratio.trim().is_empty() { "Choose" } else { draft.aspect_ratio.trim() })
+            .show_ui(ui, |ui| {
+                for ratio in caps.aspect_ratios {
+                    picked |= ui.selectable_value(&mut draft.aspect_ratio, (*ratio).to_owned(), *ratio).changed();
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text("The shape of the picture: 1:1 is square, 16:9 is wide, 9:16 is tall.");
+        if picked {
+            self.touched.insert("aspect_ratio");
+            self.server_errors.remove("aspect_ratio");
+        }
+        self.messages(ui, "aspect_ratio");
+    }
+
+    /// "Start from an image...": the picked file, its strength and a Clear button.
+    fn init_image_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, actions: &mut Vec<Action>) {
+        ui.strong("Start from an image (optional)");
+        ui.horizontal(|ui| {
+            let pick = ui
+                .button("Start from an image...")
+                .on_hover_text("Pick a PNG, JPEG or WebP picture to change. You can also drop one on the window.");
+            if pick.clicked() {
+                actions.push(Action::PickInitImage);
+            }
+            if !draft.init_image.is_empty() && ui.button("Clear").on_hover_text("Stop using the start image.").clicked()
+            {
+                draft.init_image.clear();
+                self.touched.insert("init_image");
+                self.server_errors.remove("init_image");
+            }
         });
+        if draft.init_image.is_empty() {
+            self.init_info = None;
+        } else {
+            if self.init_info.as_ref().is_none_or(|(path, _)| *path != draft.init_image) {
+                self.init_info = Some((draft.init_image.clone(), describe_file(&draft.init_image)));
+            }
+            if let Some((_, text)) = &self.init_info {
+                ui.label(format!("Start image: {text}"));
+            }
+            let mut strength = draft.strength.trim().parse::<f32>().unwrap_or(0.7).clamp(0.0, 1.0);
+            let label = ui.label("Strength");
+            let slider = ui
+                .add(egui::Slider::new(&mut strength, 0.0..=1.0).fixed_decimals(2))
+                .labelled_by(label.id)
+                .on_hover_text("How much to change the picture: 0 keeps it as it is, 1 makes something new.");
+            if slider.changed() {
+                draft.strength = format!("{strength:.2}");
+            }
+            self.after_edit(ui, &slider, "strength");
+        }
+        self.messages(ui, "init_image");
     }
 
     fn numbers_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, caps: &Capabilities) {
@@ -320,6 +495,11 @@ impl PromptPanel {
             self.touched.insert(field);
             self.server_errors.remove(field);
         }
+        self.messages(ui, field);
+    }
+
+    /// A field's messages: ours once it was edited (or after Generate), and the service's.
+    fn messages(&self, ui: &mut egui::Ui, field: &str) {
         let colour = ui.visuals().error_fg_color;
         if self.show_all || self.touched.contains(field) {
             for message in self.local_errors.get(field).into_iter().flatten() {
@@ -335,4 +515,35 @@ impl PromptPanel {
 /// "512 × 512".
 fn size_text(width: u32, height: u32) -> String {
     format!("{width} × {height}")
+}
+
+/// "photo.png, 1.2 MB" (a file's name and size; one small metadata read, only when it changes).
+fn describe_file(path: &str) -> String {
+    let path = std::path::Path::new(path);
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() >= 1_000_000 => format!("{name}, {:.1} MB", meta.len() as f64 / 1e6),
+        Ok(meta) => format!("{name}, {} KB", meta.len().div_ceil(1000)),
+        Err(_) => format!("{name} (cannot be read)"),
+    }
+}
+
+/// Make a draft fit a provider it was not made for: its default model, and a size it makes.
+pub fn fit_draft(draft: &mut SettingsDraft, provider: &dyn Provider) {
+    let known = provider.known_models();
+    if !known.iter().any(|m| m.id == draft.model.trim()) {
+        provider.default_model().clone_into(&mut draft.model);
+    }
+    let caps = provider.capabilities(draft.model.trim());
+    let size = (draft.width.trim().parse().unwrap_or(0), draft.height.trim().parse().unwrap_or(0));
+    if caps.exact_sizes
+        && !caps.size_presets.contains(&size)
+        && let Some((w, h)) = caps.size_presets.first()
+    {
+        draft.width = w.to_string();
+        draft.height = h.to_string();
+    }
+    if !caps.aspect_ratios.is_empty() && !caps.aspect_ratios.contains(&draft.aspect_ratio.trim()) {
+        caps.aspect_ratios[0].clone_into(&mut draft.aspect_ratio);
+    }
 }

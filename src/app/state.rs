@@ -20,6 +20,8 @@ pub struct AppState {
     pub show_diagnostics: bool,
     /// The diagnostics pane shows failed exchanges only.
     pub errors_only: bool,
+    /// OpenAI-compatible: send the key in an `api-key` header (Azure) instead of Bearer.
+    pub openai_api_key_header: bool,
 }
 
 impl Default for AppState {
@@ -31,6 +33,7 @@ impl Default for AppState {
             embed_parameters: true,
             show_diagnostics: false,
             errors_only: false,
+            openai_api_key_header: false,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The status bar: key, provider and server, balance, jobs in flight, diagnostics toggle.
 
 use super::actions::Action;
+use super::provider_picker::SANDBOX_LABEL;
 
 /// What the status bar shows.
 pub struct Status {
@@ -11,6 +12,8 @@ pub struct Status {
     pub balance: Option<String>,
     pub in_flight: usize,
     pub diagnostics_open: bool,
+    /// The window talks to the built-in sandbox.
+    pub sandbox: bool,
 }
 
 impl Status {
@@ -22,7 +25,17 @@ impl Status {
             }
             ui.separator();
             ui.label(self.provider);
-            if let Some(server) = &self.server_override {
+            if self.sandbox {
+                ui.colored_label(ui.visuals().warn_fg_color, SANDBOX_LABEL)
+                    .on_hover_text("The built-in sandbox runs inside Easel. It makes test patterns and costs nothing.");
+                let leave = ui
+                    .add_enabled(self.in_flight == 0, egui::Button::new("Leave the sandbox"))
+                    .on_hover_text("Go back to the real service.")
+                    .on_disabled_hover_text("Wait until the running jobs end.");
+                if leave.clicked() {
+                    actions.push(Action::UseUsualServer);
+                }
+            } else if let Some(server) = &self.server_override {
                 ui.colored_label(ui.visuals().warn_fg_color, format!("Server: {server}"))
                     .on_hover_text("Not the provider's usual server (chosen with --base-url).");
                 let usual = ui
@@ -39,8 +52,14 @@ impl Status {
             ui.separator();
             ui.label(format!("Jobs running: {}", self.in_flight));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.selectable_label(self.diagnostics_open, "Diagnostics").clicked() {
+                let diagnostics = ui
+                    .selectable_label(self.diagnostics_open, "Diagnostics")
+                    .on_hover_text("What Easel sent and received, for finding problems.");
+                if diagnostics.clicked() {
                     actions.push(Action::ToggleDiagnostics);
+                }
+                if ui.button("Help").on_hover_text("Troubleshooting, logs and the diagnostics report.").clicked() {
+                    actions.push(Action::ToggleHelp);
                 }
             });
         });

@@ -7,15 +7,18 @@ use super::deps::Deps;
 use super::diagnostics_pane::DiagnosticsPane;
 use super::dialogs::Dialogs;
 use super::gallery::{Gallery, GroupKey, Toolbar};
+use super::help::Help;
 use super::jobs::Jobs;
 use super::keys::{Keys, balance_text};
 use super::notices::Notices;
 use super::prompt::PromptPanel;
+use super::provider_picker::Switch;
 use super::saving::Saving;
 use super::state::AppState;
 use super::status::Status;
 use super::textures::{Thumbnails, request_clipboard_image};
 use super::viewer::Viewer;
+use super::welcome::Welcome;
 use crate::engine::diagnostics::{curl_command, report};
 use crate::engine::error::EngineError;
 use crate::engine::request::ValidRequest;
@@ -24,9 +27,6 @@ use crate::engine::{Engine, EngineConfig, Event, EventKind};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
-
-/// How many library images the gallery shows at start-up.
-const LIBRARY_IMAGES: u32 = 500;
 
 /// The running window's state.
 pub struct Workspace {
@@ -45,6 +45,17 @@ pub struct Workspace {
     diagnostics: DiagnosticsPane,
     notices: Notices,
     saving: Saving,
+    /// A provider switch for the app to carry out (it rebuilds the workspace).
+    switch: Option<Switch>,
+    /// The provider's model list was asked for, with the key ending in these characters.
+    models_asked: Option<Option<String>>,
+    /// Talking to the built-in sandbox.
+    sandbox_mode: bool,
+    welcome: Welcome,
+    help: Help,
+    /// Unfinished jobs from an earlier run were asked for (once, when a key is known).
+    resume_started: bool,
+    history: super::history::History,
 }
 
 impl Workspace {
@@ -57,13 +68,18 @@ impl Workspace {
             let _entered = deps.runtime.enter();
             let mut config = EngineConfig::new(deps.data_dir.clone(), deps.provider);
             config.base_url.clone_from(&state.base_url);
+            if state.openai_api_key_header {
+                config.options.openai_auth = crate::engine::provider::openai::AuthStyle::ApiKeyHeader;
+            }
             let sink = inbox.clone();
             Engine::new(config, Arc::new(move |event| sink.post(Message::Engine(event))))?
         };
         let bg = Background::new(deps.runtime.clone(), inbox);
-        let store = engine.store().clone();
-        bg.blocking(move || Message::Library(store.recent_images(LIBRARY_IMAGES, 0).map_err(|e| e.to_string())));
+        let mut gallery = Gallery::default();
+        gallery.attach(engine.store().clone(), &bg);
         let keys = Keys::new(deps.provider, deps.secrets.clone(), deps.env_key.clone(), &bg);
+        let thumbs = Thumbnails::with_disk_cache(engine.store().dir().join("thumbs"));
+        let history = super::history::History::new(engine.store().clone());
         Ok(Self {
             engine,
             bg,
@@ -73,12 +89,19 @@ impl Workspace {
             keys,
             prompt: PromptPanel::default(),
             jobs: Jobs::default(),
-            gallery: Gallery::default(),
-            thumbs: Thumbnails::default(),
+            gallery,
+            thumbs,
             viewer: None,
             diagnostics: DiagnosticsPane::default(),
             notices: Notices::default(),
             saving: Saving::default(),
+            switch: None,
+            models_asked: None,
+            sandbox_mode: false,
+            welcome: Welcome::default(),
+            help: Help::default(),
+            resume_started: false,
+            history,
         })
     }
 
@@ -86,11 +109,53 @@ impl Workspace {
         &self.state
     }
 
+    /// A provider switch the person asked for, for the app to carry out.
+    pub fn take_switch(&mut self) -> Option<Switch> {
+        self.switch.take()
+    }
+
+    /// Just switched: fit the draft to the new provider, use the session key (the sandbox's).
+    pub fn after_switch(&mut self, session_key: Option<crate::engine::keys::ApiKey>, sandbox: bool) {
+        super::prompt::fit_draft(&mut self.state.draft, self.engine.provider());
+        if let Some(key) = session_key {
+            self.keys.use_for_session(key);
+            self.keys.close_panel();
+        }
+        self.sandbox_mode = sandbox;
+    }
+
+    /// Ask the provider for its models, off the UI thread (the engine caches the answer).
+    fn list_models(&mut self) {
+        self.models_asked = Some(self.keys.active().map(|k| k.last_four().to_string()));
+        self.prompt.models_loading();
+        let engine = self.engine.clone();
+        let key = self.keys.active().cloned();
+        self.bg.spawn(async move { Message::Models(engine.list_models(key.as_ref()).await) });
+    }
+
+    /// No key, no image yet: the welcome shows instead of the empty gallery.
+    fn shows_welcome(&self) -> bool {
+        !self.sandbox_mode
+            && !self.keys.looking()
+            && self.keys.active().is_none()
+            && self.engine.provider().kind().needs_key()
+            && self.gallery.len() == 0
+            && self.jobs.is_empty()
+    }
+
     /// One frame: take in what happened, draw, then do what was asked. Returns true when the
     /// person asked to go back to the usual server (the app then starts a new workspace).
     pub fn ui(&mut self, ui: &mut egui::Ui) -> bool {
         while let Ok(message) = self.inbox.try_recv() {
             self.handle(message);
+        }
+        if !self.resume_started && self.keys.ready() {
+            self.resume_started = true;
+            super::jobs::start_resume(&self.engine, self.keys.active().cloned(), &self.bg);
+        }
+        let key_now = Some(self.keys.active().map(|k| k.last_four().to_string()));
+        if self.models_asked != key_now && !self.keys.looking() && self.keys.ready() {
+            self.list_models();
         }
         let mut actions = Vec::new();
         self.shortcuts(ui.ctx(), &mut actions);
@@ -135,13 +200,18 @@ impl Workspace {
                 .default_size(280.0)
                 .show(ui, |ui| self.diagnostics.ui(ui, &mut self.state.errors_only, actions));
         }
-        egui::Panel::left("easel-prompt")
-            .resizable(true)
-            .default_size(340.0)
-            .show(ui, |ui| self.prompt.ui(ui, &mut self.state.draft, self.engine.provider(), actions));
+        egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).show(ui, |ui| {
+            let api_key_header =
+                self.engine.config().options.openai_auth == crate::engine::provider::openai::AuthStyle::ApiKeyHeader;
+            self.prompt.ui(ui, &mut self.state.draft, self.engine.provider(), api_key_header, actions);
+        });
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, actions));
         self.keys.ui(ui.ctx(), actions);
+        self.help.ui(ui.ctx(), &super::help::logs_dir(&self.engine.config().data_dir), actions);
         self.notices.ui(ui.ctx(), actions);
+        if let Some(said) = self.history.ui(ui.ctx(), &mut self.state.draft, &self.bg) {
+            self.notices.info(said);
+        }
     }
 
     fn status(&self) -> Status {
@@ -152,6 +222,7 @@ impl Workspace {
             balance: self.keys.balance().map(balance_text),
             in_flight: self.jobs.in_flight(),
             diagnostics_open: self.state.show_diagnostics,
+            sandbox: self.sandbox_mode,
         }
     }
 
@@ -159,6 +230,10 @@ impl Workspace {
     fn central_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         if !self.jobs.is_empty() {
             egui::Panel::top("easel-jobs").resizable(true).default_size(130.0).show(ui, |ui| self.jobs.ui(ui, actions));
+        }
+        if self.viewer.is_none() && self.shows_welcome() {
+            self.welcome.ui(ui, self.engine.provider().kind(), actions);
+            return;
         }
         let saving_busy = self.saving.busy();
         if let Some(viewer) = &mut self.viewer {
@@ -168,7 +243,11 @@ impl Workspace {
             }
             return;
         }
-        let toolbar = Toolbar { embed_parameters: &mut self.state.embed_parameters, saving_busy };
+        let toolbar = Toolbar {
+            embed_parameters: &mut self.state.embed_parameters,
+            saving_busy,
+            history_open: &mut self.history.open,
+        };
         self.gallery.ui(ui, &mut self.thumbs, &self.bg, toolbar, actions);
     }
 
@@ -180,7 +259,6 @@ impl Workspace {
             Message::KeyChecked(result) => self.keys.on_checked(result),
             Message::KeySaved { key, result } => self.keys.on_saved(key, result),
             Message::KeyForgotten(result) => self.keys.on_forgotten(result),
-            Message::Library(result) => self.gallery.load_library(result),
             Message::Thumbnail { image, result } => self.thumbs.on_loaded(image, result),
             Message::FullImage { image, result } => {
                 if let Some(viewer) = &mut self.viewer {
@@ -199,10 +277,39 @@ impl Workspace {
             Message::Doctor(checks) => self.diagnostics.doctor_finished(checks),
             Message::LibraryChanged(Ok(())) => {}
             Message::LibraryChanged(Err(why)) => self.notices.error(why),
+            Message::Resumed(Ok(jobs)) => {
+                self.jobs.resumed(jobs, Instant::now());
+                self.jobs.drop_early_events();
+            }
+            Message::Resumed(Err(why)) => self.notices.error(why),
+            Message::History(message) => self.history.on_message(message, &self.bg),
+            Message::Gallery(message) => {
+                if let Some(sentence) = self.gallery.on_message(message, &self.bg) {
+                    self.notices.info(sentence);
+                }
+            }
+            Message::Models(result) => self.prompt.models_listed(result),
+            Message::InitImagePicked(Some(path)) => self.prompt.init_image_chosen(&mut self.state.draft, &path),
+            Message::InitImagePicked(None) => {}
+            Message::SandboxStarted(Ok(sandbox)) => {
+                let key = crate::engine::keys::ApiKey::parse("sandbox-session-key").ok();
+                self.switch = Some(Switch {
+                    kind: crate::engine::provider::ProviderKind::ModelsLab,
+                    base_url: Some(sandbox.base_url()),
+                    session_key: key,
+                    sandbox: Some(sandbox),
+                    api_key_header: false,
+                });
+            }
+            Message::SandboxStarted(Err(why)) => {
+                self.welcome.starting_sandbox = false;
+                self.notices.error(format!("The sandbox could not start: {why}"));
+            }
         }
     }
 
     fn on_event(&mut self, event: Event) {
+        super::logging::event(&event);
         self.jobs.on_event(&event, Instant::now());
         match event.kind {
             EventKind::Image(record) => {
@@ -263,6 +370,32 @@ impl Workspace {
             Action::CheckConnection => self.check_connection(),
             Action::ToggleDiagnostics => self.state.show_diagnostics = !self.state.show_diagnostics,
             Action::UseUsualServer => return true,
+            Action::SwitchProvider { kind, base_url, api_key_header } => {
+                if self.jobs.in_flight() > 0 {
+                    self.notices.error("Wait until the running jobs end, then switch the service.");
+                } else {
+                    self.switch = Some(Switch { api_key_header, ..Switch::to(kind, base_url) });
+                }
+            }
+            Action::RefreshModels => self.list_models(),
+            Action::PickInitImage => {
+                let inbox = self.bg.inbox().clone();
+                self.dialogs.pick_file(Box::new(move |path| inbox.post(Message::InitImagePicked(path))));
+            }
+            Action::TrySandbox => {
+                self.bg.spawn(async {
+                    let started = crate::sandbox::Sandbox::start(crate::sandbox::SandboxConfig::new(
+                        crate::sandbox::Scenario::Success,
+                    ))
+                    .await;
+                    Message::SandboxStarted(started.map_err(|e| e.to_string()))
+                });
+            }
+            Action::ToggleHelp => self.help.toggle(),
+            Action::OpenLogsFolder => match super::help::open_logs_folder(&self.engine.config().data_dir) {
+                Ok(dir) => self.notices.info(format!("Opening the logs folder: {}", dir.display())),
+                Err(why) => self.notices.error(why),
+            },
         }
         false
     }
@@ -368,6 +501,13 @@ impl Workspace {
         self.diagnostics.doctor_started();
         let engine = self.engine.clone();
         let kind = engine.provider().kind();
-        self.bg.spawn(async move { Message::Doctor(crate::cli::doctor::checks(&engine, kind).await) });
+        let key = match self.keys.active_with_source() {
+            Some((key, source)) => Ok((Some(key), source.label().to_owned())),
+            None if !kind.needs_key() => Ok((None, "no key: this server needs none".to_owned())),
+            None => Err(crate::engine::error::EngineError::new(crate::engine::error::ErrorCategory::Auth)
+                .with_message("No key is set in the window.")
+                .with_hint("Paste your key in the key panel, then check again.")),
+        };
+        self.bg.spawn(async move { Message::Doctor(crate::cli::doctor::checks(&engine, key).await) });
     }
 }

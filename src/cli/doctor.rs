@@ -2,7 +2,7 @@
 
 use super::{ProviderArgs, runtime};
 use crate::engine::error::{EngineError, ErrorCategory};
-use crate::engine::keys::{self, KeyringStore};
+use crate::engine::keys::{self, ApiKey, KeyringStore};
 use crate::engine::provider::ProviderKind;
 use crate::engine::Engine;
 use serde::Serialize;
@@ -47,8 +47,10 @@ pub fn run(args: &ProviderArgs, json: bool) -> i32 {
     let rt = runtime();
     let _guard = rt.enter();
     let config = args.config(kind);
+    // The keyring is asked here, on this thread, before any async work.
+    let key = find_key(kind);
     let checks = match Engine::new(config, Arc::new(|_| {})) {
-        Ok(engine) => rt.block_on(checks(&engine, kind)),
+        Ok(engine) => rt.block_on(checks(&engine, key)),
         Err(e) => vec![Check::fail("setup", &e)],
     };
     let worst = checks
@@ -73,8 +75,19 @@ pub fn run(args: &ProviderArgs, json: bool) -> i32 {
     worst
 }
 
+/// The key to check and where it came from: `EASEL_API_KEY` or the keyring (a blocking call).
+/// `Ok((None, …))` for a server that needs no key.
+pub fn find_key(kind: ProviderKind) -> Result<(Option<ApiKey>, String), EngineError> {
+    match keys::resolve_key(kind.id(), &KeyringStore) {
+        Ok((key, source)) => Ok((Some(key), source.label().to_owned())),
+        Err(_) if !kind.needs_key() => Ok((None, "no key: this server needs none unless it uses --api-auth".to_owned())),
+        Err(e) => Err(e),
+    }
+}
+
 /// DNS, TCP, TLS (for https) and the key, each timed, stopping at the first network failure.
-pub async fn checks(engine: &Engine, kind: ProviderKind) -> Vec<Check> {
+/// The caller says which key to check (the window passes the one it is using).
+pub async fn checks(engine: &Engine, key: Result<(Option<ApiKey>, String), EngineError>) -> Vec<Check> {
     let mut out = Vec::new();
     let base = engine.provider().base_url().clone();
     let host = base.host_str().unwrap_or_default().to_owned();
@@ -139,12 +152,7 @@ pub async fn checks(engine: &Engine, kind: ProviderKind) -> Vec<Check> {
     }
 
     let started = Instant::now();
-    let found = match keys::resolve_key(kind.id(), &KeyringStore) {
-        Ok((key, source)) => Ok((Some(key), source.label())),
-        Err(_) if !kind.needs_key() => Ok((None, "no key: this server needs none unless it uses --api-auth")),
-        Err(e) => Err(e),
-    };
-    match found {
+    match key {
         Err(e) => out.push(Check::fail("key", &e)),
         Ok((key, source)) => match engine.check_key(key.as_ref()).await {
             Ok(Some(b)) => out.push(Check::pass(

@@ -1,0 +1,317 @@
+//! The window's library side, driven by label against the sandbox on 127.0.0.1: jobs left
+//! unfinished by an earlier run, search, trash and prompt history.
+//!
+//! No display is needed: egui_kittest runs the app headless and reads its accessibility tree.
+
+use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
+use easel::engine::keys::{ApiKey, MemoryStore};
+use easel::engine::provider::ProviderKind;
+use easel::engine::request::SettingsDraft;
+use easel::engine::store::{JobPhase, NewJob, Store};
+use easel::engine::{Engine, EngineConfig};
+use easel::sandbox::{Sandbox, SandboxConfig, Scenario};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+const KEY: &str = "sandbox-key-0123456789";
+
+struct NoDialogs;
+
+impl Dialogs for NoDialogs {
+    fn save_file(&self, _default_name: &str, reply: DialogReply) {
+        reply(None);
+    }
+    fn pick_folder(&self, reply: DialogReply) {
+        reply(None);
+    }
+}
+
+/// The window under test. Fields drop in order: the window first, the runtime last.
+struct TestApp {
+    harness: Harness<'static, EaselApp>,
+    sandbox: Sandbox,
+    data: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+impl TestApp {
+    /// A window on `data`, talking to `sandbox` (both may already hold state).
+    fn open(runtime: tokio::runtime::Runtime, sandbox: Sandbox, data: tempfile::TempDir) -> Self {
+        let deps = Deps {
+            runtime: runtime.handle().clone(),
+            secrets: Arc::new(MemoryStore::default()),
+            dialogs: Arc::new(NoDialogs),
+            data_dir: data.path().to_path_buf(),
+            provider: ProviderKind::ModelsLab,
+            base_url: Some(sandbox.base_url()),
+            env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
+        };
+        let harness =
+            Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
+        let mut app = Self { harness, sandbox, data, _runtime: runtime };
+        app.harness.run_steps(3);
+        app
+    }
+
+    fn start(scenario: Scenario) -> Self {
+        let runtime = runtime();
+        let sandbox = runtime.block_on(Sandbox::start(SandboxConfig::new(scenario))).unwrap();
+        Self::open(runtime, sandbox, tempfile::tempdir().unwrap())
+    }
+
+    fn step_until(&mut self, what: &str, done: impl Fn(&Harness<'static, EaselApp>) -> bool) {
+        let started = Instant::now();
+        loop {
+            self.harness.step();
+            if done(&self.harness) {
+                return;
+            }
+            if started.elapsed() > DEADLINE {
+                panic!("gave up after {DEADLINE:?} waiting for {what}; on screen:\n{}", texts(&self.harness).join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn wait_for_text(&mut self, text: &str) {
+        self.step_until(&format!("{text:?} on screen"), |h| h.query_all_by_label_contains(text).next().is_some());
+    }
+
+    fn shows(&self, text: &str) -> bool {
+        self.harness.query_all_by_label_contains(text).next().is_some()
+    }
+
+    fn set_field(&mut self, label: &str, text: &str) {
+        self.harness.get_by_label(label).set_text_value_accesskit(text);
+        self.harness.run_steps(2);
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_role_and_label(Role::Button, label).click_accesskit();
+        self.harness.run_steps(2);
+    }
+
+    fn generate(&mut self, prompt: &str) {
+        self.set_field("Prompt", prompt);
+        self.click("Generate");
+        self.wait_for_text(&format!("Image: {prompt}"));
+    }
+
+    fn store(&self) -> Store {
+        Store::open(self.data.path()).unwrap()
+    }
+
+    fn text2img_requests(&self) -> usize {
+        self.sandbox.requests().iter().filter(|q| q.path.ends_with("/text2img")).count()
+    }
+}
+
+/// Every text on screen (labels and values), for failure messages.
+fn texts(harness: &Harness<'static, EaselApp>) -> Vec<String> {
+    harness
+        .query_all_by(|n| n.label().or_else(|| n.value()).is_some_and(|t| !t.is_empty()))
+        .filter_map(|n| n.accesskit_node().label().or_else(|| n.value()))
+        .collect()
+}
+
+/// An earlier run stopped while the provider was making one job and right after sending
+/// another. The window fetches the first by its stored id (no second text2img) and shows the
+/// second as unknown, resubmitting it only after a warning about a second charge.
+#[test]
+fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
+    let runtime = runtime();
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = runtime
+        .block_on(Sandbox::start(SandboxConfig {
+            job_duration: Duration::from_secs(2),
+            ..SandboxConfig::new(Scenario::Processing)
+        }))
+        .unwrap();
+
+    // The earlier run: a real job, stopped while the provider is making it.
+    let mut config = EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    config.base_url = Some(sandbox.base_url());
+    let engine = {
+        let _entered = runtime.enter();
+        Engine::new(config, Arc::new(|_| {})).unwrap()
+    };
+    let draft = SettingsDraft { prompt: "a lantern that survived".into(), ..SettingsDraft::default() };
+    let valid = draft.validate(&engine.provider().capabilities("flux")).unwrap();
+    let settings = valid.candidates[0].clone();
+    let (processing_job, running) = engine.submit(valid, ApiKey::parse(KEY).unwrap()).remove(0);
+    let started = Instant::now();
+    while engine.store().job_phase(&processing_job).unwrap() != Some(JobPhase::Processing) {
+        assert!(started.elapsed() < DEADLINE, "the job never reached processing");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    running.abort(); // the process died here: the row stays `processing`
+    // And one job that was sent without any answer.
+    let sent = Store::open(data.path()).unwrap();
+    let sent_settings = easel::engine::request::GenerationSettings { prompt: "a kite lost in the wind".into(), ..settings };
+    let base_url = engine.provider().base_url().to_string();
+    let new_job = NewJob {
+        id: "j-sentnoanswer",
+        batch_id: "b-old",
+        provider: "modelslab",
+        base_url: &base_url,
+        settings: &sent_settings,
+        cache_key: None,
+    };
+    sent.insert_job(&new_job).unwrap();
+    sent.set_job_phase("j-sentnoanswer", JobPhase::Sent, None, None).unwrap();
+    drop(engine);
+    std::thread::sleep(Duration::from_millis(100)); // the aborted task is gone
+    assert_eq!(sandbox.requests().iter().filter(|q| q.path.ends_with("/text2img")).count(), 1);
+
+    // The next start.
+    let mut app = TestApp::open(runtime, sandbox, data);
+    app.wait_for_text("unknown: ");
+    app.wait_for_text("Image: a lantern that survived");
+    assert_eq!(app.text2img_requests(), 1, "the processing job was fetched, not resubmitted");
+    let fetches = app.sandbox.requests().iter().filter(|q| q.path.contains("/fetch")).count();
+    assert!(fetches >= 1, "fetched by its stored id");
+    assert_eq!(app.store().job_phase(&processing_job).unwrap(), Some(JobPhase::Done));
+    assert_eq!(app.store().job_phase("j-sentnoanswer").unwrap(), Some(JobPhase::Unknown));
+    assert!(!app.shows("Image: a kite lost in the wind"), "an unknown job is never sent again on its own");
+    app.harness.check_accessibility();
+
+    app.click("Resubmit…");
+    app.wait_for_text("may charge a second time");
+    app.click("Keep it as it is");
+    assert_eq!(app.text2img_requests(), 1, "nothing sent without confirmation");
+    app.click("Resubmit…");
+    app.click("Resubmit and maybe pay again");
+    app.wait_for_text("Image: a kite lost in the wind");
+    assert_eq!(app.text2img_requests(), 2, "resubmitted once, as a new job");
+}
+
+/// Typing in the search box narrows the gallery to the images whose prompt matches.
+#[test]
+fn search_narrows_the_gallery() {
+    let mut app = TestApp::start(Scenario::Success);
+    app.generate("a red fox in snow");
+    app.generate("a blue whale at sea");
+
+    app.set_field("Search", "whale");
+    app.step_until("only the whale", |h| {
+        h.query_by_label_contains("Image: a blue whale").is_some() && h.query_by_label_contains("Image: a red fox").is_none()
+    });
+    app.set_field("Search", "nothing like this");
+    app.wait_for_text("No images match.");
+    app.click("Clear filters");
+    app.step_until("both images again", |h| {
+        h.query_by_label_contains("Image: a blue whale").is_some() && h.query_by_label_contains("Image: a red fox").is_some()
+    });
+    app.harness.check_accessibility();
+}
+
+/// Move to trash, find it in the Trash view, restore it; then trash it again and empty the
+/// trash (after a confirmation): the file is gone.
+#[test]
+fn trash_restore_and_empty_trash() {
+    let mut app = TestApp::start(Scenario::Success);
+    app.generate("a fox to throw away");
+    let path = app.store().recent_images(1, 0).unwrap()[0].path.clone();
+    let id = app.store().recent_images(1, 0).unwrap()[0].id;
+
+    app.trash("a fox to throw away");
+    app.click_label("Trash");
+    app.wait_for_text("Image: a fox to throw away");
+    app.harness.get_by_label_contains("Image: a fox to throw away").click_accesskit();
+    app.harness.run_steps(2);
+    app.click("Restore selected");
+    app.wait_until_restored(id);
+    app.step_until("the trash view emptied", |h| h.query_by_label_contains("Image: a fox to throw away").is_none());
+    app.click_label("Library");
+    app.wait_for_text("Image: a fox to throw away");
+    assert!(path.is_file());
+
+    app.trash("a fox to throw away");
+    app.click_label("Trash");
+    app.wait_for_text("Image: a fox to throw away");
+    app.click("Empty trash…");
+    app.wait_for_text("deleted from this computer for good");
+    app.harness.check_accessibility();
+    app.click("Delete for good");
+    app.wait_for_text("Emptied the trash: 1 image deleted for good.");
+    assert!(!path.exists(), "the file is deleted: {}", path.display());
+    assert!(app.store().search(&easel::engine::store::ImageFilter { trash: true, ..Default::default() }, 10, 0).unwrap().is_empty());
+    assert_eq!(app.store().image_count().unwrap(), 0);
+}
+
+impl TestApp {
+    /// Open an image in the viewer and move it to the trash there.
+    fn trash(&mut self, prompt: &str) {
+        self.harness.get_by_label_contains(&format!("Image: {prompt}")).click_accesskit();
+        self.step_until("the viewer", |h| h.query_by_label("Move to trash").is_some());
+        self.click("Move to trash");
+        self.step_until("the image gone from the gallery", |h| {
+            h.query_by_label_contains(&format!("Image: {prompt}")).is_none()
+        });
+    }
+
+    /// Click whatever is labelled exactly `label` (tabs are selectable labels, not buttons).
+    fn click_label(&mut self, label: &str) {
+        self.harness.get_by_label(label).click_accesskit();
+        self.harness.run_steps(2);
+    }
+
+    fn wait_until_restored(&mut self, id: i64) {
+        let store = self.store();
+        let started = Instant::now();
+        while store.search(&easel::engine::store::ImageFilter::default(), 100, 0).unwrap().iter().all(|r| r.id != id) {
+            assert!(started.elapsed() < DEADLINE, "the image never left the trash");
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// One click on a recent prompt puts it (and its settings) back in the prompt panel; a
+/// preset saves the current settings under a name, applies them, and can be deleted.
+#[test]
+fn prompt_history_and_presets_fill_the_prompt_panel() {
+    let mut app = TestApp::start(Scenario::Success);
+    app.set_field("Steps", "21");
+    app.generate("a castle on a hill");
+    app.set_field("Prompt", "something else");
+    app.set_field("Steps", "30");
+
+    app.click_label("History and presets");
+    app.wait_for_text("a castle on a hill  (flux");
+    app.harness.check_accessibility();
+    app.harness.get_by_label_contains("a castle on a hill  (flux").click_accesskit();
+    app.harness.run_steps(2);
+    app.wait_for_text("The prompt panel now holds these settings.");
+    assert_eq!(app.field("Prompt"), "a castle on a hill");
+    assert_eq!(app.field("Steps"), "21", "all the settings came back");
+    app.click("Generate");
+    app.step_until("the second castle", |h| h.query_all_by_label_contains("Image: a castle on a hill").count() == 2);
+
+    app.click_label("History and presets");
+    app.set_field("Preset name", "Castles");
+    app.click("Save current settings");
+    app.wait_for_text("Apply Castles");
+    app.set_field("Prompt", "a different thing");
+    app.click("Apply Castles");
+    assert_eq!(app.field("Prompt"), "a castle on a hill");
+    app.click_label("History and presets");
+    app.wait_for_text("Delete Castles");
+    app.click("Delete Castles");
+    app.step_until("the preset gone", |h| h.query_by_label("Apply Castles").is_none());
+    assert!(app.store().presets().unwrap().is_empty());
+}
+
+impl TestApp {
+    fn field(&self, label: &str) -> String {
+        self.harness.get_by_label(label).value().unwrap_or_default()
+    }
+}
