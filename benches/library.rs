@@ -6,6 +6,8 @@
 //! - peak RSS of the process (VmHWM).
 //!
 //!     cargo bench --bench library              (EASEL_BENCH_IMAGES=2000 for a quicker run)
+//!     EASEL_BENCH_IMAGES=2000 EASEL_BENCH_JOBS=10 cargo bench --bench library
+//!                                              (with 10 jobs active while scrolling)
 //!
 //! Prints medians and the machine it ran on. The frame time is egui's own work (layout,
 //! tessellation, kittest's accessibility tree), not GPU time.
@@ -61,20 +63,27 @@ fn main() {
 }
 
 fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {
+    // Jobs that stay active (the sandbox keeps them processing) while the gallery scrolls.
+    let jobs: usize = std::env::var("EASEL_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let sandbox = (jobs > 0).then(|| {
+        let config = easel::sandbox::SandboxConfig::new(easel::sandbox::Scenario::ProcessingForever);
+        runtime.block_on(easel::sandbox::Sandbox::start(config)).unwrap()
+    });
     let deps = Deps {
         runtime: runtime.handle().clone(),
         secrets: Arc::new(MemoryStore::default()),
         dialogs: Arc::new(NoDialogs),
         data_dir: data.to_path_buf(),
         provider: ProviderKind::ModelsLab,
-        base_url: None,
+        base_url: sandbox.as_ref().map(|s| s.base_url()),
         env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
     };
     let started = Instant::now();
     let mut harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
     harness.step();
     let cold = started.elapsed();
-    let page = format!("{} images", images.min(easel_page()));
+    // The toolbar says "500+ images" while more pages remain unread.
+    let page = if images > easel_page() { format!("{}+ images", easel_page()) } else { format!("{images} images") };
     while harness.query_by_label_contains(&page).is_none() {
         assert!(started.elapsed() < Duration::from_secs(60), "the first page never arrived");
         harness.step();
@@ -83,6 +92,25 @@ fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {
     let first_page = started.elapsed();
     println!("Cold start to the first frame: {:.1} ms", ms(cold));
     println!("Start to the first page of the gallery listed: {:.1} ms", ms(first_page));
+    if jobs > 0 {
+        harness.get_by_label("Prompt").set_text_value_accesskit("an active job");
+        let mut submitted = 0;
+        while submitted < jobs {
+            let batch = (jobs - submitted).min(5);
+            harness.get_by_label("Candidates").set_text_value_accesskit(&batch.to_string());
+            harness.run_steps(2);
+            harness.get_by_role_and_label(egui::accesskit::Role::Button, "Generate").click_accesskit();
+            harness.run_steps(2);
+            submitted += batch;
+        }
+        let requests = || sandbox.as_ref().map_or(0, |s| s.requests().iter().filter(|r| r.path.ends_with("/text2img")).count());
+        while requests() < jobs.min(5) {
+            assert!(started.elapsed() < Duration::from_secs(60), "the jobs never started");
+            harness.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        println!("{jobs} jobs active while scrolling ({} sent, the rest queued by the concurrency limit)", requests());
+    }
 
     // Scroll from top to bottom with the mouse wheel over the gallery.
     harness.hover_at(egui::pos2(900.0, 500.0));

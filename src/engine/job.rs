@@ -138,8 +138,7 @@ impl Job {
                 let real_key = store::cache_key(provider_id, &base, &self.settings);
                 let store = self.inner.store.clone();
                 let id = self.id.clone();
-                let _ = tokio::task::spawn_blocking(move || store.set_cache_key(&id, real_key.as_deref())).await;
-                self.phase(JobPhase::Done, None, None).await;
+                let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, real_key.as_deref())).await;
                 self.state(JobState::Done { images: images.len() });
                 self.emit(EventKind::Finished { ok: true, images: images.len() });
                 JobOutcome { job: self.id, images, error: None }

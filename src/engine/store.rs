@@ -360,9 +360,16 @@ impl Store {
         })
     }
 
-    /// Point the cache at the settings that really produced a job's images.
-    pub fn set_cache_key(&self, id: &str, cache_key: Option<&str>) -> Result<(), StoreError> {
-        self.with(|c| c.execute("UPDATE jobs SET cache_key = ?2 WHERE id = ?1", params![id, cache_key]).map(drop))
+    /// Mark a job done, pointing the cache at the settings that really produced its images
+    /// (after a fallback, another model's): one transaction for one change of state.
+    pub fn finish_job(&self, id: &str, cache_key: Option<&str>) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE jobs SET state = 'done', updated_ms = ?3, cache_key = ?2 WHERE id = ?1",
+                params![id, cache_key, now_ms()],
+            )
+            .map(drop)
+        })
     }
 
     /// Store a verified image's file, then commit its row. Returns the record.
