@@ -132,6 +132,21 @@ fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {
     }
     frames.sort();
     let pick = |q: f64| ms(frames[((frames.len() - 1) as f64 * q) as usize]);
+    // Then 300 frames at rest over the gallery (jobs, if any, keep counting down).
+    let mut steady: Vec<Duration> = (0..300)
+        .map(|_| {
+            let frame = Instant::now();
+            harness.step();
+            frame.elapsed()
+        })
+        .collect();
+    steady.sort();
+    println!(
+        "300 frames at rest{}: median {:.2} ms, p99 {:.2} ms",
+        if jobs > 0 { " with the jobs active" } else { "" },
+        ms(steady[150]),
+        ms(steady[296])
+    );
     println!(
         "Scrolling the whole gallery: {} frames in {:.1} s; frame time median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         frames.len(),

@@ -508,63 +508,6 @@ fn assert_png(path: &Path, width: u32, height: u32) {
     assert_eq!(image::ImageFormat::from_path(path).unwrap(), image::ImageFormat::Png);
 }
 
-/// Not a check but a measurement: how long one UI frame takes with 200 images in the gallery
-/// and 5 jobs running. egui's own work only (layout, kittest's accessibility tree), no GPU.
-/// `cargo test --release --test ui frame_time -- --ignored --nocapture`
-#[test]
-#[ignore = "a measurement, not a check"]
-fn frame_time_with_200_images_and_5_jobs() {
-    let library = library_with_images(200);
-    let mut app = TestApp::start(Setup { library: Some(library), ..Setup::new(Scenario::ProcessingForever) });
-    app.wait_for_text("200 images");
-    app.set_field("Prompt", "five slow jobs");
-    app.set_field("Candidates", "5");
-    app.click("Generate");
-    app.step_until("5 jobs processing", |h| h.query_all_by_label_contains("processing").count() == 5);
-    app.harness.run_steps(120); // thumbnails in view are decoded and uploaded
-
-    let mut frames: Vec<Duration> = (0..300)
-        .map(|_| {
-            let started = Instant::now();
-            app.harness.step();
-            started.elapsed()
-        })
-        .collect();
-    frames.sort();
-    let mean = frames.iter().sum::<Duration>() / frames.len() as u32;
-    eprintln!(
-        "frame time with 200 images and 5 jobs: mean {mean:?}, median {:?}, p95 {:?}, max {:?}",
-        frames[frames.len() / 2],
-        frames[frames.len() * 95 / 100],
-        frames[frames.len() - 1]
-    );
-}
-
-/// A data folder whose library holds `count` images, made through the engine and the sandbox.
-fn library_with_images(count: usize) -> tempfile::TempDir {
-    use easel::engine::request::SettingsDraft;
-    use easel::engine::{Engine, EngineConfig};
-    let data = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success)).await.unwrap();
-        let mut config = EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
-        config.base_url = Some(sandbox.base_url());
-        let engine = Engine::new(config, Arc::new(|_| {})).unwrap();
-        let draft = SettingsDraft {
-            prompt: "a library picture".into(),
-            samples: "4".into(),
-            candidates: "5".into(),
-            ..SettingsDraft::default()
-        };
-        for _ in 0..count.div_ceil(20) {
-            let valid = draft.validate(&engine.provider().capabilities("flux")).unwrap();
-            engine.run(valid, ApiKey::parse(KEY).unwrap()).await;
-        }
-    });
-    data
-}
-
 #[test]
 fn the_next_start_offers_the_last_crash_report_once() {
     let data = tempfile::tempdir().unwrap();
