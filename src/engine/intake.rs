@@ -254,7 +254,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().ok_or_else(|| io::Error::other("the path has no folder"))?;
     fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("image");
-    let tmp = dir.join(format!(".{name}.{}.tmp", rand::random::<u64>()));
+    // The writer's pid is in the name, so a later start can tell a dead writer's leftover
+    // (after kill -9) from a file another running Easel is writing right now.
+    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), rand::random::<u64>()));
     let result = (|| {
         let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         file.write_all(bytes)?;
@@ -267,6 +269,42 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Remove temporary files under `dir` left by writers that died before renaming them:
+/// those whose writer process no longer runs (Linux), or that are older than an hour.
+/// Returns how many were removed.
+pub fn sweep_temporary_files(dir: &Path) -> usize {
+    let mut removed = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.starts_with('.') && name.ends_with(".tmp") && writer_is_gone(&name, &entry) && fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+fn writer_is_gone(name: &str, entry: &fs::DirEntry) -> bool {
+    let old = entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+    // ".<file>.<pid>.<random>.tmp": the pid is the second number from the end.
+    let pid = name.rsplitn(4, '.').nth(2).and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) if pid == std::process::id() => false,
+        Some(pid) if Path::new("/proc/self").exists() => old || !Path::new("/proc").join(pid.to_string()).exists(),
+        _ => old,
+    }
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -429,6 +467,22 @@ mod tests {
         assert!(matches!(verify(b"GIF89a....".to_vec(), &Limits::default()), Err(IntakeError::NotAnImage(_))));
         let small = Limits { max_download_bytes: 10, ..Limits::default() };
         assert!(matches!(verify(bytes, &small), Err(IntakeError::DownloadTooLarge(_))));
+    }
+
+    #[test]
+    fn leftovers_of_dead_writers_are_swept_but_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("ab");
+        fs::create_dir_all(&sub).unwrap();
+        // pid 4194304 is above Linux's pid_max, so no process has it.
+        let dead = sub.join(".ab12.png.4194304.77.tmp");
+        let mine = sub.join(format!(".ab34.png.{}.88.tmp", std::process::id()));
+        let image = sub.join("ab56.png");
+        for f in [&dead, &mine, &image] {
+            fs::write(f, b"x").unwrap();
+        }
+        assert_eq!(sweep_temporary_files(dir.path()), 1);
+        assert!(!dead.exists() && mine.exists() && image.exists());
     }
 
     #[test]

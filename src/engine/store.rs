@@ -289,6 +289,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
+        // A writer killed between writing and renaming leaves a temporary file: tidy those
+        // (never another running Easel's).
+        super::intake::sweep_temporary_files(&dir.join("images"));
+        super::intake::sweep_temporary_files(&dir.join("thumbs"));
         Ok(Self { dir: dir.to_path_buf(), conn: Arc::new(Mutex::new(conn)) })
     }
 
