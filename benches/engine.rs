@@ -6,6 +6,8 @@
 //! Prints medians and the machine it ran on. Everything talks to the in-process
 //! sandbox on 127.0.0.1.
 
+mod common;
+
 use base64::Engine as _;
 use easel::engine::intake::{self, Limits};
 use easel::engine::keys::ApiKey;
@@ -23,25 +25,12 @@ const ROUNDS: usize = 40;
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let _guard = rt.enter();
-    println!("# Easel engine benchmarks\n\n{}\n", machine());
+    println!("# Easel engine benchmarks\n\n{}\n", common::machine());
     rt.block_on(async {
         overhead().await;
         makespan().await;
     });
     intake_throughput();
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| s.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0)))
-        .unwrap_or(0);
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("Machine: {cpu}, {cores} cores, {:.0} GiB RAM, {} {}", mem as f64 / 1048576.0, std::env::consts::OS, std::env::consts::ARCH)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

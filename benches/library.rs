@@ -5,12 +5,16 @@
 //! - frame time while scrolling the whole gallery, top to bottom;
 //! - peak RSS of the process (VmHWM).
 //!
-//!     cargo bench --bench library              (EASEL_BENCH_IMAGES=2000 for a quicker run)
-//!     EASEL_BENCH_IMAGES=2000 EASEL_BENCH_JOBS=10 cargo bench --bench library
-//!                                              (with 10 jobs active while scrolling)
+//! ```text
+//! cargo bench --bench library                                            # 10,000 images
+//! EASEL_BENCH_IMAGES=2000 cargo bench --bench library                    # a quicker run
+//! EASEL_BENCH_IMAGES=2000 EASEL_BENCH_JOBS=10 cargo bench --bench library  # 10 jobs active
+//! ```
 //!
 //! Prints medians and the machine it ran on. The frame time is egui's own work (layout,
 //! tessellation, kittest's accessibility tree), not GPU time.
+
+mod common;
 
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
 use easel::engine::intake::{Limits, verify};
@@ -43,7 +47,7 @@ impl Dialogs for NoDialogs {
 
 fn main() {
     let images: usize = std::env::var("EASEL_BENCH_IMAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    println!("# Easel library and gallery benchmarks\n\n{}\n", machine());
+    println!("# Easel library and gallery benchmarks\n\n{}\n", common::machine());
     let data = tempfile::tempdir().unwrap();
     let started = Instant::now();
     build_library(data.path(), images);
@@ -224,17 +228,4 @@ fn peak_rss_kib() -> u64 {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .unwrap_or(0)
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| s.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0)))
-        .unwrap_or(0);
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("Machine: {cpu}, {cores} cores, {:.0} GiB RAM, {} {}", mem as f64 / 1048576.0, std::env::consts::OS, std::env::consts::ARCH)
 }

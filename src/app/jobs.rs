@@ -344,20 +344,7 @@ mod tests {
         JobRow {
             id: "j-1".into(),
             batch: 1,
-            settings: GenerationSettings {
-                prompt: "a fox".into(),
-                negative_prompt: None,
-                model: "flux".into(),
-                fallback_model: None,
-                width: 512,
-                height: 512,
-                samples: 1,
-                steps: 30,
-                guidance: 7.5,
-                seed: crate::engine::request::Seed::Random,
-                seed_from_person: false,
-                ..Default::default()
-            },
+            settings: GenerationSettings { prompt: "a fox".into(), model: "flux".into(), ..Default::default() },
             state,
             since,
             error: None,

@@ -60,17 +60,7 @@ pub fn event_line(event: &Event) -> Option<String> {
 
 /// One HTTP exchange in one line (no bodies, no headers).
 pub fn summary(r: &Diagnostics) -> String {
-    let mut line = format!(
-        "{} {} {} attempt {} -> HTTP {} api {} id {} in {} ms",
-        r.provider,
-        r.method,
-        r.path,
-        r.attempt,
-        r.http_status.map_or("-".to_owned(), |s| s.to_string()),
-        r.api_status.as_deref().unwrap_or("-"),
-        r.request_id.as_deref().unwrap_or("-"),
-        r.duration_ms
-    );
+    let mut line = r.one_line();
     if let Some(e) = &r.error {
         line.push_str(&format!("; error {}: {}", e.category, e.message));
     }

@@ -138,6 +138,21 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// The exchange in one line, no bodies or headers: what the report and the log file show.
+    pub fn one_line(&self) -> String {
+        format!(
+            "{} {} {} attempt {} -> HTTP {} api {} id {} in {} ms",
+            self.provider,
+            self.method,
+            self.path,
+            self.attempt,
+            self.http_status.map_or("-".to_owned(), |s| s.to_string()),
+            self.api_status.as_deref().unwrap_or("-"),
+            self.request_id.as_deref().unwrap_or("-"),
+            self.duration_ms
+        )
+    }
+
     /// True when this exchange ended in an error the person should see.
     pub fn is_error(&self) -> bool {
         self.error.is_some() || self.transport_error.is_some()
@@ -265,18 +280,7 @@ pub fn report(records: &[Diagnostics]) -> String {
     let mut out = String::from("Easel diagnostics report (API key removed)\n");
     out.push_str(&format!("Easel {}\n\n", env!("CARGO_PKG_VERSION")));
     for r in records {
-        out.push_str(&format!(
-            "{} {} {} {} attempt {} -> HTTP {} api {} id {} in {} ms\n",
-            r.time,
-            r.provider,
-            r.method,
-            r.path,
-            r.attempt,
-            r.http_status.map_or("-".to_owned(), |s| s.to_string()),
-            r.api_status.as_deref().unwrap_or("-"),
-            r.request_id.as_deref().unwrap_or("-"),
-            r.duration_ms
-        ));
+        out.push_str(&format!("{} {}\n", r.time, r.one_line()));
         if let Some(w) = &r.wait {
             out.push_str(&format!("  waited {:.1} s ({})\n", w.seconds, w.reason.label()));
         }

@@ -94,7 +94,7 @@ impl Job {
         // A fixed seed with identical settings is answered from the library.
         if self.settings.seed_from_person
             && let Some(key) = &wanted_key
-            && let Some(images) = self.from_cache(key).await
+            && let Some(images) = self.answer_from_cache(key).await
         {
             return images;
         }
@@ -155,7 +155,7 @@ impl Job {
         JobOutcome { job: self.id, images, error: Some(err) }
     }
 
-    async fn from_cache(&self, key: &str) -> Option<JobOutcome> {
+    async fn answer_from_cache(&self, key: &str) -> Option<JobOutcome> {
         let store = self.inner.store.clone();
         let key = key.to_owned();
         let mut images = tokio::task::spawn_blocking(move || store.cached_images(&key)).await.ok()?.ok()?;

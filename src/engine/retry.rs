@@ -294,7 +294,7 @@ pub fn human_duration(d: Duration) -> String {
     }
     match secs {
         0..=59 => format!("{secs} s"),
-        60..=3599 if secs % 60 == 0 => format!("{} min", secs / 60),
+        60..=3599 if secs.is_multiple_of(60) => format!("{} min", secs / 60),
         60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
         _ => format!("{} h", (secs as f64 / 3600.0).round() as u64),
     }

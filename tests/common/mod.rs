@@ -41,24 +41,23 @@ pub struct Run {
     pub outcomes: Vec<JobOutcome>,
 }
 
-impl Run {
-    pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.sandbox.requests()
+/// What every finished engine run can answer, whoever ran it.
+pub trait RunOutcome {
+    fn events(&self) -> &[Event];
+    fn outcomes(&self) -> &[JobOutcome];
+
+    fn error(&self) -> &EngineError {
+        self.outcomes().iter().find_map(|o| o.error.as_ref()).expect("the run should have failed")
     }
-    pub fn generate_requests(&self) -> Vec<LoggedRequest> {
-        self.requests().into_iter().filter(|r| r.path == "/api/v6/images/text2img").collect()
-    }
-    pub fn error(&self) -> &EngineError {
-        self.outcomes.iter().find_map(|o| o.error.as_ref()).expect("the run should have failed")
-    }
-    pub fn category(&self) -> ErrorCategory {
+    fn category(&self) -> ErrorCategory {
         self.error().category
     }
-    pub fn images(&self) -> Vec<ImageRecord> {
-        self.outcomes.iter().flat_map(|o| o.images.clone()).collect()
+    fn images(&self) -> Vec<ImageRecord> {
+        self.outcomes().iter().flat_map(|o| o.images.clone()).collect()
     }
-    pub fn waits(&self) -> Vec<(f64, String, String)> {
-        self.events
+    /// Each wait as (seconds, reason, source).
+    fn waits(&self) -> Vec<(f64, String, String)> {
+        self.events()
             .iter()
             .filter_map(|e| match &e.kind {
                 EventKind::Wait { seconds, reason, source } => Some((
@@ -70,10 +69,28 @@ impl Run {
             })
             .collect()
     }
-    pub fn assert_ok(&self) {
-        for o in &self.outcomes {
+    fn assert_ok(&self) {
+        for o in self.outcomes() {
             assert!(o.error.is_none(), "job {} failed: {:?}", o.job, o.error);
         }
+    }
+}
+
+impl RunOutcome for Run {
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+    fn outcomes(&self) -> &[JobOutcome] {
+        &self.outcomes
+    }
+}
+
+impl Run {
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.sandbox.requests()
+    }
+    pub fn generate_requests(&self) -> Vec<LoggedRequest> {
+        self.requests().into_iter().filter(|r| r.path == "/api/v6/images/text2img").collect()
     }
 }
 
@@ -154,33 +171,12 @@ pub struct EngineRun {
     pub elapsed: Duration,
 }
 
-impl EngineRun {
-    pub fn error(&self) -> &EngineError {
-        self.outcomes.iter().find_map(|o| o.error.as_ref()).expect("the run should have failed")
+impl RunOutcome for EngineRun {
+    fn events(&self) -> &[Event] {
+        &self.events
     }
-    pub fn category(&self) -> ErrorCategory {
-        self.error().category
-    }
-    pub fn images(&self) -> Vec<ImageRecord> {
-        self.outcomes.iter().flat_map(|o| o.images.clone()).collect()
-    }
-    pub fn waits(&self) -> Vec<(f64, String, String)> {
-        self.events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Wait { seconds, reason, source } => Some((
-                    *seconds,
-                    reason.as_str().to_owned(),
-                    serde_json::to_value(source).unwrap().as_str().unwrap().to_owned(),
-                )),
-                _ => None,
-            })
-            .collect()
-    }
-    pub fn assert_ok(&self) {
-        for o in &self.outcomes {
-            assert!(o.error.is_none(), "job {} failed: {:?}", o.job, o.error);
-        }
+    fn outcomes(&self) -> &[JobOutcome] {
+        &self.outcomes
     }
 }
 

@@ -199,10 +199,7 @@ impl Provider for ModelsLab {
     }
 
     fn parse_balance(&self, reply: &Reply) -> Result<Balance, ApiFailure> {
-        let body = match read_json(reply) {
-            Ok(body) => body,
-            Err(failure) => return Err(failure),
-        };
+        let body = read_json(reply)?;
         if status_word(&body).as_deref() == Some("success") {
             let data = body.get("data").unwrap_or(&body);
             if let Some(amount) = data.get("balance").and_then(number_lenient) {
@@ -429,9 +426,9 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
         (ErrorCategory::Account, Retry::No, Some("Your account has run out of credits.".into()))
     } else if status == 403 || has(&["premium", "subscription", "upgrade", "not allowed on your plan", "plan"]) {
         (ErrorCategory::Account, Retry::No, Some("Your plan does not include this model or feature.".into()))
-    } else if (500..=599).contains(&status) {
-        (ErrorCategory::Server, Retry::ServerError, None)
-    } else if has(&["internal server error", "temporarily unavailable", "try again later", "server error"]) {
+    } else if (500..=599).contains(&status)
+        || has(&["internal server error", "temporarily unavailable", "try again later", "server error"])
+    {
         (ErrorCategory::Server, Retry::ServerError, None)
     } else if has(&["model not found", "model id not found"]) {
         (
