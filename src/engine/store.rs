@@ -826,6 +826,42 @@ mod tests {
     }
 
     #[test]
+    fn a_version_one_library_is_upgraded_and_keeps_its_images_searchable() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("images")).unwrap();
+        {
+            // A library as the first release left it: migration 1 only, one image row.
+            let mut conn = Connection::open(dir.path().join("easel.db")).unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.execute(
+                "INSERT INTO jobs (id, batch_id, created_ms, updated_ms, provider, base_url, settings_json, state)
+                 VALUES ('j-old', 'b', 1, 1, 'modelslab', 'u', '{}', 'done')",
+                [],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO images (job_id, idx, sha256, path, format, bytes, width, height, prompt, model,
+                     provider, base_url, settings_json, created_ms)
+                 VALUES ('j-old', 0, 'aa', 'images/aa.png', 'png', 1, 1, 1, 'an old lighthouse', 'flux', 'modelslab', 'u', '{}', 1)",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let found = store.search(&ImageFilter { text: Some("lighthouse".into()), ..Default::default() }, 10, 0).unwrap();
+        assert_eq!(found.len(), 1, "rows from before the upgrade are in the new full-text index");
+        assert_eq!(found[0].batch, "b");
+        store.trash(found[0].id).unwrap();
+        assert_eq!(store.image_count().unwrap(), 0, "the new trash column works on old rows");
+        let conn = Connection::open(dir.path().join("easel.db")).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
     fn cache_key_covers_model_and_every_parameter_and_needs_a_fixed_seed() {
         let a = cache_key("modelslab", "https://modelslab.com/", &settings("flux", Seed::Fixed(1))).unwrap();
         let b = cache_key("modelslab", "https://modelslab.com/", &settings("sdxl", Seed::Fixed(1))).unwrap();
