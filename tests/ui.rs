@@ -4,6 +4,9 @@
 //! Each test builds its own tokio runtime (the engine and the sandbox run there) and steps the
 //! UI from the test thread until a condition holds, with a deadline.
 
+mod common;
+
+use common::window::{Window, texts};
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
 use easel::engine::keys::{ApiKey, MemoryStore, SecretStore, StoreError};
 use easel::engine::provider::ProviderKind;
@@ -14,10 +17,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-/// How long a condition may take before the test fails.
-const DEADLINE: Duration = Duration::from_secs(20);
 const KEY: &str = "sandbox-key-0123456789";
 
 /// A save dialog that "chooses" a fixed path at once, and remembers the name it was offered.
@@ -81,10 +81,23 @@ impl Setup {
 /// The window under test, with its sandbox, data folder and runtime.
 /// Fields drop in order: the window first, the runtime last.
 struct TestApp {
-    harness: Harness<'static, EaselApp>,
+    window: Window,
     sandbox: Sandbox,
     data: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Window;
+    fn deref(&self) -> &Window {
+        &self.window
+    }
+}
+
+impl std::ops::DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Window {
+        &mut self.window
+    }
 }
 
 impl TestApp {
@@ -103,56 +116,16 @@ impl TestApp {
         };
         let harness =
             Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
-        let mut app = Self { harness, sandbox, data, _runtime: runtime };
+        let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
         app.harness.run_steps(3);
         app
     }
 
-    /// Step the window until `done` holds, polling every 10 ms, or fail after [`DEADLINE`].
-    fn step_until(&mut self, what: &str, done: impl Fn(&Harness<'static, EaselApp>) -> bool) {
-        let started = Instant::now();
-        loop {
-            self.harness.step();
-            if done(&self.harness) {
-                return;
-            }
-            if started.elapsed() > DEADLINE {
-                panic!(
-                    "gave up after {DEADLINE:?} waiting for {what}; on screen:\n{}",
-                    texts(&self.harness).join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
 
-    fn wait_for_text(&mut self, text: &str) {
-        self.step_until(&format!("{text:?} on screen"), |h| h.query_all_by_label_contains(text).next().is_some());
-    }
 
-    fn shows(&self, text: &str) -> bool {
-        self.harness.query_all_by_label_contains(text).next().is_some()
-    }
 
-    /// Replace a labelled text field's content (as a screen reader or a paste would).
-    fn set_field(&mut self, label: &str, text: &str) {
-        self.harness.get_by_label(label).set_text_value_accesskit(text);
-        self.harness.run_steps(2);
-    }
 
-    /// Press a button the way a screen reader does (an AccessKit click), so a layout that is
-    /// still settling cannot make the click miss.
-    fn click(&mut self, label: &str) {
-        self.harness.get_by_role_and_label(Role::Button, label).click_accesskit();
-        self.harness.run_steps(2);
-    }
 
-    /// Type a prompt and wait until its image is in the gallery.
-    fn generate(&mut self, prompt: &str) {
-        self.set_field("Prompt", prompt);
-        self.click("Generate");
-        self.wait_for_text(&format!("Image: {prompt}"));
-    }
 
     /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
     fn switch_to(&mut self, provider: &str, base_url: &str) {
@@ -491,13 +464,6 @@ fn the_troubleshooting_page_lists_every_error_category() {
     assert!(copied.starts_with("Easel diagnostics report") && !copied.contains(KEY), "{copied}");
 }
 
-/// Every text on screen (labels and values), for failure messages.
-fn texts(harness: &Harness<'static, EaselApp>) -> Vec<String> {
-    harness
-        .query_all_by(|n| n.label().or_else(|| n.value()).is_some_and(|t| !t.is_empty()))
-        .filter_map(|n| n.accesskit_node().label().or_else(|| n.value()))
-        .collect()
-}
 
 /// The text the last frame put on the clipboard, if any.
 fn copied_text(harness: &Harness<'static, EaselApp>) -> Option<String> {

@@ -3,6 +3,9 @@
 //!
 //! No display is needed: egui_kittest runs the app headless and reads its accessibility tree.
 
+mod common;
+
+use common::window::{DEADLINE, Window};
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
 use easel::engine::keys::{ApiKey, MemoryStore};
 use easel::engine::provider::ProviderKind;
@@ -10,13 +13,11 @@ use easel::engine::request::SettingsDraft;
 use easel::engine::store::{JobPhase, NewJob, Store};
 use easel::engine::{Engine, EngineConfig};
 use easel::sandbox::{Sandbox, SandboxConfig, Scenario};
-use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const DEADLINE: Duration = Duration::from_secs(20);
 const KEY: &str = "sandbox-key-0123456789";
 
 struct NoDialogs;
@@ -32,7 +33,7 @@ impl Dialogs for NoDialogs {
 
 /// The window under test. Fields drop in order: the window first, the runtime last.
 struct TestApp {
-    harness: Harness<'static, EaselApp>,
+    window: Window,
     sandbox: Sandbox,
     data: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
@@ -40,6 +41,19 @@ struct TestApp {
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Window;
+    fn deref(&self) -> &Window {
+        &self.window
+    }
+}
+
+impl std::ops::DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Window {
+        &mut self.window
+    }
 }
 
 impl TestApp {
@@ -56,7 +70,7 @@ impl TestApp {
         };
         let harness =
             Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
-        let mut app = Self { harness, sandbox, data, _runtime: runtime };
+        let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
         app.harness.run_steps(3);
         app
     }
@@ -67,43 +81,11 @@ impl TestApp {
         Self::open(runtime, sandbox, tempfile::tempdir().unwrap())
     }
 
-    fn step_until(&mut self, what: &str, done: impl Fn(&Harness<'static, EaselApp>) -> bool) {
-        let started = Instant::now();
-        loop {
-            self.harness.step();
-            if done(&self.harness) {
-                return;
-            }
-            if started.elapsed() > DEADLINE {
-                panic!("gave up after {DEADLINE:?} waiting for {what}; on screen:\n{}", texts(&self.harness).join("\n"));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
 
-    fn wait_for_text(&mut self, text: &str) {
-        self.step_until(&format!("{text:?} on screen"), |h| h.query_all_by_label_contains(text).next().is_some());
-    }
 
-    fn shows(&self, text: &str) -> bool {
-        self.harness.query_all_by_label_contains(text).next().is_some()
-    }
 
-    fn set_field(&mut self, label: &str, text: &str) {
-        self.harness.get_by_label(label).set_text_value_accesskit(text);
-        self.harness.run_steps(2);
-    }
 
-    fn click(&mut self, label: &str) {
-        self.harness.get_by_role_and_label(Role::Button, label).click_accesskit();
-        self.harness.run_steps(2);
-    }
 
-    fn generate(&mut self, prompt: &str) {
-        self.set_field("Prompt", prompt);
-        self.click("Generate");
-        self.wait_for_text(&format!("Image: {prompt}"));
-    }
 
     fn store(&self) -> Store {
         Store::open(self.data.path()).unwrap()
@@ -114,13 +96,6 @@ impl TestApp {
     }
 }
 
-/// Every text on screen (labels and values), for failure messages.
-fn texts(harness: &Harness<'static, EaselApp>) -> Vec<String> {
-    harness
-        .query_all_by(|n| n.label().or_else(|| n.value()).is_some_and(|t| !t.is_empty()))
-        .filter_map(|n| n.accesskit_node().label().or_else(|| n.value()))
-        .collect()
-}
 
 /// An earlier run stopped while the provider was making one job and right after sending
 /// another. The window fetches the first by its stored id (no second text2img) and shows the

@@ -2,6 +2,8 @@
 //! records its events, and checks over the data directory.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod window;
+
 use easel::engine::error::{EngineError, ErrorCategory};
 use easel::engine::keys::ApiKey;
 use easel::engine::provider::ProviderKind;

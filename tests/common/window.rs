@@ -1,0 +1,68 @@
+//! Driving the window by label, as a person (or a screen reader) would, for the kittest suites.
+
+use easel::app::EaselApp;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use std::time::{Duration, Instant};
+
+/// How long a condition may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// The window under test.
+pub struct Window {
+    pub harness: Harness<'static, EaselApp>,
+}
+
+impl Window {
+    /// Step the window until `done` holds, polling every 10 ms, or fail after [`DEADLINE`].
+    pub fn step_until(&mut self, what: &str, done: impl Fn(&Harness<'static, EaselApp>) -> bool) {
+        let started = Instant::now();
+        loop {
+            self.harness.step();
+            if done(&self.harness) {
+                return;
+            }
+            if started.elapsed() > DEADLINE {
+                panic!("gave up after {DEADLINE:?} waiting for {what}; on screen:\n{}", texts(&self.harness).join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn wait_for_text(&mut self, text: &str) {
+        self.step_until(&format!("{text:?} on screen"), |h| h.query_all_by_label_contains(text).next().is_some());
+    }
+
+    pub fn shows(&self, text: &str) -> bool {
+        self.harness.query_all_by_label_contains(text).next().is_some()
+    }
+
+    /// Replace a labelled text field's content (as a screen reader or a paste would).
+    pub fn set_field(&mut self, label: &str, text: &str) {
+        self.harness.get_by_label(label).set_text_value_accesskit(text);
+        self.harness.run_steps(2);
+    }
+
+    /// Press a button the way a screen reader does (an AccessKit click), so a layout that is
+    /// still settling cannot make the click miss.
+    pub fn click(&mut self, label: &str) {
+        self.harness.get_by_role_and_label(Role::Button, label).click_accesskit();
+        self.harness.run_steps(2);
+    }
+
+    /// Type a prompt and wait until its image is in the gallery.
+    pub fn generate(&mut self, prompt: &str) {
+        self.set_field("Prompt", prompt);
+        self.click("Generate");
+        self.wait_for_text(&format!("Image: {prompt}"));
+    }
+}
+
+/// Every label and value on screen, for failure messages and text checks.
+pub fn texts(harness: &Harness<'static, EaselApp>) -> Vec<String> {
+    harness
+        .query_all_by(|n| n.label().or_else(|| n.value()).is_some_and(|t| !t.is_empty()))
+        .filter_map(|n| n.accesskit_node().label().or_else(|| n.value()))
+        .collect()
+}
