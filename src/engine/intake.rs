@@ -299,7 +299,7 @@ fn writer_is_gone(name: &str, entry: &fs::DirEntry) -> bool {
         .and_then(|t| t.elapsed().ok())
         .is_some_and(|age| age > std::time::Duration::from_secs(3600));
     // ".<file>.<pid>.<random>.tmp": the pid is the second number from the end.
-    let pid = name.rsplitn(4, '.').nth(2).and_then(|p| p.parse::<u32>().ok());
+    let pid = name.rsplit('.').nth(2).and_then(|p| p.parse::<u32>().ok());
     match pid {
         Some(pid) if pid == std::process::id() => false,
         Some(pid) if Path::new("/proc/self").exists() => old || !Path::new("/proc").join(pid.to_string()).exists(),
