@@ -113,27 +113,6 @@ fn jpeg(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-/// A PNG whose header claims `w`×`h` and carries no real pixels (a decompression bomb).
-fn png_bomb(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let mut hasher = crc32fast::Hasher::new();
-        hasher.update(kind);
-        hasher.update(data);
-        out.extend_from_slice(&hasher.finalize().to_be_bytes());
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
 
 /// The generate call succeeds with one output on this server; `download` answers `/img/…`.
 fn serve_download(download: impl Fn(&HostileRequest) -> Action + Send + Sync + 'static) -> impl Fn(&HostileRequest) -> Action + Send + Sync + 'static {
@@ -740,7 +719,7 @@ async fn redirect_from_https_down_to_http() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn png_decompression_bomb() {
-    let server = Hostile::start(serve_download(|_| Action::body(200, "image/png", png_bomb(60000, 60000)))).await.unwrap();
+    let server = Hostile::start(serve_download(|_| Action::body(200, "image/png", easel::sandbox::oversized_png(60000, 60000)))).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
     let err = failed_as(&r, ErrorCategory::BadOutput);
     assert!(err.message.contains("60000"), "{}", err.message);

@@ -348,36 +348,6 @@ mod tests {
         out
     }
 
-    /// A PNG whose header claims `w`×`h` but carries no real pixels.
-    pub(crate) fn png_bomb(w: u32, h: u32) -> Vec<u8> {
-        fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-            out.extend_from_slice(kind);
-            out.extend_from_slice(data);
-            let mut crc_input = kind.to_vec();
-            crc_input.extend_from_slice(data);
-            out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-        }
-        fn crc32(data: &[u8]) -> u32 {
-            let mut crc = 0xFFFF_FFFFu32;
-            for &b in data {
-                crc ^= u32::from(b);
-                for _ in 0..8 {
-                    crc = if crc & 1 != 0 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
-                }
-            }
-            !crc
-        }
-        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-        let mut ihdr = Vec::new();
-        ihdr.extend_from_slice(&w.to_be_bytes());
-        ihdr.extend_from_slice(&h.to_be_bytes());
-        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-        chunk(&mut out, b"IHDR", &ihdr);
-        chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-        chunk(&mut out, b"IEND", &[]);
-        out
-    }
 
     #[test]
     fn sniffs_magic_bytes_only() {
@@ -448,14 +418,14 @@ mod tests {
 
     #[test]
     fn decompression_bombs_are_refused_from_the_header() {
-        let bomb = png_bomb(60000, 60000);
+        let bomb = crate::sandbox::oversized_png(60000, 60000);
         assert!(bomb.len() < 200);
         assert_eq!(
             verify(bomb, &Limits::default()),
             Err(IntakeError::TooLarge { width: 60000, height: 60000, max: 8192 })
         );
         // Within each side's limit but over the pixel budget.
-        assert!(matches!(verify(png_bomb(8192, 8192), &Limits::default()), Err(IntakeError::TooLarge { .. })));
+        assert!(matches!(verify(crate::sandbox::oversized_png(8192, 8192), &Limits::default()), Err(IntakeError::TooLarge { .. })));
     }
 
     #[test]

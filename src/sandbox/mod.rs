@@ -17,6 +17,7 @@ mod openai;
 mod pattern;
 mod scenario;
 
+pub use pattern::oversized_png;
 pub use scenario::Scenario;
 
 use std::collections::HashMap;
