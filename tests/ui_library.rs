@@ -11,12 +11,12 @@ use easel::engine::keys::{ApiKey, MemoryStore};
 use easel::engine::provider::ProviderKind;
 use easel::engine::request::SettingsDraft;
 use easel::engine::store::{JobPhase, NewJob, Store};
-use easel::engine::{Engine, EngineConfig};
+use easel::engine::{Engine, EngineConfig, Event, EventKind, JobState};
 use easel::sandbox::{Sandbox, SandboxConfig, Scenario};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const KEY: &str = "sandbox-key-0123456789";
 
@@ -81,12 +81,6 @@ impl TestApp {
         Self::open(runtime, sandbox, tempfile::tempdir().unwrap())
     }
 
-
-
-
-
-
-
     fn store(&self) -> Store {
         Store::open(self.data.path()).unwrap()
     }
@@ -114,20 +108,21 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     // The earlier run: a real job, stopped while the provider is making it.
     let mut config = EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
     config.base_url = Some(sandbox.base_url());
+    let (events, states) = std::sync::mpsc::channel();
     let engine = {
         let _entered = runtime.enter();
-        Engine::new(config, Arc::new(|_| {})).unwrap()
+        let events = std::sync::Mutex::new(events);
+        Engine::new(config, Arc::new(move |e: Event| drop(events.lock().unwrap().send(e.kind)))).unwrap()
     };
     let draft = SettingsDraft { prompt: "a lantern that survived".into(), ..SettingsDraft::default() };
     let valid = draft.validate(&engine.provider().capabilities("flux")).unwrap();
     let settings = valid.candidates[0].clone();
     let (processing_job, running) = engine.submit(valid, ApiKey::parse(KEY).unwrap()).remove(0);
-    let started = Instant::now();
-    while engine.store().job_phase(&processing_job).unwrap() != Some(JobPhase::Processing) {
-        assert!(started.elapsed() < DEADLINE, "the job never reached processing");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    // The engine stores the phase before it reports it.
+    while !matches!(states.recv_timeout(DEADLINE).expect("the job never reached processing"), EventKind::State(JobState::Processing { .. })) {}
+    assert_eq!(engine.store().job_phase(&processing_job).unwrap(), Some(JobPhase::Processing));
     running.abort(); // the process died here: the row stays `processing`
+    assert!(runtime.block_on(running).unwrap_err().is_cancelled(), "the earlier run is gone");
     // And one job that was sent without any answer.
     let sent = Store::open(data.path()).unwrap();
     let sent_settings = easel::engine::request::GenerationSettings { prompt: "a kite lost in the wind".into(), ..settings };
@@ -143,13 +138,15 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     sent.insert_job(&new_job).unwrap();
     sent.set_job_phase("j-sentnoanswer", JobPhase::Sent, None, None).unwrap();
     drop(engine);
-    std::thread::sleep(Duration::from_millis(100)); // the aborted task is gone
     assert_eq!(sandbox.requests().iter().filter(|q| q.path.ends_with("/text2img")).count(), 1);
 
     // The next start.
     let mut app = TestApp::open(runtime, sandbox, data);
     app.wait_for_text("unknown: ");
     app.wait_for_text("Image: a lantern that survived");
+    // The image is shown as soon as it is on disk; the job is marked done right after.
+    let store = app.store();
+    app.step_until("the fetched job to be done", |_| store.job_phase(&processing_job).unwrap() == Some(JobPhase::Done));
     assert_eq!(app.text2img_requests(), 1, "the processing job was fetched, not resubmitted");
     let fetches = app.sandbox.requests().iter().filter(|q| q.path.contains("/fetch")).count();
     assert!(fetches >= 1, "fetched by its stored id");
@@ -241,12 +238,9 @@ impl TestApp {
 
     fn wait_until_restored(&mut self, id: i64) {
         let store = self.store();
-        let started = Instant::now();
-        while store.search(&easel::engine::store::ImageFilter::default(), 100, 0).unwrap().iter().all(|r| r.id != id) {
-            assert!(started.elapsed() < DEADLINE, "the image never left the trash");
-            self.harness.step();
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.step_until("the image out of the trash", |_| {
+            store.search(&easel::engine::store::ImageFilter::default(), 100, 0).unwrap().iter().any(|r| r.id == id)
+        });
     }
 }
 
