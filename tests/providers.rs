@@ -208,6 +208,19 @@ fn write_png(dir: &std::path::Path, w: u32, h: u32) -> std::path::PathBuf {
     path
 }
 
+/// A mask that repaints the left half.
+fn write_mask(dir: &std::path::Path, w: u32, h: u32) -> std::path::PathBuf {
+    let path = dir.join(format!("mask-{w}x{h}.png"));
+    image::GrayImage::from_fn(w, h, |x, _| image::Luma([if x < w / 2 { 255 } else { 0 }])).save(&path).unwrap();
+    path
+}
+
+/// The body of the first request to `path`.
+fn body_sent_to(r: &Run, path: &str) -> serde_json::Value {
+    let paths: Vec<String> = r.requests().iter().map(|q| q.path.clone()).collect();
+    r.requests().into_iter().find(|q| q.path == path).unwrap_or_else(|| panic!("nothing sent to {path}: {paths:?}")).body
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn image_to_image_for_modelslab_and_a1111() {
     let dir = tempfile::tempdir().unwrap();
@@ -235,6 +248,145 @@ async fn image_to_image_for_modelslab_and_a1111() {
     let sent = r.requests().into_iter().find(|q| q.path == "/sdapi/v1/img2img").expect("the img2img endpoint");
     assert!(sent.body["init_images"][0].as_str().unwrap().len() > 100);
     assert_eq!(sent.body["denoising_strength"].as_f64().map(|s| (s * 10.0).round()), Some(6.0));
+}
+
+/// Inpainting: the starting image plus a mask of its size. ModelsLab v6 sends both as base64
+/// to `inpaint`; A1111 sends the mask with img2img.
+#[tokio::test(flavor = "multi_thread")]
+async fn inpainting_for_modelslab_v6_and_a1111() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = write_png(dir.path(), 320, 256).display().to_string();
+    let mask = write_mask(dir.path(), 320, 256).display().to_string();
+
+    let d = SettingsDraft { init_image: init.clone(), mask_image: mask.clone(), ..draft("a door in the wall") };
+    let r = run(Scenario::Success, d, |_, _| {}).await;
+    r.assert_ok();
+    let sent = body_sent_to(&r, "/api/v6/images/inpaint");
+    assert!(sent["mask_image"].as_str().unwrap().len() > 100, "the mask travels as base64");
+    assert_ne!(sent["mask_image"], sent["init_image"]);
+    assert_eq!((sent["base64"].clone(), sent["steps"].clone()), (serde_json::json!(true), sent["num_inference_steps"].clone()));
+    assert_eq!((r.images()[0].width, r.images()[0].height), (320, 256));
+    assert!(r.requests().iter().all(|q| q.path != "/api/v6/images/img2img"));
+
+    let d = SettingsDraft { init_image: init, mask_image: mask, ..draft_for(ProviderKind::A1111) };
+    let r = run_provider(ProviderKind::A1111, Scenario::Success, d, None, |_, _| {}).await;
+    r.assert_ok();
+    let sent = body_sent_to(&r, "/sdapi/v1/img2img");
+    assert!(sent["mask"].as_str().unwrap().len() > 100);
+    assert_ne!(sent["mask"], sent["init_images"][0]);
+}
+
+/// ModelsLab v7 takes starting images as URLs: the job uploads the local file once
+/// (`base64_to_url`), then sends its URL; with a mask, both go up and `inpaint` is used.
+#[tokio::test(flavor = "multi_thread")]
+async fn modelslab_v7_uploads_local_images_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = write_png(dir.path(), 320, 256).display().to_string();
+    let mask = write_mask(dir.path(), 320, 256).display().to_string();
+    let v7 = |init: &str, mask: &str| SettingsDraft {
+        model: "seedream-4.5".into(),
+        aspect_ratio: "4:3".into(),
+        init_image: init.into(),
+        mask_image: mask.into(),
+        ..draft("the same room at night")
+    };
+
+    let r = run(Scenario::Success, v7(&init, ""), |_, _| {}).await;
+    r.assert_ok();
+    let paths: Vec<String> = r.requests().iter().map(|q| q.path.clone()).collect();
+    assert_eq!(paths[..2], ["/api/v6/base64_to_url", "/api/v7/images/image-to-image"], "{paths:?}");
+    let upload = body_sent_to(&r, "/api/v6/base64_to_url");
+    assert!(upload["base64_string"].as_str().unwrap().starts_with("data:image/png;base64,"));
+    let sent = body_sent_to(&r, "/api/v7/images/image-to-image");
+    let url = sent["init_image"].as_str().unwrap();
+    assert!(url.starts_with(&r.sandbox.base_url()) && url.contains("/generations/upload-"), "{url}");
+    assert_eq!(r.images().len(), 1);
+    let uploads: Vec<_> = r
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Response(d) if d.endpoint == "upload" => Some(d.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(uploads.len(), 1, "one diagnostics record for the upload");
+    assert!(uploads[0].request_body.as_ref().unwrap()["base64_string"].as_str().unwrap().contains("characters of image data"));
+    assert!(!serde_json::to_string(&r.events).unwrap().contains(CANARY_KEY));
+
+    let r = run(Scenario::Success, v7(&init, &mask), |_, _| {}).await;
+    r.assert_ok();
+    let uploads = r.requests().iter().filter(|q| q.path == "/api/v6/base64_to_url").count();
+    assert_eq!(uploads, 2, "the image and its mask");
+    let sent = body_sent_to(&r, "/api/v7/images/inpaint");
+    let (init_url, mask_url) = (sent["init_image"].as_str().unwrap(), sent["mask_image"].as_str().unwrap());
+    assert!(init_url.contains("/generations/upload-") && mask_url.contains("/generations/upload-") && init_url != mask_url);
+
+    // A refused key stops at the upload: nothing is generated (or charged).
+    let r = run(Scenario::Auth401, v7(&init, ""), |_, _| {}).await;
+    assert_eq!(r.category(), ErrorCategory::Auth);
+    assert!(r.requests().iter().all(|q| !q.path.starts_with("/api/v7/")), "no generation after a failed upload");
+}
+
+/// The service cannot read a starting image it was given: the message names the image and
+/// shows at its field.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_the_service_cannot_read_is_explained_at_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    // A valid PNG whose pixels the client accepts but the service's decoder cannot fetch: the
+    // sandbox answers as ModelsLab does when it cannot fetch a URL (HTTP 200, status error).
+    let init = write_png(dir.path(), 320, 256).display().to_string();
+    let d = SettingsDraft { model: "seedream-4.5".into(), init_image: init, ..draft("x") };
+    let r = run(Scenario::Success, d, |_, sandbox| sandbox.forget_uploads = true).await;
+    let err = r.error();
+    assert_eq!(err.category, ErrorCategory::Validation);
+    assert!(err.message.contains("starting image"), "{}", err.message);
+    assert!(err.fields.contains_key("init_image"), "{:?}", err.fields);
+}
+
+/// ModelsLab's public model list fills the model picker (typing any id stays possible).
+#[tokio::test(flavor = "multi_thread")]
+async fn modelslab_lists_its_public_models() {
+    let sandbox = easel::sandbox::Sandbox::start(easel::sandbox::SandboxConfig::new(Scenario::Success)).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = easel::engine::EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    config.base_url = Some(sandbox.base_url());
+    let engine = easel::engine::Engine::new(config, std::sync::Arc::new(|_| {})).unwrap();
+    let key = easel::engine::keys::ApiKey::parse(CANARY_KEY).unwrap();
+    let models = engine.list_models(Some(&key)).await.unwrap();
+    assert!(models.contains(&"sdxl".to_owned()) && models.contains(&"juggernaut-xl-v10".to_owned()), "{models:?}");
+    let sent = sandbox.requests().into_iter().find(|q| q.path == "/api/v4/dreambooth/model_list").unwrap();
+    assert_eq!(sent.body["key"], CANARY_KEY, "the key travels in the body, as everywhere on ModelsLab");
+
+    // A refused key sent with HTTP 200 is an error, not an empty list.
+    let sandbox = easel::sandbox::Sandbox::start(easel::sandbox::SandboxConfig::new(Scenario::Auth200)).await.unwrap();
+    let mut config = easel::engine::EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    config.base_url = Some(sandbox.base_url());
+    let engine = easel::engine::Engine::new(config, std::sync::Arc::new(|_| {})).unwrap();
+    let err = engine.list_models(Some(&key)).await.unwrap_err();
+    assert_eq!(err.category, ErrorCategory::Auth, "{err:?}");
+}
+
+/// A mask needs a starting image of its size, and a model that can repaint.
+#[test]
+fn masks_are_checked_before_sending() {
+    use easel::engine::provider::Provider as _;
+    let dir = tempfile::tempdir().unwrap();
+    let init = write_png(dir.path(), 320, 256).display().to_string();
+    let mask = write_mask(dir.path(), 320, 256).display().to_string();
+    let small_mask = write_mask(dir.path(), 160, 128).display().to_string();
+    let caps = easel::engine::provider::modelslab::ModelsLab::new(None).capabilities("sdxl");
+
+    let d = SettingsDraft { mask_image: mask.clone(), ..draft("x") };
+    assert!(d.validate(&caps).unwrap_err().fields["mask_image"][0].contains("starting image"));
+    let d = SettingsDraft { init_image: init.clone(), mask_image: small_mask, ..draft("x") };
+    let err = d.validate(&caps).unwrap_err();
+    assert!(err.fields["mask_image"][0].contains("160×128") && err.fields["mask_image"][0].contains("320×256"), "{:?}", err.fields);
+    let d = SettingsDraft { init_image: init.clone(), mask_image: mask.clone(), ..draft("x") };
+    let valid = d.validate(&caps).unwrap();
+    assert_eq!(valid.candidates[0].mask_image.as_ref().map(|m| (m.width, m.height)), Some((320, 256)));
+
+    let openai = ProviderKind::OpenAi.build(None, &Default::default()).unwrap().capabilities("gpt-image-1");
+    assert!(!openai.inpaint);
 }
 
 #[test]

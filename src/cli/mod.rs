@@ -205,6 +205,10 @@ pub struct GenerateArgs {
     /// How far to move away from the starting image, 0 to 1 (default 0.7).
     #[arg(long)]
     pub strength: Option<String>,
+    /// Repaint only part of the starting image (inpainting): a mask image of the same size,
+    /// white where the picture should change and black where it should stay.
+    #[arg(long, requires = "init_image")]
+    pub mask: Option<PathBuf>,
     /// Jobs in flight at once.
     #[arg(long)]
     pub concurrency: Option<String>,
@@ -433,6 +437,7 @@ fn generate(args: GenerateArgs) -> i32 {
         aspect_ratio: args.aspect_ratio.clone().unwrap_or(defaults.aspect_ratio),
         init_image: args.init_image.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
         strength: args.strength.clone().unwrap_or(defaults.strength),
+        mask_image: args.mask.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
     };
     let mut config = args.provider.config(kind);
     let mut bad = crate::engine::error::FieldErrors::new();

@@ -31,6 +31,8 @@ pub(super) struct Job {
     redactor: Redactor,
     /// The loaded starting image, for image-to-image.
     init_image: Option<InitImage>,
+    /// The loaded mask, for inpainting.
+    mask_image: Option<InitImage>,
     /// Counts every HTTP exchange of this job, for the diagnostics "attempt" column.
     exchanges: u32,
 }
@@ -44,7 +46,7 @@ enum Exchange {
 impl Job {
     pub(super) fn new(inner: Arc<Inner>, id: String, batch_id: String, settings: GenerationSettings, key: Option<ApiKey>) -> Self {
         let redactor = Redactor::new(key.as_ref());
-        Self { inner, id, batch_id, settings, key, redactor, init_image: None, exchanges: 0 }
+        Self { inner, id, batch_id, settings, key, redactor, init_image: None, mask_image: None, exchanges: 0 }
     }
 
     fn emit(&self, kind: EventKind) {
@@ -175,8 +177,12 @@ impl Job {
     async fn generate_and_collect(&mut self) -> Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)> {
         let started = Instant::now();
         if let Some(init) = self.settings.init_image.clone() {
-            self.init_image = Some(load_init_image(init.path).await.map_err(|e| (Vec::new(), e))?);
+            self.init_image = Some(load_init_image(init.path, "starting image").await.map_err(|e| (Vec::new(), e))?);
         }
+        if let Some(mask) = self.settings.mask_image.clone() {
+            self.mask_image = Some(load_init_image(mask.path, "mask").await.map_err(|e| (Vec::new(), e))?);
+        }
+        self.upload_images().await.map_err(|e| (Vec::new(), e))?;
         let finished = match self.generate().await.map_err(|e| (Vec::new(), e))? {
             ApiOutcome::Finished(f) => f,
             ApiOutcome::Processing(remote) => self.poll(remote, started).await.map_err(|e| (Vec::new(), e))?,
@@ -199,7 +205,11 @@ impl Job {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let request = GenerateRequest { settings: &self.settings, init_image: self.init_image.as_ref() };
+            let request = GenerateRequest {
+                settings: &self.settings,
+                init_image: self.init_image.as_ref(),
+                mask_image: self.mask_image.as_ref(),
+            };
             let call = self.inner.provider.generate(&request, self.key.as_ref());
             self.state(JobState::Sending { attempt });
             self.phase(JobPhase::Sent, None, None).await;
@@ -236,20 +246,9 @@ impl Job {
             match failure.retry {
                 Retry::RateLimited => {
                     rate_limited_tries += 1;
-                    let jitter = rand::random::<f64>();
-                    match retry::after_rate_limit(&policy, rate_limited_tries, &failure.hints, SystemTime::now(), jitter) {
-                        Decision::Retry { wait, reason, source } => {
-                            // Refused, not queued: nothing is in flight or charged while we wait.
-                            self.phase(JobPhase::Pending, None, None).await;
-                            self.wait_after(&mut record, wait, reason, source).await;
-                            continue;
-                        }
-                        Decision::GiveUp(err) => {
-                            let err = self.decorate(err, &failure, &reply, parsed.body_id.as_deref());
-                            self.finish_record(record, Some(&err));
-                            return Err(err);
-                        }
-                    }
+                    // Refused, not queued: nothing is in flight or charged while we wait.
+                    self.phase(JobPhase::Pending, None, None).await;
+                    self.wait_for_rate_limit(record, rate_limited_tries, &failure, &reply, parsed.body_id.as_deref()).await?;
                 }
                 Retry::ServerError if server_retries < policy.server_error_retries => {
                     server_retries += 1;
@@ -261,6 +260,93 @@ impl Job {
                 }
                 Retry::ServerError | Retry::No => {
                     let err = self.error_from(&failure, Some(&reply), parsed.body_id.as_deref());
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// After a 429: wait as long as the policy allows and return `Ok`, or give up. The record
+    /// is finished either way.
+    async fn wait_for_rate_limit(
+        &self,
+        mut record: Diagnostics,
+        tries: u32,
+        failure: &ApiFailure,
+        reply: &Reply,
+        body_id: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let jitter = rand::random::<f64>();
+        match retry::after_rate_limit(&self.inner.config.policy, tries, &failure.hints, SystemTime::now(), jitter) {
+            Decision::Retry { wait, reason, source } => {
+                self.wait_after(&mut record, wait, reason, source).await;
+                Ok(())
+            }
+            Decision::GiveUp(err) => {
+                let err = self.decorate(err, failure, reply, body_id);
+                self.finish_record(record, Some(&err));
+                Err(err)
+            }
+        }
+    }
+
+    /// For APIs that take starting images only as URLs: upload the init image and the mask
+    /// once per job (nothing is generated, so nothing is charged, until they are up).
+    async fn upload_images(&mut self) -> Result<(), EngineError> {
+        for mask in [false, true] {
+            let image = if mask { self.mask_image.as_ref() } else { self.init_image.as_ref() };
+            let Some(call) = image.and_then(|i| self.inner.provider.upload(&self.settings, i, self.key.as_ref())) else {
+                continue;
+            };
+            let url = self.upload(&call).await?;
+            let image = if mask { self.mask_image.as_mut() } else { self.init_image.as_mut() };
+            if let Some(image) = image {
+                image.url = Some(url);
+            }
+        }
+        Ok(())
+    }
+
+    /// One upload, with the same rate-limit waits and server-error retry as a generation.
+    async fn upload(&mut self, call: &HttpCall) -> Result<String, EngineError> {
+        const UPLOAD_TIMEOUT: Duration = Duration::from_secs(60);
+        let policy = self.inner.config.policy.clone();
+        let (mut rate_limited_tries, mut server_retries) = (0u32, 0u32);
+        loop {
+            let (exchange, mut record) = self.exchange(call, UPLOAD_TIMEOUT, MAX_API_BODY).await;
+            let reply = match exchange {
+                Exchange::Reply(reply) => reply,
+                Exchange::Transport(t) => {
+                    let err = transport_error(&t, UPLOAD_TIMEOUT);
+                    if matches!(t.kind, TransportKind::Reset | TransportKind::Connect) && server_retries < policy.server_error_retries {
+                        server_retries += 1;
+                        self.wait_after(&mut record, policy.server_error_wait, WaitReason::ServerError, WaitSource::Backoff).await;
+                        continue;
+                    }
+                    self.finish_record(record, Some(&err));
+                    return Err(err);
+                }
+            };
+            let failure = match self.inner.provider.parse_upload(&reply) {
+                Ok(url) => {
+                    self.finish_record(record, None);
+                    return Ok(url);
+                }
+                Err(failure) => failure,
+            };
+            record.fields = super::error::bound_fields(failure.fields.clone());
+            match failure.retry {
+                Retry::RateLimited => {
+                    rate_limited_tries += 1;
+                    self.wait_for_rate_limit(record, rate_limited_tries, &failure, &reply, None).await?;
+                }
+                Retry::ServerError if server_retries < policy.server_error_retries => {
+                    server_retries += 1;
+                    self.wait_after(&mut record, policy.server_error_wait, WaitReason::ServerError, WaitSource::Backoff).await;
+                }
+                Retry::ServerError | Retry::No => {
+                    let err = self.error_from(&failure, Some(&reply), None);
                     self.finish_record(record, Some(&err));
                     return Err(err);
                 }
@@ -767,7 +853,7 @@ fn bad_output(e: &IntakeError) -> EngineError {
 }
 
 /// Load and check the starting image for image-to-image, off the async threads.
-async fn load_init_image(path: std::path::PathBuf) -> Result<InitImage, EngineError> {
+async fn load_init_image(path: std::path::PathBuf, what: &'static str) -> Result<InitImage, EngineError> {
     use base64::Engine as _;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let read = tokio::task::spawn_blocking(move || -> Result<InitImage, String> {
@@ -775,6 +861,7 @@ async fn load_init_image(path: std::path::PathBuf) -> Result<InitImage, EngineEr
         let v = intake::verify(bytes, &intake::Limits::default()).map_err(|e| e.to_string())?;
         Ok(InitImage {
             base64: base64::engine::general_purpose::STANDARD.encode(&v.bytes),
+            url: None,
             mime: v.format.mime(),
             bytes: v.bytes.len(),
             width: v.width,
@@ -786,7 +873,7 @@ async fn load_init_image(path: std::path::PathBuf) -> Result<InitImage, EngineEr
     .and_then(|r| r);
     read.map_err(|why| {
         EngineError::new(ErrorCategory::Validation)
-            .with_message(format!("The starting image {name} could not be used: {why}."))
+            .with_message(format!("The {what} {name} could not be used: {why}."))
             .with_hint("Choose the image again (it may have been moved or changed). Nothing was sent.")
     })
 }
@@ -816,16 +903,24 @@ pub(super) async fn check_key(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Resul
     inner.provider.parse_key_check(&reply).map(|()| None).map_err(|f| to_error(f, reply.status))
 }
 
-/// The server's model list (A1111 checkpoints, OpenAI image models), for the pickers.
+/// The server's model list (ModelsLab's public models, A1111 checkpoints, OpenAI image
+/// models), for the pickers.
 pub(super) async fn list_models(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Result<Vec<String>, EngineError> {
     let Some(call) = inner.provider.models(key) else { return Ok(Vec::new()) };
     let timeout = Duration::from_secs(30);
     let (result, _) = http::send(&inner.clients.api, &call, timeout, MAX_API_BODY).await;
     let reply = result.map_err(|t| transport_error(&t, timeout))?;
-    if !(200..300).contains(&reply.status) {
-        return Err(EngineError::new(ErrorCategory::Server)
-            .with_message(format!("The server did not list its models (HTTP {}).", reply.status))
-            .with_http_status(Some(reply.status)));
+    let failure = if (200..300).contains(&reply.status) {
+        inner.provider.models_failure(&reply)
+    } else {
+        Some(match inner.provider.parse_generation(&reply).outcome {
+            ApiOutcome::Failed(f) => f,
+            _ => ApiFailure::new(ErrorCategory::Server, Retry::No),
+        })
+    };
+    if let Some(f) = failure {
+        let message = f.message.unwrap_or_else(|| format!("The server did not list its models (HTTP {}).", reply.status));
+        return Err(EngineError::new(f.category).with_message(message).with_http_status(Some(reply.status)));
     }
     Ok(inner.provider.parse_models(&reply))
 }

@@ -321,7 +321,15 @@ impl Engine {
         job::check_key(&self.inner, key.into()).await
     }
 
-    /// The server's models (A1111 checkpoints, OpenAI image models), fetched once and cached.
+    /// Forget the cached model list, so the next [`Engine::list_models`] asks the server again.
+    pub fn forget_models(&self) {
+        if let Ok(mut cache) = self.inner.models.lock() {
+            *cache = None;
+        }
+    }
+
+    /// The server's models (ModelsLab's public list, A1111 checkpoints, OpenAI image models),
+    /// fetched once and cached.
     /// Empty for providers without a list; typing any id stays possible.
     pub async fn list_models(&self, key: Option<&ApiKey>) -> Result<Vec<String>, EngineError> {
         if let Some(cached) = self.inner.models.lock().ok().and_then(|m| m.clone()) {

@@ -47,6 +47,8 @@ pub struct SettingsDraft {
     pub init_image: String,
     /// How far to move away from the init image, 0 to 1.
     pub strength: String,
+    /// Inpainting: a black-and-white image the size of the init image; white is repainted.
+    pub mask_image: String,
 }
 
 impl Default for SettingsDraft {
@@ -66,6 +68,7 @@ impl Default for SettingsDraft {
             aspect_ratio: "1:1".to_owned(),
             init_image: String::new(),
             strength: "0.7".to_owned(),
+            mask_image: String::new(),
         }
     }
 }
@@ -108,6 +111,9 @@ pub struct GenerationSettings {
     /// Image-to-image strength, 0 to 1.
     #[serde(default = "default_strength")]
     pub strength: f32,
+    /// Inpainting: which part of the init image to repaint (white) and keep (black).
+    #[serde(default)]
+    pub mask_image: Option<InitImageRef>,
 }
 
 fn default_strength() -> f32 {
@@ -131,6 +137,7 @@ impl Default for GenerationSettings {
             aspect_ratio: None,
             init_image: None,
             strength: default_strength(),
+            mask_image: None,
         }
     }
 }
@@ -200,6 +207,36 @@ impl SettingsDraft {
                 Ok(r) => Some(r),
                 Err(why) => {
                     bad("init_image", why);
+                    None
+                }
+            }
+        };
+        let mask_path = self.mask_image.trim();
+        let mask_image = if mask_path.is_empty() {
+            None
+        } else if init_path.is_empty() {
+            bad("mask_image", "A mask marks part of a starting image: choose the image to start from first.".into());
+            None
+        } else if !caps.inpaint {
+            bad("mask_image", "This model cannot repaint part of an image; clear the mask or pick another model.".into());
+            None
+        } else {
+            match check_init_image(std::path::Path::new(mask_path), caps) {
+                Ok(mask) => match &init_image {
+                    Some(init) if (init.width, init.height) != (mask.width, mask.height) => {
+                        bad(
+                            "mask_image",
+                            format!(
+                                "The mask is {}×{} pixels but the starting image is {}×{}; they must be the same size.",
+                                mask.width, mask.height, init.width, init.height
+                            ),
+                        );
+                        None
+                    }
+                    _ => Some(mask),
+                },
+                Err(why) => {
+                    bad("mask_image", why.replacen("The image", "The mask", 1));
                     None
                 }
             }
@@ -288,6 +325,7 @@ impl SettingsDraft {
             aspect_ratio,
             init_image,
             strength: strength.unwrap_or_else(default_strength),
+            mask_image,
         };
         Ok(ValidRequest { candidates: candidate_seeds(&base, candidates) })
     }

@@ -59,6 +59,9 @@ pub struct SandboxConfig {
     pub processing_polls: u32,
     /// How long each image download is held before its bytes are sent (to test a crash mid-download).
     pub download_delay: Duration,
+    /// `base64_to_url` answers with a URL but keeps nothing behind it, so a generation that
+    /// uses it cannot fetch its starting image (as when an upload has expired).
+    pub forget_uploads: bool,
 }
 
 impl Default for SandboxConfig {
@@ -70,6 +73,7 @@ impl Default for SandboxConfig {
             job_duration: Duration::ZERO,
             processing_polls: 1,
             download_delay: Duration::ZERO,
+            forget_uploads: false,
         }
     }
 }
@@ -256,6 +260,13 @@ impl Shared {
         response
     }
 
+    /// The bytes behind one of this sandbox's own image URLs, if it serves that file.
+    fn published_bytes(&self, url: &str) -> Option<Bytes> {
+        let name = url.strip_prefix(&self.base_url)?.strip_prefix("/generations/")?;
+        let file = lock(&self.files).get(name).cloned()?;
+        Some(file.bytes())
+    }
+
     /// Stores `file` under `name` in the image store and returns its public URL.
     fn publish(&self, name: String, file: Arc<StoredFile>) -> String {
         let url = format!("{}/generations/{name}", self.base_url);
@@ -415,6 +426,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(openai::routes())
         .merge(a1111::routes())
         .route("/generations/{file}", get(serve_file))
+        // Starting images travel as base64 (up to 5 MB of image, so ~6.7 MB of text).
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .fallback(route_not_found)
         .method_not_allowed_fallback(route_not_found)
         .layer(middleware::from_fn_with_state(

@@ -1,7 +1,9 @@
 //! The ModelsLab protocol, acting out the configured [`Scenario`]:
 //!
-//! - v6: `text2img`, `img2img`, both fetch forms and the wallet balance;
-//! - v7: `text-to-image` and `image-to-image` (sized by `aspect_ratio`) and the path-form fetch.
+//! - v6: `text2img`, `img2img`, `inpaint`, both fetch forms, the wallet balance,
+//!   `base64_to_url` (the upload v7 clients use for local images) and the public model list;
+//! - v7: `text-to-image`, `image-to-image` and `inpaint` (sized by `aspect_ratio`) and the
+//!   path-form fetch.
 //!
 //! v6 and v7 share one job table, so a v7 job can also be fetched through either v6 form (clients
 //! fall back to them). Scenario behaviours that other protocols reuse (HTML pages, output files,
@@ -46,6 +48,22 @@ const QUEUED_MESSAGE: &str = "Try to fetch request after seconds estimated";
 const STILL_PROCESSING: &str = "try again later.";
 /// What ModelsLab answers (HTTP 200) when `init_image` cannot be read as an image.
 pub(super) const UNREADABLE_INIT_IMAGE: &str = "Unable to fetch image from provided URL";
+/// What the sandbox answers (HTTP 200) when a mask is not the init image's size.
+const MASK_SIZE_MISMATCH: &str = "mask_image must have the same dimensions as init_image";
+/// What `base64_to_url` answers (HTTP 200) for text that is not a base64 image.
+const UNREADABLE_UPLOAD: &str = "Invalid base64 image string";
+const UPLOAD_TOO_LARGE: &str = "The base64 image exceeds the 5 MB limit";
+const MAX_UPLOAD_BYTES: usize = 5_000_000;
+/// What the public model list holds: a few of each kind (the real one has thousands).
+const PUBLIC_MODELS: &[(&str, &str, &str)] = &[
+    ("flux", "Flux", "flux"),
+    ("sdxl", "Stable Diffusion XL", "stable_diffusion_xl"),
+    ("realistic-vision-51", "Realistic Vision 5.1", "stable_diffusion"),
+    ("dreamshaper-8", "DreamShaper 8", "stable_diffusion"),
+    ("anything-v5", "Anything V5", "stable_diffusion"),
+    ("juggernaut-xl-v10", "Juggernaut XL v10", "stable_diffusion_xl"),
+    ("sd-1.5-inpainting", "SD 1.5 Inpainting", "stable_diffusion"),
+];
 const INIT_IMAGE_NOT_A_URL: &str =
     "init_image must be a valid url when base64 is a representation of false";
 /// The aspect ratios v7 accepts.
@@ -111,10 +129,14 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v6/images/text2img", post(text2img))
         .route("/api/v6/images/img2img", post(img2img))
+        .route("/api/v6/images/inpaint", post(inpaint))
+        .route("/api/v6/base64_to_url", post(base64_to_url))
+        .route("/api/v4/dreambooth/model_list", post(model_list))
         .route("/api/v6/images/fetch", post(fetch_by_body))
         .route("/api/v6/images/fetch/{id}", post(fetch_by_path))
         .route("/api/v7/images/text-to-image", post(text_to_image_v7))
         .route("/api/v7/images/image-to-image", post(image_to_image_v7))
+        .route("/api/v7/images/inpaint", post(inpaint_v7))
         .route("/api/v7/images/fetch/{id}", post(fetch_by_path))
         .route("/api/wallet_balance", post(wallet_balance))
 }
@@ -149,6 +171,15 @@ async fn text2img(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Resp
 /// the init image's size when it travels as base64 (a URL is not downloaded: the request's
 /// width and height are used then).
 async fn img2img(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
+    image_to_image_v6(&shared, body, false).await
+}
+
+/// `POST /api/v6/images/inpaint`: img2img plus a `mask_image` of the init image's size.
+async fn inpaint(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
+    image_to_image_v6(&shared, body, true).await
+}
+
+async fn image_to_image_v6(shared: &Shared, body: Bytes, with_mask: bool) -> Result<Response, Rejection> {
     let arrived = Instant::now();
     let body = parse_request(&body)?;
     let mut errors = FieldErrors::default();
@@ -156,31 +187,38 @@ async fn img2img(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Respo
     if body.get("init_image").is_none_or(Value::is_null) {
         errors.add("init_image", "The init image field is required.".to_owned());
     }
+    if with_mask && body.get("mask_image").is_none_or(Value::is_null) {
+        errors.add("mask_image", "The mask image field is required.".to_owned());
+    }
     let mut generation = Generation::read(&body, errors)?;
     generation.strength = strength;
-    let init = match body.get("init_image") {
-        Some(Value::String(init)) => init.trim(),
-        _ => {
-            return Err(field_errors(
-                "init_image",
-                "The init image must be a string.",
-            ));
+    let base64 = flag(&body, "base64");
+    let mut sizes = Vec::new();
+    for field in ["init_image", "mask_image"].into_iter().take(if with_mask { 2 } else { 1 }) {
+        let Some(Value::String(image)) = body.get(field) else {
+            return Err(field_errors(field, &format!("The {} must be a string.", field.replace('_', " "))));
+        };
+        let image = image.trim();
+        if is_http_url(image) {
+            sizes.push(shared.published_bytes(image).and_then(|b| image_size(&b)));
+        } else if !base64 {
+            return Ok(error_with_200(INIT_IMAGE_NOT_A_URL));
+        } else {
+            match decode_init_image(image) {
+                Some(size) => sizes.push(Some(size)),
+                None => return Ok(error_with_200(UNREADABLE_INIT_IMAGE)),
+            }
         }
-    };
-    let size = if is_http_url(init) {
-        None
-    } else if flag(&body, "base64") {
-        match decode_init_image(init) {
-            Some(size) => Some(size),
-            None => return Ok(error_with_200(UNREADABLE_INIT_IMAGE)),
-        }
-    } else {
-        return Ok(error_with_200(INIT_IMAGE_NOT_A_URL));
-    };
-    if let Some((width, height)) = size {
-        (generation.width, generation.height) = fit_within_max_side(width, height);
     }
-    admit(&shared, generation, arrived).await
+    if let [Some(init), Some(mask)] = sizes[..]
+        && init != mask
+    {
+        return Ok(error_with_200(MASK_SIZE_MISMATCH));
+    }
+    if let Some(Some((width, height))) = sizes.first() {
+        (generation.width, generation.height) = fit_within_max_side(*width, *height);
+    }
+    admit(shared, generation, arrived).await
 }
 
 /// `POST /api/v7/images/text-to-image`: like v6 text2img, sized by a required `aspect_ratio`.
@@ -203,55 +241,172 @@ async fn text_to_image_v7(
 /// `POST /api/v7/images/image-to-image`: v7 text-to-image plus `init_image`, a URL or base64
 /// (with or without a `data:` prefix, no `base64` flag needed) or an array of them for
 /// multi-reference models. `aspect_ratio` is optional here: without it the output takes the
-/// first base64 init image's size (1024×1024 when every init image is a URL).
+/// first readable init image's size (1024×1024 when no init image can be read). A URL of this
+/// sandbox's own (an upload) must exist, as the real service must be able to fetch it.
 async fn image_to_image_v7(
     State(shared): State<Arc<Shared>>,
     body: Bytes,
 ) -> Result<Response, Rejection> {
+    image_to_image_v7_with(&shared, body, false).await
+}
+
+/// `POST /api/v7/images/inpaint`: image-to-image plus `mask_image` (a URL or base64) of the
+/// init image's size.
+async fn inpaint_v7(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
+    image_to_image_v7_with(&shared, body, true).await
+}
+
+async fn image_to_image_v7_with(shared: &Shared, body: Bytes, with_mask: bool) -> Result<Response, Rejection> {
     let arrived = Instant::now();
     let body = parse_request(&body)?;
     let mut errors = FieldErrors::default();
     let ratio_size = errors.check("aspect_ratio", aspect_ratio(&body, false));
     let strength = errors.check("strength", unit_interval(&body, "strength"));
-    let inits: Vec<&str> = match body.get("init_image") {
-        Some(Value::String(init)) => vec![init.trim()],
-        Some(Value::Array(inits)) if !inits.is_empty() => inits
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::trim)
-            .collect(),
-        Some(Value::Array(_)) | None | Some(Value::Null) => {
-            errors.add("init_image", "The init image field is required.".to_owned());
-            Vec::new()
-        }
-        Some(_) => {
-            errors.add(
-                "init_image",
-                "The init image must be a string or an array of strings.".to_owned(),
-            );
-            Vec::new()
-        }
-    };
+    let inits = image_list(&body, "init_image", &mut errors);
+    let masks = if with_mask { image_list(&body, "mask_image", &mut errors) } else { Vec::new() };
     let mut generation = Generation::read(&body, errors)?;
     generation.api = Api::V7;
     generation.strength = strength;
-    let mut init_size = None;
-    for init in inits {
-        if is_http_url(init) {
-            continue;
-        }
-        match decode_init_image(init) {
-            Some(size) => {
-                init_size.get_or_insert(size);
+    let mut sizes = Vec::new();
+    for image in inits.iter().chain(masks.first()) {
+        let size = if is_http_url(image) {
+            if image.starts_with(&shared.base_url) {
+                match shared.published_bytes(image).and_then(|b| image_size(&b)) {
+                    Some(size) => Some(size),
+                    None => return Ok(error_with_200(UNREADABLE_INIT_IMAGE)),
+                }
+            } else {
+                None
             }
-            None => return Ok(error_with_200(UNREADABLE_INIT_IMAGE)),
-        }
+        } else {
+            match decode_init_image(image) {
+                Some(size) => Some(size),
+                None => return Ok(error_with_200(UNREADABLE_INIT_IMAGE)),
+            }
+        };
+        sizes.push(size);
     }
+    if with_mask
+        && let (Some(Some(init)), Some(Some(mask))) = (sizes.first(), sizes.last())
+        && init != mask
+    {
+        return Ok(error_with_200(MASK_SIZE_MISMATCH));
+    }
+    let init_size = sizes.iter().take(inits.len()).flatten().next().copied();
     let (width, height) = ratio_size
         .or(init_size.map(|(w, h)| fit_within_max_side(w, h)))
         .unwrap_or((V7_LONG_SIDE, V7_LONG_SIDE));
     (generation.width, generation.height) = (width, height);
-    admit(&shared, generation, arrived).await
+    admit(shared, generation, arrived).await
+}
+
+/// A required image field: one string, or a non-empty array of strings.
+fn image_list(body: &Value, field: &str, errors: &mut FieldErrors) -> Vec<String> {
+    let name = field.replace('_', " ");
+    match body.get(field) {
+        Some(Value::String(image)) => vec![image.trim().to_owned()],
+        Some(Value::Array(images)) if !images.is_empty() => {
+            images.iter().filter_map(Value::as_str).map(|i| i.trim().to_owned()).collect()
+        }
+        Some(Value::Array(_)) | None | Some(Value::Null) => {
+            errors.add(field, format!("The {name} field is required."));
+            Vec::new()
+        }
+        Some(_) => {
+            errors.add(field, format!("The {name} must be a string or an array of strings."));
+            Vec::new()
+        }
+    }
+}
+
+/// The size of an encoded PNG, JPEG or WebP image.
+fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let format = image::guess_format(bytes).ok()?;
+    if !matches!(format, image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::WebP) {
+        return None;
+    }
+    image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_dimensions()
+        .ok()
+        .filter(|&(width, height)| width > 0 && height > 0)
+}
+
+/// `POST /api/v6/base64_to_url` with `{"key", "base64_string"}` (a data URI or bare base64):
+/// stores the image and answers `{status, id, output: [url]}`. At most 5 MB of image.
+async fn base64_to_url(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, Rejection> {
+    let body = parse_request(&body)?;
+    match shared.config.scenario {
+        Scenario::Auth401 => return Err(invalid_key()),
+        Scenario::Auth200 => return Ok(invalid_key_with_200()),
+        _ => {}
+    }
+    let Some(text) = body.get("base64_string").and_then(Value::as_str) else {
+        return Err(field_errors("base64_string", "The base64 string field is required."));
+    };
+    let Some(bytes) = decode_base64_image(text) else {
+        return Ok(error_with_200(UNREADABLE_UPLOAD));
+    };
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Ok(error_with_200(UPLOAD_TOO_LARGE));
+    }
+    let Some(content_type) = image::guess_format(&bytes).ok().and_then(|f| match f {
+        image::ImageFormat::Png => Some("image/png"),
+        image::ImageFormat::Jpeg => Some("image/jpeg"),
+        image::ImageFormat::WebP => Some("image/webp"),
+        _ => None,
+    }) else {
+        return Ok(error_with_200(UNREADABLE_UPLOAD));
+    };
+    let extension = content_type.trim_start_matches("image/");
+    let id = shared.modelslab.next_id();
+    let file = Arc::new(StoredFile::new(FileContent::Raw { content_type, bytes: bytes.into() }));
+    let name = format!("upload-{id}.{extension}");
+    let url = if shared.config.forget_uploads {
+        format!("{}/generations/{name}", shared.base_url)
+    } else {
+        shared.publish(name, file)
+    };
+    Ok(json_response(StatusCode::OK, json!({"status": "success", "id": id, "output": [url]})))
+}
+
+/// Base64 (an optional `data:…;base64,` prefix, whitespace and missing padding tolerated).
+fn decode_base64_image(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let text = text.trim();
+    let payload = match text.strip_prefix("data:") {
+        Some(uri) => uri.split_once(',')?.1,
+        None => text,
+    };
+    let compact: Vec<u8> = payload.bytes().filter(|byte| !byte.is_ascii_whitespace()).collect();
+    LENIENT.decode(compact).ok()
+}
+
+/// `POST /api/v4/dreambooth/model_list`: the public models, as a bare JSON array.
+async fn model_list(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
+    parse_request(&body)?;
+    Ok(match shared.config.scenario {
+        Scenario::Auth401 => invalid_key().into_response(),
+        Scenario::Auth200 => invalid_key_with_200(),
+        _ => json_response(
+            StatusCode::OK,
+            Value::Array(
+                PUBLIC_MODELS
+                    .iter()
+                    .map(|(id, name, category)| {
+                        json!({"model_id": id, "model_name": name, "model_category": category, "status": "model_ready"})
+                    })
+                    .collect(),
+            ),
+        ),
+    })
 }
 
 /// Takes a place in the queue (or answers 429) and acts out the scenario.
@@ -674,33 +829,7 @@ fn flag(body: &Value, field: &str) -> bool {
 /// Decodes a base64 image (an optional `data:…;base64,` prefix, whitespace and missing padding
 /// are tolerated) and returns its size, if it is a PNG, JPEG or WebP whose header reads.
 pub(super) fn decode_init_image(text: &str) -> Option<(u32, u32)> {
-    use base64::Engine as _;
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let text = text.trim();
-    let payload = match text.strip_prefix("data:") {
-        Some(uri) => uri.split_once(',')?.1,
-        None => text,
-    };
-    let compact: Vec<u8> = payload
-        .bytes()
-        .filter(|byte| !byte.is_ascii_whitespace())
-        .collect();
-    let bytes = LENIENT.decode(compact).ok()?;
-    let format = image::guess_format(&bytes).ok()?;
-    if !matches!(
-        format,
-        image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::WebP
-    ) {
-        return None;
-    }
-    image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
-        .into_dimensions()
-        .ok()
-        .filter(|&(width, height)| width > 0 && height > 0)
+    image_size(&decode_base64_image(text)?)
 }
 
 /// Scales a size down (keeping its proportions) so that neither side exceeds [`MAX_SIDE`].

@@ -97,6 +97,7 @@ impl Provider for A1111 {
             aspect_ratios: &[],
             exact_sizes: false,
             img2img: true,
+            inpaint: true,
             model_required: false,
         }
     }
@@ -129,6 +130,11 @@ impl Provider for A1111 {
             Some(init) => {
                 body["init_images"] = json!([init.base64]);
                 body["denoising_strength"] = json!(s.strength);
+                if let Some(mask) = request.mask_image {
+                    // White is repainted; the rest of the image is kept as it is.
+                    body["mask"] = json!(mask.base64);
+                    body["inpainting_fill"] = json!(1);
+                }
                 "sdapi/v1/img2img"
             }
             None => "sdapi/v1/txt2img",
@@ -266,7 +272,7 @@ mod tests {
     fn request_shape_with_model_override_and_basic_auth() {
         let s = GenerationSettings { prompt: "p".into(), model: "sd_xl_base_1.0.safetensors [31e35c80fc]".into(), seed: Seed::Fixed(9), samples: 2, ..Default::default() };
         let key = ApiKey::parse("me:secret-pass").unwrap();
-        let call = provider().generate(&GenerateRequest { settings: &s, init_image: None }, Some(&key));
+        let call = provider().generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
         assert_eq!(call.url.as_str(), "http://127.0.0.1:7860/sdapi/v1/txt2img");
         let body = call.body.unwrap();
         assert_eq!(body["override_settings"]["sd_model_checkpoint"], s.model);
@@ -274,7 +280,7 @@ mod tests {
         assert_eq!(call.headers[0].value, "Basic bWU6c2VjcmV0LXBhc3M=");
         assert_eq!(call.headers[0].shown, "Basic [redacted]");
         let random = GenerationSettings { model: String::new(), ..s };
-        let call = provider().generate(&GenerateRequest { settings: &random, init_image: None }, None);
+        let call = provider().generate(&GenerateRequest { settings: &random, init_image: None, mask_image: None }, None);
         assert!(call.headers.is_empty() && call.body.unwrap().get("override_settings").is_none());
     }
 

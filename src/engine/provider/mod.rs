@@ -230,6 +230,8 @@ pub struct Capabilities {
     pub exact_sizes: bool,
     /// Image-to-image from a local file is possible with this model.
     pub img2img: bool,
+    /// Inpainting (image-to-image with a mask) is possible with this model.
+    pub inpaint: bool,
     /// A model id must be given (A1111 can use whatever the server has loaded).
     pub model_required: bool,
 }
@@ -313,6 +315,8 @@ impl Header {
 #[derive(Clone, Debug, PartialEq)]
 pub struct InitImage {
     pub base64: String,
+    /// Where the provider can fetch it, once uploaded (for APIs that take image URLs only).
+    pub url: Option<String>,
     pub mime: &'static str,
     pub bytes: usize,
     pub width: u32,
@@ -324,6 +328,8 @@ pub struct InitImage {
 pub struct GenerateRequest<'a> {
     pub settings: &'a GenerationSettings,
     pub init_image: Option<&'a InitImage>,
+    /// Inpainting: the mask, the init image's size.
+    pub mask_image: Option<&'a InitImage>,
 }
 
 /// How far a synchronous generation has got (A1111's progress endpoint).
@@ -470,6 +476,15 @@ pub trait Provider: Send + Sync {
     fn generate(&self, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> HttpCall;
     /// Read a generate or fetch answer.
     fn parse_generation(&self, reply: &Reply) -> Parsed;
+    /// For APIs that take starting images only as URLs: the request that uploads `image`
+    /// so the provider can fetch it. `None` when the image travels inside the request.
+    fn upload(&self, _settings: &GenerationSettings, _image: &InitImage, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
+    /// Read an upload answer: the URL the provider will fetch the image from.
+    fn parse_upload(&self, _reply: &Reply) -> Result<String, ApiFailure> {
+        Err(ApiFailure::new(ErrorCategory::Server, Retry::No))
+    }
     /// The request that asks for a processing job; `form` 0 is preferred, higher
     /// numbers are fallbacks. `None` when there is no such form.
     fn fetch(&self, _job: &RemoteJob, _settings: &GenerationSettings, _key: Option<&ApiKey>, _form: usize) -> Option<HttpCall> {
@@ -510,6 +525,10 @@ pub trait Provider: Send + Sync {
     }
     /// The request that lists the server's models.
     fn models(&self, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
+    /// An error sent in place of the model list with a success status (ModelsLab does this).
+    fn models_failure(&self, _reply: &Reply) -> Option<ApiFailure> {
         None
     }
     /// Model ids from a model-list answer.
@@ -555,7 +574,8 @@ pub fn draft_field(server_name: &str) -> &str {
         "model_id" | "model" | "sd_model_checkpoint" => "model",
         "size" | "width" | "W" => "width",
         "height" | "H" => "height",
-        "init_image" | "init_images" => "init_image",
+        "init_image" | "init_images" | "base64_string" => "init_image",
+        "mask_image" | "mask" => "mask_image",
         "strength" | "denoising_strength" => "strength",
         "prompt" | "negative_prompt" | "seed" | "aspect_ratio" => server_name,
         other => other,

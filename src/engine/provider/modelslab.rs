@@ -10,8 +10,8 @@
 //! - non-JSON answers (proxy error pages) are summarised, never shown raw.
 
 use super::{
-    ApiFailure, ApiOutcome, Balance, Capabilities, Finished, GenerateRequest, HttpCall, Method, ModelInfo, Parsed,
-    Provider, ProviderKind, RemoteJob, Reply, Retry, Speed, json_call,
+    ApiFailure, ApiOutcome, Balance, Capabilities, Finished, GenerateRequest, HttpCall, InitImage, Method, ModelInfo,
+    Parsed, Provider, ProviderKind, RemoteJob, Reply, Retry, Speed, json_call,
 };
 use crate::engine::diagnostics::cut_at_char_boundary;
 use crate::engine::error::{ErrorCategory, FieldErrors};
@@ -36,6 +36,14 @@ const MODELS: &[ModelInfo] = &[
 /// Provider-hosted models that live only on the v7 API and take an aspect ratio.
 const V7_MODELS: &[&str] = &["imagen-4", "imagen-4.0-ultra", "seedream-4.5", "gen4_image", "nano-banana-pro"];
 const ASPECT_RATIOS: &[&str] = &["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"];
+
+/// Most model ids kept from the model list (it has thousands; the picker filters them).
+const MAX_LISTED_MODELS: usize = 20_000;
+
+/// A starting image as v7 wants it: its uploaded URL (a data URI if the upload was skipped).
+fn image_reference(image: &InitImage) -> String {
+    image.url.clone().unwrap_or_else(|| format!("data:{};base64,{}", image.mime, image.base64))
+}
 
 /// Which ModelsLab API a model lives on: "choosing v6 or v7 follows the model".
 fn is_v7(model: &str) -> bool {
@@ -115,8 +123,9 @@ impl Provider for ModelsLab {
             balance: true,
             aspect_ratios: if v7 { ASPECT_RATIOS } else { &[] },
             exact_sizes: false,
-            // v7 image-to-image takes image URLs, not local files.
-            img2img: !v7,
+            // v7 takes starting images as URLs: the job uploads local files first (`upload`).
+            img2img: true,
+            inpaint: true,
             model_required: true,
         }
     }
@@ -125,7 +134,7 @@ impl Provider for ModelsLab {
         let s = request.settings;
         let key = key.map_or("", ApiKey::expose);
         if is_v7(&s.model) {
-            let body = json!({
+            let mut body = json!({
                 "key": key,
                 "model_id": s.model,
                 "prompt": s.prompt,
@@ -134,7 +143,18 @@ impl Provider for ModelsLab {
                 "webhook": null,
                 "track_id": null,
             });
-            return self.post("generate", "/api/v7/images/text-to-image", body);
+            let Some(init) = request.init_image else {
+                return self.post("generate", "/api/v7/images/text-to-image", body);
+            };
+            body["init_image"] = Value::String(image_reference(init));
+            body["strength"] = json!(s.strength);
+            return match request.mask_image {
+                Some(mask) => {
+                    body["mask_image"] = Value::String(image_reference(mask));
+                    self.post("generate", "/api/v7/images/inpaint", body)
+                }
+                None => self.post("generate", "/api/v7/images/image-to-image", body),
+            };
         }
         let seed = match s.seed {
             Seed::Random => Value::Null,
@@ -165,7 +185,15 @@ impl Provider for ModelsLab {
                 body["strength"] = json!(s.strength);
                 body["width"] = json!(init.width);
                 body["height"] = json!(init.height);
-                self.post("generate", "/api/v6/images/img2img", body)
+                match request.mask_image {
+                    Some(mask) => {
+                        body["mask_image"] = Value::String(mask.base64.clone());
+                        // The official inpaint example names the step count `steps`.
+                        body["steps"] = json!(s.steps);
+                        self.post("generate", "/api/v6/images/inpaint", body)
+                    }
+                    None => self.post("generate", "/api/v6/images/img2img", body),
+                }
             }
             None => self.post("generate", "/api/v6/images/text2img", body),
         }
@@ -188,6 +216,76 @@ impl Provider for ModelsLab {
             2 => Some(self.post("fetch", "/api/v6/images/fetch", json!({"key": key, "request_id": job.id}))),
             _ => None,
         }
+    }
+
+    /// v7 takes starting images as URLs, so a local file goes through `base64_to_url` first
+    /// (5 MB at most, kept by ModelsLab for 24 hours). v6 takes base64 inside the request.
+    fn upload(&self, settings: &GenerationSettings, image: &InitImage, key: Option<&ApiKey>) -> Option<HttpCall> {
+        is_v7(&settings.model).then(|| {
+            let data_uri = format!("data:{};base64,{}", image.mime, image.base64);
+            self.post("upload", "/api/v6/base64_to_url", json!({"key": key.map_or("", ApiKey::expose), "base64_string": data_uri}))
+        })
+    }
+
+    fn parse_upload(&self, reply: &Reply) -> Result<String, ApiFailure> {
+        let body = read_json(reply)?;
+        if matches!(status_word(&body).as_deref(), Some("success") | Some("ok")) {
+            let url = string_list(body.get("output")).into_iter().next().filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+            if let Some(url) = url {
+                return Ok(url);
+            }
+            let mut failure = ApiFailure::new(ErrorCategory::BadOutput, Retry::No);
+            failure.message = Some("The service took the starting image but gave no address for it.".into());
+            failure.detail = message_text(&body);
+            return Err(failure);
+        }
+        let mut failure = map_error(reply, &body);
+        // Auth, credits, rate limits and outages keep their own words; anything else is about
+        // the image itself.
+        if failure.category == ErrorCategory::Validation || (failure.category == ErrorCategory::Server && failure.retry == Retry::No) {
+            failure.category = ErrorCategory::Validation;
+            let said = failure.detail.as_deref().map(|d| format!(" It said: {d}")).unwrap_or_default();
+            let message = format!("The service could not accept the starting image.{said}");
+            if failure.fields.is_empty() {
+                failure.fields.insert("init_image".to_owned(), vec![message.clone()]);
+            }
+            failure.message = Some(message);
+        }
+        Err(failure)
+    }
+
+    /// The public model list (legacy but key-only): a bare JSON array, thousands long.
+    fn models(&self, key: Option<&ApiKey>) -> Option<HttpCall> {
+        Some(self.post("models", "/api/v4/dreambooth/model_list", json!({"key": key.map_or("", ApiKey::expose)})))
+    }
+
+    fn models_failure(&self, reply: &Reply) -> Option<ApiFailure> {
+        if matches!(serde_json::from_slice::<Value>(&reply.body), Ok(Value::Array(_))) {
+            return None;
+        }
+        Some(match read_json(reply) {
+            Ok(body) => map_error(reply, &body),
+            Err(failure) => failure,
+        })
+    }
+
+    fn parse_models(&self, reply: &Reply) -> Vec<String> {
+        let Ok(Value::Array(entries)) = serde_json::from_slice::<Value>(&reply.body) else { return Vec::new() };
+        let mut ids: Vec<String> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Value::String(id) => Some(id.as_str()),
+                Value::Object(o) => o.get("model_id").or_else(|| o.get("id")).and_then(Value::as_str),
+                _ => None,
+            })
+            .map(str::trim)
+            .filter(|id| !id.is_empty() && id.len() <= 200 && !id.chars().any(char::is_whitespace))
+            .map(str::to_owned)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.truncate(MAX_LISTED_MODELS);
+        ids
     }
 
     fn balance(&self, key: Option<&ApiKey>) -> Option<HttpCall> {
@@ -410,6 +508,14 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
     let mut hints = reply.header_hints();
     hints.body_retry_after = body.get("retry_after").and_then(number_lenient);
 
+    // A starting image or mask the service could not use.
+    let image_problem = if has(&["mask"]) {
+        Some(("mask_image", "The service could not use the mask. Use a black-and-white image the same size as the starting image."))
+    } else if has(&["unable to fetch image", "valid url", "init_image"]) {
+        Some(("init_image", "The service could not read the starting image. Try a different PNG or JPEG file."))
+    } else {
+        None
+    };
     let (category, retry, message): (ErrorCategory, Retry, Option<String>) = if status_word(body).as_deref() == Some("failed") {
         (ErrorCategory::GenerationFailed, Retry::No, None)
     } else if !fields.is_empty() {
@@ -436,12 +542,19 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
             Retry::No,
             Some("The service does not know this model id. Check the spelling or pick a model from the list.".into()),
         )
-    } else if has(&["unable to fetch image", "valid url", "init_image"]) {
-        (
-            ErrorCategory::Validation,
-            Retry::No,
-            Some("The service could not read the starting image. Try a different PNG or JPEG file.".into()),
-        )
+    } else if let Some((field, message)) = image_problem {
+        // Shown at the field the person chose the image with.
+        let mut fields = fields;
+        fields.insert(field.to_owned(), vec![message.to_owned()]);
+        return ApiFailure {
+            category: ErrorCategory::Validation,
+            retry: Retry::No,
+            message: Some(message.into()),
+            detail: (!text.is_empty()).then_some(text),
+            fields,
+            hints,
+            remote_id: body.get("id").and_then(id_string),
+        };
     } else if status == 404 {
         (ErrorCategory::Validation, Retry::No, Some("The service did not recognise this request (not found).".into()))
     } else if (400..=499).contains(&status) || has(&["required", "must be", "invalid"]) {
@@ -680,7 +793,7 @@ mod tests {
         let draft = SettingsDraft { prompt: "cat".into(), model: "sdxl".into(), seed: "5".into(), ..Default::default() };
         let settings = draft.validate(&p.capabilities("sdxl")).unwrap().candidates.remove(0);
         let key = ApiKey::parse("secret-canary").unwrap();
-        let call = p.generate(&GenerateRequest { settings: &settings, init_image: None }, Some(&key));
+        let call = p.generate(&GenerateRequest { settings: &settings, init_image: None, mask_image: None }, Some(&key));
         assert_eq!(call.url.as_str(), "http://127.0.0.1:9999/api/v6/images/text2img");
         let body = call.body.unwrap();
         assert_eq!(body["key"], "secret-canary");
@@ -711,10 +824,10 @@ mod tests {
     fn v7_models_use_v7_with_an_aspect_ratio() {
         let p = ModelsLab::new(None);
         let caps = p.capabilities("imagen-4");
-        assert!(caps.aspect_ratios.contains(&"16:9") && !caps.negative_prompt && !caps.img2img);
+        assert!(caps.aspect_ratios.contains(&"16:9") && !caps.negative_prompt && caps.img2img && caps.inpaint);
         let draft = SettingsDraft { prompt: "x".into(), model: "imagen-4".into(), aspect_ratio: "16:9".into(), width: "1".into(), ..Default::default() };
         let s = draft.validate(&caps).unwrap().candidates.remove(0);
-        let call = p.generate(&GenerateRequest { settings: &s, init_image: None }, Some(&ApiKey::parse("k").unwrap()));
+        let call = p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&ApiKey::parse("k").unwrap()));
         assert_eq!(call.url.path(), "/api/v7/images/text-to-image");
         let body = call.body.unwrap();
         assert_eq!(body["aspect_ratio"], "16:9");
@@ -727,8 +840,8 @@ mod tests {
     fn img2img_sends_base64_and_the_init_size() {
         let p = ModelsLab::new(None);
         let s = GenerationSettings { model: "sdxl".into(), prompt: "p".into(), strength: 0.4, ..Default::default() };
-        let init = super::super::InitImage { base64: "iVBORw0KGgo".into(), mime: "image/png", bytes: 8, width: 320, height: 256 };
-        let call = p.generate(&GenerateRequest { settings: &s, init_image: Some(&init) }, Some(&ApiKey::parse("k").unwrap()));
+        let init = super::super::InitImage { base64: "iVBORw0KGgo".into(), url: None, mime: "image/png", bytes: 8, width: 320, height: 256 };
+        let call = p.generate(&GenerateRequest { settings: &s, init_image: Some(&init), mask_image: None }, Some(&ApiKey::parse("k").unwrap()));
         assert_eq!(call.url.path(), "/api/v6/images/img2img");
         let body = call.body.unwrap();
         assert_eq!((body["base64"].clone(), body["width"].clone(), body["height"].clone()), (json!(true), json!(320), json!(256)));
@@ -743,5 +856,50 @@ mod tests {
         assert_eq!(b, Balance { amount: 43.6, currency: "USD".into() });
         let e = p.parse_balance(&reply(401, r#"{"status":"error","message":"Invalid API key"}"#)).unwrap_err();
         assert_eq!(e.category, ErrorCategory::Auth);
+    }
+
+    #[test]
+    fn v7_uploads_starting_images_and_v6_does_not() {
+        let p = ModelsLab::new(None);
+        let image = InitImage { base64: "iVBORw0KGgo".into(), url: None, mime: "image/png", bytes: 8, width: 8, height: 8 };
+        let key = ApiKey::parse("k").unwrap();
+        let v6 = GenerationSettings { model: "sdxl".into(), ..Default::default() };
+        assert!(p.upload(&v6, &image, Some(&key)).is_none(), "v6 takes base64 in the request");
+        let v7 = GenerationSettings { model: "seedream-4.5".into(), ..Default::default() };
+        let call = p.upload(&v7, &image, Some(&key)).unwrap();
+        assert_eq!(call.url.path(), "/api/v6/base64_to_url");
+        assert_eq!(call.body.unwrap()["base64_string"], "data:image/png;base64,iVBORw0KGgo");
+
+        let ok = reply(200, r#"{"status":"success","id":7,"output":["https://pub.example/u/7.png"]}"#);
+        assert_eq!(p.parse_upload(&ok).unwrap(), "https://pub.example/u/7.png");
+        let refused = p.parse_upload(&reply(200, r#"{"status":"error","message":"Invalid base64 image string"}"#)).unwrap_err();
+        assert_eq!(refused.category, ErrorCategory::Validation);
+        assert!(refused.message.as_deref().unwrap().contains("could not accept the starting image"));
+        assert!(refused.fields.contains_key("init_image"));
+        let auth = p.parse_upload(&reply(401, r#"{"status":"error","message":"Invalid API key"}"#)).unwrap_err();
+        assert_eq!(auth.category, ErrorCategory::Auth, "a refused key keeps its own message");
+        let no_url = p.parse_upload(&reply(200, r#"{"status":"success","output":[]}"#)).unwrap_err();
+        assert_eq!(no_url.category, ErrorCategory::BadOutput);
+    }
+
+    #[test]
+    fn the_model_list_is_a_bare_array_of_strings_or_objects() {
+        let p = ModelsLab::new(None);
+        let list = reply(200, r#"[{"model_id":"sdxl","model_name":"SDXL"},"flux",{"id":"b"},{"model_id":"has space"},{"model_id":"sdxl"},7]"#);
+        assert!(p.models_failure(&list).is_none());
+        assert_eq!(p.parse_models(&list), ["b", "flux", "sdxl"]);
+        let refused = reply(200, r#"{"status":"error","message":"Invalid Api Key"}"#);
+        assert_eq!(p.models_failure(&refused).unwrap().category, ErrorCategory::Auth);
+        assert!(p.parse_models(&refused).is_empty());
+    }
+
+    #[test]
+    fn masks_and_unreadable_images_are_named_at_their_field() {
+        let mask = parse_generation(&reply(200, r#"{"status":"error","message":"mask_image must have the same dimensions as init_image"}"#));
+        let ApiOutcome::Failed(f) = mask.outcome else { panic!("a failure") };
+        assert!(f.fields.contains_key("mask_image") && f.category == ErrorCategory::Validation, "{f:?}");
+        let init = parse_generation(&reply(200, r#"{"status":"error","message":"Unable to fetch image from provided URL"}"#));
+        let ApiOutcome::Failed(f) = init.outcome else { panic!("a failure") };
+        assert!(f.fields.contains_key("init_image"), "{f:?}");
     }
 }

@@ -118,6 +118,7 @@ impl Provider for OpenAi {
             aspect_ratios: &[],
             exact_sizes: known,
             img2img: false,
+            inpaint: false,
             model_required: true,
         }
     }
@@ -276,7 +277,7 @@ mod tests {
         let p = provider();
         let key = ApiKey::parse("sk-canary").unwrap();
         let s = GenerationSettings { model: "gpt-image-1".into(), prompt: "p".into(), width: 1536, height: 1024, samples: 2, ..Default::default() };
-        let call = p.generate(&GenerateRequest { settings: &s, init_image: None }, Some(&key));
+        let call = p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
         assert_eq!(call.url.as_str(), "https://api.openai.com/v1/images/generations");
         let body = call.body.unwrap();
         assert_eq!((body["size"].as_str(), body["n"].as_u64()), (Some("1536x1024"), Some(2)));
@@ -284,9 +285,9 @@ mod tests {
         assert_eq!(call.headers[0].value, "Bearer sk-canary");
         assert_eq!(call.headers[0].shown, "Bearer [redacted]");
         let s = GenerationSettings { model: "dall-e-3".into(), ..s };
-        assert_eq!(p.generate(&GenerateRequest { settings: &s, init_image: None }, Some(&key)).body.unwrap()["response_format"], "b64_json");
+        assert_eq!(p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key)).body.unwrap()["response_format"], "b64_json");
         let azure = OpenAi::new(url::Url::parse("https://x.openai.azure.com/openai/deployments/d?api-version=2024").unwrap(), AuthStyle::Bearer);
-        let call = azure.generate(&GenerateRequest { settings: &s, init_image: None }, Some(&key));
+        let call = azure.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
         assert_eq!(call.headers[0].name, "api-key");
         assert_eq!(call.url.as_str(), "https://x.openai.azure.com/openai/deployments/d/images/generations?api-version=2024");
     }
