@@ -24,20 +24,24 @@ const KEY: &str = "sandbox-key-0123456789";
 struct FakeDialogs {
     choose: PathBuf,
     offered: Mutex<Vec<String>>,
-    /// The file "picked" for "Start from an image...".
-    pick: Option<PathBuf>,
+    /// The files "picked" by the open dialog, in turn; the last one again and again.
+    picks: Mutex<Vec<PathBuf>>,
 }
 
 impl FakeDialogs {
     fn choosing(path: PathBuf) -> Arc<Self> {
-        Arc::new(Self { choose: path, offered: Mutex::new(Vec::new()), pick: None })
+        Arc::new(Self { choose: path, offered: Mutex::new(Vec::new()), picks: Mutex::default() })
     }
 
     fn picking(file: PathBuf) -> Arc<Self> {
+        Self::picking_in_turn(vec![file])
+    }
+
+    fn picking_in_turn(files: Vec<PathBuf>) -> Arc<Self> {
         Arc::new(Self {
             choose: std::env::temp_dir().join("easel-ui-test-unused.png"),
             offered: Mutex::new(Vec::new()),
-            pick: Some(file),
+            picks: Mutex::new(files),
         })
     }
 }
@@ -51,7 +55,10 @@ impl Dialogs for FakeDialogs {
         reply(Some(self.choose.clone()));
     }
     fn pick_file(&self, reply: DialogReply) {
-        reply(self.pick.clone());
+        let mut picks = self.picks.lock().unwrap();
+        let pick = if picks.len() > 1 { Some(picks.remove(0)) } else { picks.first().cloned() };
+        drop(picks);
+        reply(pick);
     }
 }
 
@@ -101,6 +108,11 @@ impl std::ops::DerefMut for TestApp {
 }
 
 impl TestApp {
+    /// What the window sent besides reading the model list (which it does on its own).
+    fn sent(&self) -> Vec<easel::sandbox::LoggedRequest> {
+        self.sandbox.requests().into_iter().filter(|r| r.path != "/api/v4/dreambooth/model_list").collect()
+    }
+
     fn start(setup: Setup) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let sandbox = runtime.block_on(Sandbox::start(SandboxConfig::new(setup.scenario))).unwrap();
@@ -260,7 +272,7 @@ fn an_invalid_width_is_explained_at_the_field_and_nothing_is_sent() {
         "{message:?} right under {field:?}"
     );
     assert!(message.left() < field.right() && field.left() < message.right(), "{message:?} lines up with {field:?}");
-    assert!(app.sandbox.requests().is_empty(), "an invalid draft sends nothing");
+    assert!(app.sent().is_empty(), "an invalid draft sends nothing");
 }
 
 #[test]
@@ -346,7 +358,7 @@ fn a_lan_server_over_plain_http_is_noted_and_a_remote_one_is_refused() {
     app.set_field("Server address", "http://192.168.1.20:7860");
     assert!(app.shows("use https://"), "ModelsLab keys never cross the network unencrypted");
     assert!(app.harness.get_by_role_and_label(Role::Button, "Use this service").accesskit_node().is_disabled());
-    assert!(app.sandbox.requests().is_empty(), "nothing switched, nothing sent");
+    assert!(app.sent().is_empty(), "nothing switched, nothing sent");
 }
 
 #[test]
@@ -359,7 +371,7 @@ fn a_model_that_takes_an_aspect_ratio_gets_an_aspect_ratio_picker_instead_of_a_s
     assert!(app.harness.query_by_role_and_label(Role::ComboBox, "Aspect ratio").is_some());
     assert!(app.harness.query_by_label("Width").is_none() && app.harness.query_by_label("Height").is_none());
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "imagen-4 takes none");
-    assert!(app.harness.query_by_label("Start from an image...").is_none(), "nor a start image");
+    assert!(app.harness.query_by_label("Start from an image...").is_some(), "a start image (uploaded first on v7)");
     app.harness.check_accessibility();
 }
 
@@ -382,6 +394,43 @@ fn image_to_image_sends_the_picked_file_to_img2img() {
     let paths: Vec<String> = app.sandbox.requests().into_iter().map(|r| r.path).collect();
     assert!(paths.iter().any(|p| p == "/api/v6/images/img2img"), "{paths:?}");
     assert!(!paths.iter().any(|p| p == "/api/v6/images/text2img"), "{paths:?}");
+}
+
+/// Inpainting from the window: a start image, then a mask that repaints part of it. A mask of
+/// the wrong size is explained at its field before anything is sent.
+#[test]
+fn a_mask_repaints_only_part_of_the_start_image() {
+    let pictures = tempfile::tempdir().unwrap();
+    let start = pictures.path().join("room.png");
+    image::RgbImage::from_pixel(512, 384, image::Rgb([200, 80, 40])).save(&start).unwrap();
+    let small = pictures.path().join("small-mask.png");
+    image::GrayImage::from_pixel(256, 192, image::Luma([255])).save(&small).unwrap();
+    let mask = pictures.path().join("window-mask.png");
+    image::GrayImage::from_fn(512, 384, |x, _| image::Luma([if x < 256 { 255 } else { 0 }])).save(&mask).unwrap();
+    let dialogs = FakeDialogs::picking_in_turn(vec![start, small, mask]);
+    let mut app = TestApp::start(Setup { dialogs, ..Setup::new(Scenario::Success) });
+
+    app.set_field("Prompt", "a window in the left wall");
+    app.click("Start from an image...");
+    app.wait_for_text("Start image: room.png, ");
+    app.click("Repaint only part...");
+    app.wait_for_text("Mask: small-mask.png, ");
+    app.wait_for_text("The mask is 256×192 pixels but the starting image is 512×384");
+    app.click("Generate");
+    assert!(app.sent().is_empty(), "a mask of the wrong size sends nothing");
+
+    app.click("Repaint only part...");
+    app.wait_for_text("Mask: window-mask.png, ");
+    assert!(!app.shows("The mask is 256×192"), "the new mask fits");
+    app.harness.check_accessibility();
+    app.click("Generate");
+    app.wait_for_text("Image: a window in the left wall");
+    let paths: Vec<String> = app.sandbox.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.iter().filter(|p| *p == "/api/v6/images/inpaint").count(), 1, "{paths:?}");
+
+    // Clearing the start image clears its mask too.
+    app.click("Clear");
+    assert!(!app.shows("Mask: window-mask.png") && !app.shows("Start image: room.png"));
 }
 
 /// A file dropped on the window, as the windowing backend would hand it to egui.
@@ -423,7 +472,7 @@ fn a_start_image_that_is_not_an_image_is_explained_at_the_field_and_nothing_is_s
     app.wait_for_text("Start image: notes.png");
     app.click("Generate");
     app.wait_for_text("notes.png cannot be used");
-    assert!(app.sandbox.requests().is_empty(), "an unusable start image sends nothing");
+    assert!(app.sent().is_empty(), "an unusable start image sends nothing");
 
     app.click("Clear");
     assert!(!app.shows("Start image: notes.png"), "Clear forgets the start image");
@@ -443,7 +492,7 @@ fn try_the_sandbox_from_the_welcome_makes_a_test_image_and_says_so() {
     app.step_until("the sandbox in the status bar", |h| h.query_by_label("Leave the sandbox").is_some());
     app.generate("a test pattern");
     assert!(app.shows("Sandbox: test patterns, no real images, no credits"));
-    assert!(app.sandbox.requests().is_empty(), "the built-in sandbox answered, not the test's one");
+    assert!(app.sent().is_empty(), "the built-in sandbox answered, not the test's one");
     assert_eq!(app.stored_images().len(), 1);
 }
 

@@ -57,6 +57,8 @@ pub enum Action {
     RefreshModels,
     /// "Start from an image...": open the file dialog.
     PickInitImage,
+    /// Choose the inpainting mask (async file dialog).
+    PickMask,
     /// Start the built-in sandbox and point the window at it.
     TrySandbox,
     /// Show or hide the help and troubleshooting window.

@@ -49,6 +49,7 @@ pub enum Message {
     Models(Result<Vec<String>, EngineError>),
     /// The file dialog for "Start from an image..." closed.
     InitImagePicked(Option<PathBuf>),
+    MaskPicked(Option<PathBuf>),
     /// "Try the sandbox": the built-in sandbox started (or why not).
     SandboxStarted(Result<crate::sandbox::Sandbox, String>),
 }

@@ -181,6 +181,7 @@ pub fn fill_draft(draft: &mut SettingsDraft, s: &GenerationSettings) {
         draft.aspect_ratio.clone_from(ratio);
     }
     draft.init_image = s.init_image.as_ref().map(|i| i.path.display().to_string()).unwrap_or_default();
+    draft.mask_image = s.mask_image.as_ref().map(|m| m.path.display().to_string()).unwrap_or_default();
     if s.init_image.is_some() {
         draft.strength = s.strength.to_string();
     }

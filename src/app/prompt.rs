@@ -31,7 +31,11 @@ const FIELDS: &[&str] = &[
     "aspect_ratio",
     "init_image",
     "strength",
+    "mask_image",
 ];
+
+/// Most listed models shown at once in the model picker.
+const MODELS_SHOWN: usize = 60;
 
 /// The panel's state besides the draft itself (which lives in the remembered `AppState`).
 pub struct PromptPanel {
@@ -55,6 +59,8 @@ pub struct PromptPanel {
     models_note: Option<String>,
     /// The init image the description below is for: (path, "name, 1.2 MB").
     init_info: Option<(String, String)>,
+    /// The same for the mask.
+    mask_info: Option<(String, String)>,
 }
 
 impl Default for PromptPanel {
@@ -70,6 +76,7 @@ impl Default for PromptPanel {
             listed_models: Vec::new(),
             models_note: None,
             init_info: None,
+            mask_info: None,
         }
     }
 }
@@ -116,6 +123,23 @@ impl PromptPanel {
         draft.init_image = path.display().to_string();
         self.touched.insert("init_image");
         self.server_errors.remove("init_image");
+    }
+
+    /// A mask was chosen (dialog).
+    pub fn mask_chosen(&mut self, draft: &mut SettingsDraft, path: &std::path::Path) {
+        draft.mask_image = path.display().to_string();
+        self.touched.insert("mask_image");
+        self.server_errors.remove("mask_image");
+    }
+
+    /// Stop using the start image, and so its mask too.
+    fn clear_init_image(&mut self, draft: &mut SettingsDraft) {
+        draft.init_image.clear();
+        draft.mask_image.clear();
+        for field in ["init_image", "mask_image"] {
+            self.touched.insert(field);
+            self.server_errors.remove(field);
+        }
     }
 
     /// Fill the draft with an image's settings ("Use these settings again").
@@ -170,13 +194,13 @@ impl PromptPanel {
             self.numbers_ui(ui, draft, &caps);
             if caps.img2img {
                 ui.add_space(6.0);
-                self.init_image_ui(ui, draft, actions);
+                self.init_image_ui(ui, draft, &caps, actions);
             } else if !draft.init_image.is_empty() {
                 ui.add_space(6.0);
                 let response = ui.label("Start image: this model cannot use one.");
                 self.after_edit(ui, &response, "init_image");
                 if ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
-                    draft.init_image.clear();
+                    self.clear_init_image(draft);
                 }
             }
             ui.add_space(10.0);
@@ -253,10 +277,19 @@ impl PromptPanel {
                 for model in known {
                     picked |= ui.selectable_value(&mut draft.model, model.id.to_owned(), model.label).changed();
                 }
-                for id in &self.listed_models {
-                    if !known.iter().any(|m| m.id == id) {
-                        picked |= ui.selectable_value(&mut draft.model, id.clone(), id.as_str()).changed();
-                    }
+                // A hosted service lists thousands: show those that match what is typed.
+                let needle = typed.to_ascii_lowercase();
+                let mut matching = self
+                    .listed_models
+                    .iter()
+                    .filter(|id| !known.iter().any(|m| m.id == id.as_str()))
+                    .filter(|id| needle.is_empty() || known.iter().any(|m| m.id == typed) || id.to_ascii_lowercase().contains(&needle));
+                for id in matching.by_ref().take(MODELS_SHOWN) {
+                    picked |= ui.selectable_value(&mut draft.model, id.clone(), id.as_str()).changed();
+                }
+                let more = matching.count();
+                if more > 0 {
+                    ui.weak(format!("{more} more: type part of a name in the model id box to find one."));
                 }
             })
             .response
@@ -266,8 +299,7 @@ impl PromptPanel {
             if let Some(note) = &self.models_note {
                 ui.weak(note);
             }
-            if provider.kind() != crate::engine::provider::ProviderKind::ModelsLab
-                && ui.small_button("Refresh list").on_hover_text("Ask the server for its models again.").clicked()
+            if ui.small_button("Refresh list").on_hover_text("Ask the server for its models again.").clicked()
             {
                 actions.push(Action::RefreshModels);
             }
@@ -351,8 +383,8 @@ impl PromptPanel {
         self.messages(ui, "aspect_ratio");
     }
 
-    /// "Start from an image...": the picked file, its strength and a Clear button.
-    fn init_image_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, actions: &mut Vec<Action>) {
+    /// "Start from an image...": the picked file, its strength, an optional mask, and Clear.
+    fn init_image_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, caps: &Capabilities, actions: &mut Vec<Action>) {
         ui.strong("Start from an image (optional)");
         ui.horizontal(|ui| {
             let pick = ui
@@ -363,32 +395,72 @@ impl PromptPanel {
             }
             if !draft.init_image.is_empty() && ui.button("Clear").on_hover_text("Stop using the start image.").clicked()
             {
-                draft.init_image.clear();
-                self.touched.insert("init_image");
-                self.server_errors.remove("init_image");
+                self.clear_init_image(draft);
             }
         });
         if draft.init_image.is_empty() {
             self.init_info = None;
-        } else {
-            if self.init_info.as_ref().is_none_or(|(path, _)| *path != draft.init_image) {
-                self.init_info = Some((draft.init_image.clone(), describe_file(&draft.init_image)));
-            }
-            if let Some((_, text)) = &self.init_info {
-                ui.label(format!("Start image: {text}"));
-            }
-            let mut strength = draft.strength.trim().parse::<f32>().unwrap_or(0.7).clamp(0.0, 1.0);
-            let label = ui.label("Strength");
-            let slider = ui
-                .add(egui::Slider::new(&mut strength, 0.0..=1.0).fixed_decimals(2))
-                .labelled_by(label.id)
-                .on_hover_text("How much to change the picture: 0 keeps it as it is, 1 makes something new.");
-            if slider.changed() {
-                draft.strength = format!("{strength:.2}");
-            }
-            self.after_edit(ui, &slider, "strength");
+            self.mask_info = None;
+            self.messages(ui, "init_image");
+            return;
+        }
+        if self.init_info.as_ref().is_none_or(|(path, _)| *path != draft.init_image) {
+            self.init_info = Some((draft.init_image.clone(), describe_file(&draft.init_image)));
+        }
+        if let Some((_, text)) = &self.init_info {
+            ui.label(format!("Start image: {text}"));
         }
         self.messages(ui, "init_image");
+        let mut strength = draft.strength.trim().parse::<f32>().unwrap_or(0.7).clamp(0.0, 1.0);
+        let label = ui.label("Strength");
+        let slider = ui
+            .add(egui::Slider::new(&mut strength, 0.0..=1.0).fixed_decimals(2))
+            .labelled_by(label.id)
+            .on_hover_text("How much to change the picture: 0 keeps it as it is, 1 makes something new.");
+        if slider.changed() {
+            draft.strength = format!("{strength:.2}");
+        }
+        self.after_edit(ui, &slider, "strength");
+        if caps.inpaint {
+            self.mask_ui(ui, draft, actions);
+        } else if !draft.mask_image.is_empty() {
+            ui.label("Mask: this model cannot repaint only part of a picture.");
+            if ui.button("Clear mask").on_hover_text("Change the whole picture instead.").clicked() {
+                draft.mask_image.clear();
+                self.touched.insert("mask_image");
+            }
+            self.messages(ui, "mask_image");
+        }
+    }
+
+    /// Inpainting: a black-and-white mask the size of the start image; white is repainted.
+    fn mask_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, actions: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            let pick = ui.button("Repaint only part...").on_hover_text(
+                "Pick a black-and-white mask the same size as the start image: white parts are painted anew, black parts stay as they are.",
+            );
+            if pick.clicked() {
+                actions.push(Action::PickMask);
+            }
+            if !draft.mask_image.is_empty()
+                && ui.button("Clear mask").on_hover_text("Change the whole picture instead.").clicked()
+            {
+                draft.mask_image.clear();
+                self.touched.insert("mask_image");
+                self.server_errors.remove("mask_image");
+            }
+        });
+        if draft.mask_image.is_empty() {
+            self.mask_info = None;
+        } else {
+            if self.mask_info.as_ref().is_none_or(|(path, _)| *path != draft.mask_image) {
+                self.mask_info = Some((draft.mask_image.clone(), describe_file(&draft.mask_image)));
+            }
+            if let Some((_, text)) = &self.mask_info {
+                ui.label(format!("Mask: {text}"));
+            }
+        }
+        self.messages(ui, "mask_image");
     }
 
     fn numbers_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, caps: &Capabilities) {

@@ -290,7 +290,8 @@ impl Workspace {
             }
             Message::Models(result) => self.prompt.models_listed(result),
             Message::InitImagePicked(Some(path)) => self.prompt.init_image_chosen(&mut self.state.draft, &path),
-            Message::InitImagePicked(None) => {}
+            Message::InitImagePicked(None) | Message::MaskPicked(None) => {}
+            Message::MaskPicked(Some(path)) => self.prompt.mask_chosen(&mut self.state.draft, &path),
             Message::SandboxStarted(Ok(sandbox)) => {
                 let key = crate::engine::keys::ApiKey::parse("sandbox-session-key").ok();
                 self.switch = Some(Switch {
@@ -377,10 +378,17 @@ impl Workspace {
                     self.switch = Some(Switch { api_key_header, ..Switch::to(kind, base_url) });
                 }
             }
-            Action::RefreshModels => self.list_models(),
+            Action::RefreshModels => {
+                self.engine.forget_models();
+                self.list_models();
+            }
             Action::PickInitImage => {
                 let inbox = self.bg.inbox().clone();
                 self.dialogs.pick_file(Box::new(move |path| inbox.post(Message::InitImagePicked(path))));
+            }
+            Action::PickMask => {
+                let inbox = self.bg.inbox().clone();
+                self.dialogs.pick_file(Box::new(move |path| inbox.post(Message::MaskPicked(path))));
             }
             Action::TrySandbox => {
                 self.bg.spawn(async {
