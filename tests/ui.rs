@@ -494,6 +494,16 @@ fn try_the_sandbox_from_the_welcome_makes_a_test_image_and_says_so() {
     assert!(app.shows("Sandbox: test patterns, no real images, no credits"));
     assert!(app.sent().is_empty(), "the built-in sandbox answered, not the test's one");
     assert_eq!(app.stored_images().len(), 1);
+
+    // The keychain holds the real service's key under the same name: in the sandbox, saving
+    // and forgetting are off.
+    app.harness
+        .get_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l.starts_with("Key ")))
+        .click_accesskit();
+    app.step_until("the key panel", |h| h.query_by_role_and_label(Role::Button, "Forget key").is_some());
+    for button in ["Save to keychain", "Forget key"] {
+        assert!(app.harness.get_by_role_and_label(Role::Button, button).accesskit_node().is_disabled(), "{button}");
+    }
 }
 
 #[test]

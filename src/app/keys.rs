@@ -12,6 +12,10 @@ use crate::engine::provider::{Balance, ProviderKind};
 use std::sync::Arc;
 
 /// The key in use and what is known about it.
+/// Why the keychain buttons are off while the built-in sandbox is in use.
+const SANDBOX_KEYCHAIN: &str =
+    "The built-in sandbox needs no key, so Easel leaves your saved key in the keychain alone while you try it.";
+
 pub struct Keys {
     provider: ProviderKind,
     secrets: Arc<dyn SecretStore>,
@@ -23,6 +27,9 @@ pub struct Keys {
     keychain_problem: Option<StoreError>,
     /// `EASEL_API_KEY` is set but unusable.
     env_problem: Option<EngineError>,
+    /// Talking to the built-in sandbox: the keychain (which holds the real service's key
+    /// under the same provider name) is left alone.
+    sandbox: bool,
     panel: KeyPanel,
 }
 
@@ -77,6 +84,7 @@ impl Keys {
             looking: false,
             keychain_problem: None,
             env_problem: None,
+            sandbox: false,
             panel: KeyPanel::default(),
         };
         match env_key {
@@ -174,7 +182,16 @@ impl Keys {
     }
 
     /// Write the key to the key store (a blocking call, so on a worker).
+    /// The built-in sandbox is in use: saving or forgetting would touch the real key.
+    pub fn use_sandbox(&mut self) {
+        self.sandbox = true;
+    }
+
     pub fn save(&mut self, key: ApiKey, bg: &Background) {
+        if self.sandbox {
+            self.panel.feedback = Some(Feedback::bad(SANDBOX_KEYCHAIN.to_owned(), None));
+            return;
+        }
         self.panel.busy = Some(Busy::Saving);
         self.panel.feedback = None;
         let (secrets, provider) = (self.secrets.clone(), self.provider.id());
@@ -211,6 +228,10 @@ impl Keys {
 
     /// Delete the key from the key store.
     pub fn forget(&mut self, bg: &Background) {
+        if self.sandbox {
+            self.panel.feedback = Some(Feedback::bad(SANDBOX_KEYCHAIN.to_owned(), None));
+            return;
+        }
         self.panel.busy = Some(Busy::Forgetting);
         self.panel.feedback = None;
         let (secrets, provider) = (self.secrets.clone(), self.provider.id());
@@ -325,12 +346,22 @@ impl Keys {
             if ui.add_enabled(idle, egui::Button::new("Test key")).clicked() {
                 self.with_parsed_key(|key| actions.push(Action::TestKey(key)));
             }
-            if ui.add_enabled(idle, egui::Button::new("Save to keychain")).clicked() {
+            // In the sandbox, the keychain's entry is the real service's key: leave it alone.
+            let keychain = idle && !self.sandbox;
+            let sandbox = self.sandbox;
+            let hover = move |normal: &'static str| if sandbox { SANDBOX_KEYCHAIN } else { normal };
+            if ui
+                .add_enabled(keychain, egui::Button::new("Save to keychain"))
+                .on_hover_text(hover("Keep the key in the system keychain for next time."))
+                .on_disabled_hover_text(hover("Wait for the current step to finish."))
+                .clicked()
+            {
                 self.with_parsed_key(|key| actions.push(Action::SaveKey(key)));
             }
             let forget = ui
-                .add_enabled(idle, egui::Button::new("Forget key"))
-                .on_hover_text("Remove the saved key from the system keychain.");
+                .add_enabled(keychain, egui::Button::new("Forget key"))
+                .on_hover_text("Remove the saved key from the system keychain.")
+                .on_disabled_hover_text(hover("Wait for the current step to finish."));
             if forget.clicked() {
                 actions.push(Action::ForgetKey);
             }

@@ -122,6 +122,9 @@ impl Workspace {
             self.keys.close_panel();
         }
         self.sandbox_mode = sandbox;
+        if sandbox {
+            self.keys.use_sandbox();
+        }
     }
 
     /// Ask the provider for its models, off the UI thread (the engine caches the answer).
