@@ -81,6 +81,7 @@ fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {
         provider: ProviderKind::ModelsLab,
         base_url: sandbox.as_ref().map(|s| s.base_url()),
         env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
+        api_key_header: false,
     };
     let started = Instant::now();
     let mut harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));

@@ -71,6 +71,9 @@ struct Setup {
     dialogs: Arc<dyn Dialogs>,
     /// A data folder that already holds a library (a fresh one otherwise).
     library: Option<tempfile::TempDir>,
+    provider: ProviderKind,
+    /// As `easel gui --api-key-header`.
+    api_key_header: bool,
 }
 
 impl Setup {
@@ -81,6 +84,8 @@ impl Setup {
             secrets: Arc::new(MemoryStore::default()),
             dialogs: FakeDialogs::choosing(std::env::temp_dir().join("easel-ui-test-unused.png")),
             library: None,
+            provider: ProviderKind::ModelsLab,
+            api_key_header: false,
         }
     }
 }
@@ -122,9 +127,13 @@ impl TestApp {
             secrets: setup.secrets,
             dialogs: setup.dialogs,
             data_dir: data.path().to_path_buf(),
-            provider: ProviderKind::ModelsLab,
-            base_url: Some(sandbox.base_url()),
+            provider: setup.provider,
+            base_url: Some(match setup.provider {
+                ProviderKind::OpenAi => format!("{}/v1", sandbox.base_url()),
+                _ => sandbox.base_url(),
+            }),
             env_key: Ok(setup.env_key.map(|k| ApiKey::parse(k).unwrap())),
+            api_key_header: setup.api_key_header,
         };
         let harness =
             Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
@@ -132,9 +141,6 @@ impl TestApp {
         app.harness.run_steps(3);
         app
     }
-
-
-
 
 
 
@@ -431,6 +437,18 @@ fn a_mask_repaints_only_part_of_the_start_image() {
     // Clearing the start image clears its mask too.
     app.click("Clear");
     assert!(!app.shows("Mask: window-mask.png") && !app.shows("Start image: room.png"));
+}
+
+/// `easel gui --provider openai --api-key-header`: the window sends the key the Azure way.
+#[test]
+fn the_api_key_header_option_from_the_command_line_reaches_the_window() {
+    let mut app = TestApp::start(Setup { provider: ProviderKind::OpenAi, api_key_header: true, ..Setup::new(Scenario::Success) });
+    app.set_field("Model id (or type another)", "gpt-image-1");
+    app.generate("a kite in the style of a blueprint");
+    let sent = app.sandbox.requests().into_iter().find(|r| r.path == "/v1/images/generations").unwrap();
+    let header = |name: &str| sent.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    assert_eq!(header("api-key").as_deref(), Some(KEY));
+    assert_eq!(header("authorization"), None, "no Bearer as well");
 }
 
 /// A file dropped on the window, as the windowing backend would hand it to egui.

@@ -67,6 +67,7 @@ impl TestApp {
             provider: ProviderKind::ModelsLab,
             base_url: Some(sandbox.base_url()),
             env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
+            api_key_header: false,
         };
         let harness =
             Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));

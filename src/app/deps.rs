@@ -26,12 +26,20 @@ pub struct Deps {
     /// The key from `EASEL_API_KEY`: used for this session only, never written to the keyring.
     /// An error when the variable is set but unusable.
     pub env_key: Result<Option<ApiKey>, EngineError>,
+    /// OpenAI-compatible servers: send the key in an `api-key` header (`--api-key-header`),
+    /// as Azure wants, instead of `Authorization: Bearer`.
+    pub api_key_header: bool,
 }
 
 impl Deps {
     /// The real thing: OS keyring, portal file dialogs, the platform data folder and
     /// `EASEL_API_KEY` from the environment.
-    pub fn production(runtime: tokio::runtime::Handle, provider: ProviderKind, base_url: Option<String>) -> Self {
+    pub fn production(
+        runtime: tokio::runtime::Handle,
+        provider: ProviderKind,
+        base_url: Option<String>,
+        api_key_header: bool,
+    ) -> Self {
         Self {
             dialogs: Arc::new(RfdDialogs::new(runtime.clone())),
             runtime,
@@ -40,6 +48,7 @@ impl Deps {
             provider,
             base_url,
             env_key: keys::key_from_env(),
+            api_key_header,
         }
     }
 }

@@ -70,7 +70,7 @@ pub fn run(args: ProviderArgs) -> i32 {
         }
     };
     let _guard = runtime.enter();
-    let deps = Deps::production(runtime.handle().clone(), provider, args.base_url);
+    let deps = Deps::production(runtime.handle().clone(), provider, args.base_url, args.api_key_header);
     // The log file lives as long as the window; without it Easel still runs.
     let _log = match logging::install(&deps.data_dir) {
         Ok(guard) => Some(guard),
@@ -133,7 +133,11 @@ struct StartupFailure {
 impl EaselApp {
     /// Build the window's state. Needs no window: tests call it through egui_kittest.
     pub fn new(cc: &eframe::CreationContext<'_>, deps: Deps) -> Self {
-        let state = AppState::load(cc.storage);
+        let mut state = AppState::load(cc.storage);
+        // The command line wins over what was remembered (later switches are the person's).
+        if deps.api_key_header {
+            state.openai_api_key_header = true;
+        }
         let screen = Self::start(&cc.egui_ctx, &deps, state);
         let launch = (deps.provider, deps.env_key.clone());
         let crash = crash_notice::CrashNotice::find(&deps.data_dir);

@@ -606,6 +606,12 @@ pub fn fit_draft(draft: &mut SettingsDraft, provider: &dyn Provider) {
     if !known.iter().any(|m| m.id == draft.model.trim()) {
         provider.default_model().clone_into(&mut draft.model);
     }
+    fit_sizes(draft, provider);
+}
+
+/// Make the size or aspect ratio one the model takes, keeping the model (a remembered draft
+/// at start-up, e.g. after `easel gui --provider openai`).
+pub fn fit_sizes(draft: &mut SettingsDraft, provider: &dyn Provider) {
     let caps = provider.capabilities(draft.model.trim());
     let size = (draft.width.trim().parse().unwrap_or(0), draft.height.trim().parse().unwrap_or(0));
     if caps.exact_sizes

@@ -50,8 +50,11 @@ impl AppState {
 
     /// Settle the provider and server for this run: the command line wins over what was
     /// remembered, and a draft made for another provider starts from that provider's defaults.
-    pub fn adopt(&mut self, provider: &str, base_url: Option<&str>) {
-        if self.provider != provider {
+    /// Returns true when the provider is not the remembered one (the draft then needs fitting
+    /// to it: its model and sizes may be another provider's).
+    pub fn adopt(&mut self, provider: &str, base_url: Option<&str>) -> bool {
+        let changed = self.provider != provider;
+        if changed {
             if !self.provider.is_empty() {
                 self.draft = SettingsDraft { prompt: self.draft.prompt.clone(), ..SettingsDraft::default() };
             }
@@ -60,6 +63,7 @@ impl AppState {
         if let Some(url) = base_url {
             self.base_url = Some(url.to_owned());
         }
+        changed
     }
 }
 

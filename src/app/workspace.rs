@@ -62,7 +62,7 @@ impl Workspace {
     /// Start the engine (its events come back through the inbox), then read the key store
     /// and the library in the background.
     pub fn new(ctx: &egui::Context, deps: &Deps, mut state: AppState) -> Result<Self, Box<EngineError>> {
-        state.adopt(deps.provider.id(), deps.base_url.as_deref());
+        let new_provider = state.adopt(deps.provider.id(), deps.base_url.as_deref());
         let (inbox, receiver) = Inbox::new(ctx.clone());
         let engine = {
             let _entered = deps.runtime.enter();
@@ -77,6 +77,11 @@ impl Workspace {
         let bg = Background::new(deps.runtime.clone(), inbox);
         let mut gallery = Gallery::default();
         gallery.attach(engine.store().clone(), &bg);
+        if new_provider {
+            super::prompt::fit_draft(&mut state.draft, engine.provider());
+        } else {
+            super::prompt::fit_sizes(&mut state.draft, engine.provider());
+        }
         let keys = Keys::new(deps.provider, deps.secrets.clone(), deps.env_key.clone(), &bg);
         let thumbs = Thumbnails::with_disk_cache(engine.store().dir().join("thumbs"));
         let history = super::history::History::new(engine.store().clone());

@@ -919,7 +919,12 @@ pub(super) async fn list_models(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Res
         })
     };
     if let Some(f) = failure {
-        let message = f.message.unwrap_or_else(|| format!("The server did not list its models (HTTP {}).", reply.status));
+        // A refused key or an empty account says so; anything else is about the list itself.
+        let own_words = matches!(f.category, ErrorCategory::Auth | ErrorCategory::Account | ErrorCategory::RateLimited);
+        let message = f
+            .message
+            .filter(|_| own_words)
+            .unwrap_or_else(|| format!("The server did not list its models (HTTP {}).", reply.status));
         return Err(EngineError::new(f.category).with_message(message).with_http_status(Some(reply.status)));
     }
     Ok(inner.provider.parse_models(&reply))

@@ -69,6 +69,7 @@ pub(super) struct ProtocolState {
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/v1/images/generations", post(generations))
+        .route("/v1/models", axum::routing::get(models))
         .route_layer(middleware::from_fn(common_headers))
 }
 
@@ -106,6 +107,25 @@ async fn common_headers(request: Request, next: Next) -> Response {
         }
     }
     response
+}
+
+/// `GET /v1/models`: every model of the account, image models among them.
+async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let key = api_key(&headers);
+    if key.is_none() || matches!(shared.config.scenario, Scenario::Auth401 | Scenario::Auth200) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+            "invalid_request_error",
+            None,
+            Some("invalid_api_key"),
+        );
+    }
+    let data: Vec<Value> = ["gpt-image-1", "dall-e-3", "dall-e-2", "gpt-4o", "whisper-1"]
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "object": "model", "created": 1_700_000_000, "owned_by": "system"}))
+        .collect();
+    super::json_response(StatusCode::OK, serde_json::json!({"object": "list", "data": data}))
 }
 
 /// `POST /v1/images/generations`.
