@@ -285,3 +285,29 @@ impl TestApp {
         self.harness.get_by_label(label).value().unwrap_or_default()
     }
 }
+
+/// The Failed jobs view says why each job failed, and "Try again" sends a failed one anew
+/// with the same settings.
+#[test]
+fn a_failed_job_can_be_tried_again_from_the_failed_jobs_view() {
+    let mut app = TestApp::start(Scenario::Failed);
+    app.set_field("Prompt", "a lighthouse that will not render");
+    app.click("Generate");
+    app.click_label("Failed jobs");
+    app.step_until("the failed job listed", |h| {
+        h.query_all_by_label_contains("failed: The service could not make").next().is_some() && h.query_by_label("Try again").is_some()
+    });
+    assert_eq!(app.text2img_requests(), 1);
+    app.harness.check_accessibility();
+
+    app.click("Try again");
+    let started = std::time::Instant::now();
+    while app.text2img_requests() < 2 {
+        assert!(started.elapsed() < DEADLINE, "Try again sent nothing");
+        app.harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sent: Vec<_> = app.sandbox.requests().into_iter().filter(|q| q.path.ends_with("/text2img")).collect();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].body["prompt"], "a lighthouse that will not render", "the same settings");
+}

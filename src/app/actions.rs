@@ -12,6 +12,8 @@ pub enum Action {
     CancelJob(JobId),
     /// Run a job's settings again as a new job.
     RetryJob(JobId),
+    /// "Try again" in the Failed jobs view: a job from the library, maybe from an earlier run.
+    RetryStoredJob(JobId),
     /// Forget the rows of jobs that ended.
     ClearFinishedJobs,
 

@@ -25,6 +25,8 @@ pub enum Message {
     KeySaved { key: ApiKey, result: Result<(), StoreError> },
     /// "Forget key" finished.
     KeyForgotten(Result<(), StoreError>),
+    /// The settings of a job read back from the library, for "Try again".
+    StoredJobSettings(Result<Option<crate::engine::request::GenerationSettings>, crate::engine::store::StoreError>),
     /// A gallery thumbnail was decoded and uploaded.
     Thumbnail { image: i64, result: Result<egui::TextureHandle, String> },
     /// The viewer's full-size image was decoded and uploaded.

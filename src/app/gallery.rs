@@ -106,6 +106,13 @@ impl Gallery {
         self.feed.restart(bg);
     }
 
+    /// A job ended without images: the Failed jobs view, if open, reads the list again.
+    pub fn job_failed(&mut self, bg: &Background) {
+        if self.feed.view == View::Failed {
+            self.reset(bg);
+        }
+    }
+
     /// A new image arrived: it goes first, next to its batch's other candidates.
     /// (Not while the trash or failed jobs are listed: it shows when the library is.)
     pub fn add(&mut self, record: ImageRecord, key: GroupKey) {
@@ -283,7 +290,7 @@ impl Gallery {
             ui.colored_label(ui.visuals().error_fg_color, format!("Earlier images could not be listed: {why}"));
         }
         if self.feed.view == View::Failed {
-            self.feed.failed_ui(ui);
+            self.feed.failed_ui(ui, actions);
             return;
         }
         if self.groups.is_empty() {

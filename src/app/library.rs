@@ -4,6 +4,7 @@
 //! Every read runs off the UI thread and comes back as a [`GalleryMessage`]; each query has a
 //! generation number, so the answer to a query the person already changed is dropped.
 
+use super::actions::Action;
 use super::background::{Background, Message};
 use crate::engine::store::{ImageFilter, ImageRecord, JobPhase, JobSummary, Store, now_ms};
 use std::collections::BTreeSet;
@@ -268,14 +269,14 @@ impl Feed {
     }
 
     /// The "Failed jobs" view: what failed or is unknown, newest first, and why.
-    pub fn failed_ui(&self, ui: &mut egui::Ui) {
+    pub fn failed_ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         if self.failed.is_empty() {
             ui.add_space(24.0);
             ui.vertical_centered(|ui| ui.weak("No failed jobs."));
             return;
         }
         egui::ScrollArea::vertical().id_salt("easel-failed-jobs").auto_shrink(false).show(ui, |ui| {
-            egui::Grid::new("easel-failed-grid").striped(true).num_columns(3).show(ui, |ui| {
+            egui::Grid::new("easel-failed-grid").striped(true).num_columns(4).show(ui, |ui| {
                 for job in &self.failed {
                     ui.label(&job.created);
                     ui.add(egui::Label::new(job.prompt.split_whitespace().collect::<Vec<_>>().join(" ")).truncate());
@@ -287,6 +288,16 @@ impl Feed {
                     let line = ui.colored_label(ui.visuals().error_fg_color, why);
                     if let Some(e) = &job.error {
                         line.on_hover_text(format!("What to do: {}", e.hint));
+                    }
+                    // An unknown job may have been made and charged: its Resubmit (with the
+                    // warning) is in the job list. A failed one made nothing, so try again.
+                    if job.state == JobPhase::Failed
+                        && ui
+                            .button("Try again")
+                            .on_hover_text("Send this job again with the same settings, as a new job.")
+                            .clicked()
+                    {
+                        actions.push(Action::RetryStoredJob(job.id.clone()));
                     }
                     ui.end_row();
                 }

@@ -267,6 +267,15 @@ impl Workspace {
             Message::KeyChecked(result) => self.keys.on_checked(result),
             Message::KeySaved { key, result } => self.keys.on_saved(key, result),
             Message::KeyForgotten(result) => self.keys.on_forgotten(result),
+            Message::StoredJobSettings(Ok(Some(settings))) => {
+                if self.ready_to_send() {
+                    self.submit(ValidRequest { candidates: vec![settings] });
+                }
+            }
+            Message::StoredJobSettings(Ok(None)) => self.notices.error("That job is no longer in the library. Nothing was sent."),
+            Message::StoredJobSettings(Err(why)) => {
+                self.notices.error(format!("The job's settings could not be read ({why}). Nothing was sent."));
+            }
             Message::Thumbnail { image, result } => self.thumbs.on_loaded(image, result),
             Message::FullImage { image, result } => {
                 if let Some(viewer) = &mut self.viewer {
@@ -327,6 +336,7 @@ impl Workspace {
             }
             EventKind::Response(record) => self.diagnostics.push(*record),
             EventKind::Error(error) if !error.fields.is_empty() => self.prompt.server_said(&error.fields),
+            EventKind::Finished { ok: false, .. } => self.gallery.job_failed(&self.bg),
             _ => {}
         }
     }
@@ -337,6 +347,10 @@ impl Workspace {
             Action::Generate => self.generate(),
             Action::CancelJob(job) => self.engine.cancel(&job),
             Action::RetryJob(job) => self.retry(&job),
+            Action::RetryStoredJob(job) => {
+                let store = self.engine.store().clone();
+                self.bg.blocking(move || Message::StoredJobSettings(store.job_settings(&job)));
+            }
             Action::ClearFinishedJobs => self.jobs.clear_finished(),
             Action::OpenKeyPanel => self.keys.open_panel(),
             Action::CloseKeyPanel => self.keys.close_panel(),
