@@ -309,11 +309,25 @@ impl Store {
         Ok(f(&conn)?)
     }
 
-    /// Record a job before anything is sent.
+    /// A write that need not survive a power cut on its own: committed without waiting for
+    /// the disk (`synchronous = NORMAL`). In WAL mode the next ordinary (FULL) commit syncs the
+    /// log, and with it every relaxed commit before it, so the order of what survives holds.
+    /// Only for rows whose loss cannot cost money: see the callers.
+    fn with_relaxed<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = f(&conn);
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        Ok(result?)
+    }
+
+    /// Record a job before anything is sent. Relaxed: the job's `sent` phase is written (and
+    /// synced, taking this row with it) before its request goes out, so a power cut can only
+    /// lose a job that was never sent.
     pub fn insert_job(&self, job: &NewJob<'_>) -> Result<(), StoreError> {
         let now = now_ms();
         let settings = serde_json::to_string(job.settings).unwrap_or_default();
-        self.with(|c| {
+        self.with_relaxed(|c| {
             c.execute(
                 "INSERT INTO jobs (id, batch_id, created_ms, updated_ms, provider, base_url, settings_json, state, cache_key)
                  VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 'pending', ?7)",
@@ -701,9 +715,11 @@ impl Store {
     }
 
     /// Keep a diagnostics record with its job.
+    /// Keep one diagnostics record. Relaxed: support information, not money; a power cut may
+    /// lose the last few records.
     pub fn add_diagnostics(&self, record: &Diagnostics) -> Result<(), StoreError> {
         let json = serde_json::to_string(record).unwrap_or_default();
-        self.with(|c| {
+        self.with_relaxed(|c| {
             c.execute(
                 "INSERT INTO diagnostics (job_id, created_ms, record_json) VALUES (?1, ?2, ?3)",
                 params![record.job, now_ms(), json],
@@ -872,6 +888,19 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert!(a != b && a != c && a != d && b != c);
         assert_eq!(cache_key("modelslab", "x", &settings("flux", Seed::Random)), None);
+    }
+
+    #[test]
+    fn relaxed_writes_leave_the_connection_syncing_in_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let sync = |store: &Store| store.with(|c| c.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))).unwrap();
+        assert_eq!(sync(&store), 2, "FULL");
+        add(&store, "j1", "a relaxed insert", "flux", 1);
+        let failing = store.with_relaxed(|c| c.execute("INSERT INTO no_such_table VALUES (1)", []));
+        assert!(failing.is_err());
+        assert_eq!(sync(&store), 2, "FULL again after a relaxed write, even a failed one");
+        assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Pending));
     }
 
     fn add(store: &Store, job: &str, prompt: &str, model: &str, shade: u8) -> ImageRecord {
