@@ -787,7 +787,7 @@ fn rfc3339(ms: i64) -> String {
 /// The cache key: every parameter that changes the output, and where it was made.
 pub fn cache_key(provider: &str, base_url: &str, s: &GenerationSettings) -> Option<String> {
     let Seed::Fixed(seed) = s.seed else { return None };
-    let canonical = serde_json::json!({
+    let mut canonical = serde_json::json!({
         "provider": provider,
         "base_url": base_url,
         "model": s.model,
@@ -803,6 +803,10 @@ pub fn cache_key(provider: &str, base_url: &str, s: &GenerationSettings) -> Opti
         "init_image": s.init_image.as_ref().map(|i| &i.sha256),
         "strength": s.init_image.as_ref().map(|_| s.strength),
     });
+    // Added only when there is one, so the keys of everything made before masks existed hold.
+    if let Some(mask) = &s.mask_image {
+        canonical["mask_image"] = serde_json::Value::String(mask.sha256.clone());
+    }
     use sha2::Digest as _;
     Some(super::intake::hex(&sha2::Sha256::digest(canonical.to_string().as_bytes())))
 }
@@ -888,6 +892,16 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert!(a != b && a != c && a != d && b != c);
         assert_eq!(cache_key("modelslab", "x", &settings("flux", Seed::Random)), None);
+        // The same start image with and without a mask (or with another mask) never share a key.
+        let init = crate::engine::request::InitImageRef { path: "a.png".into(), sha256: "aa".into(), width: 8, height: 8 };
+        let mut img2img = settings("sdxl", Seed::Fixed(1));
+        img2img.init_image = Some(init.clone());
+        let mut inpaint = img2img.clone();
+        inpaint.mask_image = Some(crate::engine::request::InitImageRef { sha256: "bb".into(), ..init.clone() });
+        let mut other_mask = img2img.clone();
+        other_mask.mask_image = Some(crate::engine::request::InitImageRef { sha256: "cc".into(), ..init });
+        let keys = [&img2img, &inpaint, &other_mask].map(|s| cache_key("modelslab", "u", s).unwrap());
+        assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
     }
 
     #[test]
