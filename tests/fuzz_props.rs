@@ -447,6 +447,10 @@ fn check_provider(p: &dyn Provider, r: &Reply) -> Result<(), TestCaseError> {
     let _ = p.parse_balance(r);
     let _ = p.parse_key_check(r);
     let _ = p.parse_models(r);
+    let _ = p.models_failure(r);
+    if let Ok(url) = p.parse_upload(r) {
+        prop_assert!(url.starts_with("https://") || url.starts_with("http://"), "an upload answer is an address: {url}");
+    }
     if let Some(progress) = p.parse_progress(r) {
         prop_assert!((0.0..=1.0).contains(&progress.fraction), "progress {}", progress.fraction);
         prop_assert!(progress.eta_seconds.is_none_or(|e| e.is_finite() && e >= 0.0));

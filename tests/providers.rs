@@ -310,6 +310,7 @@ async fn modelslab_v7_uploads_local_images_first() {
         })
         .collect();
     assert_eq!(uploads.len(), 1, "one diagnostics record for the upload");
+    assert!(r.events.iter().any(|e| matches!(e.kind, EventKind::State(JobState::Uploading))), "the job says it is uploading");
     assert!(uploads[0].request_body.as_ref().unwrap()["base64_string"].as_str().unwrap().contains("characters of image data"));
     assert!(!serde_json::to_string(&r.events).unwrap().contains(CANARY_KEY));
 

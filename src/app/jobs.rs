@@ -59,6 +59,7 @@ impl JobRow {
         let left = |seconds: f64| (seconds - now.duration_since(self.since).as_secs_f64()).max(0.0).ceil();
         match &self.state {
             JobState::Queued => "queued".to_owned(),
+            JobState::Uploading => "uploading the start image".to_owned(),
             JobState::Sending { attempt: 1 } => "sending".to_owned(),
             JobState::Sending { attempt } => format!("sending (try {attempt})"),
             JobState::Waiting { seconds, reason } => format!("waiting {} s ({})", left(*seconds), reason.label()),

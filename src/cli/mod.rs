@@ -380,6 +380,7 @@ impl Printer {
         }
         let short = &event.job[event.job.len().saturating_sub(4)..];
         match &event.kind {
+            EventKind::State(JobState::Uploading) => eprintln!("[{short}] uploading the start image…"),
             EventKind::State(JobState::Sending { attempt }) => eprintln!("[{short}] sending (attempt {attempt})…"),
             EventKind::State(JobState::Downloading { index, total }) => eprintln!("[{short}] downloading {index}/{total}…"),
             EventKind::Wait { seconds, reason, .. } => eprintln!("[{short}] waiting {seconds:.1} s ({})", reason.label()),

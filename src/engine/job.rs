@@ -299,6 +299,7 @@ impl Job {
             let Some(call) = image.and_then(|i| self.inner.provider.upload(&self.settings, i, self.key.as_ref())) else {
                 continue;
             };
+            self.state(JobState::Uploading);
             let url = self.upload(&call).await?;
             let image = if mask { self.mask_image.as_mut() } else { self.init_image.as_mut() };
             if let Some(image) = image {

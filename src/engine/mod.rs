@@ -40,6 +40,8 @@ pub type JobId = String;
 pub enum JobState {
     /// Waiting for a free slot (the concurrency limit).
     Queued,
+    /// Handing a starting image to a service that takes images only by address (ModelsLab v7).
+    Uploading,
     Sending { attempt: u32 },
     /// Waiting before the next try or poll.
     Waiting { seconds: f64, reason: WaitReason },
