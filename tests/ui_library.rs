@@ -311,3 +311,43 @@ fn a_failed_job_can_be_tried_again_from_the_failed_jobs_view() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[1].body["prompt"], "a lighthouse that will not render", "the same settings");
 }
+
+/// A library bigger than one page: the gallery says how many images there are before every
+/// page is read, and keeps the number right as images come and go.
+#[test]
+fn the_gallery_counts_every_image_before_reading_them_all() {
+    let runtime = runtime();
+    let data = tempfile::tempdir().unwrap();
+    let total = easel::app::GALLERY_PAGE as usize + 1;
+    {
+        let store = Store::open(data.path()).unwrap();
+        let settings = easel::engine::request::GenerationSettings { prompt: "an old picture".into(), model: "sdxl".into(), ..Default::default() };
+        let job = NewJob { id: "j-old", batch_id: "b-old", provider: "modelslab", base_url: "u", settings: &settings, cache_key: None };
+        store.insert_job(&job).unwrap();
+        for i in 0..total {
+            let pixel = image::Rgb([(i % 256) as u8, (i / 256) as u8, 7]);
+            let mut png = Vec::new();
+            image::RgbImage::from_pixel(8, 8, pixel).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+            let verified = easel::engine::intake::verify(png, &Default::default()).unwrap();
+            let meta = easel::engine::store::NewImage {
+                job_id: "j-old",
+                batch_id: "b-old",
+                index: i as u32,
+                seed: None,
+                settings: &settings,
+                provider: "modelslab",
+                base_url: "u",
+                request_id: None,
+            };
+            store.add_image(&verified, &meta).unwrap();
+        }
+    }
+    let sandbox = runtime.block_on(Sandbox::start(SandboxConfig::new(Scenario::Success))).unwrap();
+    let mut app = TestApp::open(runtime, sandbox, data);
+    app.wait_for_text(&format!("{total} images"));
+    app.generate("one more picture");
+    app.wait_for_text(&format!("{} images", total + 1));
+    app.trash("one more picture");
+    app.click("« Gallery"); // the viewer moved on to the next image
+    app.wait_for_text(&format!("{total} images"));
+}

@@ -86,6 +86,10 @@ impl Gallery {
             GalleryMessage::Failed { generation, result } => {
                 self.feed.on_failed(generation, result).err().map(|why| format!("Failed jobs could not be listed ({why})."))
             }
+            GalleryMessage::Count { generation, result } => {
+                self.feed.on_count(generation, result);
+                None
+            }
             GalleryMessage::TrashEmptied(result) => {
                 if self.feed.view == View::Trash {
                     self.reset(bg);
@@ -120,7 +124,9 @@ impl Gallery {
         if self.feed.view != View::Library {
             return;
         }
-        self.take(record.id);
+        if self.take(record.id).is_none() {
+            self.feed.adjust_total(1);
+        }
         self.note_star(&record);
         match self.groups.iter().position(|g| g.key == key) {
             Some(index) => {
@@ -203,6 +209,7 @@ impl Gallery {
         let Some((record, key, group_index)) = self.take(id) else { return false };
         self.removed.insert(id, Removed { record, key, group_index });
         self.feed.note_removed();
+        self.feed.adjust_total(-1);
         true
     }
 
@@ -211,10 +218,13 @@ impl Gallery {
     pub fn restore(&mut self, id: i64) {
         if self.feed.view == View::Trash {
             self.removed.remove(&id);
-            self.take(id);
+            if self.take(id).is_some() {
+                self.feed.adjust_total(-1);
+            }
             return;
         }
         let Some(Removed { record, key, group_index }) = self.removed.remove(&id) else { return };
+        self.feed.adjust_total(1);
         match self.groups.iter_mut().find(|g| g.key == key) {
             Some(group) => {
                 let at =
@@ -366,10 +376,16 @@ impl Gallery {
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.strong("Gallery");
-            if self.feed.more_to_read() {
-                ui.weak(format!("{}+ images", self.len())).on_hover_text("More are read as you scroll.");
-            } else {
-                ui.weak(count(self.len(), "image"));
+            match self.feed.total() {
+                _ if !self.feed.more_to_read() => {
+                    ui.weak(count(self.len(), "image"));
+                }
+                Some(total) => {
+                    ui.weak(count(total as usize, "image")).on_hover_text("They are read from the library as you scroll.");
+                }
+                None => {
+                    ui.weak(format!("{}+ images", self.len())).on_hover_text("More are read as you scroll.");
+                }
             }
             ui.separator();
             ui.toggle_value(toolbar.history_open, "History and presets")

@@ -62,6 +62,8 @@ pub enum GalleryMessage {
     Failed { generation: u64, result: Result<Vec<JobSummary>, String> },
     /// "Empty trash" finished: how many images were deleted for good.
     TrashEmptied(Result<usize, String>),
+    /// How many images query `generation` lists over all its pages.
+    Count { generation: u64, result: Result<u64, String> },
 }
 
 /// The query the person set, and how far the library has been read for it.
@@ -81,6 +83,9 @@ pub struct Feed {
     /// Models seen so far, for the model filter.
     models: BTreeSet<String>,
     pub failed: Vec<JobSummary>,
+    /// How many images the query lists in all (counted when it starts, then kept up to date
+    /// as images come and go), so the count is exact before every page is read.
+    total: Option<u64>,
     /// "Empty trash…" asks first.
     pub confirm_empty: bool,
 }
@@ -100,6 +105,7 @@ impl Default for Feed {
             exhausted: true,
             models: BTreeSet::new(),
             failed: Vec::new(),
+            total: None,
             confirm_empty: false,
         }
     }
@@ -132,10 +138,40 @@ impl Feed {
         self.exhausted = false;
         self.loading = false;
         self.failed.clear();
+        self.total = None;
         if self.view == View::Failed {
             self.request_failed(bg);
         } else {
+            self.count(bg);
             self.more(bg);
+        }
+    }
+
+    fn count(&self, bg: &Background) {
+        let Some(store) = self.store.clone() else { return };
+        let (generation, filter) = (self.generation, self.filter());
+        bg.blocking(move || {
+            let result = store.count_matching(&filter).map_err(|e| e.to_string());
+            Message::Gallery(GalleryMessage::Count { generation, result })
+        });
+    }
+
+    /// The count arrived (ignored when the query changed meanwhile).
+    pub fn on_count(&mut self, generation: u64, result: Result<u64, String>) {
+        if generation == self.generation {
+            self.total = result.ok();
+        }
+    }
+
+    /// The exact number of images the query lists, once counted.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// An image joined (+1) or left (-1) the listing.
+    pub fn adjust_total(&mut self, by: i64) {
+        if let Some(total) = &mut self.total {
+            *total = total.saturating_add_signed(by);
         }
     }
 

@@ -41,6 +41,8 @@ mod workspace;
 pub use deps::Deps;
 pub use dialogs::{DialogReply, Dialogs, RfdDialogs};
 pub use state::AppState;
+/// How many images the gallery reads from the library at a time.
+pub use library::PAGE as GALLERY_PAGE;
 
 use crate::cli::ProviderArgs;
 use crate::engine::error::EngineError;

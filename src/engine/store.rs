@@ -31,6 +31,32 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".easel"))
 }
 
+/// The `WHERE` clause (and its values) that selects the images `filter` asks for.
+fn filter_clause(filter: &ImageFilter) -> (String, Vec<rusqlite::types::Value>) {
+    let mut clause = String::from(if filter.trash { "deleted_ms IS NOT NULL" } else { "deleted_ms IS NULL" });
+    let mut values: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(q) = filter.text.as_deref().map(fts_query).filter(|q| !q.is_empty()) {
+        values.push(q.into());
+        clause.push_str(&format!(" AND id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?{})", values.len()));
+    }
+    if let Some(model) = &filter.model {
+        values.push(model.clone().into());
+        clause.push_str(&format!(" AND model = ?{}", values.len()));
+    }
+    if let Some(since) = filter.since_ms {
+        values.push(since.into());
+        clause.push_str(&format!(" AND created_ms >= ?{}", values.len()));
+    }
+    if let Some(until) = filter.until_ms {
+        values.push(until.into());
+        clause.push_str(&format!(" AND created_ms < ?{}", values.len()));
+    }
+    if filter.starred_only {
+        clause.push_str(" AND starred = 1");
+    }
+    (clause, values)
+}
+
 /// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
 /// Never edit a released migration: add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -477,31 +503,22 @@ impl Store {
 
     /// Images matching `filter`, newest first.
     pub fn search(&self, filter: &ImageFilter, limit: u32, offset: u32) -> Result<Vec<ImageRecord>, StoreError> {
-        let mut clause = String::from(if filter.trash { "deleted_ms IS NOT NULL" } else { "deleted_ms IS NULL" });
-        let mut values: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(q) = filter.text.as_deref().map(fts_query).filter(|q| !q.is_empty()) {
-            values.push(q.into());
-            clause.push_str(&format!(" AND id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?{})", values.len()));
-        }
-        if let Some(model) = &filter.model {
-            values.push(model.clone().into());
-            clause.push_str(&format!(" AND model = ?{}", values.len()));
-        }
-        if let Some(since) = filter.since_ms {
-            values.push(since.into());
-            clause.push_str(&format!(" AND created_ms >= ?{}", values.len()));
-        }
-        if let Some(until) = filter.until_ms {
-            values.push(until.into());
-            clause.push_str(&format!(" AND created_ms < ?{}", values.len()));
-        }
-        if filter.starred_only {
-            clause.push_str(" AND starred = 1");
-        }
+        let (mut clause, mut values) = filter_clause(filter);
         values.push(i64::from(limit).into());
         values.push(i64::from(offset).into());
         clause.push_str(&format!(" ORDER BY created_ms DESC, id DESC LIMIT ?{} OFFSET ?{}", values.len() - 1, values.len()));
         self.images_where(&clause, rusqlite::params_from_iter(values))
+    }
+
+    /// How many images [`Store::search`] would list for `filter`, over all its pages.
+    pub fn count_matching(&self, filter: &ImageFilter) -> Result<u64, StoreError> {
+        let (clause, values) = filter_clause(filter);
+        self.with(|c| {
+            c.query_row(&format!("SELECT COUNT(*) FROM images WHERE {clause}"), rusqlite::params_from_iter(values), |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .map(|n| n as u64)
     }
 
     /// How many images are in the library (not the trash).
@@ -949,6 +966,10 @@ mod tests {
         assert_eq!(find(ImageFilter { starred_only: true, ..Default::default() }), ["a red fox in the snow"]);
         assert_eq!(find(ImageFilter { since_ms: Some(now_ms() + 60_000), ..Default::default() }).len(), 0);
         assert_eq!(find(ImageFilter::default()).len(), 3);
+        // The count agrees with the listing for every filter.
+        for filter in [ImageFilter::default(), text("fox"), ImageFilter { starred_only: true, ..Default::default() }, text("whale")] {
+            assert_eq!(store.count_matching(&filter).unwrap() as usize, find(filter.clone()).len(), "{filter:?}");
+        }
     }
 
     #[test]
