@@ -35,6 +35,8 @@ pub(super) struct Job {
     mask_image: Option<InitImage>,
     /// Counts every HTTP exchange of this job, for the diagnostics "attempt" column.
     exchanges: u32,
+    /// The library already says `done` (written with the last image).
+    done_in_store: bool,
 }
 
 /// How one exchange went, before interpretation.
@@ -46,7 +48,7 @@ enum Exchange {
 impl Job {
     pub(super) fn new(inner: Arc<Inner>, id: String, batch_id: String, settings: GenerationSettings, key: Option<ApiKey>) -> Self {
         let redactor = Redactor::new(key.as_ref());
-        Self { inner, id, batch_id, settings, key, redactor, init_image: None, mask_image: None, exchanges: 0 }
+        Self { inner, id, batch_id, settings, key, redactor, init_image: None, mask_image: None, exchanges: 0, done_in_store: false }
     }
 
     fn emit(&self, kind: EventKind) {
@@ -135,18 +137,24 @@ impl Job {
     async fn finish(self, result: Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)>) -> JobOutcome {
         match result {
             Ok(images) => {
-                let provider_id = self.inner.provider.kind().id();
-                let base = self.inner.provider.base_url().to_string();
-                let real_key = store::cache_key(provider_id, &base, &self.settings);
-                let store = self.inner.store.clone();
-                let id = self.id.clone();
-                let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, real_key.as_deref())).await;
+                if !self.done_in_store {
+                    let real_key = self.real_cache_key();
+                    let store = self.inner.store.clone();
+                    let id = self.id.clone();
+                    let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, real_key.as_deref())).await;
+                }
                 self.state(JobState::Done { images: images.len() });
                 self.emit(EventKind::Finished { ok: true, images: images.len() });
                 JobOutcome { job: self.id, images, error: None }
             }
             Err((images, err)) => self.fail(images, err).await,
         }
+    }
+
+    /// The cache key of the settings that really made the images (after a fallback, another
+    /// model's).
+    fn real_cache_key(&self) -> Option<String> {
+        store::cache_key(self.inner.provider.kind().id(), self.inner.provider.base_url().as_str(), &self.settings)
     }
 
     async fn fail(self, images: Vec<ImageRecord>, err: EngineError) -> JobOutcome {
@@ -523,8 +531,12 @@ impl Job {
                 }
             };
             let seed = finished.seeds.get(index as usize).copied().or(base_seed.map(|s| s + u64::from(index)));
-            match self.save(verified, index, seed, finished.remote_id.clone()).await {
+            // The last image of a job with no failure also marks the job done, in one commit.
+            let finishes = (index + 1 == total && first_error.is_none()).then(|| self.real_cache_key());
+            let last = finishes.is_some();
+            match self.save(verified, index, seed, finished.remote_id.clone(), finishes).await {
                 Ok(record) => {
+                    self.done_in_store |= last;
                     self.emit(EventKind::Image(Box::new(record.clone())));
                     images.push(record);
                 }
@@ -539,7 +551,16 @@ impl Job {
         }
     }
 
-    async fn save(&self, image: VerifiedImage, index: u32, seed: Option<u64>, request_id: Option<String>) -> Result<ImageRecord, EngineError> {
+    /// Store one verified image; with `finishes` (the job's real cache key), also mark the job
+    /// done in the same commit.
+    async fn save(
+        &self,
+        image: VerifiedImage,
+        index: u32,
+        seed: Option<u64>,
+        request_id: Option<String>,
+        finishes: Option<Option<String>>,
+    ) -> Result<ImageRecord, EngineError> {
         let store = self.inner.store.clone();
         let settings = self.settings.clone();
         let job_id = self.id.clone();
@@ -547,19 +568,20 @@ impl Job {
         let provider = self.inner.provider.kind().id();
         let base_url = self.inner.provider.base_url().to_string();
         tokio::task::spawn_blocking(move || {
-            store.add_image(
-                &image,
-                &NewImage {
-                    job_id: &job_id,
-                    batch_id: &batch_id,
-                    index,
-                    seed,
-                    settings: &settings,
-                    provider,
-                    base_url: &base_url,
-                    request_id: request_id.as_deref(),
-                },
-            )
+            let meta = NewImage {
+                job_id: &job_id,
+                batch_id: &batch_id,
+                index,
+                seed,
+                settings: &settings,
+                provider,
+                base_url: &base_url,
+                request_id: request_id.as_deref(),
+            };
+            match finishes {
+                Some(cache_key) => store.add_last_image(&image, &meta, cache_key.as_deref()),
+                None => store.add_image(&image, &meta),
+            }
         })
         .await
         .map_err(|e| e.to_string())

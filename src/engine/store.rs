@@ -31,6 +31,12 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".easel"))
 }
 
+/// Mark job `id` done, pointing the cache at `cache_key`.
+fn mark_done(c: &Connection, id: &str, cache_key: Option<&str>) -> rusqlite::Result<()> {
+    c.execute("UPDATE jobs SET state = 'done', updated_ms = ?3, cache_key = ?2 WHERE id = ?1", params![id, cache_key, now_ms()])
+        .map(drop)
+}
+
 /// The `WHERE` clause (and its values) that selects the images `filter` asks for.
 fn filter_clause(filter: &ImageFilter) -> (String, Vec<rusqlite::types::Value>) {
     let mut clause = String::from(if filter.trash { "deleted_ms IS NOT NULL" } else { "deleted_ms IS NULL" });
@@ -407,17 +413,22 @@ impl Store {
     /// Mark a job done, pointing the cache at the settings that really produced its images
     /// (after a fallback, another model's): one transaction for one change of state.
     pub fn finish_job(&self, id: &str, cache_key: Option<&str>) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE jobs SET state = 'done', updated_ms = ?3, cache_key = ?2 WHERE id = ?1",
-                params![id, cache_key, now_ms()],
-            )
-            .map(drop)
-        })
+        self.with(|c| mark_done(c, id, cache_key))
     }
 
     /// Store a verified image's file, then commit its row. Returns the record.
     pub fn add_image(&self, image: &VerifiedImage, meta: &NewImage<'_>) -> Result<ImageRecord, StoreError> {
+        self.add_image_then(image, meta, None)
+    }
+
+    /// A job's last image: its row and the job's `done` in one transaction, so one synced
+    /// commit, and never a moment when every image is stored but the job is not done.
+    /// `cache_key` as for [`Store::finish_job`].
+    pub fn add_last_image(&self, image: &VerifiedImage, meta: &NewImage<'_>, cache_key: Option<&str>) -> Result<ImageRecord, StoreError> {
+        self.add_image_then(image, meta, Some(cache_key))
+    }
+
+    fn add_image_then(&self, image: &VerifiedImage, meta: &NewImage<'_>, finish: Option<Option<&str>>) -> Result<ImageRecord, StoreError> {
         let path = super::intake::store(&self.images_dir(), image)
             .map_err(|source| StoreError::Io { path: self.images_dir(), source })?;
         let relative = path.strip_prefix(&self.dir).unwrap_or(&path).to_string_lossy().into_owned();
@@ -426,7 +437,8 @@ impl Store {
         let created_ms = now_ms();
         let format = serde_json::to_value(image.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let id = self.with(|c| {
-            c.execute(
+            let tx = c.unchecked_transaction()?;
+            tx.execute(
                 "INSERT INTO images (job_id, idx, sha256, path, format, bytes, width, height, seed, prompt,
                      negative_prompt, model, provider, base_url, settings_json, request_id, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
@@ -451,9 +463,14 @@ impl Store {
                     created_ms,
                 ],
             )?;
-            c.query_row("SELECT id FROM images WHERE job_id = ?1 AND idx = ?2", params![meta.job_id, meta.index], |r| {
+            let id = tx.query_row("SELECT id FROM images WHERE job_id = ?1 AND idx = ?2", params![meta.job_id, meta.index], |r| {
                 r.get::<_, i64>(0)
-            })
+            })?;
+            if let Some(cache_key) = finish {
+                mark_done(&tx, meta.job_id, cache_key)?;
+            }
+            tx.commit()?;
+            Ok(id)
         })?;
         Ok(ImageRecord {
             id,
@@ -919,6 +936,24 @@ mod tests {
         other_mask.mask_image = Some(crate::engine::request::InitImageRef { sha256: "cc".into(), ..init });
         let keys = [&img2img, &inpaint, &other_mask].map(|s| cache_key("modelslab", "u", s).unwrap());
         assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
+    }
+
+    #[test]
+    fn the_last_image_and_done_are_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = settings("sdxl", Seed::Fixed(9));
+        store.insert_job(&NewJob { id: "j1", batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
+        let png = {
+            let mut png = Vec::new();
+            image::RgbImage::from_pixel(4, 4, image::Rgb([9, 9, 9])).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+            png
+        };
+        let v = super::super::intake::verify(png, &Default::default()).unwrap();
+        let meta = NewImage { job_id: "j1", batch_id: "b", index: 0, seed: Some(9), settings: &s, provider: "modelslab", base_url: "u", request_id: None };
+        let record = store.add_last_image(&v, &meta, Some("key-9")).unwrap();
+        assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Done));
+        assert_eq!(store.cached_images("key-9").unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [record.id]);
     }
 
     #[test]
