@@ -61,6 +61,8 @@ pub enum Action {
     PickInitImage,
     /// Choose the inpainting mask (async file dialog).
     PickMask,
+    /// A file was dropped on the window: the start image, once checked off the UI thread.
+    UseDroppedImage(std::path::PathBuf),
     /// Start the built-in sandbox and point the window at it.
     TrySandbox,
     /// Show or hide the help and troubleshooting window.

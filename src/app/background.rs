@@ -52,6 +52,9 @@ pub enum Message {
     /// The file dialog for "Start from an image..." closed.
     InitImagePicked(Option<PathBuf>),
     MaskPicked(Option<PathBuf>),
+    /// A picked or dropped image was read and checked off the UI thread (the check is
+    /// remembered, so validating the draft on every edit stays cheap): use it now.
+    ImageChecked { path: PathBuf, mask: bool },
     /// "Try the sandbox": the built-in sandbox started (or why not).
     SandboxStarted(Result<crate::sandbox::Sandbox, String>),
 }

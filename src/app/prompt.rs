@@ -179,7 +179,7 @@ impl PromptPanel {
                 i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).find(|p| !p.as_os_str().is_empty())
             })
         {
-            self.init_image_chosen(draft, &path);
+            actions.push(Action::UseDroppedImage(path));
         }
 
         egui::ScrollArea::vertical().auto_shrink([false, true]).show(ui, |ui| {

@@ -306,9 +306,11 @@ impl Workspace {
                 }
             }
             Message::Models(result) => self.prompt.models_listed(result),
-            Message::InitImagePicked(Some(path)) => self.prompt.init_image_chosen(&mut self.state.draft, &path),
+            Message::InitImagePicked(Some(path)) => self.check_image(path, false),
+            Message::MaskPicked(Some(path)) => self.check_image(path, true),
             Message::InitImagePicked(None) | Message::MaskPicked(None) => {}
-            Message::MaskPicked(Some(path)) => self.prompt.mask_chosen(&mut self.state.draft, &path),
+            Message::ImageChecked { path, mask: false } => self.prompt.init_image_chosen(&mut self.state.draft, &path),
+            Message::ImageChecked { path, mask: true } => self.prompt.mask_chosen(&mut self.state.draft, &path),
             Message::SandboxStarted(Ok(sandbox)) => {
                 let key = crate::engine::keys::ApiKey::parse("sandbox-session-key").ok();
                 self.switch = Some(Switch {
@@ -408,6 +410,7 @@ impl Workspace {
                 let inbox = self.bg.inbox().clone();
                 self.dialogs.pick_file(Box::new(move |path| inbox.post(Message::InitImagePicked(path))));
             }
+            Action::UseDroppedImage(path) => self.check_image(path, false),
             Action::PickMask => {
                 let inbox = self.bg.inbox().clone();
                 self.dialogs.pick_file(Box::new(move |path| inbox.post(Message::MaskPicked(path))));
@@ -451,6 +454,15 @@ impl Workspace {
         {
             self.submit(ValidRequest { candidates: vec![settings] });
         }
+    }
+
+    /// Read and check a chosen image off the UI thread, then use it: the draft is validated on
+    /// every edit, and the check of this file is then remembered.
+    fn check_image(&mut self, path: std::path::PathBuf, mask: bool) {
+        self.bg.blocking(move || {
+            let _ = crate::engine::request::inspect_image(&path);
+            Message::ImageChecked { path, mask }
+        });
     }
 
     /// True when requests can go out; otherwise ask for the key.

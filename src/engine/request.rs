@@ -354,32 +354,65 @@ fn candidate_seeds(base: &GenerationSettings, count: u32) -> Vec<GenerationSetti
         .collect()
 }
 
-/// Check an init image from its header only: format, file size, dimensions.
+/// Check a starting image or mask: file size, format, and dimensions the model can make.
 fn check_init_image(path: &std::path::Path, caps: &Capabilities) -> Result<InitImageRef, String> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let facts = inspect_image(path)?;
+    // The output takes the init image's size, so it must fit what the model makes.
+    let (lo, hi) = ((*caps.size.start()).min(64), *caps.size.end());
+    let fits = |n: u32| (lo..=hi).contains(&n);
+    if !fits(facts.width) || !fits(facts.height) {
+        return Err(format!("The image {name} is {}×{} pixels; use one between {lo}×{lo} and {hi}×{hi}.", facts.width, facts.height));
+    }
+    Ok(InitImageRef { path: path.to_path_buf(), sha256: facts.sha256, width: facts.width, height: facts.height })
+}
+
+/// What reading and decoding a local image found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageFacts {
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Read, decode (under the intake limits) and hash a local image, or say in plain words why it
+/// cannot be used. The window validates the draft on every edit, so answers are remembered by
+/// path, length and modification time: only a new or changed file is read again. The window
+/// calls this off the UI thread when a file is picked, so the first check is already warm.
+pub fn inspect_image(path: &std::path::Path) -> Result<ImageFacts, String> {
     use sha2::Digest as _;
+    use std::sync::{LazyLock, Mutex};
+    /// Which file, and which version of it: path, length, modification time.
+    type Stamp = (std::path::PathBuf, u64, Option<std::time::SystemTime>);
+    type Seen = std::collections::VecDeque<(Stamp, Result<ImageFacts, String>)>;
+    static SEEN: LazyLock<Mutex<Seen>> = LazyLock::new(Mutex::default);
+    const REMEMBERED: usize = 8;
+
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let meta = std::fs::metadata(path).map_err(|e| format!("Easel cannot open the image {name}: {e}."))?;
     if meta.len() > MAX_INIT_IMAGE_BYTES {
         return Err(format!("The image {name} is {:.1} MB; the limit is 5 MB. Save it smaller (or as JPEG) and try again.", meta.len() as f64 / 1e6));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("Easel cannot read the image {name}: {e}."))?;
-    let verified = super::intake::verify(bytes, &super::intake::Limits::default())
-        .map_err(|e| format!("{name} cannot be used: {e}. Use a PNG, JPEG or WebP image."))?;
-    // The output takes the init image's size, so it must fit what the model makes.
-    let (lo, hi) = ((*caps.size.start()).min(64), *caps.size.end());
-    let fits = |n: u32| (lo..=hi).contains(&n);
-    if !fits(verified.width) || !fits(verified.height) {
-        return Err(format!(
-            "The image {name} is {}×{} pixels; use one between {lo}×{lo} and {hi}×{hi}.",
-            verified.width, verified.height
-        ));
+    let stamp: Stamp = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    if let Some((_, known)) = SEEN.lock().ok().and_then(|seen| seen.iter().find(|(s, _)| *s == stamp).cloned()) {
+        return known;
     }
-    Ok(InitImageRef {
-        path: path.to_path_buf(),
-        sha256: super::intake::hex(&sha2::Sha256::digest(&verified.bytes)),
-        width: verified.width,
-        height: verified.height,
-    })
+    // A file that cannot be read now may be readable in a moment: only what it holds is remembered.
+    let bytes = std::fs::read(path).map_err(|e| format!("Easel cannot read the image {name}: {e}."))?;
+    let facts = super::intake::verify(bytes, &super::intake::Limits::default())
+        .map(|verified| ImageFacts {
+            sha256: super::intake::hex(&sha2::Sha256::digest(&verified.bytes)),
+            width: verified.width,
+            height: verified.height,
+        })
+        .map_err(|e| format!("{name} cannot be used: {e}. Use a PNG, JPEG or WebP image."));
+    if let Ok(mut seen) = SEEN.lock() {
+        if seen.len() == REMEMBERED {
+            seen.pop_front();
+        }
+        seen.push_back((stamp, facts.clone()));
+    }
+    facts
 }
 
 fn parse_whole(text: &str) -> Option<u32> {
@@ -431,6 +464,26 @@ mod tests {
 
     fn draft() -> SettingsDraft {
         SettingsDraft { prompt: "a red fox in snow".into(), model: "sdxl".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn an_image_is_read_again_only_when_it_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("start.png");
+        image::RgbImage::from_pixel(320, 256, image::Rgb([1, 2, 3])).save(&path).unwrap();
+        let first = inspect_image(&path).unwrap();
+        assert_eq!((first.width, first.height), (320, 256));
+        assert_eq!(inspect_image(&path).unwrap(), first, "remembered");
+        // Replaced by another picture (another length): read again.
+        image::RgbImage::from_fn(300, 200, |x, y| image::Rgb([x as u8, y as u8, 9])).save(&path).unwrap();
+        let second = inspect_image(&path).unwrap();
+        assert_eq!((second.width, second.height), (300, 200));
+        assert_ne!(second.sha256, first.sha256);
+        // Replaced by something that is not a picture: said so, not the old answer.
+        std::fs::write(&path, b"not a picture at all, just some text").unwrap();
+        assert!(inspect_image(&path).unwrap_err().contains("PNG, JPEG or WebP"));
+        std::fs::remove_file(&path).unwrap();
+        assert!(inspect_image(&path).unwrap_err().contains("cannot open"));
     }
 
     #[test]
