@@ -40,7 +40,9 @@ pub enum Message {
     /// "Check connection" finished.
     Doctor(Vec<Check>),
     /// A star, trash or restore was written to the library (the error is a plain sentence).
-    LibraryChanged(Result<(), String>),
+    /// A change to the library (star, trash, restore) was written, or why not. `listing` is
+    /// the gallery's listing at the time it was asked for.
+    LibraryChanged { result: Result<(), String>, listing: u64 },
     /// Start-up resume finished: the unfinished jobs it picked up (the error is a plain sentence).
     Resumed(Result<Vec<super::jobs::ResumedJob>, String>),
     /// A read for the gallery (a page of images, failed jobs, the trash emptied).

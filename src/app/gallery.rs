@@ -103,11 +103,16 @@ impl Gallery {
     }
 
     /// Start the listing again for a changed query.
-    fn reset(&mut self, bg: &Background) {
+    pub fn reset(&mut self, bg: &Background) {
         self.groups.clear();
         self.picked.clear();
         self.load_error = None;
         self.feed.restart(bg);
+    }
+
+    /// Which listing is on screen: changes whenever the gallery is read again from the start.
+    pub fn listing(&self) -> u64 {
+        self.feed.generation()
     }
 
     /// A job ended without images: the Failed jobs view, if open, reads the list again.

@@ -292,8 +292,16 @@ impl Workspace {
             }
             Message::Saved(results) => self.saving.on_saved(results, &mut self.notices),
             Message::Doctor(checks) => self.diagnostics.doctor_finished(checks),
-            Message::LibraryChanged(Ok(())) => {}
-            Message::LibraryChanged(Err(why)) => self.notices.error(why),
+            Message::LibraryChanged { result, listing } => {
+                // The gallery was listed again (another view, other filters) while the change
+                // was being written: it may have read the library before it, so read it again.
+                if self.gallery.listing() != listing {
+                    self.gallery.reset(&self.bg);
+                }
+                if let Err(why) = result {
+                    self.notices.error(why);
+                }
+            }
             Message::Resumed(Ok(jobs)) => {
                 self.jobs.resumed(jobs, Instant::now());
                 self.jobs.drop_early_events();
@@ -528,7 +536,11 @@ impl Workspace {
         failure: &'static str,
     ) {
         let store = self.engine.store().clone();
-        self.bg.blocking(move || Message::LibraryChanged(change(&store).map_err(|e| format!("{failure} ({e})."))));
+        let listing = self.gallery.listing();
+        self.bg.blocking(move || Message::LibraryChanged {
+            result: change(&store).map_err(|e| format!("{failure} ({e}).")),
+            listing,
+        });
     }
 
     fn copy_curl(&mut self, index: usize, ctx: &egui::Context) {
