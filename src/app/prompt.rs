@@ -132,6 +132,13 @@ impl PromptPanel {
         self.server_errors.remove("mask_image");
     }
 
+    /// Stop using the mask: the whole picture changes.
+    fn clear_mask(&mut self, draft: &mut SettingsDraft) {
+        draft.mask_image.clear();
+        self.touched.insert("mask_image");
+        self.server_errors.remove("mask_image");
+    }
+
     /// Stop using the start image, and so its mask too.
     fn clear_init_image(&mut self, draft: &mut SettingsDraft) {
         draft.init_image.clear();
@@ -426,8 +433,7 @@ impl PromptPanel {
         } else if !draft.mask_image.is_empty() {
             ui.label("Mask: this model cannot repaint only part of a picture.");
             if ui.button("Clear mask").on_hover_text("Change the whole picture instead.").clicked() {
-                draft.mask_image.clear();
-                self.touched.insert("mask_image");
+                self.clear_mask(draft);
             }
             self.messages(ui, "mask_image");
         }
@@ -445,9 +451,7 @@ impl PromptPanel {
             if !draft.mask_image.is_empty()
                 && ui.button("Clear mask").on_hover_text("Change the whole picture instead.").clicked()
             {
-                draft.mask_image.clear();
-                self.touched.insert("mask_image");
-                self.server_errors.remove("mask_image");
+                self.clear_mask(draft);
             }
         });
         if draft.mask_image.is_empty() {

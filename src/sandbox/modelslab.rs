@@ -338,10 +338,8 @@ async fn base64_to_url(
     body: Bytes,
 ) -> Result<Response, Rejection> {
     let body = parse_request(&body)?;
-    match shared.config.scenario {
-        Scenario::Auth401 => return Err(invalid_key()),
-        Scenario::Auth200 => return Ok(invalid_key_with_200()),
-        _ => {}
+    if let Some(refused) = refused_key(&shared) {
+        return Ok(refused);
     }
     let Some(text) = body.get("base64_string").and_then(Value::as_str) else {
         return Err(field_errors("base64_string", "The base64 string field is required."));
@@ -392,10 +390,8 @@ fn decode_base64_image(text: &str) -> Option<Vec<u8>> {
 /// `POST /api/v4/dreambooth/model_list`: the public models, as a bare JSON array.
 async fn model_list(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
     parse_request(&body)?;
-    Ok(match shared.config.scenario {
-        Scenario::Auth401 => invalid_key().into_response(),
-        Scenario::Auth200 => invalid_key_with_200(),
-        _ => json_response(
+    Ok(refused_key(&shared).unwrap_or_else(|| {
+        json_response(
             StatusCode::OK,
             Value::Array(
                 PUBLIC_MODELS
@@ -405,8 +401,8 @@ async fn model_list(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Re
                     })
                     .collect(),
             ),
-        ),
-    })
+        )
+    }))
 }
 
 /// Takes a place in the queue (or answers 429) and acts out the scenario.
@@ -750,14 +746,9 @@ async fn wallet_balance(
     body: Bytes,
 ) -> Result<Response, Rejection> {
     parse_request(&body)?;
-    Ok(match shared.config.scenario {
-        Scenario::Auth401 => invalid_key().into_response(),
-        Scenario::Auth200 => invalid_key_with_200(),
-        _ => json_response(
-            StatusCode::OK,
-            json!({"status": "success", "data": {"balance": 43.6, "currency": "USD"}}),
-        ),
-    })
+    Ok(refused_key(&shared).unwrap_or_else(|| {
+        json_response(StatusCode::OK, json!({"status": "success", "data": {"balance": 43.6, "currency": "USD"}}))
+    }))
 }
 
 /// Parses a JSON object body and checks that it carries a non-empty `key`.
@@ -779,6 +770,16 @@ fn parse_request(bytes: &[u8]) -> Result<Value, Rejection> {
         Ok(body)
     } else {
         Err(invalid_key())
+    }
+}
+
+/// How the key-refusing scenarios answer the calls that only check the key (balance, model
+/// list, upload): 401, or an error with HTTP 200. `None` in every other scenario.
+fn refused_key(shared: &Shared) -> Option<Response> {
+    match shared.config.scenario {
+        Scenario::Auth401 => Some(invalid_key().into_response()),
+        Scenario::Auth200 => Some(invalid_key_with_200()),
+        _ => None,
     }
 }
 
