@@ -30,10 +30,10 @@ share=$out/share
 mkdir -p "$share/applications" "$share/metainfo" "$share/icons/hicolor/scalable/apps" "$share/man/man1"
 install -m 644 dist/$id.desktop "$share/applications/"
 install -m 644 dist/$id.metainfo.xml "$share/metainfo/"
-install -m 644 assets/icon.svg "$share/icons/hicolor/scalable/apps/$id.svg"
+install -m 644 crates/easel/assets/icon.svg "$share/icons/hicolor/scalable/apps/$id.svg"
 for size in 32 48 64 128 256 512; do
     mkdir -p "$share/icons/hicolor/${size}x${size}/apps"
-    install -m 644 "assets/icon-$size.png" "$share/icons/hicolor/${size}x${size}/apps/$id.png"
+    install -m 644 "crates/easel/assets/icon-$size.png" "$share/icons/hicolor/${size}x${size}/apps/$id.png"
 done
 gzip -9n -c dist/easel.1 > "$share/man/man1/easel.1.gz"
 

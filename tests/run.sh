@@ -25,7 +25,7 @@ fi
 
 echo "==> building the release binary (for the window smoke test) and the benchmarks"
 cargo build --release --locked --bin easel
-cargo bench --locked --no-run
+cargo bench --workspace --locked --no-run
 
 # Keep cargo's and rustup's homes; give the keyring a throw-away home.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
@@ -39,5 +39,5 @@ export EASEL_REQUIRE_KEYRING=1 EASEL_SMOKE_BIN="$PWD/target/release/easel"
 echo "==> cargo test (under Xvfb, with a private D-Bus session and gnome-keyring)"
 xvfb-run -a -s "-screen 0 1280x860x24" dbus-run-session -- bash -c '
     echo -n "easel-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    cargo test --locked --lib --bins --tests -- "$@"
+    cargo test --workspace --locked --lib --bins --tests -- "$@"
 ' bash "$@"

@@ -1,0 +1,91 @@
+//! Help inside the app: the troubleshooting table (built from the engine's error table, so
+//! the window and the README never disagree), the logs folder and the diagnostics report.
+
+use super::actions::Action;
+use easel_engine::error::ERROR_TABLE;
+use std::path::{Path, PathBuf};
+
+/// The help window's own state.
+#[derive(Default)]
+pub struct Help {
+    open: bool,
+}
+
+/// Where the log files are kept.
+pub fn logs_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("logs")
+}
+
+/// Open the logs folder with the desktop's opener. Never waits for it; the error is a sentence.
+pub fn open_logs_folder(data_dir: &Path) -> Result<PathBuf, String> {
+    let dir = logs_dir(data_dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("The logs folder {} could not be made: {e}.", dir.display()))?;
+    let mut child = std::process::Command::new("xdg-open")
+        .arg(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("The logs folder could not be opened ({e}). It is here: {}", dir.display()))?;
+    // Reap the opener in the background so it leaves no zombie; the window does not wait.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(dir)
+}
+
+/// "rate_limited" -> "Rate limited".
+fn category_name(id: &str) -> String {
+    let words = id.replace('_', " ");
+    let mut chars = words.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+impl Help {
+    pub fn toggle(&mut self) {
+        self.open = !self.open;
+    }
+
+    pub fn ui(&mut self, ctx: &egui::Context, logs: &Path, actions: &mut Vec<Action>) {
+        if !self.open {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Help and troubleshooting")
+            .open(&mut open)
+            .default_width(640.0)
+            .default_height(520.0)
+            .vscroll(true)
+            .show(ctx, |ui| {
+                ui.label("When something goes wrong, Easel says which of these happened. Here is what each one means and what to do.");
+                ui.add_space(8.0);
+                egui::Grid::new("easel-troubleshooting").num_columns(3).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
+                    ui.strong("Problem");
+                    ui.strong("What happened");
+                    ui.strong("What to do");
+                    ui.end_row();
+                    for row in ERROR_TABLE {
+                        ui.label(category_name(row.category.as_str()));
+                        ui.add(egui::Label::new(row.message).wrap());
+                        ui.add(egui::Label::new(row.hint).wrap());
+                        ui.end_row();
+                    }
+                });
+                ui.add_space(10.0);
+                ui.separator();
+                ui.label(format!("Easel writes a log (without your key) to {}.", logs.display()));
+                ui.horizontal(|ui| {
+                    if ui.button("Open logs folder").on_hover_text("Show the log files in your file manager.").clicked() {
+                        actions.push(Action::OpenLogsFolder);
+                    }
+                    let copy = ui
+                        .button("Copy diagnostics report")
+                        .on_hover_text("Copy what Easel exchanged with the service, without your key, to paste into a support message.");
+                    if copy.clicked() {
+                        actions.push(Action::CopyReport);
+                    }
+                });
+            });
+        self.open &= open;
+    }
+}

@@ -1,0 +1,254 @@
+//! The desktop window: a face on the [`engine`](easel_engine) for people who are not programmers.
+//!
+//! Paste an API key once, type a prompt, press Generate, keep the images. The window holds no
+//! protocol logic: it builds [`SettingsDraft`](easel_engine::request::SettingsDraft)s, asks the
+//! engine to check and run them, and draws the [`Event`](easel_engine::Event)s it sends back.
+//!
+//! How the pieces fit:
+//! - [`EaselApp`] is the `eframe::App`. It owns a `Workspace` (everything that needs a running
+//!   engine) or, when the engine could not start, the plain reason why.
+//! - Every slow thing (keyring, HTTP, disk, decoding, file dialogs) runs off the UI thread and
+//!   reports back as a `Message` through one channel, drained at the start of each frame.
+//! - Panels draw state and return `Action`s; the workspace carries them out. State and UI stay
+//!   apart, and no UI code blocks or awaits.
+//! - Outside dependencies come in through [`Deps`], so tests swap the keyring for a memory store
+//!   and the file dialogs for a fake.
+
+mod actions;
+mod background;
+mod crash_notice;
+mod deps;
+mod diagnostics_pane;
+mod dialogs;
+mod gallery;
+mod help;
+mod history;
+mod jobs;
+mod keys;
+mod logging;
+mod library;
+mod notices;
+mod prompt;
+mod provider_picker;
+mod saving;
+mod state;
+mod status;
+mod textures;
+mod viewer;
+mod welcome;
+mod workspace;
+
+pub use deps::Deps;
+pub use dialogs::{DialogReply, Dialogs, RfdDialogs};
+pub use state::AppState;
+/// How many images the gallery reads from the library at a time.
+pub use library::PAGE as GALLERY_PAGE;
+
+use crate::cli::ProviderArgs;
+use easel_engine::error::EngineError;
+use easel_engine::provider::ProviderKind;
+use workspace::Workspace;
+
+/// The application id (desktop file, Wayland app id, persistence folder).
+pub const APP_ID: &str = "io.github.easel.Easel";
+/// The window title.
+pub const TITLE: &str = "Easel";
+
+/// Open the window and run until it closes; returns the process exit code.
+///
+/// Builds the multi-thread tokio runtime the engine and all background work run on, keeps it
+/// entered for the life of the window, and runs eframe on the main thread.
+pub fn run(args: ProviderArgs) -> i32 {
+    let Some(provider) = ProviderKind::parse(&args.provider) else {
+        let known: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.id()).collect();
+        eprintln!("Unknown provider '{}'. Use one of: {}.", args.provider, known.join(", "));
+        return 2;
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("Easel could not start its background workers: {e}");
+            return 1;
+        }
+    };
+    let _guard = runtime.enter();
+    let deps = Deps::production(runtime.handle().clone(), provider, args.base_url, args.api_key_header);
+    // The log file lives as long as the window; without it Easel still runs.
+    let _log = match logging::install(&deps.data_dir) {
+        Ok(guard) => Some(guard),
+        Err(why) => {
+            eprintln!("Easel will not keep a log file: {why}.");
+            None
+        }
+    };
+    let creator: eframe::AppCreator<'_> = Box::new(move |cc| Ok(Box::new(EaselApp::new(cc, deps))));
+    match eframe::run_native(TITLE, native_options(), creator) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("The Easel window could not open: {e}");
+            1
+        }
+    }
+}
+
+/// Window options: app id, title, icon and a sensible first size. The theme is left to
+/// egui's default (`ThemePreference::System`), which follows the desktop's light or dark mode.
+fn native_options() -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_app_id(APP_ID)
+        .with_title(TITLE)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([720.0, 480.0]);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => eprintln!("The window icon could not be read: {e}"),
+    }
+    eframe::NativeOptions { viewport, ..Default::default() }
+}
+
+/// The Easel window.
+pub struct EaselApp {
+    deps: Deps,
+    screen: Screen,
+    /// The provider and `EASEL_API_KEY` the window started with: the key is used for that
+    /// provider only, never sent to another one after a switch.
+    launch: (ProviderKind, Result<Option<easel_engine::keys::ApiKey>, EngineError>),
+    /// The built-in sandbox, while the window talks to it ("Try the sandbox").
+    sandbox: Option<easel_sandbox::Sandbox>,
+    /// A crash report from the last run, offered once.
+    crash: Option<crash_notice::CrashNotice>,
+}
+
+/// What the window shows: the workspace, or why it could not start.
+enum Screen {
+    Ready(Box<Workspace>),
+    /// The engine could not start (unusable server address, data folder not writable).
+    Failed(Box<StartupFailure>),
+}
+
+/// Why the engine could not start, and the remembered state to keep for next time.
+struct StartupFailure {
+    error: EngineError,
+    state: AppState,
+}
+
+impl EaselApp {
+    /// Build the window's state. Needs no window: tests call it through egui_kittest.
+    pub fn new(cc: &eframe::CreationContext<'_>, deps: Deps) -> Self {
+        let mut state = AppState::load(cc.storage);
+        // The command line wins over what was remembered (later switches are the person's).
+        if deps.api_key_header {
+            state.openai_api_key_header = true;
+        }
+        let screen = Self::start(&cc.egui_ctx, &deps, state);
+        let launch = (deps.provider, deps.env_key.clone());
+        let crash = crash_notice::CrashNotice::find(&deps.data_dir);
+        Self { deps, screen, launch, sandbox: None, crash }
+    }
+
+    fn start(ctx: &egui::Context, deps: &Deps, state: AppState) -> Screen {
+        match Workspace::new(ctx, deps, state.clone()) {
+            Ok(workspace) => Screen::Ready(Box::new(workspace)),
+            Err(error) => Screen::Failed(Box::new(StartupFailure { error: *error, state })),
+        }
+    }
+
+    /// Start again with the usual server (the person turned the override off).
+    fn restart_with_usual_server(&mut self, ctx: &egui::Context) {
+        let mut state = match &self.screen {
+            Screen::Ready(workspace) => workspace.state().clone(),
+            Screen::Failed(failure) => failure.state.clone(),
+        };
+        state.base_url = None;
+        self.deps.base_url = None;
+        if self.sandbox.take().is_some() {
+            self.deps.env_key = self.launch_key(self.deps.provider);
+        }
+        self.screen = Self::start(ctx, &self.deps, state);
+    }
+
+    /// `EASEL_API_KEY` for `kind`: only for the provider the window started with.
+    /// (The same shape as `Deps::env_key`, which it fills.)
+    #[allow(clippy::result_large_err)]
+    fn launch_key(&self, kind: ProviderKind) -> Result<Option<easel_engine::keys::ApiKey>, EngineError> {
+        if kind == self.launch.0 { self.launch.1.clone() } else { Ok(None) }
+    }
+
+    /// Talk to another provider or server: a new workspace (and engine) with the same state,
+    /// so the prompt is kept; the provider's own keyring entry is read.
+    fn switch_provider(&mut self, ctx: &egui::Context, switch: provider_picker::Switch) {
+        let Screen::Ready(workspace) = &self.screen else { return };
+        let mut state = workspace.state().clone();
+        state.base_url.clone_from(&switch.base_url);
+        state.openai_api_key_header = switch.api_key_header;
+        self.deps.provider = switch.kind;
+        self.deps.base_url.clone_from(&switch.base_url);
+        self.deps.env_key = if switch.session_key.is_some() { Ok(None) } else { self.launch_key(switch.kind) };
+        let sandbox = switch.sandbox.is_some();
+        logging::note(&format!(
+            "switched to {}{}",
+            switch.kind.id(),
+            if sandbox { " (built-in sandbox)" } else if switch.base_url.is_some() { " (another server)" } else { "" }
+        ));
+        self.sandbox = switch.sandbox;
+        self.screen = Self::start(ctx, &self.deps, state);
+        if let Screen::Ready(workspace) = &mut self.screen {
+            workspace.after_switch(switch.session_key, sandbox);
+        }
+    }
+}
+
+impl eframe::App for EaselApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let wants_usual_server = match &mut self.screen {
+            Screen::Ready(workspace) => workspace.ui(ui),
+            Screen::Failed(failure) => failed_ui(ui, &failure.error, failure.state.base_url.is_some()),
+        };
+        if wants_usual_server {
+            self.restart_with_usual_server(ui.ctx());
+        }
+        let switch = match &mut self.screen {
+            Screen::Ready(workspace) => workspace.take_switch(),
+            Screen::Failed(_) => None,
+        };
+        if let Some(switch) = switch {
+            self.switch_provider(ui.ctx(), switch);
+        }
+        if let Some(notice) = &mut self.crash
+            && !notice.ui(ui.ctx())
+        {
+            self.crash = None;
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        match &self.screen {
+            // The sandbox lives only as long as this run: never remember its address.
+            Screen::Ready(workspace) if self.sandbox.is_some() => {
+                AppState { base_url: None, ..workspace.state().clone() }.save(storage);
+            }
+            Screen::Ready(workspace) => workspace.state().save(storage),
+            Screen::Failed(failure) => failure.state.save(storage),
+        }
+    }
+}
+
+/// The whole window when the engine could not start. Returns true when the person asks to
+/// go back to the usual server.
+fn failed_ui(ui: &mut egui::Ui, error: &EngineError, has_override: bool) -> bool {
+    let mut usual = false;
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.heading("Easel could not start");
+        ui.add_space(8.0);
+        ui.label(&error.message);
+        ui.label(format!("What to do: {}", error.hint));
+        if let Some(detail) = &error.detail {
+            ui.weak(detail);
+        }
+        if has_override {
+            ui.add_space(8.0);
+            usual = ui.button("Use the usual server").clicked();
+        }
+    });
+    usual
+}

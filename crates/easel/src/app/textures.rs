@@ -1,0 +1,255 @@
+//! Image textures: decoded and scaled off the UI thread, thumbnails kept within a byte budget.
+
+use super::background::{Background, Message};
+use easel_engine::store::ImageRecord;
+use egui::{ColorImage, TextureHandle, TextureOptions};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Longest side of a gallery thumbnail, in pixels.
+pub const THUMB_SIDE: u32 = 256;
+/// Thumbnails kept on the GPU before the least recently drawn are dropped.
+pub const THUMB_BUDGET_BYTES: usize = 256 << 20;
+/// A thumbnail not drawn for this many frames may be dropped when over budget.
+const IDLE_FRAMES: u64 = 3;
+
+/// Gallery thumbnails by image id: a byte-budgeted LRU of GPU textures, backed by small PNGs
+/// on disk (`<data>/thumbs/<sha256>.png`) so each original is decoded once, ever.
+pub struct Thumbnails {
+    entries: HashMap<i64, Entry>,
+    /// Counts frames, to find thumbnails that were not drawn for a while.
+    frame: u64,
+    bytes: usize,
+    budget: usize,
+    /// Where thumbnails are cached on disk; none keeps them in memory only.
+    disk: Option<PathBuf>,
+    /// Decodes under way. Capped, so a fast scroll does not queue thousands of decodes for
+    /// images already out of view.
+    in_flight: usize,
+}
+
+/// Most thumbnails decoded at once.
+const MAX_IN_FLIGHT: usize = 4;
+
+impl Default for Thumbnails {
+    fn default() -> Self {
+        Self { entries: HashMap::new(), frame: 0, bytes: 0, budget: THUMB_BUDGET_BYTES, disk: None, in_flight: 0 }
+    }
+}
+
+enum Entry {
+    /// Wanted on screen, waiting for a free decoder; forgotten when not drawn this frame.
+    Waiting { last_wanted: u64 },
+    Loading,
+    Ready { texture: TextureHandle, last_drawn: u64 },
+    Failed(String),
+}
+
+/// What to draw for one image.
+pub enum Thumb<'a> {
+    Ready(&'a TextureHandle),
+    Loading,
+    Failed(&'a str),
+}
+
+impl Thumbnails {
+    /// Thumbnails cached on disk in `dir` (created when the first one is written).
+    pub fn with_disk_cache(dir: PathBuf) -> Self {
+        Self { disk: Some(dir), ..Self::default() }
+    }
+
+    /// Bytes of thumbnail textures held now.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The thumbnail of `record`, starting its decoding if it is not there yet.
+    pub fn get(&mut self, record: &ImageRecord, bg: &Background) -> Thumb<'_> {
+        let frame = self.frame;
+        let entry = self.entries.entry(record.id).or_insert(Entry::Waiting { last_wanted: frame });
+        if let Entry::Waiting { last_wanted } = entry {
+            *last_wanted = frame;
+            if self.in_flight < MAX_IN_FLIGHT {
+                self.in_flight += 1;
+                request_thumbnail(record, self.disk.as_deref(), bg);
+                *entry = Entry::Loading;
+            }
+        }
+        match entry {
+            Entry::Waiting { .. } | Entry::Loading => Thumb::Loading,
+            Entry::Ready { texture, last_drawn } => {
+                *last_drawn = frame;
+                Thumb::Ready(texture)
+            }
+            Entry::Failed(why) => Thumb::Failed(why),
+        }
+    }
+
+    /// A worker finished a thumbnail. Ignored if the image left the gallery meanwhile.
+    pub fn on_loaded(&mut self, image: i64, result: Result<TextureHandle, String>) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let Some(entry) = self.entries.get_mut(&image) else { return };
+        *entry = match result {
+            Ok(texture) => {
+                self.bytes += texture.byte_size();
+                Entry::Ready { texture, last_drawn: self.frame }
+            }
+            Err(why) => Entry::Failed(why),
+        };
+    }
+
+    /// Drop an image's thumbnail (it left the gallery).
+    pub fn forget(&mut self, image: i64) {
+        if let Some(Entry::Ready { texture, .. }) = self.entries.remove(&image) {
+            self.bytes -= texture.byte_size();
+        }
+    }
+
+    /// Call once per frame after drawing: over budget, drop the thumbnails drawn longest ago
+    /// among those not drawn for [`IDLE_FRAMES`] frames (so nothing on screen flickers).
+    /// Dropping the last handle frees the texture. Failed entries off screen are forgotten too,
+    /// so a file that comes back is tried again.
+    pub fn end_frame(&mut self) {
+        let frame = self.frame;
+        self.entries.retain(|_, entry| !matches!(entry, Entry::Waiting { last_wanted } if *last_wanted < frame));
+        if self.bytes > self.budget {
+            let mut idle: Vec<(u64, i64)> = self
+                .entries
+                .iter()
+                .filter_map(|(id, entry)| match entry {
+                    Entry::Ready { last_drawn, .. } if *last_drawn + IDLE_FRAMES <= self.frame => {
+                        Some((*last_drawn, *id))
+                    }
+                    _ => None,
+                })
+                .collect();
+            idle.sort_unstable();
+            for (_, id) in idle {
+                if self.bytes <= self.budget {
+                    break;
+                }
+                self.forget(id);
+            }
+        }
+        self.frame += 1;
+    }
+}
+
+/// The on-disk thumbnail of an image: `<dir>/<sha256>.png`.
+pub fn thumb_path(dir: &Path, record: &ImageRecord) -> Option<PathBuf> {
+    let sha = record.sha256.as_str();
+    (sha.len() >= 16 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| dir.join(format!("{sha}.png")))
+}
+
+fn request_thumbnail(record: &ImageRecord, disk: Option<&Path>, bg: &Background) {
+    let (image, path, ctx) = (record.id, record.path.clone(), bg.ctx().clone());
+    let cached = disk.and_then(|dir| thumb_path(dir, record));
+    bg.blocking(move || {
+        let result = thumbnail(&path, cached.as_deref()).map(|pixels| upload(&ctx, format!("thumb-{image}"), pixels));
+        Message::Thumbnail { image, result }
+    });
+}
+
+/// A thumbnail's pixels: from the disk cache when it is there, else decoded from the original
+/// and written to the cache (atomically, so a crash never leaves half a thumbnail).
+fn thumbnail(original: &Path, cached: Option<&Path>) -> Result<ColorImage, String> {
+    if let Some(cached) = cached
+        && let Ok(pixels) = decode(cached, THUMB_SIDE)
+    {
+        return Ok(pixels);
+    }
+    let image = image::open(original).map_err(|e| format!("The image file could not be read ({e})."))?;
+    let image = if image.width() > THUMB_SIDE || image.height() > THUMB_SIDE {
+        image.thumbnail(THUMB_SIDE, THUMB_SIDE)
+    } else {
+        image
+    };
+    let rgba = image.into_rgba8();
+    if let Some(cached) = cached {
+        let mut png = Vec::new();
+        // A cache that cannot be written only costs a decode next time.
+        if rgba.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).is_ok() {
+            let _ = easel_engine::intake::write_atomically(cached, &png);
+        }
+    }
+    let size = [rgba.width() as usize, rgba.height() as usize];
+    Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
+}
+
+/// Decode and upload the viewer's image, scaled down to what the GPU accepts.
+pub fn request_full_image(record: &ImageRecord, bg: &Background) {
+    let (image, path, ctx) = (record.id, record.path.clone(), bg.ctx().clone());
+    bg.blocking(move || {
+        let max_side = u32::try_from(ctx.input(|i| i.max_texture_side)).unwrap_or(u32::MAX);
+        let result = decode(&path, max_side).map(|pixels| upload(&ctx, format!("image-{image}"), pixels));
+        Message::FullImage { image, result }
+    });
+}
+
+/// Decode an image for the clipboard (full size).
+pub fn request_clipboard_image(record: &ImageRecord, bg: &Background) {
+    let path = record.path.clone();
+    bg.blocking(move || Message::ClipboardImage(decode(&path, u32::MAX)));
+}
+
+/// Read an image file and scale it down so that neither side exceeds `max_side`.
+fn decode(path: &Path, max_side: u32) -> Result<ColorImage, String> {
+    let image = image::open(path).map_err(|e| format!("The image file could not be read ({e})."))?;
+    let image =
+        if image.width() > max_side || image.height() > max_side { image.thumbnail(max_side, max_side) } else { image };
+    let rgba = image.into_rgba8();
+    let size = [rgba.width() as usize, rgba.height() as usize];
+    Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
+}
+
+fn upload(ctx: &egui::Context, name: String, pixels: ColorImage) -> TextureHandle {
+    ctx.load_texture(name, pixels, TextureOptions::LINEAR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texture(ctx: &egui::Context, id: i64) -> TextureHandle {
+        upload(ctx, format!("t-{id}"), ColorImage::filled([16, 16], egui::Color32::RED))
+    }
+
+    #[test]
+    fn over_budget_the_thumbnails_idle_longest_go_first_and_visible_ones_stay() {
+        let ctx = egui::Context::default();
+        let one = texture(&ctx, 0).byte_size();
+        let mut thumbs = Thumbnails { budget: 2 * one, ..Thumbnails::default() };
+        for id in 1..=3 {
+            thumbs.entries.insert(id, Entry::Loading);
+            thumbs.on_loaded(id, Ok(texture(&ctx, id)));
+            thumbs.end_frame();
+        }
+        assert_eq!(thumbs.bytes(), 3 * one, "nothing idle long enough yet");
+        // Keep drawing image 3 only: 1 and 2 become idle; 1 was drawn longest ago.
+        for _ in 0..IDLE_FRAMES {
+            if let Some(Entry::Ready { last_drawn, .. }) = thumbs.entries.get_mut(&3) {
+                *last_drawn = thumbs.frame;
+            }
+            thumbs.end_frame();
+        }
+        assert_eq!(thumbs.bytes(), 2 * one, "back within budget");
+        assert!(!thumbs.entries.contains_key(&1), "the least recently drawn was dropped");
+        assert!(thumbs.entries.contains_key(&2) && thumbs.entries.contains_key(&3));
+    }
+
+    #[test]
+    fn thumbnails_are_written_to_the_disk_cache_and_read_from_it_next_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let original = dir.path().join("original.png");
+        image::RgbaImage::from_pixel(1024, 512, image::Rgba([10, 20, 30, 255])).save(&original).unwrap();
+        let cached = dir.path().join("thumbs").join("abc.png");
+        let first = thumbnail(&original, Some(&cached)).unwrap();
+        assert_eq!(first.size, [256, 128]);
+        let on_disk = image::open(&cached).unwrap();
+        assert_eq!((on_disk.width(), on_disk.height()), (256, 128));
+        std::fs::remove_file(&original).unwrap();
+        let second = thumbnail(&original, Some(&cached)).expect("read from the cache, not the original");
+        assert_eq!(second.size, first.size);
+    }
+}

@@ -1,0 +1,47 @@
+//! `easel doctor`: print the engine's doctor checks, as text or JSON.
+
+use super::{ProviderArgs, runtime};
+use easel_engine::Engine;
+use easel_engine::doctor::{Check, checks, find_key};
+use easel_engine::error::ErrorCategory;
+use std::sync::Arc;
+
+pub fn run(args: &ProviderArgs, json: bool) -> i32 {
+    let kind = match args.kind() {
+        Ok(kind) => kind,
+        Err(e) => {
+            eprintln!("{}", e.message);
+            return 2;
+        }
+    };
+    let rt = runtime();
+    let _guard = rt.enter();
+    let config = args.config(kind);
+    // The keyring is asked here, on this thread, before any async work.
+    let key = find_key(kind);
+    let checks = match Engine::new(config, Arc::new(|_| {})) {
+        Ok(engine) => rt.block_on(checks(&engine, key)),
+        Err(e) => vec![Check::fail("setup", &e)],
+    };
+    let worst = checks
+        .iter()
+        .filter_map(|c| c.category)
+        .max_by_key(|c| c.severity())
+        .map_or(0, ErrorCategory::exit_code);
+    if json {
+        let report = serde_json::json!({"event": "doctor", "provider": kind.id(), "checks": checks, "ok": worst == 0});
+        println!("{report}");
+    } else {
+        println!("Easel doctor ({})", kind.label());
+        for c in &checks {
+            let mark = if c.ok { "ok  " } else { "FAIL" };
+            let time = c.millis.map(|m| format!(" ({m} ms)")).unwrap_or_default();
+            println!("  [{mark}] {:<6} {}{time}", c.name, c.detail);
+            if let Some(h) = &c.hint {
+                println!("         What to do: {h}");
+            }
+        }
+    }
+    worst
+}
+

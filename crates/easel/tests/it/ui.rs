@@ -1,0 +1,573 @@
+//! The window, driven by label like a person would, against the sandbox on 127.0.0.1.
+//!
+//! No display is needed: egui_kittest runs the app headless and reads its accessibility tree.
+//! Each test builds its own tokio runtime (the engine and the sandbox run there) and steps the
+//! UI from the test thread until a condition holds, with a deadline.
+
+
+use crate::window::{Window, texts};
+use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
+use easel_engine::keys::{ApiKey, MemoryStore, SecretStore, StoreError};
+use easel_engine::provider::ProviderKind;
+use easel_engine::store::Store;
+use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+const KEY: &str = "sandbox-key-0123456789";
+
+/// A save dialog that "chooses" a fixed path at once, and remembers the name it was offered.
+struct FakeDialogs {
+    choose: PathBuf,
+    offered: Mutex<Vec<String>>,
+    /// The files "picked" by the open dialog, in turn; the last one again and again.
+    picks: Mutex<Vec<PathBuf>>,
+}
+
+impl FakeDialogs {
+    fn choosing(path: PathBuf) -> Arc<Self> {
+        Arc::new(Self { choose: path, offered: Mutex::new(Vec::new()), picks: Mutex::default() })
+    }
+
+    fn picking(file: PathBuf) -> Arc<Self> {
+        Self::picking_in_turn(vec![file])
+    }
+
+    fn picking_in_turn(files: Vec<PathBuf>) -> Arc<Self> {
+        Arc::new(Self {
+            choose: std::env::temp_dir().join("easel-ui-test-unused.png"),
+            offered: Mutex::new(Vec::new()),
+            picks: Mutex::new(files),
+        })
+    }
+}
+
+impl Dialogs for FakeDialogs {
+    fn save_file(&self, default_name: &str, reply: DialogReply) {
+        self.offered.lock().unwrap().push(default_name.to_owned());
+        reply(Some(self.choose.clone()));
+    }
+    fn pick_folder(&self, reply: DialogReply) {
+        reply(Some(self.choose.clone()));
+    }
+    fn pick_file(&self, reply: DialogReply) {
+        let mut picks = self.picks.lock().unwrap();
+        let pick = if picks.len() > 1 { Some(picks.remove(0)) } else { picks.first().cloned() };
+        drop(picks);
+        reply(pick);
+    }
+}
+
+/// What a test starts with.
+struct Setup {
+    scenario: Scenario,
+    /// The key "from EASEL_API_KEY" (passed in, never read from the environment).
+    env_key: Option<&'static str>,
+    secrets: Arc<MemoryStore>,
+    dialogs: Arc<dyn Dialogs>,
+    /// A data folder that already holds a library (a fresh one otherwise).
+    library: Option<tempfile::TempDir>,
+    provider: ProviderKind,
+    /// As `easel gui --api-key-header`.
+    api_key_header: bool,
+}
+
+impl Setup {
+    fn new(scenario: Scenario) -> Self {
+        Self {
+            scenario,
+            env_key: Some(KEY),
+            secrets: Arc::new(MemoryStore::default()),
+            dialogs: FakeDialogs::choosing(std::env::temp_dir().join("easel-ui-test-unused.png")),
+            library: None,
+            provider: ProviderKind::ModelsLab,
+            api_key_header: false,
+        }
+    }
+}
+
+/// The window under test, with its sandbox, data folder and runtime.
+/// Fields drop in order: the window first, the runtime last.
+struct TestApp {
+    window: Window,
+    sandbox: Sandbox,
+    data: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Window;
+    fn deref(&self) -> &Window {
+        &self.window
+    }
+}
+
+impl std::ops::DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Window {
+        &mut self.window
+    }
+}
+
+impl TestApp {
+    /// What the window sent besides reading the model list (which it does on its own).
+    fn sent(&self) -> Vec<easel_sandbox::LoggedRequest> {
+        self.sandbox.requests().into_iter().filter(|r| r.path != "/api/v4/dreambooth/model_list").collect()
+    }
+
+    fn start(setup: Setup) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let sandbox = runtime.block_on(Sandbox::start(SandboxConfig::new(setup.scenario))).unwrap();
+        let data = setup.library.unwrap_or_else(|| tempfile::tempdir().unwrap());
+        let deps = Deps {
+            runtime: runtime.handle().clone(),
+            secrets: setup.secrets,
+            dialogs: setup.dialogs,
+            data_dir: data.path().to_path_buf(),
+            provider: setup.provider,
+            base_url: Some(match setup.provider {
+                ProviderKind::OpenAi => format!("{}/v1", sandbox.base_url()),
+                _ => sandbox.base_url(),
+            }),
+            env_key: Ok(setup.env_key.map(|k| ApiKey::parse(k).unwrap())),
+            api_key_header: setup.api_key_header,
+        };
+        let harness =
+            Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
+        let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
+        app.harness.run_steps(3);
+        app
+    }
+
+
+
+
+    /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
+    fn switch_to(&mut self, provider: &str, base_url: &str) {
+        // The window refuses to switch while a job runs; a job's image can show a moment
+        // before the job itself has finished.
+        self.step_until("no job running", |h| texts(h).iter().all(|t| !t.ends_with(" running") || t == "0 running"));
+        self.harness.get_by_role_and_label(Role::RadioButton, provider).click_accesskit();
+        self.harness.run_steps(2);
+        self.set_field("Server address", base_url);
+        self.click("Use this service");
+        self.wait_for_text(&format!("Service: {provider}"));
+        self.harness.run_steps(2);
+    }
+
+    /// What the prompt box holds.
+    fn prompt_text(&self) -> String {
+        self.harness.get_by_label("Prompt").value().unwrap_or_default()
+    }
+
+    /// The images the engine stored in the data folder.
+    fn stored_images(&self) -> Vec<easel_engine::store::ImageRecord> {
+        Store::open(self.data.path()).unwrap().recent_images(10, 0).unwrap()
+    }
+}
+
+#[test]
+fn a_pasted_key_is_saved_to_the_keychain_and_the_window_says_so() {
+    let secrets = Arc::new(MemoryStore::default());
+    let mut app = TestApp::start(Setup { env_key: None, secrets: secrets.clone(), ..Setup::new(Scenario::Success) });
+    app.step_until("the key panel (no key was found)", |h| h.query_by_label("API key").is_some());
+    app.harness.check_accessibility();
+
+    app.set_field("API key", "  pasted-key-0123456789\n");
+    app.click("Test key");
+    app.wait_for_text("The key works. Balance: 43.60 USD");
+    app.click("Save to keychain");
+    app.wait_for_text("Saved to the system keychain.");
+
+    let saved = secrets.get("modelslab").unwrap();
+    assert_eq!(saved, Some(ApiKey::parse("pasted-key-0123456789").unwrap()), "trimmed and stored");
+    assert!(app.shows("saved in the system keychain"), "the status bar names where the key lives");
+}
+
+#[test]
+fn a_keychain_that_is_unavailable_is_said_plainly_and_never_reported_as_saved() {
+    let secrets = Arc::new(MemoryStore::default());
+    *secrets.fail_with.lock().unwrap() = Some(StoreError::Unavailable("no secret service is running".into()));
+    let mut app = TestApp::start(Setup { env_key: None, secrets: secrets.clone(), ..Setup::new(Scenario::Success) });
+    app.step_until("the key panel", |h| h.query_by_label("API key").is_some());
+
+    app.set_field("API key", "pasted-key-0123456789");
+    app.click("Save to keychain");
+    app.wait_for_text("The key was not saved. The system keychain is not available (no secret service is running).");
+    assert!(!app.shows("Saved to the system keychain"), "never claim a save that did not happen");
+    assert!(app.harness.query_by_label("Use for this session only").is_some());
+
+    app.click("Use for this session only");
+    app.wait_for_text("this session only (not saved)");
+    *secrets.fail_with.lock().unwrap() = None;
+    assert_eq!(secrets.get("modelslab").unwrap(), None, "nothing was written");
+}
+
+#[test]
+fn generate_puts_the_image_in_the_gallery_and_on_disk() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    assert!(app.harness.get_by_label("Prompt").is_focused(), "the prompt box has focus when the window opens");
+    assert!(app.shows("from EASEL_API_KEY (this session only)"));
+
+    app.generate("a red fox in snow");
+
+    let images = app.stored_images();
+    assert_eq!(images.len(), 1);
+    assert!(images[0].path.starts_with(app.data.path()) && images[0].path.is_file(), "{}", images[0].path.display());
+    app.wait_for_text("done"); // the job row; the image event comes just before the end
+    app.harness.check_accessibility();
+}
+
+#[test]
+fn a_rate_limit_counts_down_and_then_the_image_arrives() {
+    let mut app = TestApp::start(Setup::new(Scenario::RateLimited));
+    app.set_field("Prompt", "a lighthouse at dusk");
+    app.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+
+    app.step_until("the rate-limit countdown", |h| {
+        h.query_all_by(|node| {
+            let text = node.label().or_else(|| node.value());
+            text.is_some_and(|t| t.starts_with("waiting ") && t.ends_with(" s (rate limit)"))
+        })
+        .next()
+        .is_some()
+    });
+    app.wait_for_text("Image: a lighthouse at dusk");
+    assert_eq!(app.sandbox.rate_limited_count(), 2);
+}
+
+#[test]
+fn a_refused_key_is_explained_and_its_exchange_is_in_the_diagnostics_pane() {
+    let mut app = TestApp::start(Setup::new(Scenario::Auth401));
+    app.set_field("Prompt", "a cat");
+    app.click("Generate");
+    app.wait_for_text("failed: ");
+    assert!(app.shows("did not accept your API key"), "the plain message, not a status code");
+
+    app.click("Diagnostics");
+    app.step_until("the diagnostics table", |h| h.query_by_label("Request id").is_some());
+    assert!(app.harness.query_by_label("401").is_some(), "the row shows HTTP 401");
+    assert!(app.shows("• failed"));
+
+    app.harness.run_steps(2);
+    app.harness.get_by_label("401").click();
+    app.step_until("the exchange's details", |h| h.query_by_label("Copy as curl").is_some());
+    app.harness.check_accessibility();
+    app.harness.get_by_label("Copy as curl").click_accesskit();
+    app.harness.step();
+    let copied = copied_text(&app.harness).expect("a curl command was copied");
+    assert!(copied.contains("$EASEL_API_KEY") && !copied.contains(KEY), "{copied}");
+}
+
+#[test]
+fn an_invalid_width_is_explained_at_the_field_and_nothing_is_sent() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.set_field("Prompt", "a tiny house");
+    app.set_field("Width", "100");
+    app.click("Generate");
+    app.harness.run_steps(3);
+
+    let message = app.harness.get_by_label_contains("Width must be from 256 to 1024 pixels (it is 100).");
+    let field = app.harness.get_by_label("Width");
+    let (message, field) = (message.rect(), field.rect());
+    assert!(
+        message.top() >= field.bottom() && message.top() - field.bottom() < 40.0,
+        "{message:?} right under {field:?}"
+    );
+    assert!(message.left() < field.right() && field.left() < message.right(), "{message:?} lines up with {field:?}");
+    assert!(app.sent().is_empty(), "an invalid draft sends nothing");
+}
+
+#[test]
+fn save_as_goes_through_the_dialog_seam_and_writes_a_valid_png() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("my fox.png");
+    let dialogs = FakeDialogs::choosing(target.clone());
+    let mut app = TestApp::start(Setup { dialogs: dialogs.clone(), ..Setup::new(Scenario::Success) });
+    app.generate("a fox to keep");
+
+    app.harness.get_by_label_contains("Image: a fox to keep").click_accesskit();
+    app.step_until("the viewer", |h| h.query_by_label("Save as…").is_some());
+    app.harness.check_accessibility();
+    app.click("Save as…");
+    app.wait_for_text("Saved ");
+
+    assert_png(&target, 512, 512);
+    let bytes = std::fs::read(&target).unwrap();
+    let parameters =
+        easel_engine::export::read_png_text(&bytes, "parameters").expect("settings are embedded by default");
+    assert!(parameters.starts_with("a fox to keep"), "{parameters}");
+    let offered = dialogs.offered.lock().unwrap().clone();
+    assert!(offered.len() == 1 && offered[0].ends_with(".png"), "a default name was offered: {offered:?}");
+}
+
+#[test]
+fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_supports() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    let root = app.sandbox.base_url();
+    app.set_field("Prompt", "a kite over hills");
+    assert!(app.shows("Service: ModelsLab"));
+
+    app.switch_to("AUTOMATIC1111 / Forge", &root);
+    assert_eq!(app.prompt_text(), "a kite over hills", "the prompt survives the switch");
+    assert!(app.harness.query_by_label("Steps").is_some(), "A1111 has steps");
+    assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_some(), "and a negative prompt");
+    // The new provider's key is looked up off the UI thread; the ModelsLab key from
+    // EASEL_API_KEY must not be carried over.
+    app.wait_for_text("No key (none needed)");
+    app.wait_for_text("models on the server."); // the model picker filled from sd-models, off the UI thread
+    app.harness.check_accessibility();
+
+    app.click("Generate");
+    app.wait_for_text("Image: a kite over hills");
+    let sent = app.sandbox.requests();
+    let txt2img = sent.iter().find(|r| r.path == "/sdapi/v1/txt2img").expect("A1111 txt2img was called");
+    assert!(
+        !txt2img.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")),
+        "no key was sent: {:?}",
+        txt2img.headers
+    );
+
+    app.switch_to("OpenAI-compatible", &format!("{root}/v1"));
+    assert_eq!(app.prompt_text(), "a kite over hills");
+    assert!(app.harness.query_by_label("Steps").is_none(), "OpenAI has no steps");
+    assert!(app.harness.query_by_label("Guidance").is_none(), "nor guidance");
+    assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "nor a negative prompt");
+    assert!(app.harness.query_by_label("Width").is_none(), "only its exact sizes, from a list");
+    assert!(app.harness.query_by_label("Size").is_some(), "the size presets");
+    app.harness.check_accessibility();
+
+    app.switch_to("AUTOMATIC1111 / Forge", &root);
+    assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_some(), "the negative prompt returns");
+    assert_eq!(app.prompt_text(), "a kite over hills");
+}
+
+#[test]
+fn a_lan_server_over_plain_http_is_noted_and_a_remote_one_is_refused() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.harness.get_by_role_and_label(Role::RadioButton, "AUTOMATIC1111 / Forge").click_accesskit();
+    app.harness.run_steps(2);
+    assert_eq!(
+        app.harness.get_by_label("Server address").value().as_deref(),
+        Some("http://127.0.0.1:7860"),
+        "its default"
+    );
+    app.set_field("Server address", "http://192.168.1.20:7860");
+    assert!(app.shows("192.168.1.20 is on your local network over plain http"));
+    assert!(!app.harness.get_by_role_and_label(Role::Button, "Use this service").accesskit_node().is_disabled());
+
+    app.harness.get_by_role_and_label(Role::RadioButton, "ModelsLab").click_accesskit();
+    app.harness.run_steps(2);
+    app.set_field("Server address", "http://192.168.1.20:7860");
+    assert!(app.shows("use https://"), "ModelsLab keys never cross the network unencrypted");
+    assert!(app.harness.get_by_role_and_label(Role::Button, "Use this service").accesskit_node().is_disabled());
+    assert!(app.sent().is_empty(), "nothing switched, nothing sent");
+}
+
+#[test]
+fn a_model_that_takes_an_aspect_ratio_gets_an_aspect_ratio_picker_instead_of_a_size() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    assert!(app.harness.query_by_label("Width").is_some());
+    assert!(app.harness.query_by_label("Aspect ratio").is_none());
+    app.set_field("Model id (or type another)", "imagen-4");
+    app.harness.run_steps(2);
+    assert!(app.harness.query_by_role_and_label(Role::ComboBox, "Aspect ratio").is_some());
+    assert!(app.harness.query_by_label("Width").is_none() && app.harness.query_by_label("Height").is_none());
+    assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "imagen-4 takes none");
+    assert!(app.harness.query_by_label("Start from an image...").is_some(), "a start image (uploaded first on v7)");
+    app.harness.check_accessibility();
+}
+
+#[test]
+fn image_to_image_sends_the_picked_file_to_img2img() {
+    let pictures = tempfile::tempdir().unwrap();
+    let start = pictures.path().join("start.png");
+    image::RgbImage::from_pixel(512, 512, image::Rgb([200, 80, 40])).save(&start).unwrap();
+    let mut app = TestApp::start(Setup { dialogs: FakeDialogs::picking(start), ..Setup::new(Scenario::Success) });
+
+    app.set_field("Prompt", "the same scene at night");
+    app.click("Start from an image...");
+    app.wait_for_text("Start image: start.png, ");
+    assert!(app.harness.query_by_role_and_label(Role::Slider, "Strength").is_some(), "a strength slider");
+    assert!(app.harness.query_by_role_and_label(Role::Button, "Clear").is_some(), "and a way to clear it");
+    app.harness.check_accessibility();
+
+    app.click("Generate");
+    app.wait_for_text("Image: the same scene at night");
+    let paths: Vec<String> = app.sandbox.requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.iter().any(|p| p == "/api/v6/images/img2img"), "{paths:?}");
+    assert!(!paths.iter().any(|p| p == "/api/v6/images/text2img"), "{paths:?}");
+}
+
+/// Inpainting from the window: a start image, then a mask that repaints part of it. A mask of
+/// the wrong size is explained at its field before anything is sent.
+#[test]
+fn a_mask_repaints_only_part_of_the_start_image() {
+    let pictures = tempfile::tempdir().unwrap();
+    let start = pictures.path().join("room.png");
+    image::RgbImage::from_pixel(512, 384, image::Rgb([200, 80, 40])).save(&start).unwrap();
+    let small = pictures.path().join("small-mask.png");
+    image::GrayImage::from_pixel(256, 192, image::Luma([255])).save(&small).unwrap();
+    let mask = pictures.path().join("window-mask.png");
+    image::GrayImage::from_fn(512, 384, |x, _| image::Luma([if x < 256 { 255 } else { 0 }])).save(&mask).unwrap();
+    let dialogs = FakeDialogs::picking_in_turn(vec![start, small, mask]);
+    let mut app = TestApp::start(Setup { dialogs, ..Setup::new(Scenario::Success) });
+
+    app.set_field("Prompt", "a window in the left wall");
+    app.click("Start from an image...");
+    app.wait_for_text("Start image: room.png, ");
+    app.click("Repaint only part...");
+    app.wait_for_text("Mask: small-mask.png, ");
+    app.wait_for_text("The mask is 256×192 pixels but the starting image is 512×384");
+    app.click("Generate");
+    assert!(app.sent().is_empty(), "a mask of the wrong size sends nothing");
+
+    app.click("Repaint only part...");
+    app.wait_for_text("Mask: window-mask.png, ");
+    assert!(!app.shows("The mask is 256×192"), "the new mask fits");
+    app.harness.check_accessibility();
+    app.click("Generate");
+    app.wait_for_text("Image: a window in the left wall");
+    let paths: Vec<String> = app.sandbox.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.iter().filter(|p| *p == "/api/v6/images/inpaint").count(), 1, "{paths:?}");
+
+    // Clearing the start image clears its mask too.
+    app.click("Clear");
+    assert!(!app.shows("Mask: window-mask.png") && !app.shows("Start image: room.png"));
+}
+
+/// `easel gui --provider openai --api-key-header`: the window sends the key the Azure way.
+#[test]
+fn the_api_key_header_option_from_the_command_line_reaches_the_window() {
+    let mut app = TestApp::start(Setup { provider: ProviderKind::OpenAi, api_key_header: true, ..Setup::new(Scenario::Success) });
+    app.set_field("Model id (or type another)", "gpt-image-1");
+    app.generate("a kite in the style of a blueprint");
+    let sent = app.sandbox.requests().into_iter().find(|r| r.path == "/v1/images/generations").unwrap();
+    let header = |name: &str| sent.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    assert_eq!(header("api-key").as_deref(), Some(KEY));
+    assert_eq!(header("authorization"), None, "no Bearer as well");
+}
+
+/// A file dropped on the window, as the windowing backend would hand it to egui.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_picture_dropped_on_the_window_becomes_the_start_image() {
+    let pictures = tempfile::tempdir().unwrap();
+    let start = pictures.path().join("dropped.png");
+    image::RgbImage::from_pixel(512, 512, image::Rgb([20, 80, 200])).save(&start).unwrap();
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.set_field("Prompt", "the dropped scene in autumn");
+    app.harness.input_mut().dropped_files.push(Arc::new(Dropped(start)));
+    app.wait_for_text("Start image: dropped.png, ");
+
+    app.click("Generate");
+    app.wait_for_text("Image: the dropped scene in autumn");
+    assert!(app.sandbox.requests().iter().any(|r| r.path == "/api/v6/images/img2img"));
+}
+
+#[test]
+fn a_start_image_that_is_not_an_image_is_explained_at_the_field_and_nothing_is_sent() {
+    let pictures = tempfile::tempdir().unwrap();
+    let fake = pictures.path().join("notes.png");
+    std::fs::write(&fake, "these are notes, not a picture").unwrap();
+    let mut app = TestApp::start(Setup { dialogs: FakeDialogs::picking(fake), ..Setup::new(Scenario::Success) });
+    app.set_field("Prompt", "a boat");
+    app.click("Start from an image...");
+    app.wait_for_text("Start image: notes.png");
+    app.click("Generate");
+    app.wait_for_text("notes.png cannot be used");
+    assert!(app.sent().is_empty(), "an unusable start image sends nothing");
+
+    app.click("Clear");
+    assert!(!app.shows("Start image: notes.png"), "Clear forgets the start image");
+    app.click("Generate");
+    app.wait_for_text("Image: a boat");
+}
+
+#[test]
+fn try_the_sandbox_from_the_welcome_makes_a_test_image_and_says_so() {
+    let mut app = TestApp::start(Setup { env_key: None, ..Setup::new(Scenario::Success) });
+    app.step_until("the welcome", |h| h.query_by_label("Try the sandbox").is_some());
+    assert!(app.shows("Step 1: Get an API key") && app.shows("Step 3: Try a first prompt"));
+    assert!(app.harness.query_by_label("Open the ModelsLab key page").is_some(), "a link to the key page");
+    app.harness.check_accessibility();
+
+    app.click("Try the sandbox");
+    app.step_until("the sandbox in the status bar", |h| h.query_by_label("Leave the sandbox").is_some());
+    app.generate("a test pattern");
+    assert!(app.shows("Sandbox: test patterns, no real images, no credits"));
+    assert!(app.sent().is_empty(), "the built-in sandbox answered, not the test's one");
+    assert_eq!(app.stored_images().len(), 1);
+
+    // The keychain holds the real service's key under the same name: in the sandbox, saving
+    // and forgetting are off.
+    app.harness
+        .get_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l.starts_with("Key ")))
+        .click_accesskit();
+    app.step_until("the key panel", |h| h.query_by_role_and_label(Role::Button, "Forget key").is_some());
+    for button in ["Save to keychain", "Forget key"] {
+        assert!(app.harness.get_by_role_and_label(Role::Button, button).accesskit_node().is_disabled(), "{button}");
+    }
+}
+
+#[test]
+fn the_troubleshooting_page_lists_every_error_category() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.click("Help");
+    app.step_until("the troubleshooting table", |h| h.query_by_label("What to do").is_some());
+    for row in easel_engine::error::ERROR_TABLE {
+        assert!(app.shows(row.message), "{:?}: {}", row.category, row.message);
+        assert!(app.shows(row.hint), "{:?}: {}", row.category, row.hint);
+    }
+    assert!(app.harness.query_by_label("Open logs folder").is_some());
+    app.harness.check_accessibility();
+    app.harness.get_by_label("Copy diagnostics report").click_accesskit();
+    app.harness.step();
+    let copied = copied_text(&app.harness).expect("the report was copied");
+    assert!(copied.starts_with("Easel diagnostics report") && !copied.contains(KEY), "{copied}");
+}
+
+
+/// The text the last frame put on the clipboard, if any.
+fn copied_text(harness: &Harness<'static, EaselApp>) -> Option<String> {
+    harness.output().platform_output.commands.iter().find_map(|command| match command {
+        egui::OutputCommand::CopyText(text) => Some(text.clone()),
+        _ => None,
+    })
+}
+
+fn assert_png(path: &Path, width: u32, height: u32) {
+    let image = image::open(path).unwrap_or_else(|e| panic!("{} is not a readable image: {e}", path.display()));
+    assert_eq!((image.width(), image.height()), (width, height));
+    assert_eq!(image::ImageFormat::from_path(path).unwrap(), image::ImageFormat::Png);
+}
+
+#[test]
+fn the_next_start_offers_the_last_crash_report_once() {
+    let data = tempfile::tempdir().unwrap();
+    let crashes = data.path().join("crashes");
+    std::fs::create_dir_all(&crashes).unwrap();
+    std::fs::write(crashes.join("crash-1.txt"), "Easel 0.1.0 crashed.\nWhat: something broke\n").unwrap();
+    let mut app = TestApp::start(Setup { library: Some(data), ..Setup::new(Scenario::Success) });
+    app.wait_for_text("Easel closed unexpectedly last time");
+    assert!(app.shows("It holds no API key"));
+    app.click("Show report");
+    app.wait_for_text("something broke");
+    app.click("Dismiss");
+    assert!(!app.shows("Easel closed unexpectedly last time"));
+    assert!(easel_engine::crash::unseen_reports(app.data.path()).is_empty(), "offered once, then marked seen");
+    assert!(app.data.path().join("crashes/crash-1.seen").is_file(), "the report itself is kept");
+}
