@@ -5,7 +5,7 @@
 //!
 //! Prints medians and the machine it ran on. Everything talks to the in-process
 //! sandbox on 127.0.0.1.
-
+#![allow(clippy::unwrap_used)] // a benchmark stops at its first failed setup
 
 use base64::Engine as _;
 use easel_engine::intake::{self, Limits};
@@ -97,7 +97,10 @@ async fn overhead() {
     println!("## Client overhead per generation (512×512 PNG, sandbox on 127.0.0.1, {ROUNDS} runs each)\n");
     println!("| client | median ms | p90 ms | what it includes |");
     println!("|---|---|---|---|");
-    println!("| Easel engine | {e:.2} | {:.2} | POST, GET, sniff, full decode under limits, sha256, atomic write + fsync, SQLite rows |", p(&easel_ms, 0.9));
+    println!(
+        "| Easel engine | {e:.2} | {:.2} | POST, GET, sniff, full decode under limits, sha256, atomic write + fsync, SQLite rows |",
+        p(&easel_ms, 0.9)
+    );
     println!("| curl, its own time_total | {c:.2} | {:.2} | POST, GET to /dev/null, as curl measures them |", p(&curl_ms, 0.9));
     println!(
         "| curl, wall time | {:.2} | {:.2} | the same, plus starting 2 curl processes |",
@@ -105,7 +108,11 @@ async fn overhead() {
         p(&curl_wall_ms, 0.9)
     );
     match sdk {
-        Some(s) => println!("| modelslab-py + requests | {:.2} | {:.2} | SDK POST, requests GET into memory (Python already running) |", median(s.clone()), p(&s, 0.9)),
+        Some(s) => println!(
+            "| modelslab-py + requests | {:.2} | {:.2} | SDK POST, requests GET into memory (Python already running) |",
+            median(s.clone()),
+            p(&s, 0.9)
+        ),
         None => println!("| modelslab-py | skipped | | `pip install modelslab-py` to include it |"),
     }
     println!("\nAdded latency of Easel over curl (median difference): {:.2} ms\n", e - c);
@@ -252,8 +259,11 @@ fn intake_throughput() {
             t.elapsed().as_secs_f64() * 1000.0
         })
         .collect();
-    println!("## Validating a draft with a 1024×1024 start image ({:.1} MB)
-", images[0].len() as f64 / 1e6);
+    println!(
+        "## Validating a draft with a 1024×1024 start image ({:.1} MB)
+",
+        images[0].len() as f64 / 1e6
+    );
     println!("| check | ms |");
     println!("|---|---|");
     println!("| first (reads, decodes, hashes; the window does this off the UI thread) | {first:.2} |");

@@ -217,10 +217,9 @@ impl Redactor {
         }
         // Parse whole bodies up to a bound (inline base64 answers are big but valid JSON);
         // anything larger, or not JSON, is shown as the start of its text.
-        let parsed = (body.len() <= 16 << 20
-            && super::provider::json_values_within(body, super::provider::MAX_JSON_VALUES))
-        .then(|| serde_json::from_slice::<Value>(body).ok())
-        .flatten();
+        let parsed = (body.len() <= 16 << 20 && super::provider::json_values_within(body, super::provider::MAX_JSON_VALUES))
+            .then(|| serde_json::from_slice::<Value>(body).ok())
+            .flatten();
         let text = match parsed {
             Some(json) => serde_json::to_string_pretty(&shorten_long_strings(&self.json(&json))).unwrap_or_default(),
             None => self.text(&String::from_utf8_lossy(&body[..body.len().min(64 * 1024)])),
@@ -231,9 +230,7 @@ impl Redactor {
 
 fn shorten_long_strings(value: &Value) -> Value {
     match value {
-        Value::String(s) if s.len() > 200 => {
-            Value::String(format!("{}… ({} characters)", cut_at_char_boundary(s, 80), s.chars().count()))
-        }
+        Value::String(s) if s.len() > 200 => Value::String(format!("{}… ({} characters)", cut_at_char_boundary(s, 80), s.chars().count())),
         Value::Array(items) => Value::Array(items.iter().map(shorten_long_strings).collect()),
         Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), shorten_long_strings(v))).collect()),
         other => other.clone(),

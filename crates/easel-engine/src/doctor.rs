@@ -53,9 +53,7 @@ pub async fn checks(engine: &Engine, key: Result<(Option<ApiKey>, String), Engin
     let base = engine.provider().base_url().clone();
     let host = base.host_str().unwrap_or_default().to_owned();
     let port = base.port_or_known_default().unwrap_or(443);
-    let network = |message: String, detail: String| {
-        EngineError::new(ErrorCategory::Network).with_message(message).with_detail(detail)
-    };
+    let network = |message: String, detail: String| EngineError::new(ErrorCategory::Network).with_message(message).with_detail(detail);
 
     let started = Instant::now();
     let addrs = match tokio::time::timeout(Duration::from_secs(10), tokio::net::lookup_host((host.as_str(), port))).await {
@@ -116,11 +114,7 @@ pub async fn checks(engine: &Engine, key: Result<(Option<ApiKey>, String), Engin
     match key {
         Err(e) => out.push(Check::fail("key", &e)),
         Ok((key, source)) => match engine.check_key(key.as_ref()).await {
-            Ok(Some(b)) => out.push(Check::pass(
-                "key",
-                started,
-                format!("accepted ({source}); balance {:.2} {}", b.amount, b.currency),
-            )),
+            Ok(Some(b)) => out.push(Check::pass("key", started, format!("accepted ({source}); balance {:.2} {}", b.amount, b.currency))),
             Ok(None) => out.push(Check::pass("key", started, format!("accepted ({source})"))),
             Err(e) => out.push(Check::fail("key", &e)),
         },

@@ -109,10 +109,7 @@ pub const ERROR_TABLE: &[CategoryInfo] = &[
 
 impl ErrorCategory {
     pub fn info(self) -> &'static CategoryInfo {
-        ERROR_TABLE
-            .iter()
-            .find(|row| row.category == self)
-            .expect("every category has a row in ERROR_TABLE")
+        ERROR_TABLE.iter().find(|row| row.category == self).expect("every category has a row in ERROR_TABLE")
     }
     pub fn exit_code(self) -> i32 {
         self.info().exit_code

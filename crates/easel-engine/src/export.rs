@@ -107,8 +107,8 @@ pub fn insert_png_text(png: &[u8], keyword: &str, text: &str) -> Result<Vec<u8>,
         let kind = &header[4..8];
         let end = pos.checked_add(12 + len).filter(|e| *e <= png.len()).ok_or_else(|| bad("chunk past the end"))?;
         let data = &png[pos + 8..pos + 8 + len];
-        let same_keyword = (kind == b"tEXt" || kind == b"iTXt" || kind == b"zTXt")
-            && data.split(|b| *b == 0).next() == Some(keyword.as_bytes());
+        let same_keyword =
+            (kind == b"tEXt" || kind == b"iTXt" || kind == b"zTXt") && data.split(|b| *b == 0).next() == Some(keyword.as_bytes());
         if !same_keyword {
             out.extend_from_slice(&png[pos..end]);
         }
@@ -260,7 +260,7 @@ pub fn read_png_text(png: &[u8], keyword: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intake::{verify, ImageFormat};
+    use crate::intake::{ImageFormat, verify};
 
     fn record_in(dir: &Path, prompt: &str) -> ImageRecord {
         let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([x as u8 * 8, y as u8 * 10, 99]));
@@ -314,7 +314,10 @@ mod tests {
         let saved = save_image(&r, &target, &SaveOptions::default()).unwrap();
         let bytes = std::fs::read(&saved).unwrap();
         let text = read_png_text(&bytes, PARAMETERS_KEYWORD).unwrap();
-        assert!(text.starts_with("a red fox\nNegative prompt: blurry\nSteps: 30, CFG scale: 7.5, Seed: 42, Size: 32x24, Model: flux"), "{text}");
+        assert!(
+            text.starts_with("a red fox\nNegative prompt: blurry\nSteps: 30, CFG scale: 7.5, Seed: 42, Size: 32x24, Model: flux"),
+            "{text}"
+        );
         let original = image::open(&r.path).unwrap().to_rgb8();
         assert_eq!(image::open(&saved).unwrap().to_rgb8(), original, "pixels unchanged");
         // Saving again replaces the chunk rather than adding a second one.

@@ -87,8 +87,7 @@ impl Clients {
         let api = base().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
         let download = base()
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                let downgrade = attempt.previous().last().is_some_and(|prev| prev.scheme() == "https")
-                    && attempt.url().scheme() == "http";
+                let downgrade = attempt.previous().last().is_some_and(|prev| prev.scheme() == "https") && attempt.url().scheme() == "http";
                 if attempt.previous().len() >= 5 {
                     attempt.error("too many redirects")
                 } else if !matches!(attempt.url().scheme(), "http" | "https") {

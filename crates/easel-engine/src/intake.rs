@@ -94,8 +94,7 @@ pub fn classify(entry: &str) -> OutputEntry {
     // Base64 has no ':', so anything that starts like `scheme:` (or `//host`) is an address;
     // `data:` URIs are inline data.
     let scheme = trimmed.find(':').map(|i| &trimmed[..i]).filter(|s| {
-        s.starts_with(|c: char| c.is_ascii_alphabetic())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+        s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
     });
     match scheme {
         Some(s) if !s.eq_ignore_ascii_case("data") => OutputEntry::Url(trimmed.to_owned()),
@@ -145,11 +144,8 @@ pub fn decode_base64_text(text: &str, max_bytes: u64) -> Result<Vec<u8>, IntakeE
         &compact[..end]
     };
     let url_safe = unpadded.iter().any(|b| *b == b'-' || *b == b'_');
-    let engine = if url_safe {
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-    } else {
-        &base64::engine::general_purpose::STANDARD_NO_PAD
-    };
+    let engine =
+        if url_safe { &base64::engine::general_purpose::URL_SAFE_NO_PAD } else { &base64::engine::general_purpose::STANDARD_NO_PAD };
     let decoded = engine.decode(unpadded).map_err(|e| IntakeError::BadBase64(e.to_string()))?;
     if decoded.len() as u64 > max_bytes {
         return Err(IntakeError::DownloadTooLarge(max_bytes >> 20));
@@ -169,9 +165,7 @@ pub fn bytes_from_download(body: Vec<u8>, limits: &Limits) -> Result<Vec<u8>, In
     let text = std::str::from_utf8(&body).map_err(|_| IntakeError::NotAnImage(String::new()))?;
     let looks_base64 = {
         let t = text.trim();
-        !t.is_empty()
-            && (t.starts_with("data:")
-                || t.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=-_\r\n\t '\"".contains(&b)))
+        !t.is_empty() && (t.starts_with("data:") || t.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=-_\r\n\t '\"".contains(&b)))
     };
     if !looks_base64 {
         return Err(IntakeError::NotAnImage(describe_junk(text)));
@@ -210,9 +204,8 @@ pub fn verify(bytes: Vec<u8>, limits: &Limits) -> Result<VerifiedImage, IntakeEr
     if bytes.len() as u64 > limits.max_download_bytes {
         return Err(IntakeError::DownloadTooLarge(limits.max_download_bytes >> 20));
     }
-    let format = sniff(&bytes).ok_or_else(|| {
-        IntakeError::NotAnImage(std::str::from_utf8(&bytes).map(describe_junk).unwrap_or_default())
-    })?;
+    let format =
+        sniff(&bytes).ok_or_else(|| IntakeError::NotAnImage(std::str::from_utf8(&bytes).map(describe_junk).unwrap_or_default()))?;
     let reader = |l: image::Limits| {
         let mut r = image::ImageReader::with_format(io::Cursor::new(&bytes[..]), format.to_image_crate());
         r.limits(l);
@@ -348,7 +341,6 @@ mod tests {
         out
     }
 
-
     #[test]
     fn sniffs_magic_bytes_only() {
         assert_eq!(sniff(&png(2, 2)), Some(ImageFormat::Png));
@@ -420,10 +412,7 @@ mod tests {
     fn decompression_bombs_are_refused_from_the_header() {
         let bomb = easel_sandbox::oversized_png(60000, 60000);
         assert!(bomb.len() < 200);
-        assert_eq!(
-            verify(bomb, &Limits::default()),
-            Err(IntakeError::TooLarge { width: 60000, height: 60000, max: 8192 })
-        );
+        assert_eq!(verify(bomb, &Limits::default()), Err(IntakeError::TooLarge { width: 60000, height: 60000, max: 8192 }));
         // Within each side's limit but over the pixel budget.
         assert!(matches!(verify(easel_sandbox::oversized_png(8192, 8192), &Limits::default()), Err(IntakeError::TooLarge { .. })));
     }

@@ -12,8 +12,7 @@ use super::http::{self, MAX_API_BODY, TransportError, TransportKind};
 use super::intake::{self, IntakeError, OutputEntry, VerifiedImage};
 use super::keys::ApiKey;
 use super::provider::{
-    ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, HttpCall, InitImage, Method, Parsed, RemoteJob, Reply,
-    Retry,
+    ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, HttpCall, InitImage, Method, Parsed, RemoteJob, Reply, Retry,
 };
 use super::request::{GenerationSettings, Seed};
 use super::retry::{self, Decision, WaitReason, WaitSource};
@@ -213,11 +212,8 @@ impl Job {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let request = GenerateRequest {
-                settings: &self.settings,
-                init_image: self.init_image.as_ref(),
-                mask_image: self.mask_image.as_ref(),
-            };
+            let request =
+                GenerateRequest { settings: &self.settings, init_image: self.init_image.as_ref(), mask_image: self.mask_image.as_ref() };
             let call = self.inner.provider.generate(&request, self.key.as_ref());
             self.state(JobState::Sending { attempt });
             self.phase(JobPhase::Sent, None, None).await;
@@ -446,9 +442,7 @@ impl Job {
                         }
                         let err = self
                             .decorate(EngineError::new(ErrorCategory::GenerationFailed), &f, &reply, Some(&remote.id))
-                            .with_message(format!(
-                                "The service no longer knows this job ({forms_refused} ways of asking were refused)."
-                            ));
+                            .with_message(format!("The service no longer knows this job ({forms_refused} ways of asking were refused)."));
                         return Err(err);
                     }
                 }
@@ -606,14 +600,8 @@ impl Job {
             return Err(EngineError::new(ErrorCategory::BadOutput)
                 .with_message(format!("The service sent an image address Easel does not fetch ({}:).", parsed_url.scheme())));
         }
-        let call = HttpCall {
-            endpoint: "download",
-            method: Method::Get,
-            url: parsed_url,
-            headers: Vec::new(),
-            body: None,
-            redacted_body: None,
-        };
+        let call =
+            HttpCall { endpoint: "download", method: Method::Get, url: parsed_url, headers: Vec::new(), body: None, redacted_body: None };
         let mut bad_tries = 0u32;
         let mut transport_tries = 0u32;
         loop {
@@ -861,9 +849,9 @@ fn transport_error(t: &TransportError, timeout: Duration) -> EngineError {
         TransportKind::TooLarge => EngineError::new(ErrorCategory::Server)
             .with_message("The service sent an answer far larger than any real one, so Easel stopped reading it.")
             .with_detail(&t.text),
-        TransportKind::Connect => EngineError::new(ErrorCategory::Network)
-            .with_message("Easel could not connect to the service.")
-            .with_detail(&t.text),
+        TransportKind::Connect => {
+            EngineError::new(ErrorCategory::Network).with_message("Easel could not connect to the service.").with_detail(&t.text)
+        }
         TransportKind::Reset | TransportKind::Other => EngineError::new(ErrorCategory::Network)
             .with_message("The connection to the service broke before the answer was complete.")
             .with_detail(&t.text),
@@ -871,8 +859,10 @@ fn transport_error(t: &TransportError, timeout: Duration) -> EngineError {
 }
 
 fn bad_output(e: &IntakeError) -> EngineError {
-    EngineError::new(ErrorCategory::BadOutput)
-        .with_message(format!("The service said it succeeded, but the image it sent is not usable: {}.", e.to_string().trim_end_matches('.')))
+    EngineError::new(ErrorCategory::BadOutput).with_message(format!(
+        "The service said it succeeded, but the image it sent is not usable: {}.",
+        e.to_string().trim_end_matches('.')
+    ))
 }
 
 /// Load and check the starting image for image-to-image, off the async threads.
@@ -944,10 +934,8 @@ pub(super) async fn list_models(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Res
     if let Some(f) = failure {
         // A refused key or an empty account says so; anything else is about the list itself.
         let own_words = matches!(f.category, ErrorCategory::Auth | ErrorCategory::Account | ErrorCategory::RateLimited);
-        let message = f
-            .message
-            .filter(|_| own_words)
-            .unwrap_or_else(|| format!("The server did not list its models (HTTP {}).", reply.status));
+        let message =
+            f.message.filter(|_| own_words).unwrap_or_else(|| format!("The server did not list its models (HTTP {}).", reply.status));
         return Err(EngineError::new(f.category).with_message(message).with_http_status(Some(reply.status)));
     }
     Ok(inner.provider.parse_models(&reply))

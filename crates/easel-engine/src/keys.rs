@@ -87,9 +87,7 @@ impl fmt::Display for KeyProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Empty => "The key is empty. Paste the key from your provider's dashboard.",
-            Self::InnerWhitespace => {
-                "The key contains spaces. Copy it again from the dashboard; a key is one unbroken word."
-            }
+            Self::InnerWhitespace => "The key contains spaces. Copy it again from the dashboard; a key is one unbroken word.",
             Self::ControlCharacters => "The key contains invisible characters. Copy it again from the dashboard.",
         })
     }
@@ -254,11 +252,9 @@ pub fn resolve_key(provider: &str, store: &dyn SecretStore) -> Result<(ApiKey, K
 }
 
 fn no_key_error(provider: &str, store_error: Option<StoreError>) -> EngineError {
-    let mut err = EngineError::new(ErrorCategory::Auth)
-        .with_message(format!("No API key for {provider} was found."))
-        .with_hint(format!(
-            "Set the environment variable {KEY_ENV}, or open the Easel window and save your key (it is kept in the system keychain)."
-        ));
+    let mut err = EngineError::new(ErrorCategory::Auth).with_message(format!("No API key for {provider} was found.")).with_hint(format!(
+        "Set the environment variable {KEY_ENV}, or open the Easel window and save your key (it is kept in the system keychain)."
+    ));
     if let Some(e) = store_error {
         err = err.with_detail(e.to_string());
     }

@@ -43,16 +43,33 @@ pub enum JobState {
     Queued,
     /// Handing a starting image to a service that takes images only by address (ModelsLab v7).
     Uploading,
-    Sending { attempt: u32 },
+    Sending {
+        attempt: u32,
+    },
     /// Waiting before the next try or poll.
-    Waiting { seconds: f64, reason: WaitReason },
+    Waiting {
+        seconds: f64,
+        reason: WaitReason,
+    },
     /// The provider is making it.
-    Processing { eta_seconds: Option<f64> },
+    Processing {
+        eta_seconds: Option<f64>,
+    },
     /// A synchronous server reports how far it has got (A1111).
-    Generating { progress: f32, eta_seconds: Option<f64> },
-    Downloading { index: u32, total: u32 },
-    Done { images: usize },
-    Failed { category: ErrorCategory },
+    Generating {
+        progress: f32,
+        eta_seconds: Option<f64>,
+    },
+    Downloading {
+        index: u32,
+        total: u32,
+    },
+    Done {
+        images: usize,
+    },
+    Failed {
+        category: ErrorCategory,
+    },
     Cancelled,
     /// Sent before Easel stopped, with no answer: maybe made and charged; not resubmitted.
     Unknown,
@@ -159,9 +176,8 @@ struct Running {
 impl Engine {
     /// Build an engine. Call it inside a tokio runtime: jobs run on that runtime.
     pub fn new(config: EngineConfig, sink: EventSink) -> Result<Self, EngineError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-            EngineError::new(ErrorCategory::Network).with_message("Internal error: the engine needs a tokio runtime.")
-        })?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| EngineError::new(ErrorCategory::Network).with_message("Internal error: the engine needs a tokio runtime."))?;
         let provider = config.provider.build(config.base_url.as_deref(), &config.options).map_err(|why| {
             EngineError::new(ErrorCategory::Validation)
                 .with_message(format!("The server address is not usable: {why}."))
@@ -173,8 +189,8 @@ impl Engine {
                 .with_hint("Check that the data folder exists and is writable (EASEL_DATA_DIR moves it).")
                 .with_detail(e.to_string())
         })?;
-        let clients = http::Clients::new(config.policy.connect_timeout)
-            .map_err(|e| EngineError::new(ErrorCategory::Network).with_detail(e))?;
+        let clients =
+            http::Clients::new(config.policy.connect_timeout).map_err(|e| EngineError::new(ErrorCategory::Network).with_detail(e))?;
         let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
         Ok(Self {
             inner: Arc::new(Inner {
@@ -204,11 +220,7 @@ impl Engine {
     }
 
     /// Start one job per candidate. Returns at once; events report progress.
-    pub fn submit(
-        &self,
-        request: ValidRequest,
-        key: impl Into<Option<ApiKey>>,
-    ) -> Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)> {
+    pub fn submit(&self, request: ValidRequest, key: impl Into<Option<ApiKey>>) -> Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)> {
         let key = key.into();
         let batch_id = new_id("b");
         request

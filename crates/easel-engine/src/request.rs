@@ -248,10 +248,7 @@ impl SettingsDraft {
 
         let samples = parse_whole(&self.samples).filter(|n| caps.samples.contains(n));
         if samples.is_none() {
-            bad(
-                "samples",
-                format!("Images per request must be a whole number from {} to {}.", caps.samples.start(), caps.samples.end()),
-            );
+            bad("samples", format!("Images per request must be a whole number from {} to {}.", caps.samples.start(), caps.samples.end()));
         }
 
         let steps = match &caps.steps {
@@ -391,7 +388,10 @@ pub fn inspect_image(path: &std::path::Path) -> Result<ImageFacts, String> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let meta = std::fs::metadata(path).map_err(|e| format!("Easel cannot open the image {name}: {e}."))?;
     if meta.len() > MAX_INIT_IMAGE_BYTES {
-        return Err(format!("The image {name} is {:.1} MB; the limit is 5 MB. Save it smaller (or as JPEG) and try again.", meta.len() as f64 / 1e6));
+        return Err(format!(
+            "The image {name} is {:.1} MB; the limit is 5 MB. Save it smaller (or as JPEG) and try again.",
+            meta.len() as f64 / 1e6
+        ));
     }
     let stamp: Stamp = (path.to_path_buf(), meta.len(), meta.modified().ok());
     if let Some((_, known)) = SEEN.lock().ok().and_then(|seen| seen.iter().find(|(s, _)| *s == stamp).cloned()) {
@@ -419,13 +419,7 @@ fn parse_whole(text: &str) -> Option<u32> {
     text.trim().parse::<u32>().ok()
 }
 
-fn check_size(
-    text: &str,
-    label: &str,
-    caps: &Capabilities,
-    bad: &mut impl FnMut(&str, String),
-    field: &str,
-) -> Option<u32> {
+fn check_size(text: &str, label: &str, caps: &Capabilities, bad: &mut impl FnMut(&str, String), field: &str) -> Option<u32> {
     let range = &caps.size;
     let Some(n) = parse_whole(text) else {
         bad(field, format!("{label} must be a whole number of pixels from {} to {}.", range.start(), range.end()));
@@ -438,15 +432,7 @@ fn check_size(
     }
     if caps.size_multiple > 1 && n % caps.size_multiple != 0 {
         let lower = n / caps.size_multiple * caps.size_multiple;
-        bad(
-            field,
-            format!(
-                "{label} must be divisible by {} (try {} or {}).",
-                caps.size_multiple,
-                lower,
-                lower + caps.size_multiple
-            ),
-        );
+        bad(field, format!("{label} must be divisible by {} (try {} or {}).", caps.size_multiple, lower, lower + caps.size_multiple));
         ok = false;
     }
     ok.then_some(n)
@@ -455,8 +441,8 @@ fn check_size(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::modelslab::ModelsLab;
     use crate::provider::Provider;
+    use crate::provider::modelslab::ModelsLab;
 
     fn caps(model: &str) -> Capabilities {
         ModelsLab::new(None).capabilities(model)

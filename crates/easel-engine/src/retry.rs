@@ -231,13 +231,7 @@ pub fn backoff(policy: &RetryPolicy, tries_so_far: u32, jitter: f64) -> Duration
 
 /// What to do after a rate-limit answer (429, or the body's queue-limit error),
 /// given that `tries_so_far` requests have been sent, all answered 429.
-pub fn after_rate_limit(
-    policy: &RetryPolicy,
-    tries_so_far: u32,
-    hints: &RateLimitHints,
-    now: SystemTime,
-    jitter: f64,
-) -> Decision {
+pub fn after_rate_limit(policy: &RetryPolicy, tries_so_far: u32, hints: &RateLimitHints, now: SystemTime, jitter: f64) -> Decision {
     let requested = server_requested_wait(hints, now);
     if let Some((wait, _)) = requested
         && wait > policy.max_server_wait
@@ -249,28 +243,20 @@ pub fn after_rate_limit(
                     human_duration(wait),
                     human_duration(policy.max_server_wait)
                 ))
-                .with_hint(format!(
-                    "Try again in {}, or run fewer images at once.",
-                    human_duration(wait)
-                )),
+                .with_hint(format!("Try again in {}, or run fewer images at once.", human_duration(wait))),
         );
     }
     if tries_so_far >= policy.max_rate_limit_tries {
-        return Decision::GiveUp(EngineError::new(ErrorCategory::RateLimited).with_message(format!(
-            "The service was still too busy after {tries_so_far} tries, so Easel stopped asking."
-        )));
+        return Decision::GiveUp(
+            EngineError::new(ErrorCategory::RateLimited)
+                .with_message(format!("The service was still too busy after {tries_so_far} tries, so Easel stopped asking.")),
+        );
     }
     match requested {
-        Some((wait, source)) => Decision::Retry {
-            wait: wait.max(policy.min_wait),
-            reason: WaitReason::RateLimited,
-            source,
-        },
-        None => Decision::Retry {
-            wait: backoff(policy, tries_so_far, jitter),
-            reason: WaitReason::RateLimited,
-            source: WaitSource::Backoff,
-        },
+        Some((wait, source)) => Decision::Retry { wait: wait.max(policy.min_wait), reason: WaitReason::RateLimited, source },
+        None => {
+            Decision::Retry { wait: backoff(policy, tries_so_far, jitter), reason: WaitReason::RateLimited, source: WaitSource::Backoff }
+        }
     }
 }
 
@@ -320,11 +306,7 @@ mod tests {
     #[test]
     fn retry_after_accepts_all_three_http_date_forms() {
         let now = at(NOW - 30);
-        for form in [
-            "Sun, 06 Nov 1994 08:49:37 GMT",
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994",
-        ] {
+        for form in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
             assert_eq!(parse_retry_after(form, now, None), Some(Duration::from_secs(30)), "{form}");
         }
     }
@@ -334,10 +316,7 @@ mod tests {
         // Our clock is 1000 s ahead; the server's Date says it is 10 s before the target.
         let ours = at(NOW + 1000);
         let server = at(NOW - 10);
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", ours, Some(server)),
-            Some(Duration::from_secs(10))
-        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", ours, Some(server)), Some(Duration::from_secs(10)));
         // A date in the past means now.
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", ours, None), Some(Duration::ZERO));
     }
@@ -359,22 +338,13 @@ mod tests {
             rate_limit_reset: Some((RECENT + 60).to_string()),
             date: None,
         };
-        assert_eq!(
-            server_requested_wait(&hints, now),
-            Some((Duration::from_millis(300), WaitSource::RetryAfterMs))
-        );
+        assert_eq!(server_requested_wait(&hints, now), Some((Duration::from_millis(300), WaitSource::RetryAfterMs)));
         hints.retry_after_ms = Some("garbage".into());
         assert_eq!(server_requested_wait(&hints, now), Some((Duration::from_secs(5), WaitSource::RetryAfter)));
         hints.retry_after = Some("-5".into());
-        assert_eq!(
-            server_requested_wait(&hints, now),
-            Some((Duration::from_secs(30), WaitSource::BodyRetryAfter))
-        );
+        assert_eq!(server_requested_wait(&hints, now), Some((Duration::from_secs(30), WaitSource::BodyRetryAfter)));
         hints.body_retry_after = Some(f64::NAN);
-        assert_eq!(
-            server_requested_wait(&hints, now),
-            Some((Duration::from_secs(60), WaitSource::RateLimitReset))
-        );
+        assert_eq!(server_requested_wait(&hints, now), Some((Duration::from_secs(60), WaitSource::RateLimitReset)));
         hints.rate_limit_reset = None;
         assert_eq!(server_requested_wait(&hints, now), None);
     }

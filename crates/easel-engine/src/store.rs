@@ -33,8 +33,7 @@ pub fn default_data_dir() -> PathBuf {
 
 /// Mark job `id` done, pointing the cache at `cache_key`.
 fn mark_done(c: &Connection, id: &str, cache_key: Option<&str>) -> rusqlite::Result<()> {
-    c.execute("UPDATE jobs SET state = 'done', updated_ms = ?3, cache_key = ?2 WHERE id = ?1", params![id, cache_key, now_ms()])
-        .map(drop)
+    c.execute("UPDATE jobs SET state = 'done', updated_ms = ?3, cache_key = ?2 WHERE id = ?1", params![id, cache_key, now_ms()]).map(drop)
 }
 
 /// The `WHERE` clause (and its values) that selects the images `filter` asks for.
@@ -221,18 +220,9 @@ impl JobPhase {
         matches!(self, Self::Done | Self::Failed | Self::Cancelled | Self::Unknown)
     }
     fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Sent,
-            Self::Processing,
-            Self::Downloading,
-            Self::Done,
-            Self::Failed,
-            Self::Cancelled,
-            Self::Unknown,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
+        [Self::Pending, Self::Sent, Self::Processing, Self::Downloading, Self::Done, Self::Failed, Self::Cancelled, Self::Unknown]
+            .into_iter()
+            .find(|p| p.as_str() == s)
     }
 }
 
@@ -429,8 +419,7 @@ impl Store {
     }
 
     fn add_image_then(&self, image: &VerifiedImage, meta: &NewImage<'_>, finish: Option<Option<&str>>) -> Result<ImageRecord, StoreError> {
-        let path = super::intake::store(&self.images_dir(), image)
-            .map_err(|source| StoreError::Io { path: self.images_dir(), source })?;
+        let path = super::intake::store(&self.images_dir(), image).map_err(|source| StoreError::Io { path: self.images_dir(), source })?;
         let relative = path.strip_prefix(&self.dir).unwrap_or(&path).to_string_lossy().into_owned();
         let s = meta.settings;
         let settings = serde_json::to_string(s).unwrap_or_default();
@@ -501,11 +490,9 @@ impl Store {
     /// Images of the newest finished job with this cache key whose files are all still there.
     pub fn cached_images(&self, cache_key: &str) -> Result<Vec<ImageRecord>, StoreError> {
         let job: Option<String> = self.with(|c| {
-            c.query_row(
-                "SELECT id FROM jobs WHERE cache_key = ?1 AND state = 'done' ORDER BY created_ms DESC LIMIT 1",
-                [cache_key],
-                |r| r.get(0),
-            )
+            c.query_row("SELECT id FROM jobs WHERE cache_key = ?1 AND state = 'done' ORDER BY created_ms DESC LIMIT 1", [cache_key], |r| {
+                r.get(0)
+            })
             .optional()
         })?;
         let Some(job) = job else { return Ok(Vec::new()) };
@@ -531,17 +518,14 @@ impl Store {
     pub fn count_matching(&self, filter: &ImageFilter) -> Result<u64, StoreError> {
         let (clause, values) = filter_clause(filter);
         self.with(|c| {
-            c.query_row(&format!("SELECT COUNT(*) FROM images WHERE {clause}"), rusqlite::params_from_iter(values), |r| {
-                r.get::<_, i64>(0)
-            })
+            c.query_row(&format!("SELECT COUNT(*) FROM images WHERE {clause}"), rusqlite::params_from_iter(values), |r| r.get::<_, i64>(0))
         })
         .map(|n| n as u64)
     }
 
     /// How many images are in the library (not the trash).
     pub fn image_count(&self) -> Result<u64, StoreError> {
-        self.with(|c| c.query_row("SELECT COUNT(*) FROM images WHERE deleted_ms IS NULL", [], |r| r.get::<_, i64>(0)))
-            .map(|n| n as u64)
+        self.with(|c| c.query_row("SELECT COUNT(*) FROM images WHERE deleted_ms IS NULL", [], |r| r.get::<_, i64>(0))).map(|n| n as u64)
     }
 
     pub fn set_starred(&self, image_id: i64, starred: bool) -> Result<(), StoreError> {
@@ -551,8 +535,7 @@ impl Store {
     /// Move an image to the trash (its file stays until the trash is emptied).
     pub fn trash(&self, image_id: i64) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute("UPDATE images SET deleted_ms = ?2 WHERE id = ?1 AND deleted_ms IS NULL", params![image_id, now_ms()])
-                .map(drop)
+            c.execute("UPDATE images SET deleted_ms = ?2 WHERE id = ?1 AND deleted_ms IS NULL", params![image_id, now_ms()]).map(drop)
         })
     }
 
@@ -754,11 +737,8 @@ impl Store {
     pub fn add_diagnostics(&self, record: &Diagnostics) -> Result<(), StoreError> {
         let json = serde_json::to_string(record).unwrap_or_default();
         self.with_relaxed(|c| {
-            c.execute(
-                "INSERT INTO diagnostics (job_id, created_ms, record_json) VALUES (?1, ?2, ?3)",
-                params![record.job, now_ms(), json],
-            )
-            .map(drop)
+            c.execute("INSERT INTO diagnostics (job_id, created_ms, record_json) VALUES (?1, ?2, ?3)", params![record.job, now_ms(), json])
+                .map(drop)
         })
     }
 
@@ -775,12 +755,8 @@ impl Store {
 /// Turn what a person typed into a safe FTS5 query: each word quoted (so punctuation
 /// and FTS syntax are literal), all words required, the last one as a prefix.
 fn fts_query(text: &str) -> String {
-    let words: Vec<String> = text
-        .split_whitespace()
-        .map(|w| w.replace('"', ""))
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\""))
-        .collect();
+    let words: Vec<String> =
+        text.split_whitespace().map(|w| w.replace('"', "")).filter(|w| !w.is_empty()).map(|w| format!("\"{w}\"")).collect();
     match words.split_last() {
         Some((last, rest)) => {
             let mut q: Vec<String> = rest.to_vec();
@@ -808,9 +784,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -946,11 +920,22 @@ mod tests {
         store.insert_job(&NewJob { id: "j1", batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
         let png = {
             let mut png = Vec::new();
-            image::RgbImage::from_pixel(4, 4, image::Rgb([9, 9, 9])).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+            image::RgbImage::from_pixel(4, 4, image::Rgb([9, 9, 9]))
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .unwrap();
             png
         };
         let v = super::super::intake::verify(png, &Default::default()).unwrap();
-        let meta = NewImage { job_id: "j1", batch_id: "b", index: 0, seed: Some(9), settings: &s, provider: "modelslab", base_url: "u", request_id: None };
+        let meta = NewImage {
+            job_id: "j1",
+            batch_id: "b",
+            index: 0,
+            seed: Some(9),
+            settings: &s,
+            provider: "modelslab",
+            base_url: "u",
+            request_id: None,
+        };
         let record = store.add_last_image(&v, &meta, Some("key-9")).unwrap();
         assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Done));
         assert_eq!(store.cached_images("key-9").unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [record.id]);
@@ -972,14 +957,21 @@ mod tests {
     fn add(store: &Store, job: &str, prompt: &str, model: &str, shade: u8) -> ImageRecord {
         let mut s = settings(model, Seed::Fixed(u64::from(shade)));
         s.prompt = prompt.into();
-        store
-            .insert_job(&NewJob { id: job, batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None })
-            .unwrap();
+        store.insert_job(&NewJob { id: job, batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
         let img = image::RgbImage::from_pixel(4, 4, image::Rgb([shade, 0, 0]));
         let mut png = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
         let v = super::super::intake::verify(png, &Default::default()).unwrap();
-        let meta = NewImage { job_id: job, batch_id: "b", index: 0, seed: Some(1), settings: &s, provider: "modelslab", base_url: "u", request_id: None };
+        let meta = NewImage {
+            job_id: job,
+            batch_id: "b",
+            index: 0,
+            seed: Some(1),
+            settings: &s,
+            provider: "modelslab",
+            base_url: "u",
+            request_id: None,
+        };
         store.add_image(&v, &meta).unwrap()
     }
 
@@ -1049,9 +1041,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let s = settings("flux", Seed::Random);
-        store
-            .insert_job(&NewJob { id: "j1", batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None })
-            .unwrap();
+        store.insert_job(&NewJob { id: "j1", batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
         assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Pending));
         let remote = RemoteJob { id: "77".into(), fetch_url: None, eta_seconds: Some(3.0), future_links: vec![] };
         store.set_job_phase("j1", JobPhase::Processing, Some(&remote), None).unwrap();

@@ -39,9 +39,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
 use super::modelslab::{self, HANG_TIME, HTML_PAGE, NGINX_502, NOT_AN_IMAGE};
-use super::{
-    ImageSpec, InFlight, JobSlot, Rejection, Scenario, Shared, html_response, json_response, lock,
-};
+use super::{ImageSpec, InFlight, JobSlot, Rejection, Scenario, Shared, html_response, json_response, lock};
 
 /// The WebUI version named in infotexts.
 const VERSION: &str = "v1.10.1";
@@ -177,13 +175,8 @@ fn refusal(shared: &Shared) -> Option<Response> {
     if !matches!(scenario, Scenario::Auth401 | Scenario::Auth200) {
         return None;
     }
-    let mut response = json_response(
-        StatusCode::UNAUTHORIZED,
-        json!({"detail": "Incorrect username or password"}),
-    );
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+    let mut response = json_response(StatusCode::UNAUTHORIZED, json!({"detail": "Incorrect username or password"}));
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
     Some(response)
 }
 
@@ -214,11 +207,8 @@ async fn generate(shared: &Shared, params: Params) -> Response {
     use Scenario as S;
     let _slot = count_in_flight(&shared.in_flight);
     let nth = shared.a1111.submissions.fetch_add(1, Ordering::Relaxed);
-    let asked_checkpoint = params.checkpoint.clone().unwrap_or_else(|| {
-        CHECKPOINTS[shared.a1111.checkpoint.load(Ordering::Relaxed)]
-            .title
-            .to_owned()
-    });
+    let asked_checkpoint =
+        params.checkpoint.clone().unwrap_or_else(|| CHECKPOINTS[shared.a1111.checkpoint.load(Ordering::Relaxed)].title.to_owned());
     match shared.config.scenario {
         S::Validation400 | S::Validation200 | S::ContentPolicy => unprocessable(vec![json!({
             "loc": ["body", "width"],
@@ -232,9 +222,7 @@ async fn generate(shared: &Shared, params: Params) -> Response {
         S::ModelOutage if asked_checkpoint.to_ascii_lowercase().contains("xl") => out_of_memory(),
         S::Html502 => html_response(StatusCode::BAD_GATEWAY, NGINX_502),
         S::Html200 => html_response(StatusCode::OK, HTML_PAGE),
-        S::Empty200 => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")]).into_response()
-        }
+        S::Empty200 => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")]).into_response(),
         S::Hang => {
             shared.pause(HANG_TIME).await;
             StatusCode::SERVICE_UNAVAILABLE.into_response()
@@ -291,11 +279,7 @@ fn count_in_flight(in_flight: &Arc<InFlight>) -> JobSlot {
 async fn run(shared: &Shared, params: Params, checkpoint: &'static Checkpoint) -> Response {
     let _turn = shared.a1111.queue.lock().await;
     let total = params.batch_size * params.n_iter;
-    let first_seed = if params.seed == -1 {
-        i64::from(rand::random::<u32>())
-    } else {
-        params.seed
-    };
+    let first_seed = if params.seed == -1 { i64::from(rand::random::<u32>()) } else { params.seed };
     let seeds: Vec<i64> = (0..i64::from(total)).map(|i| first_seed + i).collect();
     let interrupt = Arc::new(Notify::new());
     let job_timestamp = timestamp(SystemTime::now());
@@ -318,30 +302,20 @@ async fn run(shared: &Shared, params: Params, checkpoint: &'static Checkpoint) -
     lock(&shared.a1111.progress).running = None;
 
     let produced = if interrupted { 1 } else { seeds.len() };
-    let infotexts: Vec<String> = seeds[..produced]
-        .iter()
-        .map(|&seed| params.infotext(seed, checkpoint))
-        .collect();
+    let infotexts: Vec<String> = seeds[..produced].iter().map(|&seed| params.infotext(seed, checkpoint)).collect();
     let scenario = shared.config.scenario;
     let (width, height) = (params.width, params.height);
     let jobs: Vec<(ImageSpec, String)> = seeds
         .iter()
         .zip(&infotexts)
         .map(|(&seed, text)| {
-            let spec = ImageSpec {
-                width,
-                height,
-                seed: seed as u64,
-            };
+            let spec = ImageSpec { width, height, seed: seed as u64 };
             (spec, text.clone())
         })
         .collect();
-    let images = tokio::task::spawn_blocking(move || {
-        jobs.into_iter()
-            .map(|(spec, text)| encode_image(scenario, spec, &text))
-            .collect::<Vec<_>>()
-    })
-    .await;
+    let images =
+        tokio::task::spawn_blocking(move || jobs.into_iter().map(|(spec, text)| encode_image(scenario, spec, &text)).collect::<Vec<_>>())
+            .await;
     let Ok(images) = images else {
         return out_of_memory();
     };
@@ -379,10 +353,7 @@ async fn run(shared: &Shared, params: Params, checkpoint: &'static Checkpoint) -
         "is_using_inpainting_conditioning": false,
         "version": VERSION,
     });
-    json_response(
-        StatusCode::OK,
-        json!({"images": images, "parameters": params.echo, "info": info.to_string()}),
-    )
+    json_response(StatusCode::OK, json!({"images": images, "parameters": params.echo, "info": info.to_string()}))
 }
 
 /// One entry of `images`: raw base64 of a PNG carrying the infotext, or the scenario's variant.
@@ -435,25 +406,14 @@ async fn progress(State(shared): State<Arc<Shared>>) -> Response {
         None => (0.0, 0.0, String::new(), 0, 0, 0, 0),
         Some(running) => {
             let elapsed = running.started.elapsed();
-            let fraction = if running.duration.is_zero() {
-                0.0
-            } else {
-                (elapsed.as_secs_f64() / running.duration.as_secs_f64()).min(0.99)
-            };
+            let fraction =
+                if running.duration.is_zero() { 0.0 } else { (elapsed.as_secs_f64() / running.duration.as_secs_f64()).min(0.99) };
             let all_steps = running.steps * running.job_count;
             let done = (fraction * f64::from(all_steps)) as u32;
             let job_no = done / running.steps;
             let eta = running.duration.saturating_sub(elapsed).as_secs_f64();
             let job = format!("Batch {} out of {}", job_no + 1, running.job_count);
-            (
-                fraction,
-                eta,
-                job,
-                running.job_count,
-                job_no,
-                done % running.steps,
-                running.steps,
-            )
+            (fraction, eta, job, running.job_count, job_no, done % running.steps, running.steps)
         }
     };
     json_response(
@@ -506,10 +466,7 @@ async fn samplers(State(shared): State<Arc<Shared>>) -> Response {
     if let Some(refused) = refusal(&shared) {
         return refused;
     }
-    let list: Vec<Value> = SAMPLERS
-        .iter()
-        .map(|(name, aliases)| json!({"name": name, "aliases": aliases, "options": {}}))
-        .collect();
+    let list: Vec<Value> = SAMPLERS.iter().map(|(name, aliases)| json!({"name": name, "aliases": aliases, "options": {}})).collect();
     json_response(StatusCode::OK, Value::Array(list))
 }
 
@@ -542,13 +499,8 @@ async fn set_options(State(shared): State<Arc<Shared>>, body: Bytes) -> Response
         match CHECKPOINTS.iter().position(|c| c.answers_to(wanted)) {
             Some(index) => shared.a1111.checkpoint.store(index, Ordering::Relaxed),
             None => {
-                return middleware_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "RuntimeError",
-                    "",
-                    &format!("model '{wanted}' not found"),
-                )
-                .into_response();
+                return middleware_error(StatusCode::INTERNAL_SERVER_ERROR, "RuntimeError", "", &format!("model '{wanted}' not found"))
+                    .into_response();
             }
         }
     }
@@ -562,31 +514,18 @@ fn middleware_error(status: StatusCode, error: &str, detail: &str, errors: &str)
 }
 
 fn out_of_memory() -> Response {
-    middleware_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "OutOfMemoryError",
-        "",
-        "CUDA out of memory. Tried to allocate 2.00 GiB",
-    )
-    .into_response()
+    middleware_error(StatusCode::INTERNAL_SERVER_ERROR, "OutOfMemoryError", "", "CUDA out of memory. Tried to allocate 2.00 GiB")
+        .into_response()
 }
 
 fn sampler_not_found() -> Rejection {
-    middleware_error(
-        StatusCode::NOT_FOUND,
-        "HTTPException",
-        "Sampler not found",
-        "",
-    )
+    middleware_error(StatusCode::NOT_FOUND, "HTTPException", "Sampler not found", "")
 }
 
 /// FastAPI's 422 with a `detail` list.
 fn unprocessable(detail: Vec<Value>) -> Rejection {
     let body = json!({ "detail": detail });
-    Rejection {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        body,
-    }
+    Rejection { status: StatusCode::UNPROCESSABLE_ENTITY, body }
 }
 
 /// Parses a JSON object body, or gives FastAPI's 422.
@@ -650,9 +589,7 @@ impl Params {
         let max_side = modelslab::MAX_SIDE as i64;
         let width = check.integer(&body, "width", 64..=max_side, 512);
         let height = check.integer(&body, "height", 64..=max_side, 512);
-        let sampler_name = check
-            .text(&body, "sampler_name")
-            .or_else(|| check.text(&body, "sampler_index"));
+        let sampler_name = check.text(&body, "sampler_name").or_else(|| check.text(&body, "sampler_index"));
         let checkpoint = match body.get("override_settings") {
             None | Some(Value::Null) => None,
             Some(Value::Object(settings)) => match settings.get("sd_model_checkpoint") {
@@ -660,11 +597,7 @@ impl Params {
                 _ => None,
             },
             Some(_) => {
-                check.push(
-                    &["override_settings"],
-                    "value is not a valid dict",
-                    "type_error.dict",
-                );
+                check.push(&["override_settings"], "value is not a valid dict", "type_error.dict");
                 None
             }
         };
@@ -677,24 +610,13 @@ impl Params {
             (Mode::Img2Img, Some(Value::Array(list))) => {
                 for (index, entry) in list.iter().enumerate() {
                     if !entry.is_string() {
-                        check.push_at(
-                            json!(["body", "init_images", index]),
-                            "str type expected",
-                            "type_error.str",
-                        );
+                        check.push_at(json!(["body", "init_images", index]), "str type expected", "type_error.str");
                     }
                 }
-                list.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
+                list.iter().filter_map(Value::as_str).map(str::to_owned).collect()
             }
             (Mode::Img2Img, Some(_)) => {
-                check.push(
-                    &["init_images"],
-                    "value is not a valid list",
-                    "type_error.list",
-                );
+                check.push(&["init_images"], "value is not a valid list", "type_error.list");
                 Vec::new()
             }
         };
@@ -702,15 +624,9 @@ impl Params {
             return Err(unprocessable(check.0));
         }
         if mode == Mode::Img2Img && init_images.is_empty() {
-            return Err(middleware_error(
-                StatusCode::NOT_FOUND,
-                "HTTPException",
-                "Init image not found",
-                "",
-            ));
+            return Err(middleware_error(StatusCode::NOT_FOUND, "HTTPException", "Init image not found", ""));
         }
-        let sampler = resolve_sampler(sampler_name.as_deref().unwrap_or("Euler"))
-            .ok_or_else(sampler_not_found)?;
+        let sampler = resolve_sampler(sampler_name.as_deref().unwrap_or("Euler")).ok_or_else(sampler_not_found)?;
         for (index, init) in init_images.iter().enumerate() {
             let lower = init.trim_start().to_ascii_lowercase();
             let is_url = lower.starts_with("http://") || lower.starts_with("https://");
@@ -726,11 +642,7 @@ impl Params {
         let mut echo = defaults(mode);
         if let Value::Object(echo) = &mut echo {
             echo.extend(body);
-            if mode == Mode::Img2Img
-                && !echo
-                    .get("include_init_images")
-                    .is_some_and(|v| v == &json!(true))
-            {
+            if mode == Mode::Img2Img && !echo.get("include_init_images").is_some_and(|v| v == &json!(true)) {
                 echo.insert("init_images".to_owned(), Value::Null);
             }
         }
@@ -762,13 +674,7 @@ impl Params {
         text.push_str(&format!(
             "\nSteps: {}, Sampler: {}, Schedule type: Automatic, CFG scale: {}, Seed: {seed}, \
              Size: {}x{}, Model hash: {}, Model: {}",
-            self.steps,
-            self.sampler,
-            self.cfg_scale,
-            self.width,
-            self.height,
-            checkpoint.hash,
-            checkpoint.model_name
+            self.steps, self.sampler, self.cfg_scale, self.width, self.height, checkpoint.hash, checkpoint.model_name
         ));
         if let Some(strength) = self.denoising_strength {
             text.push_str(&format!(", Denoising strength: {strength}"));
@@ -782,16 +688,10 @@ impl Params {
 /// " Karras" (the pre-1.9 names) is allowed.
 fn resolve_sampler(name: &str) -> Option<&'static str> {
     let name = name.trim();
-    let base = [" Karras", " Exponential"]
-        .iter()
-        .find_map(|suffix| name.strip_suffix(suffix))
-        .unwrap_or(name);
+    let base = [" Karras", " Exponential"].iter().find_map(|suffix| name.strip_suffix(suffix)).unwrap_or(name);
     SAMPLERS
         .iter()
-        .find(|(canonical, aliases)| {
-            canonical.eq_ignore_ascii_case(base)
-                || aliases.iter().any(|alias| alias.eq_ignore_ascii_case(base))
-        })
+        .find(|(canonical, aliases)| canonical.eq_ignore_ascii_case(base) || aliases.iter().any(|alias| alias.eq_ignore_ascii_case(base)))
         .map(|(canonical, _)| *canonical)
 }
 
@@ -866,44 +766,24 @@ impl Details {
     }
 
     /// An integer (pydantic also takes integral floats and numeric strings) within `range`.
-    fn integer(
-        &mut self,
-        body: &Map<String, Value>,
-        field: &str,
-        range: std::ops::RangeInclusive<i64>,
-        default: i64,
-    ) -> i64 {
+    fn integer(&mut self, body: &Map<String, Value>, field: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> i64 {
         let value = match body.get(field) {
             None | Some(Value::Null) => return default,
-            Some(Value::Number(number)) => number.as_i64().or_else(|| {
-                number
-                    .as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
-                    .map(|f| f as i64)
-            }),
+            Some(Value::Number(number)) => {
+                number.as_i64().or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+            }
             Some(Value::String(text)) => text.trim().parse().ok(),
             Some(_) => None,
         };
         let Some(value) = value else {
-            self.push(
-                &[field],
-                "value is not a valid integer",
-                "type_error.integer",
-            );
+            self.push(&[field], "value is not a valid integer", "type_error.integer");
             return default;
         };
-        self.in_range(field, value, *range.start(), *range.end())
-            .unwrap_or(default)
+        self.in_range(field, value, *range.start(), *range.end()).unwrap_or(default)
     }
 
     /// A number within `range`.
-    fn number(
-        &mut self,
-        body: &Map<String, Value>,
-        field: &str,
-        range: std::ops::RangeInclusive<f64>,
-        default: f64,
-    ) -> f64 {
+    fn number(&mut self, body: &Map<String, Value>, field: &str, range: std::ops::RangeInclusive<f64>, default: f64) -> f64 {
         let value = match body.get(field) {
             None | Some(Value::Null) => return default,
             Some(Value::Number(number)) => number.as_f64(),
@@ -914,17 +794,10 @@ impl Details {
             self.push(&[field], "value is not a valid float", "type_error.float");
             return default;
         };
-        self.in_range(field, value, *range.start(), *range.end())
-            .unwrap_or(default)
+        self.in_range(field, value, *range.start(), *range.end()).unwrap_or(default)
     }
 
-    fn in_range<T: PartialOrd + std::fmt::Display>(
-        &mut self,
-        field: &str,
-        value: T,
-        min: T,
-        max: T,
-    ) -> Option<T> {
+    fn in_range<T: PartialOrd + std::fmt::Display>(&mut self, field: &str, value: T, min: T, max: T) -> Option<T> {
         if value < min {
             let msg = format!("ensure this value is greater than or equal to {min}");
             self.push(&[field], &msg, "value_error.number.not_ge");
@@ -941,32 +814,19 @@ impl Details {
 
 /// `YYYYmmddHHMMSS` in UTC, A1111's `job_timestamp`.
 fn timestamp(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
+    let secs = time.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    format!("{year:04}{month:02}{day:02}{:02}{:02}{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 #[cfg(test)]
@@ -980,12 +840,7 @@ mod tests {
     }
 
     async fn post(url: &str, body: Value) -> (u16, Value) {
-        let response = reqwest::Client::new()
-            .post(url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
         (response.status().as_u16(), response.json().await.unwrap())
     }
 
@@ -994,17 +849,13 @@ mod tests {
     }
 
     fn decode(text: &str) -> image::DynamicImage {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text).unwrap();
         image::load_from_memory(&bytes).unwrap()
     }
 
     fn small(extra: Value) -> Value {
         let mut body = json!({"prompt": "a cat", "width": 64, "height": 80, "steps": 20});
-        body.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         body
     }
 
@@ -1014,23 +865,15 @@ mod tests {
         let body = small(json!({"seed": 42, "batch_size": 2, "n_iter": 2,
             "sampler_name": "DPM++ 2M Karras",
             "override_settings": {"sd_model_checkpoint": "sd_xl_base_1.0.safetensors [31e35c80fc]"}}));
-        let response = reqwest::Client::new()
-            .post(url(&sandbox, "txt2img"))
-            .basic_auth("user", Some("pass"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response =
+            reqwest::Client::new().post(url(&sandbox, "txt2img")).basic_auth("user", Some("pass")).json(&body).send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert!(response.headers().contains_key("x-process-time"));
         let reply: Value = response.json().await.unwrap();
         let images = reply["images"].as_array().unwrap();
         assert_eq!(images.len(), 4);
         let first = images[0].as_str().unwrap();
-        assert!(
-            first.starts_with("iVBOR"),
-            "raw base64 PNG, no data: prefix"
-        );
+        assert!(first.starts_with("iVBOR"), "raw base64 PNG, no data: prefix");
         let image = decode(first);
         assert_eq!((image.width(), image.height()), (64, 80));
         let info: Value = serde_json::from_str(reply["info"].as_str().unwrap()).unwrap();
@@ -1049,16 +892,10 @@ mod tests {
 
     #[tokio::test]
     async fn progress_grows_while_a_job_is_held_and_interrupt_ends_it() {
-        let config = SandboxConfig {
-            job_duration: Duration::from_millis(300),
-            ..SandboxConfig::default()
-        };
+        let config = SandboxConfig { job_duration: Duration::from_millis(300), ..SandboxConfig::default() };
         let sandbox = Sandbox::start(config).await.unwrap();
         let idle = get(&url(&sandbox, "progress")).await;
-        assert_eq!(
-            (idle["progress"].as_f64(), idle["eta_relative"].as_f64()),
-            (Some(0.0), Some(0.0))
-        );
+        assert_eq!((idle["progress"].as_f64(), idle["eta_relative"].as_f64()), (Some(0.0), Some(0.0)));
 
         let txt2img = url(&sandbox, "txt2img");
         let held = tokio::spawn(async move { post(&txt2img, small(json!({}))).await });
@@ -1066,14 +903,8 @@ mod tests {
         let early = get(&url(&sandbox, "progress")).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         let later = get(&url(&sandbox, "progress")).await;
-        let (early_p, later_p) = (
-            early["progress"].as_f64().unwrap(),
-            later["progress"].as_f64().unwrap(),
-        );
-        assert!(
-            0.0 < early_p && early_p < later_p && later_p < 1.0,
-            "{early_p} {later_p}"
-        );
+        let (early_p, later_p) = (early["progress"].as_f64().unwrap(), later["progress"].as_f64().unwrap());
+        assert!(0.0 < early_p && early_p < later_p && later_p < 1.0, "{early_p} {later_p}");
         assert!(later["eta_relative"].as_f64().unwrap() < early["eta_relative"].as_f64().unwrap());
         assert_eq!(later["state"]["sampling_steps"], 20);
         assert_eq!(later["state"]["job_count"], 1);
@@ -1083,15 +914,11 @@ mod tests {
         assert_eq!((status, done["images"].as_array().unwrap().len()), (200, 1));
         assert_eq!(get(&url(&sandbox, "progress")).await["progress"], 0.0);
 
-        let config = SandboxConfig {
-            job_duration: Duration::from_secs(30),
-            ..SandboxConfig::default()
-        };
+        let config = SandboxConfig { job_duration: Duration::from_secs(30), ..SandboxConfig::default() };
         let sandbox = Sandbox::start(config).await.unwrap();
         let started = Instant::now();
         let txt2img = url(&sandbox, "txt2img");
-        let held =
-            tokio::spawn(async move { post(&txt2img, small(json!({"batch_size": 3}))).await });
+        let held = tokio::spawn(async move { post(&txt2img, small(json!({"batch_size": 3}))).await });
         tokio::time::sleep(Duration::from_millis(100)).await;
         let (status, reply) = post(&url(&sandbox, "interrupt"), json!({})).await;
         assert_eq!((status, reply), (200, json!({})));
@@ -1100,26 +927,15 @@ mod tests {
         assert_eq!((status, done["images"].as_array().unwrap().len()), (200, 1));
         let info: Value = serde_json::from_str(done["info"].as_str().unwrap()).unwrap();
         assert_eq!(info["all_seeds"].as_array().unwrap().len(), 3);
-        assert_eq!(
-            get(&url(&sandbox, "progress")).await["state"]["interrupted"],
-            true
-        );
-        assert!(
-            sandbox
-                .requests()
-                .iter()
-                .any(|r| r.path == "/sdapi/v1/interrupt")
-        );
+        assert_eq!(get(&url(&sandbox, "progress")).await["state"]["interrupted"], true);
+        assert!(sandbox.requests().iter().any(|r| r.path == "/sdapi/v1/interrupt"));
     }
 
     #[tokio::test]
     async fn lists_models_samplers_and_options() {
         let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
         let models = get(&url(&sandbox, "sd-models")).await;
-        assert_eq!(
-            models[0]["title"],
-            "v1-5-pruned-emaonly.safetensors [6ce0161689]"
-        );
+        assert_eq!(models[0]["title"], "v1-5-pruned-emaonly.safetensors [6ce0161689]");
         assert_eq!(models[0]["hash"], "6ce0161689");
         assert!(models[0]["config"].is_null());
         assert_eq!(models[1]["model_name"], "sd_xl_base_1.0");
@@ -1135,46 +951,24 @@ mod tests {
         assert_eq!(status, 422);
         assert_eq!(reply["detail"][0]["loc"], json!(["body", "width"]));
         assert_eq!(reply["detail"][0]["type"], "value_error.number.not_ge");
-        let (status, reply) = post(
-            &url(&sandbox, "txt2img"),
-            small(json!({"sampler_name": "Nope"})),
-        )
-        .await;
-        assert_eq!(
-            (status, &reply["detail"]),
-            (404, &json!("Sampler not found"))
-        );
+        let (status, reply) = post(&url(&sandbox, "txt2img"), small(json!({"sampler_name": "Nope"}))).await;
+        assert_eq!((status, &reply["detail"]), (404, &json!("Sampler not found")));
 
-        let (status, reply) = post(
-            &url(&sandbox, "img2img"),
-            small(json!({"init_images": ["bm90IGFuIGltYWdl"]})),
-        )
-        .await;
+        let (status, reply) = post(&url(&sandbox, "img2img"), small(json!({"init_images": ["bm90IGFuIGltYWdl"]}))).await;
         assert_eq!(status, 422);
         assert_eq!(reply["detail"][0]["loc"], json!(["body", "init_images", 0]));
-        let png = base64::engine::general_purpose::STANDARD.encode(
-            ImageSpec {
-                width: 20,
-                height: 10,
-                seed: 1,
-            }
-            .png(),
-        );
+        let png = base64::engine::general_purpose::STANDARD.encode(ImageSpec { width: 20, height: 10, seed: 1 }.png());
         let (status, reply) = post(
             &url(&sandbox, "img2img"),
-            small(
-                json!({"init_images": [format!("data:image/png;base64,{png}")],
-                         "denoising_strength": 0.4}),
-            ),
+            small(json!({"init_images": [format!("data:image/png;base64,{png}")],
+                         "denoising_strength": 0.4})),
         )
         .await;
         assert_eq!(status, 200);
         assert_eq!(decode(reply["images"][0].as_str().unwrap()).width(), 64);
         assert!(reply["parameters"]["init_images"].is_null());
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Validation400))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Validation400)).await.unwrap();
         let (status, reply) = post(&url(&sandbox, "txt2img"), small(json!({}))).await;
         assert_eq!(status, 422);
         assert_eq!(
@@ -1184,9 +978,7 @@ mod tests {
             "type": "value_error.number.not_ge"}]})
         );
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::ModelOutage))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::ModelOutage)).await.unwrap();
         let (status, _) = post(&url(&sandbox, "txt2img"), small(json!({}))).await;
         assert_eq!(status, 200);
         let xl = small(json!({"override_settings": {"sd_model_checkpoint": "sd_xl_base_1.0"}}));
@@ -1196,9 +988,7 @@ mod tests {
 
     #[tokio::test]
     async fn basic_auth_is_refused_in_auth_scenarios() {
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Auth401))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Auth401)).await.unwrap();
         let response = reqwest::Client::new()
             .post(url(&sandbox, "txt2img"))
             .basic_auth("user", Some("wrong"))
@@ -1213,9 +1003,7 @@ mod tests {
         let models = reqwest::get(url(&sandbox, "sd-models")).await.unwrap();
         assert_eq!(models.status(), 401);
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Credits402))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Credits402)).await.unwrap();
         let (status, _) = post(&url(&sandbox, "txt2img"), small(json!({}))).await;
         assert_eq!(status, 200, "a local WebUI has no credits");
     }
@@ -1229,21 +1017,12 @@ mod tests {
                 continue;
             }
             let sandbox = Sandbox::start(SandboxConfig::new(scenario)).await.unwrap();
-            let response = reqwest::Client::new()
-                .post(url(&sandbox, "txt2img"))
-                .json(&xl)
-                .send()
-                .await
-                .unwrap();
+            let response = reqwest::Client::new().post(url(&sandbox, "txt2img")).json(&xl).send().await.unwrap();
             let want = match scenario {
                 S::Auth401 | S::Auth200 => 401,
                 S::Validation400 | S::Validation200 | S::ContentPolicy => 422,
                 S::ErrorField | S::MessegeError => 404,
-                S::ServerErrorOnce
-                | S::ServerError
-                | S::Failed
-                | S::ProcessingThenFailed
-                | S::ModelOutage => 500,
+                S::ServerErrorOnce | S::ServerError | S::Failed | S::ProcessingThenFailed | S::ModelOutage => 500,
                 S::Html502 => 502,
                 _ => 200,
             };
@@ -1261,15 +1040,7 @@ mod tests {
     fn timestamps_and_text_chunks() {
         let march = UNIX_EPOCH + Duration::from_secs(1_709_251_200 + 3661);
         assert_eq!(timestamp(march), "20240301010101");
-        let png = with_parameters(
-            ImageSpec {
-                width: 8,
-                height: 8,
-                seed: 0,
-            }
-            .png(),
-            "café",
-        );
+        let png = with_parameters(ImageSpec { width: 8, height: 8, seed: 0 }.png(), "café");
         assert!(png.windows(4).any(|w| w == b"iTXt"));
         assert!(image::load_from_memory(&png).is_ok());
     }

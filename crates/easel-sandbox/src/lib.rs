@@ -80,10 +80,7 @@ impl Default for SandboxConfig {
 impl SandboxConfig {
     /// The default configuration with the given scenario.
     pub fn new(scenario: Scenario) -> Self {
-        Self {
-            scenario,
-            ..Self::default()
-        }
+        Self { scenario, ..Self::default() }
     }
 }
 
@@ -123,18 +120,12 @@ impl Sandbox {
         let shared = Arc::new(Shared::new(config, addr, stopped.clone()));
         let app = router(Arc::clone(&shared));
         tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(wait_for_stop(stopped))
-                .await;
+            let served = axum::serve(listener, app).with_graceful_shutdown(wait_for_stop(stopped)).await;
             if let Err(err) = served {
                 eprintln!("easel sandbox: server error: {err}");
             }
         });
-        Ok(Sandbox {
-            addr,
-            shared,
-            _stop: stop,
-        })
+        Ok(Sandbox { addr, shared, _stop: stop })
     }
 
     /// The address the server listens on.
@@ -176,10 +167,7 @@ impl Sandbox {
 
 impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sandbox")
-            .field("addr", &self.addr)
-            .field("scenario", &self.shared.config.scenario)
-            .finish_non_exhaustive()
+        f.debug_struct("Sandbox").field("addr", &self.addr).field("scenario", &self.shared.config.scenario).finish_non_exhaustive()
     }
 }
 
@@ -187,11 +175,7 @@ impl fmt::Debug for Sandbox {
 pub async fn serve_forever(config: SandboxConfig) -> io::Result<()> {
     let scenario = config.scenario;
     let sandbox = Sandbox::start(config).await?;
-    println!(
-        "Easel sandbox listening on {} (scenario: {}) — test patterns only, no real images",
-        sandbox.base_url(),
-        scenario.name()
-    );
+    println!("Easel sandbox listening on {} (scenario: {}) — test patterns only, no real images", sandbox.base_url(), scenario.name());
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown();
     Ok(())
@@ -224,10 +208,7 @@ impl Shared {
         Self {
             base_url: format!("http://{addr}"),
             log: Mutex::default(),
-            in_flight: Arc::new(InFlight {
-                limit: config.queue_limit,
-                counts: Mutex::default(),
-            }),
+            in_flight: Arc::new(InFlight { limit: config.queue_limit, counts: Mutex::default() }),
             rate_limited: AtomicUsize::new(0),
             download_delay_ms: std::sync::atomic::AtomicU64::new(config.download_delay.as_millis() as u64),
             files: Mutex::default(),
@@ -248,11 +229,7 @@ impl Shared {
     }
 
     /// Builds an HTTP 429 response with `body` and extra `headers`, and counts it.
-    fn too_many_requests<const N: usize>(
-        &self,
-        body: Value,
-        headers: [(HeaderName, HeaderValue); N],
-    ) -> Response {
+    fn too_many_requests<const N: usize>(&self, body: Value, headers: [(HeaderName, HeaderValue); N]) -> Response {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
         let mut response = json_response(StatusCode::TOO_MANY_REQUESTS, body);
         response.headers_mut().extend(headers);
@@ -317,10 +294,7 @@ enum FileContent {
     /// The PNG of the test pattern as base64 text with a trailing newline.
     Base64Png(ImageSpec),
     /// Fixed bytes, whatever they are.
-    Raw {
-        content_type: &'static str,
-        bytes: Bytes,
-    },
+    Raw { content_type: &'static str, bytes: Bytes },
 }
 
 impl FileContent {
@@ -381,12 +355,7 @@ struct StoredFile {
 impl StoredFile {
     /// A file served from the first request on.
     fn new(content: FileContent) -> Self {
-        Self {
-            content,
-            available: AtomicBool::new(true),
-            withheld_gets: AtomicU32::new(0),
-            rendered: OnceLock::new(),
-        }
+        Self { content, available: AtomicBool::new(true), withheld_gets: AtomicU32::new(0), rendered: OnceLock::new() }
     }
 
     /// Makes the file answer 404 until [`StoredFile::make_available`] is called.
@@ -408,10 +377,7 @@ impl StoredFile {
     /// Decides whether this GET is served, consuming one withheld GET if any are left.
     fn admit_get(&self) -> bool {
         self.available.load(Ordering::Relaxed)
-            && self
-                .withheld_gets
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                .is_err()
+            && self.withheld_gets.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_err()
     }
 
     fn bytes(&self) -> Bytes {
@@ -429,10 +395,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .fallback(route_not_found)
         .method_not_allowed_fallback(route_not_found)
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&shared),
-            log_request,
-        ))
+        .layer(middleware::from_fn_with_state(Arc::clone(&shared), log_request))
         .with_state(shared)
 }
 
@@ -447,21 +410,11 @@ async fn log_request(State(shared): State<Arc<Shared>>, request: Request, next: 
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
         headers: header_list(&parts.headers),
-        body: body
-            .as_ref()
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(bytes).ok())
-            .unwrap_or(Value::Null),
+        body: body.as_ref().ok().and_then(|bytes| serde_json::from_slice(bytes).ok()).unwrap_or(Value::Null),
     });
     match body {
-        Ok(bytes) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
-        Err(_) => error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request body too large or unreadable",
-        ),
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(_) => error_response(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large or unreadable"),
     }
 }
 
@@ -530,12 +483,7 @@ impl IntoResponse for Rejection {
 }
 
 fn html_response(status: StatusCode, html: &'static str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
 /// A random version-4 UUID in its usual hyphenated form, for output file names.
@@ -544,14 +492,7 @@ fn new_uuid() -> String {
     bits = (bits & !(0xF << 76)) | (0x4 << 76); // version 4
     bits = (bits & !(0x3 << 62)) | (0x2 << 62); // RFC 4122 variant
     let hex = format!("{bits:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section leaves the data consistent.
@@ -565,12 +506,7 @@ mod tests {
     use std::io::Cursor;
 
     async fn post(url: &str, body: Value) -> (StatusCode, Value) {
-        let response = reqwest::Client::new()
-            .post(url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
         let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
         (status, response.json().await.unwrap())
     }
@@ -589,9 +525,7 @@ mod tests {
 
     #[tokio::test]
     async fn success_returns_png_of_requested_size() {
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success)).await.unwrap();
         assert_eq!(sandbox.addr().ip(), Ipv4Addr::LOCALHOST);
         let body = json!({"key": "k", "model_id": "flux", "prompt": "a cat",
                           "width": "96", "height": 64, "samples": 2, "seed": 42});
@@ -621,9 +555,7 @@ mod tests {
 
     #[tokio::test]
     async fn processing_then_fetch() {
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Processing))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Processing)).await.unwrap();
         let (status, queued) = post(&text2img(&sandbox), generation()).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(queued["status"], "processing");
@@ -637,11 +569,7 @@ mod tests {
         assert_eq!(first["output"], "");
 
         let body_form = format!("{}/api/v6/images/fetch", sandbox.base_url());
-        let (_, done) = post(
-            &body_form,
-            json!({"key": "k", "request_id": id.to_string()}),
-        )
-        .await;
+        let (_, done) = post(&body_form, json!({"key": "k", "request_id": id.to_string()})).await;
         assert_eq!(done["status"], "success");
         assert_eq!(done["output"][0], future_link.as_str());
         assert_eq!(get(&future_link).await.status(), 200);
@@ -653,10 +581,7 @@ mod tests {
 
     #[tokio::test]
     async fn queue_limit_answers_429() {
-        let config = SandboxConfig {
-            queue_limit: 2,
-            ..SandboxConfig::new(Scenario::ProcessingForever)
-        };
+        let config = SandboxConfig { queue_limit: 2, ..SandboxConfig::new(Scenario::ProcessingForever) };
         let sandbox = Sandbox::start(config).await.unwrap();
         for _ in 0..2 {
             let (_, queued) = post(&text2img(&sandbox), generation()).await;
@@ -671,33 +596,18 @@ mod tests {
 
     #[tokio::test]
     async fn huge_image_declares_60000_square() {
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::HugeImage))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::HugeImage)).await.unwrap();
         let (_, reply) = post(&text2img(&sandbox), generation()).await;
-        let bytes = get(reply["output"][0].as_str().unwrap())
-            .await
-            .bytes()
-            .await
-            .unwrap();
+        let bytes = get(reply["output"][0].as_str().unwrap()).await.bytes().await.unwrap();
         assert!(bytes.len() < 1024);
-        let dimensions = image::ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .unwrap()
-            .into_dimensions()
-            .unwrap();
+        let dimensions = image::ImageReader::new(Cursor::new(bytes)).with_guessed_format().unwrap().into_dimensions().unwrap();
         assert_eq!(dimensions, (60000, 60000));
     }
 
     #[tokio::test]
     async fn bad_requests_get_json_errors() {
         let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-        let malformed = reqwest::Client::new()
-            .post(text2img(&sandbox))
-            .body("{not json")
-            .send()
-            .await
-            .unwrap();
+        let malformed = reqwest::Client::new().post(text2img(&sandbox)).body("{not json").send().await.unwrap();
         assert_eq!(malformed.status(), 400);
         assert_eq!(malformed.json::<Value>().await.unwrap()["status"], "error");
 
@@ -771,17 +681,10 @@ mod tests {
                 continue;
             }
             let sandbox = Sandbox::start(SandboxConfig::new(scenario)).await.unwrap();
-            let response = client
-                .post(text2img(&sandbox))
-                .json(&generation())
-                .send()
-                .await
-                .unwrap();
+            let response = client.post(text2img(&sandbox)).json(&generation()).send().await.unwrap();
             let status = response.status().as_u16();
             let body = response.bytes().await.unwrap();
-            let json_status = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|body| body["status"].as_str().map(str::to_owned));
+            let json_status = serde_json::from_slice::<Value>(&body).ok().and_then(|body| body["status"].as_str().map(str::to_owned));
             let (want_status, want_json) = first_reply(scenario);
             assert_eq!(status, want_status, "{scenario}");
             assert_eq!(json_status.as_deref(), want_json, "{scenario}");
@@ -793,11 +696,7 @@ mod tests {
     #[tokio::test]
     async fn output_variants() {
         use base64::Engine as _;
-        let decode = |text: &str| {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .unwrap()
-        };
+        let decode = |text: &str| base64::engine::general_purpose::STANDARD.decode(text).unwrap();
         let first_output = async |scenario| {
             let sandbox = Sandbox::start(SandboxConfig::new(scenario)).await.unwrap();
             let (_, reply) = post(&text2img(&sandbox), generation()).await;
@@ -823,17 +722,10 @@ mod tests {
         let response = get(url).await;
         assert_eq!(response.headers()["content-type"], "image/jpeg");
         let jpeg = response.bytes().await.unwrap();
-        assert_eq!(
-            image::guess_format(&jpeg).unwrap(),
-            image::ImageFormat::Jpeg
-        );
+        assert_eq!(image::guess_format(&jpeg).unwrap(), image::ImageFormat::Jpeg);
 
         let (_sandbox, reply) = first_output(Scenario::Base64Url).await;
-        let text = get(reply["output"][0].as_str().unwrap())
-            .await
-            .text()
-            .await
-            .unwrap();
+        let text = get(reply["output"][0].as_str().unwrap()).await.text().await.unwrap();
         let png = decode(text.strip_suffix('\n').unwrap());
         assert!(image::load_from_memory(&png).is_ok());
 
@@ -864,40 +756,27 @@ mod tests {
             (Scenario::RateLimitedReset, "x-ratelimit-reset"),
         ] {
             let sandbox = Sandbox::start(SandboxConfig::new(scenario)).await.unwrap();
-            let limited = client
-                .post(text2img(&sandbox))
-                .json(&generation())
-                .send()
-                .await
-                .unwrap();
+            let limited = client.post(text2img(&sandbox)).json(&generation()).send().await.unwrap();
             assert_eq!(limited.status(), 429, "{scenario}");
             assert!(limited.headers().contains_key(header), "{scenario}");
             let (status, reply) = post(&text2img(&sandbox), generation()).await;
-            assert_eq!(
-                (status, reply["status"].as_str()),
-                (StatusCode::OK, Some("success"))
-            );
+            assert_eq!((status, reply["status"].as_str()), (StatusCode::OK, Some("success")));
         }
     }
 
     #[tokio::test]
     async fn processing_variants() {
-        let fetch_by_body =
-            |sandbox: &Sandbox| format!("{}/api/v6/images/fetch", sandbox.base_url());
+        let fetch_by_body = |sandbox: &Sandbox| format!("{}/api/v6/images/fetch", sandbox.base_url());
         let key = json!({"key": "k"});
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::ProcessingStringId))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::ProcessingStringId)).await.unwrap();
         let (_, queued) = post(&text2img(&sandbox), generation()).await;
         assert!(queued["id"].as_str().unwrap().starts_with("abc123-def456-"));
         assert!(queued["message"].is_string() && queued["messege"].is_null());
         let (_, polled) = post(queued["fetch_result"].as_str().unwrap(), key.clone()).await;
         assert_eq!(polled["message"], "try again later.");
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::FetchBodyForm))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::FetchBodyForm)).await.unwrap();
         let (_, queued) = post(&text2img(&sandbox), generation()).await;
         let path_form = post_text(queued["fetch_result"].as_str().unwrap()).await;
         assert_eq!(path_form.0, 404);
@@ -905,76 +784,42 @@ mod tests {
         let by_body = json!({"key": "k", "request_id": queued["id"]});
         let (_, first) = post(&fetch_by_body(&sandbox), by_body.clone()).await;
         let (_, second) = post(&fetch_by_body(&sandbox), by_body).await;
-        assert_eq!(
-            (first["status"].as_str(), second["status"].as_str()),
-            (Some("processing"), Some("success"))
-        );
+        assert_eq!((first["status"].as_str(), second["status"].as_str()), (Some("processing"), Some("success")));
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::ProcessingThenFailed))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::ProcessingThenFailed)).await.unwrap();
         let (_, queued) = post(&text2img(&sandbox), generation()).await;
         let fetch_url = queued["fetch_result"].as_str().unwrap();
         post(fetch_url, key.clone()).await;
         let (_, failed) = post(fetch_url, key.clone()).await;
         assert_eq!(failed["status"], "failed");
-        assert_eq!(
-            get(queued["future_links"][0].as_str().unwrap())
-                .await
-                .status(),
-            404
-        );
+        assert_eq!(get(queued["future_links"][0].as_str().unwrap()).await.status(), 404);
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::DuplicateId))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::DuplicateId)).await.unwrap();
         let (_, first) = post(&text2img(&sandbox), generation()).await;
         let (_, second) = post(&text2img(&sandbox), generation()).await;
-        assert_eq!(
-            (first["id"].as_u64(), second["id"].as_u64()),
-            (Some(777), Some(777))
-        );
+        assert_eq!((first["id"].as_u64(), second["id"].as_u64()), (Some(777), Some(777)));
         assert_eq!(sandbox.max_in_flight(), 2);
     }
 
     async fn post_text(url: &str) -> (u16, String) {
-        let response = reqwest::Client::new()
-            .post(url)
-            .json(&json!({"key": "k"}))
-            .send()
-            .await
-            .unwrap();
+        let response = reqwest::Client::new().post(url).json(&json!({"key": "k"})).send().await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
     #[tokio::test]
     async fn job_duration_overlaps_concurrent_jobs() {
-        let config = SandboxConfig {
-            job_duration: Duration::from_millis(100),
-            ..SandboxConfig::new(Scenario::Success)
-        };
+        let config = SandboxConfig { job_duration: Duration::from_millis(100), ..SandboxConfig::new(Scenario::Success) };
         let sandbox = Sandbox::start(config).await.unwrap();
         let url = text2img(&sandbox);
-        let replies = tokio::join!(
-            post(&url, generation()),
-            post(&url, generation()),
-            post(&url, generation())
-        );
+        let replies = tokio::join!(post(&url, generation()), post(&url, generation()), post(&url, generation()));
         assert_eq!(replies.0.1["status"], "success");
         assert_eq!(sandbox.max_in_flight(), 3);
     }
 
     #[tokio::test]
     async fn hang_never_answers() {
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Hang))
-            .await
-            .unwrap();
-        let outcome = reqwest::Client::new()
-            .post(text2img(&sandbox))
-            .json(&generation())
-            .timeout(Duration::from_millis(150))
-            .send()
-            .await;
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Hang)).await.unwrap();
+        let outcome = reqwest::Client::new().post(text2img(&sandbox)).json(&generation()).timeout(Duration::from_millis(150)).send().await;
         assert!(outcome.unwrap_err().is_timeout());
         sandbox.shutdown();
     }

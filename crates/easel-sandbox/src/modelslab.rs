@@ -24,8 +24,8 @@ use axum::routing::post;
 use serde_json::{Map, Value, json};
 
 use super::{
-    FileContent, ImageSpec, JobSlot, Rejection, SandboxConfig, Scenario, Shared, StoredFile,
-    error_response, html_response, json_response, lock, new_uuid,
+    FileContent, ImageSpec, JobSlot, Rejection, SandboxConfig, Scenario, Shared, StoredFile, error_response, html_response, json_response,
+    lock, new_uuid,
 };
 
 /// The first job id handed out; later ones count up from it.
@@ -64,8 +64,7 @@ const PUBLIC_MODELS: &[(&str, &str, &str)] = &[
     ("juggernaut-xl-v10", "Juggernaut XL v10", "stable_diffusion_xl"),
     ("sd-1.5-inpainting", "SD 1.5 Inpainting", "stable_diffusion"),
 ];
-const INIT_IMAGE_NOT_A_URL: &str =
-    "init_image must be a valid url when base64 is a representation of false";
+const INIT_IMAGE_NOT_A_URL: &str = "init_image must be a valid url when base64 is a representation of false";
 /// The aspect ratios v7 accepts.
 const ASPECT_RATIOS: [&str; 7] = ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"];
 /// The long side of a v7 image, in pixels.
@@ -93,11 +92,7 @@ pub(super) struct ProtocolState {
 
 impl Default for ProtocolState {
     fn default() -> Self {
-        Self {
-            next_id: AtomicU64::new(FIRST_JOB_ID),
-            submissions: AtomicUsize::new(0),
-            jobs: Mutex::default(),
-        }
+        Self { next_id: AtomicU64::new(FIRST_JOB_ID), submissions: AtomicUsize::new(0), jobs: Mutex::default() }
     }
 }
 
@@ -222,10 +217,7 @@ async fn image_to_image_v6(shared: &Shared, body: Bytes, with_mask: bool) -> Res
 }
 
 /// `POST /api/v7/images/text-to-image`: like v6 text2img, sized by a required `aspect_ratio`.
-async fn text_to_image_v7(
-    State(shared): State<Arc<Shared>>,
-    body: Bytes,
-) -> Result<Response, Rejection> {
+async fn text_to_image_v7(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
     let arrived = Instant::now();
     let body = parse_request(&body)?;
     let mut errors = FieldErrors::default();
@@ -243,10 +235,7 @@ async fn text_to_image_v7(
 /// multi-reference models. `aspect_ratio` is optional here: without it the output takes the
 /// first readable init image's size (1024×1024 when no init image can be read). A URL of this
 /// sandbox's own (an upload) must exist, as the real service must be able to fetch it.
-async fn image_to_image_v7(
-    State(shared): State<Arc<Shared>>,
-    body: Bytes,
-) -> Result<Response, Rejection> {
+async fn image_to_image_v7(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
     image_to_image_v7_with(&shared, body, false).await
 }
 
@@ -293,9 +282,7 @@ async fn image_to_image_v7_with(shared: &Shared, body: Bytes, with_mask: bool) -
         return Ok(error_with_200(MASK_SIZE_MISMATCH));
     }
     let init_size = sizes.iter().take(inits.len()).flatten().next().copied();
-    let (width, height) = ratio_size
-        .or(init_size.map(|(w, h)| fit_within_max_side(w, h)))
-        .unwrap_or((V7_LONG_SIDE, V7_LONG_SIDE));
+    let (width, height) = ratio_size.or(init_size.map(|(w, h)| fit_within_max_side(w, h))).unwrap_or((V7_LONG_SIDE, V7_LONG_SIDE));
     (generation.width, generation.height) = (width, height);
     admit(shared, generation, arrived).await
 }
@@ -305,9 +292,7 @@ fn image_list(body: &Value, field: &str, errors: &mut FieldErrors) -> Vec<String
     let name = field.replace('_', " ");
     match body.get(field) {
         Some(Value::String(image)) => vec![image.trim().to_owned()],
-        Some(Value::Array(images)) if !images.is_empty() => {
-            images.iter().filter_map(Value::as_str).map(|i| i.trim().to_owned()).collect()
-        }
+        Some(Value::Array(images)) if !images.is_empty() => images.iter().filter_map(Value::as_str).map(|i| i.trim().to_owned()).collect(),
         Some(Value::Array(_)) | None | Some(Value::Null) => {
             errors.add(field, format!("The {name} field is required."));
             Vec::new()
@@ -333,10 +318,7 @@ fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
 
 /// `POST /api/v6/base64_to_url` with `{"key", "base64_string"}` (a data URI or bare base64):
 /// stores the image and answers `{status, id, output: [url]}`. At most 5 MB of image.
-async fn base64_to_url(
-    State(shared): State<Arc<Shared>>,
-    body: Bytes,
-) -> Result<Response, Rejection> {
+async fn base64_to_url(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
     let body = parse_request(&body)?;
     if let Some(refused) = refused_key(&shared) {
         return Ok(refused);
@@ -362,11 +344,7 @@ async fn base64_to_url(
     let id = shared.modelslab.next_id();
     let file = Arc::new(StoredFile::new(FileContent::Raw { content_type, bytes: bytes.into() }));
     let name = format!("upload-{id}.{extension}");
-    let url = if shared.config.forget_uploads {
-        format!("{}/generations/{name}", shared.base_url)
-    } else {
-        shared.publish(name, file)
-    };
+    let url = if shared.config.forget_uploads { format!("{}/generations/{name}", shared.base_url) } else { shared.publish(name, file) };
     Ok(json_response(StatusCode::OK, json!({"status": "success", "id": id, "output": [url]})))
 }
 
@@ -406,11 +384,7 @@ async fn model_list(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Re
 }
 
 /// Takes a place in the queue (or answers 429) and acts out the scenario.
-async fn admit(
-    shared: &Shared,
-    generation: Generation,
-    arrived: Instant,
-) -> Result<Response, Rejection> {
+async fn admit(shared: &Shared, generation: Generation, arrived: Instant) -> Result<Response, Rejection> {
     let Some(slot) = shared.in_flight.try_acquire() else {
         return Ok(shared.too_many_requests(queue_full(1), []));
     };
@@ -420,13 +394,7 @@ async fn admit(
 
 /// Acts out the scenario for the `nth` admitted submission. The job stops counting as in flight
 /// when `slot` is dropped: at the end of this function, or when a queued job completes.
-async fn respond(
-    shared: &Shared,
-    generation: Generation,
-    slot: JobSlot,
-    nth: usize,
-    arrived: Instant,
-) -> Result<Response, Rejection> {
+async fn respond(shared: &Shared, generation: Generation, slot: JobSlot, nth: usize, arrived: Instant) -> Result<Response, Rejection> {
     use Scenario as S;
     Ok(match shared.config.scenario {
         S::Processing
@@ -436,70 +404,34 @@ async fn respond(
         | S::ProcessingForever
         | S::BigEta
         | S::DuplicateId => enqueue(shared, &generation, slot),
-        S::Failed => json_response(
-            StatusCode::OK,
-            json!({"status": "failed", "id": "", "message": FAILED, "output": ""}),
-        ),
+        S::Failed => json_response(StatusCode::OK, json!({"status": "failed", "id": "", "message": FAILED, "output": ""})),
         S::Auth401 => invalid_key().into_response(),
         S::Auth200 => invalid_key_with_200(),
-        S::Credits402 => error_response(
-            StatusCode::PAYMENT_REQUIRED,
-            "Insufficient credits. Please add more credits to continue.",
-        ),
-        S::Plan403 => error_response(
-            StatusCode::FORBIDDEN,
-            "This feature requires a premium subscription",
-        ),
-        S::Validation400 | S::ContentPolicy => {
-            json_response(StatusCode::BAD_REQUEST, validation_failure())
-        }
+        S::Credits402 => error_response(StatusCode::PAYMENT_REQUIRED, "Insufficient credits. Please add more credits to continue."),
+        S::Plan403 => error_response(StatusCode::FORBIDDEN, "This feature requires a premium subscription"),
+        S::Validation400 | S::ContentPolicy => json_response(StatusCode::BAD_REQUEST, validation_failure()),
         S::Validation200 => json_response(StatusCode::OK, validation_failure()),
-        S::MessegeError => json_response(
-            StatusCode::OK,
-            json!({"status": "error", "messege": format!("Model not found: {}", generation.model_id)}),
-        ),
-        S::ErrorField => json_response(
-            StatusCode::BAD_REQUEST,
-            json!({"status": "error", "error": "prompt must be a string"}),
-        ),
+        S::MessegeError => {
+            json_response(StatusCode::OK, json!({"status": "error", "messege": format!("Model not found: {}", generation.model_id)}))
+        }
+        S::ErrorField => json_response(StatusCode::BAD_REQUEST, json!({"status": "error", "error": "prompt must be a string"})),
         S::RateLimited if nth < 2 => shared.too_many_requests(queue_full(1), []),
-        S::RateLimitedHeader if nth == 0 => shared.too_many_requests(
-            json!({"status": "error", "message": "Too many requests"}),
-            [(header::RETRY_AFTER, HeaderValue::from(1))],
-        ),
+        S::RateLimitedHeader if nth == 0 => shared
+            .too_many_requests(json!({"status": "error", "message": "Too many requests"}), [(header::RETRY_AFTER, HeaderValue::from(1))]),
         S::RateLimitedMs if nth == 0 => shared.too_many_requests(
             queue_full_without_hint(),
-            [
-                (
-                    HeaderName::from_static("retry-after-ms"),
-                    HeaderValue::from(300),
-                ),
-                (header::RETRY_AFTER, HeaderValue::from(5)),
-            ],
+            [(HeaderName::from_static("retry-after-ms"), HeaderValue::from(300)), (header::RETRY_AFTER, HeaderValue::from(5))],
         ),
         S::RateLimitedDate if nth == 0 => {
             let now = SystemTime::now();
             shared.too_many_requests(
                 queue_full_without_hint(),
-                [
-                    (header::RETRY_AFTER, http_date(now + Duration::from_secs(2))),
-                    (header::DATE, http_date(now)),
-                ],
+                [(header::RETRY_AFTER, http_date(now + Duration::from_secs(2))), (header::DATE, http_date(now))],
             )
         }
         S::RateLimitedReset if nth == 0 => {
-            let reset = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs()
-                + 2;
-            shared.too_many_requests(
-                queue_full_without_hint(),
-                [(
-                    HeaderName::from_static("x-ratelimit-reset"),
-                    HeaderValue::from(reset),
-                )],
-            )
+            let reset = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() + 2;
+            shared.too_many_requests(queue_full_without_hint(), [(HeaderName::from_static("x-ratelimit-reset"), HeaderValue::from(reset))])
         }
         S::RateLimitedForever => shared.too_many_requests(queue_full(1), []),
         S::RateLimitedLong => shared.too_many_requests(queue_full(600), []),
@@ -508,25 +440,17 @@ async fn respond(
                    "message": "Daily quota exceeded: insufficient credits for this request"}),
             [],
         ),
-        S::ServerErrorOnce if nth == 0 => {
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR)
-        }
+        S::ServerErrorOnce if nth == 0 => error_response(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR),
         S::ServerError => error_response(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR),
-        S::ModelOutage if generation.model_id == "flux" => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service temporarily unavailable. Please try again later.",
-        ),
+        S::ModelOutage if generation.model_id == "flux" => {
+            error_response(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable. Please try again later.")
+        }
         S::Html502 => html_response(StatusCode::BAD_GATEWAY, NGINX_502),
         S::Html200 => html_response(StatusCode::OK, HTML_PAGE),
-        S::Empty200 => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")]).into_response()
-        }
+        S::Empty200 => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")]).into_response(),
         S::Hang => {
             shared.pause(HANG_TIME).await;
-            error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The sandbox is shutting down",
-            )
+            error_response(StatusCode::SERVICE_UNAVAILABLE, "The sandbox is shutting down")
         }
         S::Success
         | S::ObjectOutput
@@ -549,11 +473,7 @@ async fn respond(
 }
 
 /// Answers a finished generation after the configured job duration.
-async fn succeed(
-    shared: &Shared,
-    generation: &Generation,
-    arrived: Instant,
-) -> Result<Response, Rejection> {
+async fn succeed(shared: &Shared, generation: &Generation, arrived: Instant) -> Result<Response, Rejection> {
     shared.pause(shared.config.job_duration).await;
     let scenario = shared.config.scenario;
     let entries = match scenario {
@@ -563,11 +483,8 @@ async fn succeed(
     };
     let number = shared.modelslab.next_id();
     let (id, output) = if scenario == Scenario::ObjectOutput {
-        let keyed: Map<String, Value> = entries
-            .into_iter()
-            .enumerate()
-            .map(|(index, entry)| (index.to_string(), Value::String(entry)))
-            .collect();
+        let keyed: Map<String, Value> =
+            entries.into_iter().enumerate().map(|(index, entry)| (index.to_string(), Value::String(entry))).collect();
         (json!(number.to_string()), Value::Object(keyed))
     } else {
         (json!(number), json!(entries))
@@ -629,19 +546,11 @@ fn enqueue(shared: &Shared, generation: &Generation, slot: JobSlot) -> Response 
 
 /// The key real ModelsLab uses for the processing message: usually the misspelt `messege`.
 fn message_key(scenario: Scenario) -> &'static str {
-    if scenario == Scenario::ProcessingStringId {
-        "message"
-    } else {
-        "messege"
-    }
+    if scenario == Scenario::ProcessingStringId { "message" } else { "messege" }
 }
 
 /// Puts one file per sample into the image store; returns their URLs and the files.
-fn publish_outputs(
-    shared: &Shared,
-    generation: &Generation,
-    available: bool,
-) -> (Vec<String>, Vec<Arc<StoredFile>>) {
+fn publish_outputs(shared: &Shared, generation: &Generation, available: bool) -> (Vec<String>, Vec<Arc<StoredFile>>) {
     let scenario = shared.config.scenario;
     let prefix = new_uuid();
     generation
@@ -661,71 +570,41 @@ fn publish_outputs(
 
 /// What the image URL of `spec` serves in `scenario`, and its file extension.
 pub(super) fn output_file(scenario: Scenario, spec: ImageSpec) -> (&'static str, StoredFile) {
-    let raw = |bytes: Bytes| FileContent::Raw {
-        content_type: "image/png",
-        bytes,
-    };
+    let raw = |bytes: Bytes| FileContent::Raw { content_type: "image/png", bytes };
     match scenario {
         Scenario::JpegOutput => ("jpg", StoredFile::new(FileContent::Jpeg(spec))),
         Scenario::Base64Url => ("png", StoredFile::new(FileContent::Base64Png(spec))),
-        Scenario::FutureLink404 => (
-            "png",
-            StoredFile::new(FileContent::Png(spec)).withheld_for(2),
-        ),
+        Scenario::FutureLink404 => ("png", StoredFile::new(FileContent::Png(spec)).withheld_for(2)),
         Scenario::EmptyImage => ("png", StoredFile::new(raw(Bytes::new()))),
-        Scenario::NotAnImage => (
-            "png",
-            StoredFile::new(raw(Bytes::from_static(NOT_AN_IMAGE.as_bytes()))),
-        ),
-        Scenario::HugeImage => (
-            "png",
-            StoredFile::new(raw(super::pattern::oversized_png(60_000, 60_000).into())),
-        ),
+        Scenario::NotAnImage => ("png", StoredFile::new(raw(Bytes::from_static(NOT_AN_IMAGE.as_bytes())))),
+        Scenario::HugeImage => ("png", StoredFile::new(raw(super::pattern::oversized_png(60_000, 60_000).into()))),
         _ => ("png", StoredFile::new(FileContent::Png(spec))),
     }
 }
 
 /// Encodes every sample as base64 PNG right away, each prefixed with `prefix`.
-async fn inline_outputs(
-    generation: &Generation,
-    prefix: &'static str,
-) -> Result<Vec<String>, Rejection> {
+async fn inline_outputs(generation: &Generation, prefix: &'static str) -> Result<Vec<String>, Rejection> {
     let specs: Vec<ImageSpec> = generation.images().collect();
-    tokio::task::spawn_blocking(move || {
-        specs
-            .into_iter()
-            .map(|spec| format!("{prefix}{}", spec.png_base64()))
-            .collect()
-    })
-    .await
-    .map_err(|_| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "Could not render image"))
+    tokio::task::spawn_blocking(move || specs.into_iter().map(|spec| format!("{prefix}{}", spec.png_base64())).collect())
+        .await
+        .map_err(|_| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "Could not render image"))
 }
 
 /// `POST /api/v6/images/fetch` with `{"key", "request_id"}`.
-async fn fetch_by_body(
-    State(shared): State<Arc<Shared>>,
-    body: Bytes,
-) -> Result<Response, Rejection> {
+async fn fetch_by_body(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
     let body = parse_request(&body)?;
     let id = match body.get("request_id") {
         Some(Value::String(id)) if !id.trim().is_empty() => id.trim().to_owned(),
         Some(Value::Number(id)) => id.to_string(),
         _ => {
-            return Err(field_errors(
-                "request_id",
-                "The request id field is required and must be a string or a number.",
-            ));
+            return Err(field_errors("request_id", "The request id field is required and must be a string or a number."));
         }
     };
     Ok(fetch(&shared, &id))
 }
 
 /// `POST /api/v6/images/fetch/{id}` with `{"key"}`.
-async fn fetch_by_path(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, Rejection> {
+async fn fetch_by_path(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Result<Response, Rejection> {
     if shared.config.scenario == Scenario::FetchBodyForm {
         return Ok(html_response(StatusCode::NOT_FOUND, HTML_404));
     }
@@ -741,36 +620,21 @@ fn fetch(shared: &Shared, id: &str) -> Response {
 }
 
 /// `POST /api/wallet_balance`.
-async fn wallet_balance(
-    State(shared): State<Arc<Shared>>,
-    body: Bytes,
-) -> Result<Response, Rejection> {
+async fn wallet_balance(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
     parse_request(&body)?;
-    Ok(refused_key(&shared).unwrap_or_else(|| {
-        json_response(StatusCode::OK, json!({"status": "success", "data": {"balance": 43.6, "currency": "USD"}}))
-    }))
+    Ok(refused_key(&shared)
+        .unwrap_or_else(|| json_response(StatusCode::OK, json!({"status": "success", "data": {"balance": 43.6, "currency": "USD"}}))))
 }
 
 /// Parses a JSON object body and checks that it carries a non-empty `key`.
 fn parse_request(bytes: &[u8]) -> Result<Value, Rejection> {
-    let body: Value = serde_json::from_slice(bytes).map_err(|err| {
-        Rejection::new(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {err}"))
-    })?;
+    let body: Value =
+        serde_json::from_slice(bytes).map_err(|err| Rejection::new(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {err}")))?;
     if !body.is_object() {
-        return Err(Rejection::new(
-            StatusCode::BAD_REQUEST,
-            "The request body must be a JSON object",
-        ));
+        return Err(Rejection::new(StatusCode::BAD_REQUEST, "The request body must be a JSON object"));
     }
-    let has_key = body
-        .get("key")
-        .and_then(Value::as_str)
-        .is_some_and(|key| !key.trim().is_empty());
-    if has_key {
-        Ok(body)
-    } else {
-        Err(invalid_key())
-    }
+    let has_key = body.get("key").and_then(Value::as_str).is_some_and(|key| !key.trim().is_empty());
+    if has_key { Ok(body) } else { Err(invalid_key()) }
 }
 
 /// How the key-refusing scenarios answer the calls that only check the key (balance, model
@@ -800,10 +664,7 @@ fn invalid_key_with_200() -> Response {
 
 /// `{"status":"error","message":…}` with HTTP 200, as ModelsLab reports unusable init images.
 fn error_with_200(message: &str) -> Response {
-    json_response(
-        StatusCode::OK,
-        json!({"status": "error", "message": message}),
-    )
+    json_response(StatusCode::OK, json!({"status": "error", "message": message}))
 }
 
 /// Whether `text` is an http(s) URL.
@@ -817,10 +678,7 @@ fn flag(body: &Value, field: &str) -> bool {
     match body.get(field) {
         Some(Value::Bool(value)) => *value,
         Some(Value::String(text)) => {
-            matches!(
-                text.trim().to_ascii_lowercase().as_str(),
-                "yes" | "true" | "1"
-            )
+            matches!(text.trim().to_ascii_lowercase().as_str(), "yes" | "true" | "1")
         }
         Some(Value::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0),
         _ => false,
@@ -853,29 +711,20 @@ fn aspect_ratio(body: &Value, required: bool) -> Result<Option<(u32, u32)>, Stri
         _ => None,
     };
     let Some((w, h)) = ratio.and_then(|ratio| ratio.split_once(':')) else {
-        return Err(format!(
-            "aspect_ratio must be one of {}",
-            ASPECT_RATIOS.join(", ")
-        ));
+        return Err(format!("aspect_ratio must be one of {}", ASPECT_RATIOS.join(", ")));
     };
     let (w, h): (u32, u32) = (w.parse().unwrap_or(1), h.parse().unwrap_or(1));
     let short = |num: u32, den: u32| {
         let exact = f64::from(V7_LONG_SIDE) * f64::from(num) / f64::from(den);
         ((exact / 8.0).round() as u32 * 8).max(8)
     };
-    Ok(Some(if w >= h {
-        (V7_LONG_SIDE, short(h, w))
-    } else {
-        (short(w, h), V7_LONG_SIDE)
-    }))
+    Ok(Some(if w >= h { (V7_LONG_SIDE, short(h, w)) } else { (short(w, h), V7_LONG_SIDE) }))
 }
 
 /// A number between 0 and 1 (as a number or numeric string); absent or null gives `None`.
 fn unit_interval(body: &Value, field: &str) -> Result<Option<f64>, String> {
     match number(body, field)? {
-        Some(value) if !(0.0..=1.0).contains(&value) => {
-            Err(format!("{field} must be between 0 and 1"))
-        }
+        Some(value) if !(0.0..=1.0).contains(&value) => Err(format!("{field} must be between 0 and 1")),
         value => Ok(value),
     }
 }
@@ -903,8 +752,7 @@ fn queue_full_without_hint() -> Value {
 
 /// An IMF-fixdate header value.
 pub(super) fn http_date(time: SystemTime) -> HeaderValue {
-    HeaderValue::from_str(&httpdate::fmt_http_date(time))
-        .expect("an IMF-fixdate is a valid header value")
+    HeaderValue::from_str(&httpdate::fmt_http_date(time)).expect("an IMF-fixdate is a valid header value")
 }
 
 /// HTTP 400 with ModelsLab's validation shape: `{"message": {field: [text]}}`.
@@ -928,11 +776,7 @@ impl FieldErrors {
     }
 
     fn add(&mut self, field: &str, message: String) {
-        if let Value::Array(messages) = self
-            .0
-            .entry(field)
-            .or_insert_with(|| Value::Array(Vec::new()))
-        {
+        if let Value::Array(messages) = self.0.entry(field).or_insert_with(|| Value::Array(Vec::new())) {
             messages.push(Value::String(message));
         }
     }
@@ -940,10 +784,7 @@ impl FieldErrors {
 
 impl From<FieldErrors> for Rejection {
     fn from(errors: FieldErrors) -> Self {
-        Rejection {
-            status: StatusCode::BAD_REQUEST,
-            body: json!({"status": "error", "message": errors.0}),
-        }
+        Rejection { status: StatusCode::BAD_REQUEST, body: json!({"status": "error", "message": errors.0}) }
     }
 }
 
@@ -978,10 +819,7 @@ impl Generation {
         let width = errors.check("width", integer(body, "width", 1..=MAX_SIDE));
         let height = errors.check("height", integer(body, "height", 1..=MAX_SIDE));
         let samples = errors.check("samples", integer(body, "samples", 1..=MAX_SAMPLES));
-        let steps = errors.check(
-            "num_inference_steps",
-            integer(body, "num_inference_steps", 1..=MAX_STEPS),
-        );
+        let steps = errors.check("num_inference_steps", integer(body, "num_inference_steps", 1..=MAX_STEPS));
         let guidance_scale = errors.check("guidance_scale", number(body, "guidance_scale"));
         let seed = errors.check("seed", integer(body, "seed", 0..=u64::MAX));
 
@@ -1017,11 +855,7 @@ impl Generation {
 
     fn images(&self) -> impl Iterator<Item = ImageSpec> + use<> {
         let (width, height) = (self.width, self.height);
-        self.seeds().map(move |seed| ImageSpec {
-            width,
-            height,
-            seed,
-        })
+        self.seeds().map(move |seed| ImageSpec { width, height, seed })
     }
 
     /// The `meta` object echoed in responses, with ModelsLab's community-endpoint key names.
@@ -1056,11 +890,7 @@ fn text(body: &Value, field: &str) -> Result<Option<String>, String> {
 
 /// An integer field given as a number or numeric string, within `range`; absent, null or an
 /// empty string gives `None`.
-fn integer(
-    body: &Value,
-    field: &str,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<Option<u64>, String> {
+fn integer(body: &Value, field: &str, range: std::ops::RangeInclusive<u64>) -> Result<Option<u64>, String> {
     let value = match body.get(field) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
@@ -1070,11 +900,7 @@ fn integer(
     };
     match value {
         Some(value) if range.contains(&value) => Ok(Some(value)),
-        Some(_) => Err(format!(
-            "{field} must be between {} and {}",
-            range.start(),
-            range.end()
-        )),
+        Some(_) => Err(format!("{field} must be between {} and {}", range.start(), range.end())),
         None => Err(format!("The {field} must be a whole number.")),
     }
 }
@@ -1212,12 +1038,7 @@ mod tests {
     use base64::Engine as _;
 
     async fn post(url: &str, body: Value) -> (u16, Value) {
-        let response = reqwest::Client::new()
-            .post(url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
         (response.status().as_u16(), response.json().await.unwrap())
     }
 
@@ -1228,12 +1049,7 @@ mod tests {
     }
 
     fn png_base64(width: u32, height: u32) -> String {
-        let png = ImageSpec {
-            width,
-            height,
-            seed: 5,
-        }
-        .png();
+        let png = ImageSpec { width, height, seed: 5 }.png();
         base64::engine::general_purpose::STANDARD.encode(png)
     }
 
@@ -1251,19 +1067,11 @@ mod tests {
         assert_eq!(image_size(output_url).await, (1024, 576));
 
         let id = reply["id"].as_u64().unwrap();
-        let (status, fetched) = post(
-            &format!("{base}/api/v7/images/fetch/{id}"),
-            json!({"key": "k"}),
-        )
-        .await;
+        let (status, fetched) = post(&format!("{base}/api/v7/images/fetch/{id}"), json!({"key": "k"})).await;
         assert_eq!((status, fetched["status"].as_str()), (200, Some("success")));
         assert_eq!(fetched["output_url"], output_url);
 
-        for (ratio, size) in [
-            ("3:2", (1024, 680)),
-            ("9:16", (576, 1024)),
-            ("1:1", (1024, 1024)),
-        ] {
+        for (ratio, size) in [("3:2", (1024, 680)), ("9:16", (576, 1024)), ("1:1", (1024, 1024))] {
             let body = json!({"key": "k", "model_id": "m", "prompt": "p", "aspect_ratio": ratio});
             assert_eq!(aspect_ratio(&body, true), Ok(Some(size)), "{ratio}");
         }
@@ -1280,29 +1088,16 @@ mod tests {
 
     #[tokio::test]
     async fn v7_queued_jobs_fetch_by_v7_and_v6_forms() {
-        let sandbox = Sandbox::start(SandboxConfig {
-            processing_polls: 0,
-            ..SandboxConfig::new(Scenario::Processing)
-        })
-        .await
-        .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig { processing_polls: 0, ..SandboxConfig::new(Scenario::Processing) }).await.unwrap();
         let base = sandbox.base_url();
-        let body =
-            json!({"key": "k", "model_id": "imagen-4", "prompt": "p", "aspect_ratio": "1:1"});
+        let body = json!({"key": "k", "model_id": "imagen-4", "prompt": "p", "aspect_ratio": "1:1"});
         let (_, queued) = post(&format!("{base}/api/v7/images/text-to-image"), body).await;
         assert_eq!(queued["status"], "processing");
         let id = queued["id"].as_u64().unwrap();
-        assert_eq!(
-            queued["fetch_result"],
-            format!("{base}/api/v7/images/fetch/{id}")
-        );
+        assert_eq!(queued["fetch_result"], format!("{base}/api/v7/images/fetch/{id}"));
         let key = json!({"key": "k"});
         let (_, by_v6_path) = post(&format!("{base}/api/v6/images/fetch/{id}"), key.clone()).await;
-        let (_, by_v6_body) = post(
-            &format!("{base}/api/v6/images/fetch"),
-            json!({"key": "k", "request_id": id.to_string()}),
-        )
-        .await;
+        let (_, by_v6_body) = post(&format!("{base}/api/v6/images/fetch"), json!({"key": "k", "request_id": id.to_string()})).await;
         let (_, by_v7) = post(queued["fetch_result"].as_str().unwrap(), key).await;
         for reply in [&by_v6_path, &by_v6_body, &by_v7] {
             assert_eq!(reply["status"], "success");
@@ -1321,10 +1116,7 @@ mod tests {
 
         let plain = png_base64(40, 24);
         let prefixed = format!("data:image/png;base64,{}", png_base64(24, 40));
-        for (init, flag, size) in [
-            (plain, json!(true), (40, 24)),
-            (prefixed, json!("yes"), (24, 40)),
-        ] {
+        for (init, flag, size) in [(plain, json!(true), (40, 24)), (prefixed, json!("yes"), (24, 40))] {
             let (status, reply) = post(&url, request(json!(init), flag)).await;
             assert_eq!((status, reply["status"].as_str()), (200, Some("success")));
             assert_eq!(reply["meta"]["strength"], 0.4);
@@ -1334,20 +1126,14 @@ mod tests {
         let not_an_image = base64::engine::general_purpose::STANDARD.encode("GIF89a, or text");
         let (status, reply) = post(&url, request(json!(not_an_image), json!(true))).await;
         assert_eq!(status, 200);
-        assert_eq!(
-            reply,
-            json!({"status": "error", "message": "Unable to fetch image from provided URL"})
-        );
+        assert_eq!(reply, json!({"status": "error", "message": "Unable to fetch image from provided URL"}));
         let (status, reply) = post(&url, request(json!(png_base64(8, 8)), json!(false))).await;
         assert_eq!(status, 200);
         assert_eq!(reply["message"], INIT_IMAGE_NOT_A_URL);
 
         let by_url = request(json!("https://example.com/cat.png"), json!(false));
         let (_, reply) = post(&url, by_url).await;
-        assert_eq!(
-            image_size(reply["output"][0].as_str().unwrap()).await,
-            (512, 512)
-        );
+        assert_eq!(image_size(reply["output"][0].as_str().unwrap()).await, (512, 512));
 
         let (status, reply) = post(
             &url,
@@ -1373,26 +1159,17 @@ mod tests {
         let body = json!({"key": "k", "model_id": "seedream-4.5", "prompt": "p",
                           "init_image": png_base64(48, 32)});
         let (_, reply) = post(&url, body).await;
-        assert_eq!(
-            image_size(reply["output_url"].as_str().unwrap()).await,
-            (48, 32)
-        );
+        assert_eq!(image_size(reply["output_url"].as_str().unwrap()).await, (48, 32));
 
         let body = json!({"key": "k", "model_id": "nano-banana-pro", "prompt": "p",
                           "aspect_ratio": "4:3",
                           "init_image": ["https://example.com/a.png", "https://example.com/b.png"]});
         let (_, reply) = post(&url, body).await;
-        assert_eq!(
-            image_size(reply["output_url"].as_str().unwrap()).await,
-            (1024, 768)
-        );
+        assert_eq!(image_size(reply["output_url"].as_str().unwrap()).await, (1024, 768));
 
         let body = json!({"key": "k", "model_id": "m", "prompt": "p", "init_image": "bm9wZQ=="});
         let (status, reply) = post(&url, body).await;
-        assert_eq!(
-            (status, reply["message"].as_str()),
-            (200, Some(UNREADABLE_INIT_IMAGE))
-        );
+        assert_eq!((status, reply["message"].as_str()), (200, Some(UNREADABLE_INIT_IMAGE)));
     }
 
     #[test]

@@ -83,27 +83,13 @@ async fn common_headers(request: Request, next: Next) -> Response {
     for (name, value) in [
         ("x-request-id", HeaderValue::from_str(&request_id).ok()),
         ("openai-processing-ms", Some(HeaderValue::from(elapsed))),
-        (
-            "openai-version",
-            Some(HeaderValue::from_static("2020-10-01")),
-        ),
-        (
-            "x-ratelimit-limit-requests",
-            Some(HeaderValue::from(REQUEST_LIMIT)),
-        ),
-        (
-            "x-ratelimit-remaining-requests",
-            Some(HeaderValue::from(REQUEST_LIMIT - 1)),
-        ),
-        (
-            "x-ratelimit-reset-requests",
-            Some(HeaderValue::from_static("1s")),
-        ),
+        ("openai-version", Some(HeaderValue::from_static("2020-10-01"))),
+        ("x-ratelimit-limit-requests", Some(HeaderValue::from(REQUEST_LIMIT))),
+        ("x-ratelimit-remaining-requests", Some(HeaderValue::from(REQUEST_LIMIT - 1))),
+        ("x-ratelimit-reset-requests", Some(HeaderValue::from_static("1s"))),
     ] {
         if let Some(value) = value {
-            headers
-                .entry(HeaderName::from_static(name))
-                .or_insert(value);
+            headers.entry(HeaderName::from_static(name)).or_insert(value);
         }
     }
     response
@@ -129,11 +115,7 @@ async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respon
 }
 
 /// `POST /v1/images/generations`.
-async fn generations(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn generations(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(key) = api_key(&headers) else {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -144,10 +126,7 @@ async fn generations(
             None,
         );
     };
-    if matches!(
-        shared.config.scenario,
-        Scenario::Auth401 | Scenario::Auth200
-    ) {
+    if matches!(shared.config.scenario, Scenario::Auth401 | Scenario::Auth200) {
         return error(
             StatusCode::UNAUTHORIZED,
             &format!(
@@ -173,20 +152,12 @@ async fn generations(
 
 /// The key from `Authorization: Bearer KEY` or `api-key: KEY`; empty keys do not count.
 fn api_key(headers: &HeaderMap) -> Option<String> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            let (scheme, token) = value.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then_some(token)
-        });
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then_some(token)
+    });
     let api_key = headers.get("api-key").and_then(|value| value.to_str().ok());
-    bearer
-        .into_iter()
-        .chain(api_key)
-        .map(str::trim)
-        .find(|key| !key.is_empty())
-        .map(str::to_owned)
+    bearer.into_iter().chain(api_key).map(str::trim).find(|key| !key.is_empty()).map(str::to_owned)
 }
 
 /// The key as OpenAI echoes it: the first 3 and last 4 characters, the rest starred; a short
@@ -240,62 +211,34 @@ async fn respond(shared: &Shared, request: &ImageRequest, nth: usize) -> Respons
         ),
         S::MessegeError => error(
             StatusCode::NOT_FOUND,
-            &format!(
-                "The model `{}` does not exist or you do not have access to it.",
-                request.model
-            ),
+            &format!("The model `{}` does not exist or you do not have access to it.", request.model),
             "invalid_request_error",
             None,
             Some("model_not_found"),
         ),
-        S::ErrorField => json_response(
-            StatusCode::BAD_REQUEST,
-            json!({"error": "Invalid request: prompt must be a string"}),
-        ),
+        S::ErrorField => json_response(StatusCode::BAD_REQUEST, json!({"error": "Invalid request: prompt must be a string"})),
         S::RateLimited if nth < 2 => rate_limited(shared, retry_hints(1)),
-        S::RateLimitedHeader if nth == 0 => {
-            rate_limited(shared, vec![(header::RETRY_AFTER, HeaderValue::from(1))])
-        }
+        S::RateLimitedHeader if nth == 0 => rate_limited(shared, vec![(header::RETRY_AFTER, HeaderValue::from(1))]),
         S::RateLimitedMs if nth == 0 => rate_limited(
             shared,
-            vec![
-                (
-                    HeaderName::from_static("retry-after-ms"),
-                    HeaderValue::from(300),
-                ),
-                (header::RETRY_AFTER, HeaderValue::from(5)),
-            ],
+            vec![(HeaderName::from_static("retry-after-ms"), HeaderValue::from(300)), (header::RETRY_AFTER, HeaderValue::from(5))],
         ),
         S::RateLimitedDate if nth == 0 => {
             let now = SystemTime::now();
-            rate_limited(
-                shared,
-                vec![
-                    (header::RETRY_AFTER, http_date(now + Duration::from_secs(2))),
-                    (header::DATE, http_date(now)),
-                ],
-            )
+            rate_limited(shared, vec![(header::RETRY_AFTER, http_date(now + Duration::from_secs(2))), (header::DATE, http_date(now))])
         }
         S::RateLimitedReset if nth == 0 => {
             let reset = unix_time() + 2;
             rate_limited(
                 shared,
                 vec![
-                    (
-                        HeaderName::from_static("x-ratelimit-reset"),
-                        HeaderValue::from(reset),
-                    ),
-                    (
-                        HeaderName::from_static("x-ratelimit-reset-requests"),
-                        HeaderValue::from_static("2s"),
-                    ),
+                    (HeaderName::from_static("x-ratelimit-reset"), HeaderValue::from(reset)),
+                    (HeaderName::from_static("x-ratelimit-reset-requests"), HeaderValue::from_static("2s")),
                 ],
             )
         }
         S::RateLimitedForever => rate_limited(shared, retry_hints(1)),
-        S::RateLimitedLong => {
-            rate_limited(shared, vec![(header::RETRY_AFTER, HeaderValue::from(600))])
-        }
+        S::RateLimitedLong => rate_limited(shared, vec![(header::RETRY_AFTER, HeaderValue::from(600))]),
         S::ServerErrorOnce if nth == 0 => server_error(),
         S::ServerError | S::Failed | S::ProcessingThenFailed => server_error(),
         S::ModelOutage if request.model == "dall-e-3" => error(
@@ -308,9 +251,7 @@ async fn respond(shared: &Shared, request: &ImageRequest, nth: usize) -> Respons
         ),
         S::Html502 => html_response(StatusCode::BAD_GATEWAY, NGINX_502),
         S::Html200 => html_response(StatusCode::OK, HTML_PAGE),
-        S::Empty200 => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")]).into_response()
-        }
+        S::Empty200 => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")]).into_response(),
         S::Hang => {
             shared.pause(HANG_TIME).await;
             server_error()
@@ -348,13 +289,8 @@ async fn succeed(shared: &Shared, request: &ImageRequest) -> Response {
     shared.pause(shared.config.job_duration).await;
     let scenario = shared.config.scenario;
     let seed = u64::from(rand::random::<u32>());
-    let specs: Vec<ImageSpec> = (0..request.n)
-        .map(|index| ImageSpec {
-            width: request.width,
-            height: request.height,
-            seed: seed + u64::from(index),
-        })
-        .collect();
+    let specs: Vec<ImageSpec> =
+        (0..request.n).map(|index| ImageSpec { width: request.width, height: request.height, seed: seed + u64::from(index) }).collect();
     let inline = match scenario {
         Scenario::InlineBase64 => Some(""),
         Scenario::DataUri => Some("data:image/png;base64,"),
@@ -364,10 +300,7 @@ async fn succeed(shared: &Shared, request: &ImageRequest) -> Response {
     let entries: Vec<(&'static str, String)> = match inline {
         Some(prefix) => {
             let encoded = tokio::task::spawn_blocking(move || {
-                specs
-                    .into_iter()
-                    .map(|spec| format!("{prefix}{}", base64_payload(scenario, spec)))
-                    .collect::<Vec<_>>()
+                specs.into_iter().map(|spec| format!("{prefix}{}", base64_payload(scenario, spec))).collect::<Vec<_>>()
             })
             .await;
             match encoded {
@@ -406,11 +339,7 @@ async fn succeed(shared: &Shared, request: &ImageRequest) -> Response {
         .collect();
     let mut body = json!({"created": unix_time(), "data": data});
     if request.gpt_image {
-        let format = if scenario == Scenario::JpegOutput {
-            "jpeg"
-        } else {
-            "png"
-        };
+        let format = if scenario == Scenario::JpegOutput { "jpeg" } else { "png" };
         body["background"] = json!("opaque");
         body["output_format"] = json!(format);
         body["size"] = json!(format!("{}x{}", request.width, request.height));
@@ -463,28 +392,21 @@ struct ImageRequest {
 impl ImageRequest {
     /// Parses the body, or gives the 400 OpenAI would send for its first problem.
     fn parse(bytes: &[u8]) -> Result<Self, Rejection> {
-        let body: Value = serde_json::from_slice(bytes)
-            .ok()
-            .filter(Value::is_object)
-            .ok_or_else(|| {
-                rejection(
-                    StatusCode::BAD_REQUEST,
-                    "We could not parse the JSON body of your request. (HINT: This likely means \
+        let body: Value = serde_json::from_slice(bytes).ok().filter(Value::is_object).ok_or_else(|| {
+            rejection(
+                StatusCode::BAD_REQUEST,
+                "We could not parse the JSON body of your request. (HINT: This likely means \
                      you aren't using your HTTP library correctly. The OpenAI API expects a JSON \
                      payload, but what was sent was not valid JSON.)",
-                    "invalid_request_error",
-                    None,
-                    None,
-                )
-            })?;
+                "invalid_request_error",
+                None,
+                None,
+            )
+        })?;
         let prompt = match body.get("prompt") {
             Some(Value::String(prompt)) if !prompt.trim().is_empty() => prompt.clone(),
             None | Some(Value::Null) => {
-                return Err(invalid(
-                    "Missing required parameter: 'prompt'.",
-                    "prompt",
-                    "missing_required_parameter",
-                ));
+                return Err(invalid("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter"));
             }
             Some(Value::String(_)) => {
                 return Err(invalid(
@@ -496,10 +418,7 @@ impl ImageRequest {
             }
             Some(other) => {
                 return Err(invalid(
-                    &format!(
-                        "Invalid type for 'prompt': expected a string, but got {} instead.",
-                        json_type(other)
-                    ),
+                    &format!("Invalid type for 'prompt': expected a string, but got {} instead.", json_type(other)),
                     "prompt",
                     "invalid_type",
                 ));
@@ -510,10 +429,7 @@ impl ImageRequest {
             Some(Value::String(model)) => model.trim().to_owned(),
             Some(other) => {
                 return Err(invalid(
-                    &format!(
-                        "Invalid type for 'model': expected a string, but got {} instead.",
-                        json_type(other)
-                    ),
+                    &format!("Invalid type for 'model': expected a string, but got {} instead.", json_type(other)),
                     "model",
                     "invalid_type",
                 ));
@@ -545,21 +461,14 @@ impl ImageRequest {
             },
             Some(other) => {
                 return Err(invalid(
-                    &format!(
-                        "Invalid type for 'n': expected an integer, but got {} instead.",
-                        json_type(other)
-                    ),
+                    &format!("Invalid type for 'n': expected an integer, but got {} instead.", json_type(other)),
                     "n",
                     "invalid_type",
                 ));
             }
         };
         if model == "dall-e-3" && n > 1 {
-            return Err(invalid(
-                "You must provide n=1 for this model.",
-                "n",
-                "invalid_value",
-            ));
+            return Err(invalid("You must provide n=1 for this model.", "n", "invalid_value"));
         }
         let size_text = match body.get("size") {
             None | Some(Value::Null) => "auto".to_owned(),
@@ -570,15 +479,9 @@ impl ImageRequest {
         let response_format = match body.get("response_format") {
             None | Some(Value::Null) => None,
             Some(_) if gpt_image => {
-                return Err(invalid(
-                    "Unknown parameter: 'response_format'.",
-                    "response_format",
-                    "unknown_parameter",
-                ));
+                return Err(invalid("Unknown parameter: 'response_format'.", "response_format", "unknown_parameter"));
             }
-            Some(Value::String(format)) if format == "url" || format == "b64_json" => {
-                Some(format.clone())
-            }
+            Some(Value::String(format)) if format == "url" || format == "b64_json" => Some(format.clone()),
             Some(other) => {
                 return Err(invalid(
                     &format!("Invalid value: {other}. Supported values are: 'url' and 'b64_json'."),
@@ -587,21 +490,8 @@ impl ImageRequest {
                 ));
             }
         };
-        let quality = body
-            .get("quality")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        Ok(Self {
-            model,
-            prompt,
-            n,
-            width,
-            height,
-            size_text,
-            response_format,
-            quality,
-            gpt_image,
-        })
+        let quality = body.get("quality").and_then(Value::as_str).map(str::to_owned);
+        Ok(Self { model, prompt, n, width, height, size_text, response_format, quality, gpt_image })
     }
 
     /// GPT image models always answer base64; the others only when asked.
@@ -640,36 +530,18 @@ fn error_body(message: &str, kind: &str, param: Option<&str>, code: Option<&str>
     json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
 }
 
-fn rejection(
-    status: StatusCode,
-    message: &str,
-    kind: &str,
-    param: Option<&str>,
-    code: Option<&str>,
-) -> Rejection {
+fn rejection(status: StatusCode, message: &str, kind: &str, param: Option<&str>, code: Option<&str>) -> Rejection {
     let body = error_body(message, kind, param, code);
     Rejection { status, body }
 }
 
-fn error(
-    status: StatusCode,
-    message: &str,
-    kind: &str,
-    param: Option<&str>,
-    code: Option<&str>,
-) -> Response {
+fn error(status: StatusCode, message: &str, kind: &str, param: Option<&str>, code: Option<&str>) -> Response {
     rejection(status, message, kind, param, code).into_response()
 }
 
 /// HTTP 400 `invalid_request_error` about `param`.
 fn invalid(message: &str, param: &str, code: &str) -> Rejection {
-    rejection(
-        StatusCode::BAD_REQUEST,
-        message,
-        "invalid_request_error",
-        Some(param),
-        Some(code),
-    )
+    rejection(StatusCode::BAD_REQUEST, message, "invalid_request_error", Some(param), Some(code))
 }
 
 fn invalid_size(size: &str) -> Rejection {
@@ -686,24 +558,12 @@ fn invalid_size(size: &str) -> Rejection {
 }
 
 fn server_error() -> Response {
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        SERVER_ERROR,
-        "server_error",
-        None,
-        None,
-    )
+    error(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR, "server_error", None, None)
 }
 
 /// `retry-after` in seconds plus `retry-after-ms`, as OpenAI sends them.
 fn retry_hints(seconds: u64) -> Vec<(HeaderName, HeaderValue)> {
-    vec![
-        (header::RETRY_AFTER, HeaderValue::from(seconds)),
-        (
-            HeaderName::from_static("retry-after-ms"),
-            HeaderValue::from(seconds * 1000),
-        ),
-    ]
+    vec![(header::RETRY_AFTER, HeaderValue::from(seconds)), (HeaderName::from_static("retry-after-ms"), HeaderValue::from(seconds * 1000))]
 }
 
 /// HTTP 429 "Rate limit reached for requests" with `hints`, counted by the sandbox.
@@ -718,22 +578,13 @@ fn rate_limited(shared: &Shared, hints: Vec<(HeaderName, HeaderValue)>) -> Respo
         None,
         Some("rate_limit_exceeded"),
     );
-    let mut response = shared.too_many_requests(
-        body,
-        [(
-            HeaderName::from_static("x-ratelimit-remaining-requests"),
-            HeaderValue::from(0),
-        )],
-    );
+    let mut response = shared.too_many_requests(body, [(HeaderName::from_static("x-ratelimit-remaining-requests"), HeaderValue::from(0))]);
     response.headers_mut().extend(hints);
     response
 }
 
 fn unix_time() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
 #[cfg(test)]
@@ -745,14 +596,8 @@ mod tests {
         format!("{}/v1/images/generations", sandbox.base_url())
     }
 
-    async fn call(
-        sandbox: &Sandbox,
-        auth: Option<(&str, &str)>,
-        body: Value,
-    ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut request = reqwest::Client::new()
-            .post(generations_url(sandbox))
-            .json(&body);
+    async fn call(sandbox: &Sandbox, auth: Option<(&str, &str)>, body: Value) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = reqwest::Client::new().post(generations_url(sandbox)).json(&body);
         if let Some((name, value)) = auth {
             request = request.header(name, value);
         }
@@ -766,9 +611,7 @@ mod tests {
 
     fn decode(text: &str) -> image::DynamicImage {
         use base64::Engine as _;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text).unwrap();
         image::load_from_memory(&bytes).unwrap()
     }
 
@@ -820,9 +663,7 @@ mod tests {
         let (status, _, _) = call(&sandbox, Some(("authorization", "Bearer ")), body).await;
         assert_eq!(status, 401);
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Auth401))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Auth401)).await.unwrap();
         let (status, _, reply) = call(&sandbox, BEARER, json!({})).await;
         assert_eq!(status, 401);
         assert_eq!(reply["error"]["code"], "invalid_api_key");
@@ -845,11 +686,7 @@ mod tests {
         for size in ["100x100", "1024", "4096x1024", "axb"] {
             let body = json!({"model": "gpt-image-1", "prompt": "x", "size": size});
             let (status, _, reply) = call(&sandbox, BEARER, body).await;
-            assert_eq!(
-                (status, &reply["error"]["param"]),
-                (400, &json!("size")),
-                "{size}"
-            );
+            assert_eq!((status, &reply["error"]["param"]), (400, &json!("size")), "{size}");
         }
         let (status, _, reply) = call(&sandbox, BEARER, json!({"n": 11, "prompt": "x"})).await;
         assert_eq!((status, &reply["error"]["param"]), (400, &json!("n")));
@@ -859,9 +696,7 @@ mod tests {
     #[tokio::test]
     async fn quota_and_rate_limits() {
         let body = json!({"model": "gpt-image-1", "prompt": "x", "size": "256x256"});
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Quota429))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Quota429)).await.unwrap();
         let (status, headers, reply) = call(&sandbox, BEARER, body.clone()).await;
         assert_eq!(status, 429);
         assert_eq!(reply["error"]["type"], "insufficient_quota");
@@ -869,19 +704,12 @@ mod tests {
         assert!(reply["error"]["param"].is_null());
         assert!(!headers.contains_key("retry-after"));
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::RateLimited))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::RateLimited)).await.unwrap();
         for _ in 0..2 {
             let (status, headers, reply) = call(&sandbox, BEARER, body.clone()).await;
             assert_eq!(status, 429);
             assert_eq!(reply["error"]["type"], "requests");
-            assert!(
-                reply["error"]["message"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("Rate limit reached for requests")
-            );
+            assert!(reply["error"]["message"].as_str().unwrap().starts_with("Rate limit reached for requests"));
             assert_eq!(headers["retry-after"], "1");
             assert_eq!(headers["retry-after-ms"], "1000");
             assert_eq!(headers["x-ratelimit-remaining-requests"], "0");
@@ -890,15 +718,11 @@ mod tests {
         assert_eq!(status, 200);
         assert_eq!(sandbox.rate_limited_count(), 2);
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::RateLimitedLong))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::RateLimitedLong)).await.unwrap();
         let (_, headers, _) = call(&sandbox, BEARER, body.clone()).await;
         assert_eq!(headers["retry-after"], "600");
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::ContentPolicy))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::ContentPolicy)).await.unwrap();
         let (status, _, reply) = call(&sandbox, BEARER, body).await;
         assert_eq!(status, 400);
         assert_eq!(reply["error"]["code"], "content_policy_violation");
@@ -907,21 +731,12 @@ mod tests {
     #[tokio::test]
     async fn url_form_serves_broken_files_and_data_uri_is_forced() {
         let dalle = json!({"model": "dall-e-2", "prompt": "x", "size": "256x256"});
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::NotAnImage))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::NotAnImage)).await.unwrap();
         let (_, _, reply) = call(&sandbox, BEARER, dalle.clone()).await;
-        let text = reqwest::get(reply["data"][0]["url"].as_str().unwrap())
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = reqwest::get(reply["data"][0]["url"].as_str().unwrap()).await.unwrap().text().await.unwrap();
         assert!(text.contains("Access denied"));
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::DataUri))
-            .await
-            .unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::DataUri)).await.unwrap();
         let (_, _, reply) = call(&sandbox, BEARER, dalle).await;
         let uri = reply["data"][0]["b64_json"].as_str().unwrap();
         decode(uri.strip_prefix("data:image/png;base64,").unwrap());
@@ -960,19 +775,10 @@ mod tests {
                 continue;
             }
             let sandbox = Sandbox::start(SandboxConfig::new(scenario)).await.unwrap();
-            let response = reqwest::Client::new()
-                .post(generations_url(&sandbox))
-                .bearer_auth("sk-test")
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let response = reqwest::Client::new().post(generations_url(&sandbox)).bearer_auth("sk-test").json(&body).send().await.unwrap();
             let status = response.status().as_u16();
             assert_eq!(status, first_status(scenario), "{scenario}");
-            assert!(
-                response.headers().contains_key("x-request-id"),
-                "{scenario}"
-            );
+            assert!(response.headers().contains_key("x-request-id"), "{scenario}");
             let text = response.text().await.unwrap();
             let reply: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             match status {

@@ -26,33 +26,20 @@ pub fn test_pattern(width: u32, height: u32, seed: u64) -> RgbImage {
     let hue_end = (hue_start + 90 + ((mixed >> 32) % 180) as u32) % 360;
     let (start, end) = (hue_to_rgb(hue_start), hue_to_rgb(hue_end));
 
-    let span = (u64::from(width) + u64::from(height))
-        .saturating_sub(2)
-        .max(1);
+    let span = (u64::from(width) + u64::from(height)).saturating_sub(2).max(1);
     let border = (width.min(height) / 64).max(2);
     let (mid_x, mid_y) = (width / 2, height / 2);
 
     RgbImage::from_fn(width, height, |x, y| {
-        let on_border = x < border
-            || y < border
-            || x >= width.saturating_sub(border)
-            || y >= height.saturating_sub(border);
+        let on_border = x < border || y < border || x >= width.saturating_sub(border) || y >= height.saturating_sub(border);
         if on_border {
-            return if ((x + y) / DASH).is_multiple_of(2) {
-                Rgb([255, 255, 255])
-            } else {
-                Rgb([0, 0, 0])
-            };
+            return if ((x + y) / DASH).is_multiple_of(2) { Rgb([255, 255, 255]) } else { Rgb([0, 0, 0]) };
         }
         if x == mid_x || y == mid_y {
             return Rgb([255, 255, 255]);
         }
         let t = (u64::from(x) + u64::from(y)) * 255 / span;
-        let mut pixel = Rgb([
-            lerp(start[0], end[0], t),
-            lerp(start[1], end[1], t),
-            lerp(start[2], end[2], t),
-        ]);
+        let mut pixel = Rgb([lerp(start[0], end[0], t), lerp(start[1], end[1], t), lerp(start[2], end[2], t)]);
         if ((x / CHECKER) + (y / CHECKER)) % 2 == 1 {
             pixel.0 = pixel.0.map(|c| c / 4 * 3);
         }
@@ -63,8 +50,7 @@ pub fn test_pattern(width: u32, height: u32, seed: u64) -> RgbImage {
 /// Encodes an image as PNG.
 pub fn encode_png(img: &RgbImage) -> Vec<u8> {
     let mut bytes = Vec::new();
-    img.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-        .expect("PNG-encoding an RGB8 image into memory cannot fail");
+    img.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).expect("PNG-encoding an RGB8 image into memory cannot fail");
     bytes
 }
 

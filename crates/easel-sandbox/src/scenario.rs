@@ -199,27 +199,15 @@ impl Scenario {
     pub fn description(&self) -> &'static str {
         match self {
             Scenario::Success => "every request succeeds with PNG test patterns",
-            Scenario::ObjectOutput => {
-                "success, but output/proxy_links are index-keyed objects and the id is a string"
-            }
-            Scenario::Base64Url => {
-                "success, but the output URLs serve base64 text instead of image bytes"
-            }
+            Scenario::ObjectOutput => "success, but output/proxy_links are index-keyed objects and the id is a string",
+            Scenario::Base64Url => "success, but the output URLs serve base64 text instead of image bytes",
             Scenario::InlineBase64 => "success, with raw base64 PNG data in place of output URLs",
             Scenario::DataUri => "success, with data:image/png;base64 URIs in place of output URLs",
             Scenario::JpegOutput => "success, with JPEG outputs (.jpg, image/jpeg)",
-            Scenario::Processing => {
-                "generation is queued ('processing'); fetch returns the result once it is ready"
-            }
-            Scenario::ProcessingStringId => {
-                "queued like 'processing', but the id is a string and the key is 'message'"
-            }
-            Scenario::FetchBodyForm => {
-                "queued; fetch/{id} answers an HTML 404, only POST fetch with request_id works"
-            }
-            Scenario::FutureLink404 => {
-                "success, but each image URL answers 404 for its first two downloads"
-            }
+            Scenario::Processing => "generation is queued ('processing'); fetch returns the result once it is ready",
+            Scenario::ProcessingStringId => "queued like 'processing', but the id is a string and the key is 'message'",
+            Scenario::FetchBodyForm => "queued; fetch/{id} answers an HTML 404, only POST fetch with request_id works",
+            Scenario::FutureLink404 => "success, but each image URL answers 404 for its first two downloads",
             Scenario::Failed => "every generation fails with status 'failed' (HTTP 200)",
             Scenario::ProcessingThenFailed => "queued, then fetch reports the generation failed",
             Scenario::Auth401 => "the API key is rejected with HTTP 401",
@@ -235,18 +223,10 @@ impl Scenario {
             Scenario::MessegeError => "'Model not found' under the legacy 'messege' key (HTTP 200)",
             Scenario::ErrorField => "error text under 'error' instead of 'message' (HTTP 400)",
             Scenario::RateLimited => "the first two requests are rate limited (retry_after: 1)",
-            Scenario::RateLimitedHeader => {
-                "the first request is rate limited with a Retry-After header"
-            }
-            Scenario::RateLimitedMs => {
-                "the first request is rate limited with retry-after-ms: 300 (and Retry-After: 5)"
-            }
-            Scenario::RateLimitedDate => {
-                "the first request is rate limited with an HTTP-date Retry-After 2 s ahead"
-            }
-            Scenario::RateLimitedReset => {
-                "the first request is rate limited with only an X-RateLimit-Reset epoch"
-            }
+            Scenario::RateLimitedHeader => "the first request is rate limited with a Retry-After header",
+            Scenario::RateLimitedMs => "the first request is rate limited with retry-after-ms: 300 (and Retry-After: 5)",
+            Scenario::RateLimitedDate => "the first request is rate limited with an HTTP-date Retry-After 2 s ahead",
+            Scenario::RateLimitedReset => "the first request is rate limited with only an X-RateLimit-Reset epoch",
             Scenario::RateLimitedForever => "every request is rate limited (retry_after: 1)",
             Scenario::RateLimitedLong => "rate limited with retry_after: 600",
             Scenario::Quota429 => "HTTP 429 for an exhausted daily quota (retrying will not help)",
@@ -260,9 +240,7 @@ impl Scenario {
             Scenario::EmptyImage => "success, but the image downloads are empty",
             Scenario::NotAnImage => "success, but the image downloads are HTML labelled image/png",
             Scenario::HugeImage => "success, but the PNG header declares 60000×60000 pixels",
-            Scenario::ProcessingForever => {
-                "queued forever; fetch never stops answering 'processing'"
-            }
+            Scenario::ProcessingForever => "queued forever; fetch never stops answering 'processing'",
             Scenario::BigEta => "queued with eta 1e9 seconds, ready after the first fetch",
             Scenario::DuplicateId => "queued, and every job gets the same id (777)",
         }
@@ -280,17 +258,10 @@ impl FromStr for Scenario {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim();
-        Scenario::ALL
-            .iter()
-            .copied()
-            .find(|scenario| scenario.name() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Scenario::ALL.iter().map(Scenario::name).collect();
-                format!(
-                    "unknown scenario '{wanted}'; valid scenarios: {}",
-                    names.join(", ")
-                )
-            })
+        Scenario::ALL.iter().copied().find(|scenario| scenario.name() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = Scenario::ALL.iter().map(Scenario::name).collect();
+            format!("unknown scenario '{wanted}'; valid scenarios: {}", names.join(", "))
+        })
     }
 }
 

@@ -143,15 +143,7 @@ impl Action {
     }
     /// `prefix`, then `filler` repeated `times`, then `suffix`, as one body with (or without,
     /// when `content_length` is false) its true `Content-Length`.
-    pub fn stream(
-        status: u16,
-        content_type: &str,
-        prefix: &[u8],
-        filler: &[u8],
-        times: u64,
-        suffix: &[u8],
-        content_length: bool,
-    ) -> Self {
+    pub fn stream(status: u16, content_type: &str, prefix: &[u8], filler: &[u8], times: u64, suffix: &[u8], content_length: bool) -> Self {
         let total = prefix.len() as u64 + filler.len() as u64 * times + suffix.len() as u64;
         let mut out = head(status, &[("content-type", content_type)], content_length.then_some(total));
         out.extend_from_slice(prefix);
@@ -368,16 +360,10 @@ async fn read_request<S: AsyncRead + Unpin + ?Sized>(conn: &mut S, shared: &Shar
     let method = first.next()?.to_owned();
     let target = first.next()?.to_owned();
     let path = target.split('?').next().unwrap_or("").to_owned();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(MAX_REQUEST_BODY);
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
+    let length =
+        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(0).min(MAX_REQUEST_BODY);
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < length {
         let mut chunk = vec![0u8; (length - body.len()).min(64 * 1024)];

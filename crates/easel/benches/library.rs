@@ -13,7 +13,7 @@
 //!
 //! Prints medians and the machine it ran on. The frame time is egui's own work (layout,
 //! tessellation, kittest's accessibility tree), not GPU time.
-
+#![allow(clippy::unwrap_used)] // a benchmark stops at its first failed setup
 
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
 use easel_engine::intake::{Limits, verify};
@@ -62,7 +62,11 @@ fn main() {
     }
     let thumbs = std::fs::read_dir(data.path().join("thumbs")).map_or(0, |d| d.count());
     println!("\nThumbnails cached on disk: {thumbs}");
-    println!("Peak RSS (VmHWM): {:.0} MiB (after building the library: {:.0} MiB)", peak_rss_kib() as f64 / 1024.0, rss_before as f64 / 1024.0);
+    println!(
+        "Peak RSS (VmHWM): {:.0} MiB (after building the library: {:.0} MiB)",
+        peak_rss_kib() as f64 / 1024.0,
+        rss_before as f64 / 1024.0
+    );
 }
 
 fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {

@@ -7,8 +7,8 @@
 //! as `{error, detail, body, errors}` or as FastAPI 422 `detail` lists.
 
 use super::{
-    ApiFailure, ApiOutcome, Capabilities, Finished, GenerateRequest, Header, HttpCall, Method, ModelInfo, Parsed,
-    Progress, Provider, ProviderKind, Reply, Retry, Speed, json_call, text_of,
+    ApiFailure, ApiOutcome, Capabilities, Finished, GenerateRequest, Header, HttpCall, Method, ModelInfo, Parsed, Progress, Provider,
+    ProviderKind, Reply, Retry, Speed, json_call, text_of,
 };
 use crate::error::{ErrorCategory, FieldErrors};
 use crate::keys::ApiKey;
@@ -19,12 +19,7 @@ use serde_json::{Value, json};
 /// Where A1111 listens by default.
 pub const DEFAULT_BASE: &str = "http://127.0.0.1:7860";
 
-const MODELS: &[ModelInfo] = &[ModelInfo {
-    id: "",
-    label: "The model loaded on the server",
-    speed: Speed::Local,
-    negative_prompt: true,
-}];
+const MODELS: &[ModelInfo] = &[ModelInfo { id: "", label: "The model loaded on the server", speed: Speed::Local, negative_prompt: true }];
 
 const SIZE_PRESETS: &[(u32, u32)] = &[(512, 512), (768, 768), (1024, 1024), (768, 512), (512, 768), (1216, 832), (832, 1216)];
 
@@ -244,15 +239,7 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
     } else {
         (ErrorCategory::Validation, Retry::No, Some("The server refused the request."))
     };
-    ApiFailure {
-        category,
-        retry,
-        message: plain.map(str::to_owned),
-        detail,
-        fields,
-        hints: reply.header_hints(),
-        remote_id: None,
-    }
+    ApiFailure { category, retry, message: plain.map(str::to_owned), detail, fields, hints: reply.header_hints(), remote_id: None }
 }
 
 #[cfg(test)]
@@ -270,7 +257,13 @@ mod tests {
 
     #[test]
     fn request_shape_with_model_override_and_basic_auth() {
-        let s = GenerationSettings { prompt: "p".into(), model: "sd_xl_base_1.0.safetensors [31e35c80fc]".into(), seed: Seed::Fixed(9), samples: 2, ..Default::default() };
+        let s = GenerationSettings {
+            prompt: "p".into(),
+            model: "sd_xl_base_1.0.safetensors [31e35c80fc]".into(),
+            seed: Seed::Fixed(9),
+            samples: 2,
+            ..Default::default()
+        };
         let key = ApiKey::parse("me:secret-pass").unwrap();
         let call = provider().generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
         assert_eq!(call.url.as_str(), "http://127.0.0.1:7860/sdapi/v1/txt2img");
@@ -300,7 +293,8 @@ mod tests {
 
     #[test]
     fn errors_map_to_categories() {
-        let fastapi = r#"{"detail":[{"loc":["body","width"],"msg":"ensure this value is greater than or equal to 64","type":"value_error"}]}"#;
+        let fastapi =
+            r#"{"detail":[{"loc":["body","width"],"msg":"ensure this value is greater than or equal to 64","type":"value_error"}]}"#;
         match parse(&reply(422, fastapi)) {
             ApiOutcome::Failed(f) => {
                 assert_eq!(f.category, ErrorCategory::Validation);
@@ -309,10 +303,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let oom = r#"{"error":"OutOfMemoryError","detail":"","body":"","errors":"CUDA out of memory. Tried to allocate 2.00 GiB"}"#;
-        assert!(matches!(parse(&reply(500, oom)), ApiOutcome::Failed(f) if f.retry == Retry::ServerError && f.message.as_deref().is_some_and(|m| m.contains("memory"))));
+        assert!(
+            matches!(parse(&reply(500, oom)), ApiOutcome::Failed(f) if f.retry == Retry::ServerError && f.message.as_deref().is_some_and(|m| m.contains("memory")))
+        );
         let sampler = r#"{"error":"HTTPException","detail":"Sampler not found","body":"","errors":""}"#;
         assert!(matches!(parse(&reply(404, sampler)), ApiOutcome::Failed(f) if f.category == ErrorCategory::Validation));
-        assert!(matches!(parse(&reply(401, r#"{"detail":"Incorrect username or password"}"#)), ApiOutcome::Failed(f) if f.category == ErrorCategory::Auth));
+        assert!(
+            matches!(parse(&reply(401, r#"{"detail":"Incorrect username or password"}"#)), ApiOutcome::Failed(f) if f.category == ErrorCategory::Auth)
+        );
     }
 
     #[test]

@@ -12,9 +12,9 @@ pub mod openai;
 use super::error::{ErrorCategory, FieldErrors};
 use super::keys::ApiKey;
 use super::request::GenerationSettings;
-use std::net::IpAddr;
 use super::retry::RateLimitHints;
 use serde_json::Value;
+use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -84,9 +84,11 @@ impl ProviderKind {
     }
     pub fn parse(id: &str) -> Option<Self> {
         let id = id.trim();
-        Self::ALL.iter().copied().find(|k| k.id().eq_ignore_ascii_case(id)).or_else(|| {
-            ["automatic1111", "forge", "sdapi"].iter().any(|a| a.eq_ignore_ascii_case(id)).then_some(Self::A1111)
-        })
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.id().eq_ignore_ascii_case(id))
+            .or_else(|| ["automatic1111", "forge", "sdapi"].iter().any(|a| a.eq_ignore_ascii_case(id)).then_some(Self::A1111))
     }
     /// Build the provider, optionally pointed at another server.
     pub fn build(self, base_url: Option<&str>, options: &ProviderOptions) -> Result<Box<dyn Provider>, String> {
@@ -415,15 +417,7 @@ pub struct ApiFailure {
 
 impl ApiFailure {
     pub fn new(category: ErrorCategory, retry: Retry) -> Self {
-        Self {
-            category,
-            retry,
-            message: None,
-            detail: None,
-            fields: FieldErrors::new(),
-            hints: RateLimitHints::default(),
-            remote_id: None,
-        }
+        Self { category, retry, message: None, detail: None, fields: FieldErrors::new(), hints: RateLimitHints::default(), remote_id: None }
     }
 }
 
@@ -549,11 +543,7 @@ fn redact_body(body: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if k == "key" && !v.is_null() {
-                        Value::String(super::diagnostics::REDACTED.into())
-                    } else {
-                        redact_body(v)
-                    };
+                    let v = if k == "key" && !v.is_null() { Value::String(super::diagnostics::REDACTED.into()) } else { redact_body(v) };
                     (k.clone(), v)
                 })
                 .collect(),

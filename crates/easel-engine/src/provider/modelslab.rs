@@ -10,8 +10,8 @@
 //! - non-JSON answers (proxy error pages) are summarised, never shown raw.
 
 use super::{
-    ApiFailure, ApiOutcome, Balance, Capabilities, Finished, GenerateRequest, HttpCall, InitImage, Method, ModelInfo,
-    Parsed, Provider, ProviderKind, RemoteJob, Reply, Retry, Speed, json_call,
+    ApiFailure, ApiOutcome, Balance, Capabilities, Finished, GenerateRequest, HttpCall, InitImage, Method, ModelInfo, Parsed, Provider,
+    ProviderKind, RemoteJob, Reply, Retry, Speed, json_call,
 };
 use crate::diagnostics::cut_at_char_boundary;
 use crate::error::{ErrorCategory, FieldErrors};
@@ -346,8 +346,7 @@ pub fn parse_generation(reply: &Reply) -> Parsed {
             }),
             None => {
                 let mut failure = ApiFailure::new(ErrorCategory::Server, Retry::No);
-                failure.message =
-                    Some("The service says it is still working but gave no job id to ask about it later.".into());
+                failure.message = Some("The service says it is still working but gave no job id to ask about it later.".into());
                 failure.detail = message_text(&body);
                 ApiOutcome::Failed(failure)
             }
@@ -361,10 +360,8 @@ pub fn parse_generation(reply: &Reply) -> Parsed {
 fn read_json(reply: &Reply) -> Result<Value, ApiFailure> {
     if !super::json_values_within(&reply.body, super::MAX_JSON_VALUES) {
         let mut failure = non_json_failure(reply);
-        failure.message = Some(format!(
-            "The service sent an answer far larger than any real one (HTTP {}), so Easel did not read it.",
-            reply.status
-        ));
+        failure.message =
+            Some(format!("The service sent an answer far larger than any real one (HTTP {}), so Easel did not read it.", reply.status));
         return Err(failure);
     }
     match serde_json::from_slice::<Value>(&reply.body) {
@@ -532,8 +529,7 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
         (ErrorCategory::Account, Retry::No, Some("Your account has run out of credits.".into()))
     } else if status == 403 || has(&["premium", "subscription", "upgrade", "not allowed on your plan", "plan"]) {
         (ErrorCategory::Account, Retry::No, Some("Your plan does not include this model or feature.".into()))
-    } else if (500..=599).contains(&status)
-        || has(&["internal server error", "temporarily unavailable", "try again later", "server error"])
+    } else if (500..=599).contains(&status) || has(&["internal server error", "temporarily unavailable", "try again later", "server error"])
     {
         (ErrorCategory::Server, Retry::ServerError, None)
     } else if has(&["model not found", "model id not found"]) {
@@ -620,10 +616,7 @@ mod tests {
 
     #[test]
     fn output_as_index_keyed_object_keeps_index_order() {
-        let p = parse_generation(&reply(
-            200,
-            r#"{"status":"success","id":"abc","output":{"1":"u1","0":"u0","10":"u10","2":"u2"}}"#,
-        ));
+        let p = parse_generation(&reply(200, r#"{"status":"success","id":"abc","output":{"1":"u1","0":"u0","10":"u10","2":"u2"}}"#));
         match p.outcome {
             ApiOutcome::Finished(f) => assert_eq!(f.outputs, ["u0", "u1", "u2", "u10"]),
             other => panic!("{other:?}"),
@@ -728,13 +721,33 @@ mod tests {
     fn status_codes_map_to_categories() {
         let cases = [
             (401, r#"{"status":"error","message":"Invalid API key"}"#, ErrorCategory::Auth, Retry::No),
-            (402, r#"{"status":"error","message":"Insufficient credits. Please add more credits to continue."}"#, ErrorCategory::Account, Retry::No),
+            (
+                402,
+                r#"{"status":"error","message":"Insufficient credits. Please add more credits to continue."}"#,
+                ErrorCategory::Account,
+                Retry::No,
+            ),
             (403, r#"{"status":"error","message":"This feature requires a premium subscription"}"#, ErrorCategory::Account, Retry::No),
-            (429, r#"{"status":"error","message":"Rate limit exceeded. Maximum 5 queued requests allowed.","retry_after":30}"#, ErrorCategory::RateLimited, Retry::RateLimited),
+            (
+                429,
+                r#"{"status":"error","message":"Rate limit exceeded. Maximum 5 queued requests allowed.","retry_after":30}"#,
+                ErrorCategory::RateLimited,
+                Retry::RateLimited,
+            ),
             (429, r#"{"status":"error","message":"Daily quota exceeded"}"#, ErrorCategory::Account, Retry::No),
-            (200, r#"{"status":"error","messege":"Rate limit exceeded","tips":"wait for 30 seconds"}"#, ErrorCategory::RateLimited, Retry::RateLimited),
+            (
+                200,
+                r#"{"status":"error","messege":"Rate limit exceeded","tips":"wait for 30 seconds"}"#,
+                ErrorCategory::RateLimited,
+                Retry::RateLimited,
+            ),
             (500, r#"{"status":"error","message":"Internal server error. Please try again."}"#, ErrorCategory::Server, Retry::ServerError),
-            (503, r#"{"status":"error","message":"Service temporarily unavailable. Please try again later."}"#, ErrorCategory::Server, Retry::ServerError),
+            (
+                503,
+                r#"{"status":"error","message":"Service temporarily unavailable. Please try again later."}"#,
+                ErrorCategory::Server,
+                Retry::ServerError,
+            ),
             (200, r#"{"status":"failed","id":"","message":"Failed, Try Again","output":""}"#, ErrorCategory::GenerationFailed, Retry::No),
             (400, r#"{"status":"error","message":"prompt is required"}"#, ErrorCategory::Validation, Retry::No),
             (404, r#"{"status":"error","message":"Route not found"}"#, ErrorCategory::Validation, Retry::No),
@@ -825,7 +838,13 @@ mod tests {
         let p = ModelsLab::new(None);
         let caps = p.capabilities("imagen-4");
         assert!(caps.aspect_ratios.contains(&"16:9") && !caps.negative_prompt && caps.img2img && caps.inpaint);
-        let draft = SettingsDraft { prompt: "x".into(), model: "imagen-4".into(), aspect_ratio: "16:9".into(), width: "1".into(), ..Default::default() };
+        let draft = SettingsDraft {
+            prompt: "x".into(),
+            model: "imagen-4".into(),
+            aspect_ratio: "16:9".into(),
+            width: "1".into(),
+            ..Default::default()
+        };
         let s = draft.validate(&caps).unwrap().candidates.remove(0);
         let call = p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&ApiKey::parse("k").unwrap()));
         assert_eq!(call.url.path(), "/api/v7/images/text-to-image");
@@ -840,8 +859,10 @@ mod tests {
     fn img2img_sends_base64_and_the_init_size() {
         let p = ModelsLab::new(None);
         let s = GenerationSettings { model: "sdxl".into(), prompt: "p".into(), strength: 0.4, ..Default::default() };
-        let init = super::super::InitImage { base64: "iVBORw0KGgo".into(), url: None, mime: "image/png", bytes: 8, width: 320, height: 256 };
-        let call = p.generate(&GenerateRequest { settings: &s, init_image: Some(&init), mask_image: None }, Some(&ApiKey::parse("k").unwrap()));
+        let init =
+            super::super::InitImage { base64: "iVBORw0KGgo".into(), url: None, mime: "image/png", bytes: 8, width: 320, height: 256 };
+        let call =
+            p.generate(&GenerateRequest { settings: &s, init_image: Some(&init), mask_image: None }, Some(&ApiKey::parse("k").unwrap()));
         assert_eq!(call.url.path(), "/api/v6/images/img2img");
         let body = call.body.unwrap();
         assert_eq!((body["base64"].clone(), body["width"].clone(), body["height"].clone()), (json!(true), json!(320), json!(256)));
@@ -885,7 +906,8 @@ mod tests {
     #[test]
     fn the_model_list_is_a_bare_array_of_strings_or_objects() {
         let p = ModelsLab::new(None);
-        let list = reply(200, r#"[{"model_id":"sdxl","model_name":"SDXL"},"flux",{"id":"b"},{"model_id":"has space"},{"model_id":"sdxl"},7]"#);
+        let list =
+            reply(200, r#"[{"model_id":"sdxl","model_name":"SDXL"},"flux",{"id":"b"},{"model_id":"has space"},{"model_id":"sdxl"},7]"#);
         assert!(p.models_failure(&list).is_none());
         assert_eq!(p.parse_models(&list), ["b", "flux", "sdxl"]);
         let refused = reply(200, r#"{"status":"error","message":"Invalid Api Key"}"#);
@@ -895,7 +917,8 @@ mod tests {
 
     #[test]
     fn masks_and_unreadable_images_are_named_at_their_field() {
-        let mask = parse_generation(&reply(200, r#"{"status":"error","message":"mask_image must have the same dimensions as init_image"}"#));
+        let mask =
+            parse_generation(&reply(200, r#"{"status":"error","message":"mask_image must have the same dimensions as init_image"}"#));
         let ApiOutcome::Failed(f) = mask.outcome else { panic!("a failure") };
         assert!(f.fields.contains_key("mask_image") && f.category == ErrorCategory::Validation, "{f:?}");
         let init = parse_generation(&reply(200, r#"{"status":"error","message":"Unable to fetch image from provided URL"}"#));

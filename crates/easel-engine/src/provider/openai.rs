@@ -7,8 +7,8 @@
 //! problems; safety refusals get their own message.
 
 use super::{
-    ApiFailure, ApiOutcome, Capabilities, Finished, GenerateRequest, Header, HttpCall, Method, ModelInfo, Parsed,
-    Provider, ProviderKind, Reply, Retry, Speed, json_call, text_of,
+    ApiFailure, ApiOutcome, Capabilities, Finished, GenerateRequest, Header, HttpCall, Method, ModelInfo, Parsed, Provider, ProviderKind,
+    Reply, Retry, Speed, json_call, text_of,
 };
 use crate::error::{ErrorCategory, FieldErrors};
 use crate::keys::ApiKey;
@@ -175,9 +175,7 @@ fn parse(reply: &Reply) -> ApiOutcome {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|item| {
-                item.get("b64_json").and_then(Value::as_str).or_else(|| item.get("url").and_then(Value::as_str))
-            })
+            .filter_map(|item| item.get("b64_json").and_then(Value::as_str).or_else(|| item.get("url").and_then(Value::as_str)))
             .filter(|s| !s.trim().is_empty())
             .map(str::to_owned)
             .collect();
@@ -276,7 +274,14 @@ mod tests {
     fn request_shape_and_auth() {
         let p = provider();
         let key = ApiKey::parse("sk-canary").unwrap();
-        let s = GenerationSettings { model: "gpt-image-1".into(), prompt: "p".into(), width: 1536, height: 1024, samples: 2, ..Default::default() };
+        let s = GenerationSettings {
+            model: "gpt-image-1".into(),
+            prompt: "p".into(),
+            width: 1536,
+            height: 1024,
+            samples: 2,
+            ..Default::default()
+        };
         let call = p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
         assert_eq!(call.url.as_str(), "https://api.openai.com/v1/images/generations");
         let body = call.body.unwrap();
@@ -285,8 +290,12 @@ mod tests {
         assert_eq!(call.headers[0].value, "Bearer sk-canary");
         assert_eq!(call.headers[0].shown, "Bearer [redacted]");
         let s = GenerationSettings { model: "dall-e-3".into(), ..s };
-        assert_eq!(p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key)).body.unwrap()["response_format"], "b64_json");
-        let azure = OpenAi::new(url::Url::parse("https://x.openai.azure.com/openai/deployments/d?api-version=2024").unwrap(), AuthStyle::Bearer);
+        assert_eq!(
+            p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key)).body.unwrap()["response_format"],
+            "b64_json"
+        );
+        let azure =
+            OpenAi::new(url::Url::parse("https://x.openai.azure.com/openai/deployments/d?api-version=2024").unwrap(), AuthStyle::Bearer);
         let call = azure.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
         assert_eq!(call.headers[0].name, "api-key");
         assert_eq!(call.url.as_str(), "https://x.openai.azure.com/openai/deployments/d/images/generations?api-version=2024");
@@ -294,7 +303,11 @@ mod tests {
 
     #[test]
     fn outputs_may_be_base64_data_uris_or_urls() {
-        let r = reply(200, r#"{"created":1,"data":[{"b64_json":"iVBOR"},{"url":"https://x/y.png"},{"b64_json":"data:image/png;base64,AAA"}]}"#, &[]);
+        let r = reply(
+            200,
+            r#"{"created":1,"data":[{"b64_json":"iVBOR"},{"url":"https://x/y.png"},{"b64_json":"data:image/png;base64,AAA"}]}"#,
+            &[],
+        );
         match parse(&r) {
             ApiOutcome::Finished(f) => assert_eq!(f.outputs, ["iVBOR", "https://x/y.png", "data:image/png;base64,AAA"]),
             other => panic!("{other:?}"),
@@ -322,7 +335,10 @@ mod tests {
         assert_eq!(f.fields["size"], ["Invalid size"]);
         let server = r#"{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}"#;
         assert_eq!(failure(&reply(500, server, &[])).retry, Retry::ServerError);
-        assert_eq!(failure(&reply(502, "<html><title>502 Bad Gateway</title></html>", &[("content-type", "text/html")])).retry, Retry::ServerError);
+        assert_eq!(
+            failure(&reply(502, "<html><title>502 Bad Gateway</title></html>", &[("content-type", "text/html")])).retry,
+            Retry::ServerError
+        );
     }
 
     #[test]

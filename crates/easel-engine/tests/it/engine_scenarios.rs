@@ -1,13 +1,12 @@
 //! The engine against the sandbox on 127.0.0.1: every row of the error table and
 //! every parsing quirk, over real HTTP.
 
-
-use easel_testkit::*;
+use easel_engine::EventKind;
 use easel_engine::error::ErrorCategory;
 use easel_engine::intake::ImageFormat;
 use easel_engine::request::SettingsDraft;
-use easel_engine::EventKind;
 use easel_sandbox::Scenario;
+use easel_testkit::*;
 use std::time::Duration;
 
 fn assert_png_files_of_size(r: &Run, w: u32, h: u32) {
@@ -338,8 +337,7 @@ async fn candidates_run_as_separate_jobs_with_different_seeds() {
     let d = SettingsDraft { candidates: "3".into(), ..draft("pick one") };
     let r = run(Scenario::Success, d, |_, _| {}).await;
     r.assert_ok();
-    let seeds: std::collections::HashSet<String> =
-        r.generate_requests().iter().map(|q| q.body["seed"].to_string()).collect();
+    let seeds: std::collections::HashSet<String> = r.generate_requests().iter().map(|q| q.body["seed"].to_string()).collect();
     assert_eq!(seeds.len(), 3);
     let hashes: std::collections::HashSet<String> = r.images().iter().map(|i| i.sha256.clone()).collect();
     assert_eq!(hashes.len(), 3, "different seeds, different images");

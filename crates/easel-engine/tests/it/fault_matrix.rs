@@ -12,13 +12,12 @@
 //! A test whose comment starts with `// Found:` guards an engine bug this suite found (fixed); the fix
 //! is proposed in the comment and in docs/RELIABILITY.md.
 
-
-use easel_testkit::*;
 use easel_engine::error::{EngineError, ErrorCategory, MAX_DETAIL_CHARS};
 use easel_engine::intake::ImageFormat;
 use easel_engine::request::SettingsDraft;
 use easel_engine::{EngineConfig, EventKind};
 use easel_testkit::hostile::{Action, Conn, Hostile, HostileRequest, Wrap};
+use easel_testkit::*;
 use serde_json::json;
 use std::future::Future;
 use std::path::Path;
@@ -32,9 +31,7 @@ const FETCH: &str = "/api/v6/images/fetch";
 
 /// Run `fut`, failing the test if it has not finished within `secs` (a hang).
 async fn within<T>(secs: u64, fut: impl Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(secs), fut)
-        .await
-        .unwrap_or_else(|_| panic!("hung: no result within {secs} s"))
+    tokio::time::timeout(Duration::from_secs(secs), fut).await.unwrap_or_else(|_| panic!("hung: no result within {secs} s"))
 }
 
 /// The engine against `server` with `draft("hostile")`, bounded by `secs`.
@@ -43,11 +40,14 @@ async fn go(server: &Hostile, secs: u64, tweak: impl FnOnce(&mut EngineConfig)) 
 }
 
 async fn go_with(server: &Hostile, d: SettingsDraft, secs: u64, tweak: impl FnOnce(&mut EngineConfig)) -> EngineRun {
-    within(secs, run_engine(&server.base_url(), d, |c| {
-        // Nothing here should need more than a few seconds per attempt.
-        c.timeout = Some(Duration::from_secs(5));
-        tweak(c);
-    }))
+    within(
+        secs,
+        run_engine(&server.base_url(), d, |c| {
+            // Nothing here should need more than a few seconds per attempt.
+            c.timeout = Some(Duration::from_secs(5));
+            tweak(c);
+        }),
+    )
     .await
 }
 
@@ -82,10 +82,8 @@ fn assert_no_junk(dir: &Path) {
 fn failed_as(r: &EngineRun, want: ErrorCategory) -> EngineError {
     assert_eq!(r.outcomes.len(), 1);
     let outcome = &r.outcomes[0];
-    let err = outcome
-        .error
-        .clone()
-        .unwrap_or_else(|| panic!("expected {want}, but the job succeeded with {} image(s)", outcome.images.len()));
+    let err =
+        outcome.error.clone().unwrap_or_else(|| panic!("expected {want}, but the job succeeded with {} image(s)", outcome.images.len()));
     assert_eq!(err.category, want, "wrong category: {err:#?}");
     println!("observed: {want} — {}", err.message);
     assert_plain(&err);
@@ -112,9 +110,10 @@ fn jpeg(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-
 /// The generate call succeeds with one output on this server; `download` answers `/img/…`.
-fn serve_download(download: impl Fn(&HostileRequest) -> Action + Send + Sync + 'static) -> impl Fn(&HostileRequest) -> Action + Send + Sync + 'static {
+fn serve_download(
+    download: impl Fn(&HostileRequest) -> Action + Send + Sync + 'static,
+) -> impl Fn(&HostileRequest) -> Action + Send + Sync + 'static {
     move |req| match req.path.as_str() {
         GENERATE => Action::json(200, &json!({"status": "success", "id": 42, "output": [format!("{}/img/0.png", req.base)]})),
         p if p.starts_with("/img/") => download(req),
@@ -139,7 +138,9 @@ fn still_processing() -> Action {
 }
 
 fn rate_limited(headers: &'static [(&'static str, &'static str)]) -> impl Fn(&HostileRequest) -> Action + Send + Sync + 'static {
-    move |_| Action::json_with(429, headers, &json!({"status": "error", "message": "Rate limit exceeded. Maximum 5 queued requests allowed."}))
+    move |_| {
+        Action::json_with(429, headers, &json!({"status": "error", "message": "Rate limit exceeded. Maximum 5 queued requests allowed."}))
+    }
 }
 
 fn downloads(server: &Hostile) -> usize {
@@ -150,9 +151,7 @@ fn downloads(server: &Hostile) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn body_truncated_against_its_content_length() {
-    let server = Hostile::start(|_| Action::truncated(200, "application/json", br#"{"status":"success","output":["#, 5000))
-        .await
-        .unwrap();
+    let server = Hostile::start(|_| Action::truncated(200, "application/json", br#"{"status":"success","output":["#, 5000)).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
     let err = failed_as(&r, ErrorCategory::Network);
     assert!(err.message.contains("broke"), "{}", err.message);
@@ -161,9 +160,7 @@ async fn body_truncated_against_its_content_length() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_reset_mid_body() {
-    let server = Hostile::start(|_| Action::reset_mid_body(200, "application/json", br#"{"status":"succ"#, 4000))
-        .await
-        .unwrap();
+    let server = Hostile::start(|_| Action::reset_mid_body(200, "application/json", br#"{"status":"succ"#, 4000)).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
     failed_as(&r, ErrorCategory::Network);
     assert_eq!(server.count(GENERATE), 2);
@@ -172,9 +169,7 @@ async fn connection_reset_mid_body() {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_byte_per_second_drip() {
     let body = json!({"status": "error", "message": "x".repeat(200)}).to_string();
-    let server = Hostile::start(move |_| Action::drip(200, "application/json", body.clone(), Duration::from_secs(1)))
-        .await
-        .unwrap();
+    let server = Hostile::start(move |_| Action::drip(200, "application/json", body.clone(), Duration::from_secs(1))).await.unwrap();
     let r = go(&server, 20, |c| c.timeout = Some(Duration::from_secs(2))).await;
     let err = failed_as(&r, ErrorCategory::Timeout);
     assert!(err.message.contains("2 s"), "{}", err.message);
@@ -323,11 +318,8 @@ async fn huge_validation_message() {
     // field message ends up in the error, the job's row in the library and every face.
     // Fix proposed: src/engine/error.rs `EngineError::with_fields` keeps at most 20 fields,
     // 5 messages each, each cut with `trim_detail` (600 chars) and each field name to 80 chars.
-    let server = Hostile::start(|_| {
-        Action::json(400, &json!({"status": "error", "message": { "width": ["w".repeat(2 << 20)] }}))
-    })
-    .await
-    .unwrap();
+    let server =
+        Hostile::start(|_| Action::json(400, &json!({"status": "error", "message": { "width": ["w".repeat(2 << 20)] }}))).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
     failed_as(&r, ErrorCategory::Validation);
 }
@@ -378,9 +370,7 @@ async fn output_entries_with_file_and_ftp_schemes() {
     // than http(s) as BadOutput "The service sent an image address Easel does not fetch
     // (file:)."; and `bad_output` trims a trailing period from the intake error's text.
     for entry in ["file:///etc/passwd", "ftp://127.0.0.1/image.png", "javascript:alert(1)", "//127.0.0.1/x.png"] {
-        let server = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 1, "output": [entry]})))
-            .await
-            .unwrap();
+        let server = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 1, "output": [entry]}))).await.unwrap();
         let r = go(&server, 30, |_| {}).await;
         let err = failed_as(&r, ErrorCategory::BadOutput);
         assert!(!err.message.contains("root:"), "a local file was read: {}", err.message);
@@ -395,9 +385,7 @@ async fn inline_output_that_is_not_ascii() {
     // Found by tests/fuzz_props.rs. Fix proposed: src/engine/intake.rs `decode_base64_text`
     // tests `s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:"))`.
     for entry in ["ééé", "€€", "data€image"] {
-        let server = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 1, "output": [entry]})))
-            .await
-            .unwrap();
+        let server = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 1, "output": [entry]}))).await.unwrap();
         let r = go(&server, 30, |_| {}).await;
         failed_as(&r, ErrorCategory::BadOutput);
     }
@@ -505,11 +493,10 @@ async fn forty_megabytes_in_one_string() {
         println!("{}", text.lines().filter(|l| l.contains("memory:")).collect::<Vec<_>>().join("\n"));
         return;
     }
-    let server = Hostile::start(|_| {
-        Action::stream(200, "application/json", br#"{"status":"error","message":""#, b"spam ", 8_000_000, b"\"}", true)
-    })
-    .await
-    .unwrap();
+    let server =
+        Hostile::start(|_| Action::stream(200, "application/json", br#"{"status":"error","message":""#, b"spam ", 8_000_000, b"\"}", true))
+            .await
+            .unwrap();
     let before = peak_rss_kib().unwrap_or(0);
     let r = go(&server, 60, |_| {}).await;
     let after = peak_rss_kib().unwrap_or(0);
@@ -608,10 +595,7 @@ fn make_pki() -> TestPki {
 }
 
 /// A hostile server behind TLS with this certificate chain.
-async fn tls_server(
-    pki: &TestPki,
-    script: impl Fn(&HostileRequest) -> Action + Send + Sync + 'static,
-) -> Hostile {
+async fn tls_server(pki: &TestPki, script: impl Fn(&HostileRequest) -> Action + Send + Sync + 'static) -> Hostile {
     use tokio_rustls::rustls;
     use tokio_rustls::rustls::pki_types::pem::PemObject;
     use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -653,9 +637,7 @@ async fn tls_download_with_a_certificate_nobody_signed() {
     let pki = make_pki();
     let images = tls_server(&pki, |_| Action::body(200, "image/png", png(8, 8, 1))).await;
     let image_url = format!("{}/img/0.png", images.base_url());
-    let server = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 3, "output": [image_url]})))
-        .await
-        .unwrap();
+    let server = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 3, "output": [image_url]}))).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
     failed_as(&r, ErrorCategory::Network);
     assert_eq!(images.count("/img/0.png"), 0);
@@ -673,10 +655,7 @@ async fn redirect_from_https_down_to_http() {
         std::fs::write(&ca, &pki.ca_pem).unwrap();
         std::fs::write(dir.path().join("leaf.pem"), &pki.leaf_pem).unwrap();
         std::fs::write(dir.path().join("leaf-key.pem"), &pki.leaf_key_pem).unwrap();
-        let text = run_test_in_child(
-            NAME,
-            &[("SSL_CERT_FILE", ca.to_str().unwrap()), ("EASEL_TEST_PKI", dir.path().to_str().unwrap())],
-        );
+        let text = run_test_in_child(NAME, &[("SSL_CERT_FILE", ca.to_str().unwrap()), ("EASEL_TEST_PKI", dir.path().to_str().unwrap())]);
         assert!(text.contains("trusted TLS download worked"), "{text}");
         return;
     }
@@ -698,17 +677,13 @@ async fn redirect_from_https_down_to_http() {
     .await;
     // First prove the TLS server is trusted here: a direct https download works.
     let ok_url = format!("{}/ok.png", secure.base_url());
-    let api = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 4, "output": [ok_url]})))
-        .await
-        .unwrap();
+    let api = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 4, "output": [ok_url]}))).await.unwrap();
     let r = go(&api, 30, |_| {}).await;
     r.assert_ok();
     println!("trusted TLS download worked");
     // Now the https image answers with a redirect to plain http.
     let down_url = format!("{}/down.png", secure.base_url());
-    let api = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 5, "output": [down_url]})))
-        .await
-        .unwrap();
+    let api = Hostile::start(move |_| Action::json(200, &json!({"status": "success", "id": 5, "output": [down_url]}))).await.unwrap();
     let r = go(&api, 30, |_| {}).await;
     failed_as(&r, ErrorCategory::Network);
     assert_eq!(plain.count("/img/0.png"), 0, "the downgrade was followed");
@@ -718,7 +693,8 @@ async fn redirect_from_https_down_to_http() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn png_decompression_bomb() {
-    let server = Hostile::start(serve_download(|_| Action::body(200, "image/png", easel_sandbox::oversized_png(60000, 60000)))).await.unwrap();
+    let server =
+        Hostile::start(serve_download(|_| Action::body(200, "image/png", easel_sandbox::oversized_png(60000, 60000)))).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
     let err = failed_as(&r, ErrorCategory::BadOutput);
     assert!(err.message.contains("60000"), "{}", err.message);
@@ -769,9 +745,8 @@ async fn gif_where_a_png_was_promised() {
 #[tokio::test(flavor = "multi_thread")]
 async fn download_truncated_against_its_content_length() {
     let whole = png(32, 32, 4);
-    let server = Hostile::start(serve_download(move |_| Action::truncated(200, "image/png", &whole[..40], whole.len() as u64)))
-        .await
-        .unwrap();
+    let server =
+        Hostile::start(serve_download(move |_| Action::truncated(200, "image/png", &whole[..40], whole.len() as u64))).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
     failed_as(&r, ErrorCategory::Network);
     assert_eq!(downloads(&server), 3, "two quick re-downloads for a broken connection");
@@ -780,9 +755,8 @@ async fn download_truncated_against_its_content_length() {
 #[tokio::test(flavor = "multi_thread")]
 async fn download_reset_mid_body() {
     let whole = png(32, 32, 6);
-    let server = Hostile::start(serve_download(move |_| Action::reset_mid_body(200, "image/png", &whole[..40], whole.len() as u64)))
-        .await
-        .unwrap();
+    let server =
+        Hostile::start(serve_download(move |_| Action::reset_mid_body(200, "image/png", &whole[..40], whole.len() as u64))).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
     failed_as(&r, ErrorCategory::Network);
 }
@@ -790,9 +764,8 @@ async fn download_reset_mid_body() {
 #[tokio::test(flavor = "multi_thread")]
 async fn download_that_drips() {
     let whole = png(32, 32, 7);
-    let server = Hostile::start(serve_download(move |_| Action::drip(200, "image/png", whole.clone(), Duration::from_secs(1))))
-        .await
-        .unwrap();
+    let server =
+        Hostile::start(serve_download(move |_| Action::drip(200, "image/png", whole.clone(), Duration::from_secs(1)))).await.unwrap();
     let r = go(&server, 30, |c| c.timeout = Some(Duration::from_secs(1))).await;
     failed_as(&r, ErrorCategory::Timeout);
     assert!(r.elapsed < Duration::from_secs(8), "three bounded attempts at most: {:?}", r.elapsed);
@@ -887,10 +860,9 @@ async fn retry_after_negative() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_after_garbage() {
-    let server =
-        Hostile::start(rate_limited(&[("retry-after", "soon, maybe"), ("retry-after-ms", "NaN"), ("x-ratelimit-reset", "6x")]))
-            .await
-            .unwrap();
+    let server = Hostile::start(rate_limited(&[("retry-after", "soon, maybe"), ("retry-after-ms", "NaN"), ("x-ratelimit-reset", "6x")]))
+        .await
+        .unwrap();
     let r = go(&server, 30, |_| {}).await;
     failed_as(&r, ErrorCategory::RateLimited);
     assert_eq!(server.count(GENERATE), 4);
@@ -932,11 +904,9 @@ async fn processing_forever() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn eta_of_a_billion_seconds() {
-    let server = Hostile::start(serve_processing(json!(1e9), |_| {
-        Action::json(200, &json!({"status": "processing", "id": 9, "eta": 1e9}))
-    }))
-    .await
-    .unwrap();
+    let server = Hostile::start(serve_processing(json!(1e9), |_| Action::json(200, &json!({"status": "processing", "id": 9, "eta": 1e9}))))
+        .await
+        .unwrap();
     let r = go(&server, 30, |c| {
         c.policy.processing_deadline = Duration::from_secs(3);
         c.policy.poll_max = Duration::from_secs(1);
@@ -980,11 +950,10 @@ async fn fetch_of_an_unknown_id() {
     // charged. Fix proposed: src/engine/job.rs `poll` ends such a job as
     // `ErrorCategory::GenerationFailed` (keeping the server's words as detail).
     for (status, message) in [(404, "Request not found"), (200, "Invalid request id")] {
-        let server = Hostile::start(serve_processing(json!(1), move |_| {
-            Action::json(status, &json!({"status": "error", "message": message}))
-        }))
-        .await
-        .unwrap();
+        let server =
+            Hostile::start(serve_processing(json!(1), move |_| Action::json(status, &json!({"status": "error", "message": message}))))
+                .await
+                .unwrap();
         let r = go(&server, 30, |_| {}).await;
         let err = r.error().clone();
         assert_eq!(server.count(GENERATE), 1, "never resubmitted");

@@ -108,9 +108,7 @@ fn replay(target: &str, check: impl Fn(&str, &[u8]) -> Result<(), TestCaseError>
 fn reply(status: u16, headers: &[(String, String)], body: Vec<u8>) -> Reply {
     let mut map = reqwest::header::HeaderMap::new();
     for (name, value) in headers {
-        if let (Ok(n), Ok(v)) =
-            (reqwest::header::HeaderName::from_bytes(name.as_bytes()), reqwest::header::HeaderValue::from_str(value))
-        {
+        if let (Ok(n), Ok(v)) = (reqwest::header::HeaderName::from_bytes(name.as_bytes()), reqwest::header::HeaderValue::from_str(value)) {
             map.append(n, v);
         }
     }
@@ -169,7 +167,10 @@ fn check_parse(r: &Reply) -> Result<(), TestCaseError> {
                 Retry::ServerError => prop_assert_eq!(f.category, ErrorCategory::Server),
                 Retry::No => {}
             }
-            if matches!(f.category, ErrorCategory::Validation | ErrorCategory::Auth | ErrorCategory::Account | ErrorCategory::GenerationFailed) {
+            if matches!(
+                f.category,
+                ErrorCategory::Validation | ErrorCategory::Auth | ErrorCategory::Account | ErrorCategory::GenerationFailed
+            ) {
                 prop_assert_eq!(f.retry, Retry::No, "{:?} must never be retried", f.category);
             }
             if body.is_none() {
@@ -222,13 +223,47 @@ fn arb_headers() -> impl Strategy<Value = Vec<(String, String)>> {
 /// Bytes that look like JSON often enough to get past the first character.
 fn arb_body_bytes() -> impl Strategy<Value = Vec<u8>> {
     let tokens: Vec<&'static [u8]> = vec![
-        b"{", b"}", b"[", b"]", b":", b",", b"\"", b"\\", b" ", b"\"status\"", b"\"success\"", b"\"processing\"",
-        b"\"error\"", b"\"failed\"", b"\"output\"", b"\"proxy_links\"", b"\"future_links\"", b"\"id\"", b"\"eta\"",
-        b"\"message\"", b"\"messege\"", b"\"retry_after\"", b"\"meta\"", b"\"seed\"", b"1", b"-1", b"1e999", b"0.5",
-        b"null", b"true", b"NaN", b"\"https://x/y.png\"", b"\"\"", b"<html>", b"<title>", b"</title>", b"\xff", b"\xc3",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b":",
+        b",",
+        b"\"",
+        b"\\",
+        b" ",
+        b"\"status\"",
+        b"\"success\"",
+        b"\"processing\"",
+        b"\"error\"",
+        b"\"failed\"",
+        b"\"output\"",
+        b"\"proxy_links\"",
+        b"\"future_links\"",
+        b"\"id\"",
+        b"\"eta\"",
+        b"\"message\"",
+        b"\"messege\"",
+        b"\"retry_after\"",
+        b"\"meta\"",
+        b"\"seed\"",
+        b"1",
+        b"-1",
+        b"1e999",
+        b"0.5",
+        b"null",
+        b"true",
+        b"NaN",
+        b"\"https://x/y.png\"",
+        b"\"\"",
+        b"<html>",
+        b"<title>",
+        b"</title>",
+        b"\xff",
+        b"\xc3",
     ];
-    let object = prop::collection::btree_map(prop::sample::select(KEYS.to_vec()), arb_json(), 0..8)
-        .prop_map(|m| serde_json::to_vec(&m).unwrap());
+    let object =
+        prop::collection::btree_map(prop::sample::select(KEYS.to_vec()), arb_json(), 0..8).prop_map(|m| serde_json::to_vec(&m).unwrap());
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..512),
         prop::collection::vec(prop::sample::select(tokens), 0..96).prop_map(|ts| ts.concat()),
@@ -240,19 +275,58 @@ fn arb_body_bytes() -> impl Strategy<Value = Vec<u8>> {
 /// The keys the parser reads, and some it does not.
 const KEYS: &[&str] = &[
     // ModelsLab
-    "status", "id", "output", "proxy_links", "output_url", "future_links", "fetch_result", "eta", "message", "messege",
-    "error", "errors", "detail", "retry_after", "meta", "tip", "data", "generationTime",
+    "status",
+    "id",
+    "output",
+    "proxy_links",
+    "output_url",
+    "future_links",
+    "fetch_result",
+    "eta",
+    "message",
+    "messege",
+    "error",
+    "errors",
+    "detail",
+    "retry_after",
+    "meta",
+    "tip",
+    "data",
+    "generationTime",
     // OpenAI-compatible
-    "created", "b64_json", "url", "type", "code", "param",
+    "created",
+    "b64_json",
+    "url",
+    "type",
+    "code",
+    "param",
     // AUTOMATIC1111 / Forge
-    "images", "info", "parameters", "all_seeds", "loc", "msg", "progress", "eta_relative", "title",
+    "images",
+    "info",
+    "parameters",
+    "all_seeds",
+    "loc",
+    "msg",
+    "progress",
+    "eta_relative",
+    "title",
 ];
 
 fn arb_word() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "success", "ok", "processing", "queued", "pending", "failed", "error", " SUCCESS ", "Processing", "FAILED\n",
-            "", "mystery",
+            "success",
+            "ok",
+            "processing",
+            "queued",
+            "pending",
+            "failed",
+            "error",
+            " SUCCESS ",
+            "Processing",
+            "FAILED\n",
+            "",
+            "mystery",
         ])
         .prop_map(str::to_owned),
         "\\PC{0,12}",
@@ -268,8 +342,20 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<f64>().prop_map(|f| json!(f)),
         arb_word().prop_map(Value::String),
         prop::sample::select(vec![
-            "https://x.r2.dev/a.png", "data:image/png;base64,AAAA", "  ", "NaN", "inf", "-5", "1e999", "30", "Invalid API key",
-            "Rate limit exceeded", "Daily quota exceeded", "Insufficient credits", "Model not found", "try again later",
+            "https://x.r2.dev/a.png",
+            "data:image/png;base64,AAAA",
+            "  ",
+            "NaN",
+            "inf",
+            "-5",
+            "1e999",
+            "30",
+            "Invalid API key",
+            "Rate limit exceeded",
+            "Daily quota exceeded",
+            "Insufficient credits",
+            "Model not found",
+            "try again later",
         ])
         .prop_map(|s| Value::String(s.to_owned())),
         "\\PC{0,24}".prop_map(Value::String),
@@ -392,13 +478,18 @@ fn modelslab_object_message_is_always_validation() {
     let word = prop_oneof![
         Just(None),
         Just(Some(json!(7))),
-        arb_word().prop_filter("not a word that decides by itself", |w| {
-            !matches!(w.trim().to_ascii_lowercase().as_str(), "success" | "ok" | "processing" | "queued" | "pending" | "failed")
-        })
-        .prop_map(|w| Some(Value::String(w))),
+        arb_word()
+            .prop_filter("not a word that decides by itself", |w| {
+                !matches!(w.trim().to_ascii_lowercase().as_str(), "success" | "ok" | "processing" | "queued" | "pending" | "failed")
+            })
+            .prop_map(|w| Some(Value::String(w))),
     ];
     let message = prop::collection::btree_map("[a-z_]{1,10}", arb_json(), 1..5);
-    let extra = prop::collection::btree_map(prop::sample::select(KEYS.to_vec()).prop_filter("", |k| *k != "status" && *k != "message"), arb_json(), 0..4);
+    let extra = prop::collection::btree_map(
+        prop::sample::select(KEYS.to_vec()).prop_filter("", |k| *k != "status" && *k != "message"),
+        arb_json(),
+        0..4,
+    );
     fuzz("modelslab_object_message", 2048, (arb_status(), word, message, extra), |(status, word, message, extra)| {
         let mut body: Map<String, Value> = extra.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         if let Some(w) = word {
@@ -424,10 +515,7 @@ fn modelslab_object_message_is_always_validation() {
 const PARSER_CORPORA: &[&str] = &["modelslab", "openai", "a1111"];
 
 fn providers() -> Vec<Box<dyn Provider>> {
-    ProviderKind::ALL
-        .iter()
-        .map(|k| k.build(None, &ProviderOptions::default()).expect("the default server address builds"))
-        .collect()
+    ProviderKind::ALL.iter().map(|k| k.build(None, &ProviderOptions::default()).expect("the default server address builds")).collect()
 }
 
 /// What must hold for any provider and any answer: no panic in any of its parsers, the same
@@ -469,7 +557,10 @@ fn check_provider(p: &dyn Provider, r: &Reply) -> Result<(), TestCaseError> {
                 Retry::ServerError => prop_assert_eq!(f.category, ErrorCategory::Server),
                 Retry::No => {}
             }
-            if matches!(f.category, ErrorCategory::Validation | ErrorCategory::Auth | ErrorCategory::Account | ErrorCategory::GenerationFailed) {
+            if matches!(
+                f.category,
+                ErrorCategory::Validation | ErrorCategory::Auth | ErrorCategory::Account | ErrorCategory::GenerationFailed
+            ) {
                 prop_assert_eq!(f.retry, Retry::No, "{:?} must never be retried", f.category);
             }
             if !is_object {
@@ -568,7 +659,8 @@ fn check_hints(hints: &RateLimitHints, now: SystemTime) -> Result<(), TestCaseEr
     });
     if let Some((d, source)) = got {
         prop_assert!(d <= YEAR, "{hints:?} read as {d:?}");
-        let ms_usable = hints.retry_after_ms.as_deref().and_then(|v| v.trim().parse::<f64>().ok()).is_some_and(|n| n.is_finite() && n >= 0.0);
+        let ms_usable =
+            hints.retry_after_ms.as_deref().and_then(|v| v.trim().parse::<f64>().ok()).is_some_and(|n| n.is_finite() && n >= 0.0);
         prop_assert_eq!(source == WaitSource::RetryAfterMs, ms_usable, "retry-after-ms comes first when usable: {:?}", hints);
     }
     for value in [&hints.retry_after_ms, &hints.retry_after, &hints.rate_limit_reset].into_iter().flatten() {
@@ -611,8 +703,12 @@ fn arb_hints() -> impl Strategy<Value = RateLimitHints> {
     let opt = || prop::option::of(arb_retry_value());
     let body = prop::option::of(prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY), Just(-5.0), 0.0..1e6]);
     let date = prop::option::of((0u64..253_402_300_799).prop_map(|s| httpdate::fmt_http_date(at(s))));
-    (opt(), opt(), body, opt(), date).prop_map(|(retry_after_ms, retry_after, body_retry_after, rate_limit_reset, date)| {
-        RateLimitHints { retry_after_ms, retry_after, body_retry_after, rate_limit_reset, date }
+    (opt(), opt(), body, opt(), date).prop_map(|(retry_after_ms, retry_after, body_retry_after, rate_limit_reset, date)| RateLimitHints {
+        retry_after_ms,
+        retry_after,
+        body_retry_after,
+        rate_limit_reset,
+        date,
     })
 }
 

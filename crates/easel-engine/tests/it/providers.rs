@@ -3,13 +3,12 @@
 //! particular to each: ModelsLab v7, OpenAI's auth and refusals, A1111's progress,
 //! seeds and interrupt, and image-to-image.
 
-
-use easel_testkit::*;
 use easel_engine::error::ErrorCategory;
 use easel_engine::provider::ProviderKind;
 use easel_engine::request::SettingsDraft;
 use easel_engine::{EventKind, JobState};
 use easel_sandbox::Scenario;
+use easel_testkit::*;
 use std::time::Duration;
 
 fn draft_for(kind: ProviderKind) -> SettingsDraft {

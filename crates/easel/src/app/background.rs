@@ -4,8 +4,8 @@
 //! so the frame that drains the channel comes right away, even when the window is idle.
 
 use super::saving::SaveBatch;
-use easel_engine::doctor::Check;
 use easel_engine::Event;
+use easel_engine::doctor::Check;
 use easel_engine::error::EngineError;
 use easel_engine::keys::{ApiKey, StoreError};
 use easel_engine::provider::Balance;
@@ -22,19 +22,31 @@ pub enum Message {
     /// "Test key" finished.
     KeyChecked(Result<Option<Balance>, EngineError>),
     /// "Save to keychain" finished; the key is kept so it can be used if the save worked.
-    KeySaved { key: ApiKey, result: Result<(), StoreError> },
+    KeySaved {
+        key: ApiKey,
+        result: Result<(), StoreError>,
+    },
     /// "Forget key" finished.
     KeyForgotten(Result<(), StoreError>),
     /// The settings of a job read back from the library, for "Try again".
     StoredJobSettings(Result<Option<easel_engine::request::GenerationSettings>, easel_engine::store::StoreError>),
     /// A gallery thumbnail was decoded and uploaded.
-    Thumbnail { image: i64, result: Result<egui::TextureHandle, String> },
+    Thumbnail {
+        image: i64,
+        result: Result<egui::TextureHandle, String>,
+    },
     /// The viewer's full-size image was decoded and uploaded.
-    FullImage { image: i64, result: Result<egui::TextureHandle, String> },
+    FullImage {
+        image: i64,
+        result: Result<egui::TextureHandle, String>,
+    },
     /// An image decoded for the clipboard.
     ClipboardImage(Result<egui::ColorImage, String>),
     /// A save or folder dialog closed.
-    SaveTarget { batch: SaveBatch, path: Option<PathBuf> },
+    SaveTarget {
+        batch: SaveBatch,
+        path: Option<PathBuf>,
+    },
     /// Images were written: one result per image.
     Saved(Vec<Result<PathBuf, String>>),
     /// "Check connection" finished.
@@ -42,7 +54,10 @@ pub enum Message {
     /// A star, trash or restore was written to the library (the error is a plain sentence).
     /// A change to the library (star, trash, restore) was written, or why not. `listing` is
     /// the gallery's listing at the time it was asked for.
-    LibraryChanged { result: Result<(), String>, listing: u64 },
+    LibraryChanged {
+        result: Result<(), String>,
+        listing: u64,
+    },
     /// Start-up resume finished: the unfinished jobs it picked up (the error is a plain sentence).
     Resumed(Result<Vec<super::jobs::ResumedJob>, String>),
     /// A read for the gallery (a page of images, failed jobs, the trash emptied).
@@ -56,7 +71,10 @@ pub enum Message {
     MaskPicked(Option<PathBuf>),
     /// A picked or dropped image was read and checked off the UI thread (the check is
     /// remembered, so validating the draft on every edit stays cheap): use it now.
-    ImageChecked { path: PathBuf, mask: bool },
+    ImageChecked {
+        path: PathBuf,
+        mask: bool,
+    },
     /// "Try the sandbox": the built-in sandbox started (or why not).
     SandboxStarted(Result<easel_sandbox::Sandbox, String>),
 }

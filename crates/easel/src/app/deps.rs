@@ -34,12 +34,7 @@ pub struct Deps {
 impl Deps {
     /// The real thing: OS keyring, portal file dialogs, the platform data folder and
     /// `EASEL_API_KEY` from the environment.
-    pub fn production(
-        runtime: tokio::runtime::Handle,
-        provider: ProviderKind,
-        base_url: Option<String>,
-        api_key_header: bool,
-    ) -> Self {
+    pub fn production(runtime: tokio::runtime::Handle, provider: ProviderKind, base_url: Option<String>, api_key_header: bool) -> Self {
         Self {
             dialogs: Arc::new(RfdDialogs::new(runtime.clone())),
             runtime,

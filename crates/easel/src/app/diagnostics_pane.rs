@@ -2,8 +2,8 @@
 //! selected exchange's details, the connection check, and copies for bug reports.
 
 use super::actions::Action;
-use easel_engine::doctor::Check;
 use easel_engine::diagnostics::Diagnostics;
+use easel_engine::doctor::Check;
 use egui_extras::{Column, TableBuilder};
 
 /// Column titles, in order.
@@ -100,10 +100,7 @@ impl DiagnosticsPane {
             ui.weak("No requests yet. Every request Easel sends will be listed here.");
             return;
         }
-        egui::Panel::right("easel-diagnostics-details")
-            .resizable(true)
-            .default_size(420.0)
-            .show(ui, |ui| self.details_ui(ui, actions));
+        egui::Panel::right("easel-diagnostics-details").resizable(true).default_size(420.0).show(ui, |ui| self.details_ui(ui, actions));
         self.table_ui(ui, *errors_only);
     }
 
@@ -134,8 +131,7 @@ impl DiagnosticsPane {
     fn doctor_ui(&self, ui: &mut egui::Ui) {
         for check in &self.doctor.checks {
             let time = check.millis.map(|ms| format!(" ({ms} ms)")).unwrap_or_default();
-            let (verdict, colour) =
-                if check.ok { ("OK", super::keys::good_colour(ui)) } else { ("Failed", ui.visuals().error_fg_color) };
+            let (verdict, colour) = if check.ok { ("OK", super::keys::good_colour(ui)) } else { ("Failed", ui.visuals().error_fg_color) };
             ui.colored_label(colour, format!("{verdict}, {}: {}{time}", check.name, check.detail));
             if let Some(hint) = &check.hint {
                 ui.label(format!("What to do: {hint}"));
@@ -145,10 +141,8 @@ impl DiagnosticsPane {
 
     fn table_ui(&mut self, ui: &mut egui::Ui, errors_only: bool) {
         // Newest first.
-        let visible: Vec<usize> = (0..self.records.len())
-            .rev()
-            .filter(|&i| !errors_only || Outcome::of(&self.records[i]) != Outcome::Ok)
-            .collect();
+        let visible: Vec<usize> =
+            (0..self.records.len()).rev().filter(|&i| !errors_only || Outcome::of(&self.records[i]) != Outcome::Ok).collect();
         let mut clicked = None;
         let mut table = TableBuilder::new(ui)
             .id_salt("easel-diagnostics-table")
@@ -202,9 +196,8 @@ impl DiagnosticsPane {
         };
         ui.horizontal(|ui| {
             ui.strong(format!("{} {}", record.method, record.path));
-            let curl = ui
-                .button("Copy as curl")
-                .on_hover_text("A command that repeats this request. Your key is written as $EASEL_API_KEY.");
+            let curl =
+                ui.button("Copy as curl").on_hover_text("A command that repeats this request. Your key is written as $EASEL_API_KEY.");
             if curl.clicked() {
                 actions.push(Action::CopyCurl(index));
             }
@@ -258,8 +251,7 @@ fn record_details_ui(ui: &mut egui::Ui, record: &Diagnostics) {
     }
     if !record.response_headers.is_empty() {
         section(ui, "Response headers");
-        let headers: Vec<String> =
-            record.response_headers.iter().map(|(name, value)| format!("{name}: {value}")).collect();
+        let headers: Vec<String> = record.response_headers.iter().map(|(name, value)| format!("{name}: {value}")).collect();
         code(ui, headers.join("\n"));
     }
     if let Some(excerpt) = &record.response_excerpt {

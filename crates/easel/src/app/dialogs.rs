@@ -59,9 +59,8 @@ impl Dialogs for RfdDialogs {
     fn pick_file(&self, reply: DialogReply) {
         let runtime = self.runtime.clone();
         self.runtime.spawn_blocking(move || {
-            let dialog = rfd::AsyncFileDialog::new()
-                .set_title("Start from this image")
-                .add_filter("Image", &["png", "jpg", "jpeg", "webp"]);
+            let dialog =
+                rfd::AsyncFileDialog::new().set_title("Start from this image").add_filter("Image", &["png", "jpg", "jpeg", "webp"]);
             let chosen = runtime.block_on(dialog.pick_file());
             reply(chosen.map(|file| file.path().to_path_buf()));
         });

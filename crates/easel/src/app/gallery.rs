@@ -232,8 +232,7 @@ impl Gallery {
         self.feed.adjust_total(1);
         match self.groups.iter_mut().find(|g| g.key == key) {
             Some(group) => {
-                let at =
-                    group.images.iter().position(|i| i.created_ms > record.created_ms).unwrap_or(group.images.len());
+                let at = group.images.iter().position(|i| i.created_ms > record.created_ms).unwrap_or(group.images.len());
                 group.images.insert(at, record);
             }
             None => self.groups.insert(group_index.min(self.groups.len()), Group { key, images: vec![record] }),
@@ -242,11 +241,8 @@ impl Gallery {
 
     /// Remove an image from its group (dropping an emptied group).
     fn take(&mut self, id: i64) -> Option<(ImageRecord, GroupKey, usize)> {
-        let (group_index, image_index) = self
-            .groups
-            .iter()
-            .enumerate()
-            .find_map(|(g, group)| group.images.iter().position(|i| i.id == id).map(|i| (g, i)))?;
+        let (group_index, image_index) =
+            self.groups.iter().enumerate().find_map(|(g, group)| group.images.iter().position(|i| i.id == id).map(|i| (g, i)))?;
         let record = self.groups[group_index].images.remove(image_index);
         let key = self.groups[group_index].key.clone();
         if self.groups[group_index].images.is_empty() {
@@ -287,14 +283,7 @@ impl Gallery {
     }
 
     /// Draw the toolbar and the grid.
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        thumbs: &mut Thumbnails,
-        bg: &Background,
-        toolbar: Toolbar<'_>,
-        actions: &mut Vec<Action>,
-    ) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, thumbs: &mut Thumbnails, bg: &Background, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
         self.toolbar_ui(ui, toolbar, actions);
         if self.feed.bar_ui(ui) {
             self.reset(bg);
@@ -324,30 +313,22 @@ impl Gallery {
         let cell_width = CELL + ui.spacing().item_spacing.x + GROUP_GAP;
         let columns = (ui.available_width() / cell_width).floor().max(1.0) as usize;
         let rows = self.rows(columns);
-        egui::ScrollArea::vertical().id_salt("easel-gallery").auto_shrink(false).show_rows(
-            ui,
-            CELL,
-            rows.len(),
-            |ui, visible| {
-                near_end = visible.end + 4 >= rows.len();
-                for row in &rows[visible] {
-                    ui.horizontal(|ui| {
-                        for (piece, (g, range)) in row.iter().enumerate() {
-                            if piece > 0 {
-                                ui.add_space(GROUP_GAP);
-                            }
-                            for record in &self.groups[*g].images[range.clone()] {
-                                let marks = Marks {
-                                    starred: self.starred.contains(&record.id),
-                                    picked: self.picked.contains(&record.id),
-                                };
-                                cell_ui(ui, record, marks, trash_view, thumbs, bg, actions, &mut self.picked);
-                            }
+        egui::ScrollArea::vertical().id_salt("easel-gallery").auto_shrink(false).show_rows(ui, CELL, rows.len(), |ui, visible| {
+            near_end = visible.end + 4 >= rows.len();
+            for row in &rows[visible] {
+                ui.horizontal(|ui| {
+                    for (piece, (g, range)) in row.iter().enumerate() {
+                        if piece > 0 {
+                            ui.add_space(GROUP_GAP);
                         }
-                    });
-                }
-            },
-        );
+                        for record in &self.groups[*g].images[range.clone()] {
+                            let marks = Marks { starred: self.starred.contains(&record.id), picked: self.picked.contains(&record.id) };
+                            cell_ui(ui, record, marks, trash_view, thumbs, bg, actions, &mut self.picked);
+                        }
+                    }
+                });
+            }
+        });
         if near_end {
             self.feed.more(bg);
         }
@@ -410,10 +391,7 @@ impl Gallery {
                 return;
             }
             let save = ui
-                .add_enabled(
-                    picked > 0 && !toolbar.saving_busy,
-                    egui::Button::new(format!("Save selected to folder… ({picked})")),
-                )
+                .add_enabled(picked > 0 && !toolbar.saving_busy, egui::Button::new(format!("Save selected to folder… ({picked})")))
                 .on_hover_text("Ctrl+click images to select them.")
                 .on_disabled_hover_text("Ctrl+click images to select them.");
             if save.clicked() {
@@ -423,9 +401,8 @@ impl Gallery {
                 self.picked.clear();
             }
             ui.separator();
-            ui.checkbox(toolbar.embed_parameters, "Embed settings in saved PNGs").on_hover_text(
-                "Saved PNG files carry the prompt and settings, so other tools can read them. Turn off for privacy.",
-            );
+            ui.checkbox(toolbar.embed_parameters, "Embed settings in saved PNGs")
+                .on_hover_text("Saved PNG files carry the prompt and settings, so other tools can read them. Turn off for privacy.");
         });
     }
 }
@@ -519,13 +496,10 @@ fn paint_thumbnail(ui: &egui::Ui, rect: egui::Rect, record: &ImageRecord, thumb:
             let image_rect = egui::Rect::from_center_size(rect.center(), size * scale);
             painter.image(texture.id(), image_rect, uv_full(), egui::Color32::WHITE);
         }
-        Thumb::Loading => {
-            egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(24.0, 24.0)))
-        }
+        Thumb::Loading => egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(24.0, 24.0))),
         Thumb::Failed(why) => {
             let text = format!("This image could not be shown.\n{why}\n{}", record.path.display());
-            let galley =
-                painter.layout(text, egui::FontId::proportional(11.0), ui.visuals().warn_fg_color, rect.width() - 8.0);
+            let galley = painter.layout(text, egui::FontId::proportional(11.0), ui.visuals().warn_fg_color, rect.width() - 8.0);
             painter.galley(rect.left_top() + egui::vec2(4.0, 4.0), galley, ui.visuals().warn_fg_color);
         }
     }
@@ -577,11 +551,7 @@ mod tests {
     use super::*;
 
     fn gallery(sizes: &[usize]) -> Gallery {
-        let groups = sizes
-            .iter()
-            .enumerate()
-            .map(|(g, &n)| Group { key: GroupKey::Batch(g as u64), images: vec![record(); n] })
-            .collect();
+        let groups = sizes.iter().enumerate().map(|(g, &n)| Group { key: GroupKey::Batch(g as u64), images: vec![record(); n] }).collect();
         Gallery { groups, ..Gallery::default() }
     }
 

@@ -51,12 +51,9 @@ impl Help {
             return;
         }
         let mut open = true;
-        egui::Window::new("Help and troubleshooting")
-            .open(&mut open)
-            .default_width(640.0)
-            .default_height(520.0)
-            .vscroll(true)
-            .show(ctx, |ui| {
+        egui::Window::new("Help and troubleshooting").open(&mut open).default_width(640.0).default_height(520.0).vscroll(true).show(
+            ctx,
+            |ui| {
                 ui.label("When something goes wrong, Easel says which of these happened. Here is what each one means and what to do.");
                 ui.add_space(8.0);
                 egui::Grid::new("easel-troubleshooting").num_columns(3).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
@@ -85,7 +82,8 @@ impl Help {
                         actions.push(Action::CopyReport);
                     }
                 });
-            });
+            },
+        );
         self.open &= open;
     }
 }

@@ -110,9 +110,8 @@ impl History {
             let label = ui.label("Preset name");
             ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(160.0)).labelled_by(label.id);
             let name = self.name.trim().to_owned();
-            let save = ui
-                .add_enabled(!name.is_empty(), egui::Button::new("Save current settings"))
-                .on_disabled_hover_text("Type a name first.");
+            let save =
+                ui.add_enabled(!name.is_empty(), egui::Button::new("Save current settings")).on_disabled_hover_text("Type a name first.");
             if save.clicked() {
                 let saved = draft.clone();
                 self.change(bg, move |store| store.save_preset(&name, &saved));

@@ -2,9 +2,9 @@
 
 use super::actions::Action;
 use super::background::{Background, Message};
-use easel_engine::keys::ApiKey;
 use easel_engine::Engine;
 use easel_engine::error::EngineError;
+use easel_engine::keys::ApiKey;
 use easel_engine::request::GenerationSettings;
 use easel_engine::{Event, EventKind, JobId, JobState};
 use std::time::{Duration, Instant};
@@ -78,9 +78,7 @@ impl JobRow {
                 None => format!("failed: {}", category.info().message),
             },
             JobState::Cancelled => "cancelled".to_owned(),
-            JobState::Unknown => {
-                "unknown: Easel stopped before the answer came (it may have been made and charged)".to_owned()
-            }
+            JobState::Unknown => "unknown: Easel stopped before the answer came (it may have been made and charged)".to_owned(),
         }
     }
 
@@ -112,16 +110,7 @@ impl Jobs {
         self.batches += 1;
         let batch = self.batches;
         for (id, settings) in jobs {
-            let row = JobRow {
-                id,
-                batch,
-                settings,
-                state: JobState::Queued,
-                since: now,
-                error: None,
-                note: None,
-                finished: false,
-            };
+            let row = JobRow { id, batch, settings, state: JobState::Queued, since: now, error: None, note: None, finished: false };
             self.rows.insert(0, row);
         }
         batch
@@ -287,9 +276,9 @@ fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, confirm: &mut Option<Jo
             } else if ui.add_enabled(row.finished, egui::Button::new("Retry")).on_hover_text(retry_tip).clicked() {
                 actions.push(Action::RetryJob(row.id.clone()));
             }
-            let cancel = ui.add_enabled(!row.finished, egui::Button::new("Cancel")).on_hover_text(
-                "Stop waiting for this job. If the service already started it, it may still be charged.",
-            );
+            let cancel = ui
+                .add_enabled(!row.finished, egui::Button::new("Cancel"))
+                .on_hover_text("Stop waiting for this job. If the service already started it, it may still be charged.");
             if cancel.clicked() {
                 actions.push(Action::CancelJob(row.id.clone()));
             }

@@ -13,8 +13,7 @@ use std::sync::Arc;
 
 /// The key in use and what is known about it.
 /// Why the keychain buttons are off while the built-in sandbox is in use.
-const SANDBOX_KEYCHAIN: &str =
-    "The built-in sandbox needs no key, so Easel leaves your saved key in the keychain alone while you try it.";
+const SANDBOX_KEYCHAIN: &str = "The built-in sandbox needs no key, so Easel leaves your saved key in the keychain alone while you try it.";
 
 pub struct Keys {
     provider: ProviderKind,
@@ -216,10 +215,7 @@ impl Keys {
             Err(problem) => {
                 self.panel.feedback = Some(Feedback::bad(
                     format!("The key was not saved. {problem}"),
-                    Some(
-                        "You can still use the key for this session only; Easel will ask for it again next time."
-                            .into(),
-                    ),
+                    Some("You can still use the key for this session only; Easel will ask for it again next time.".into()),
                 ));
                 self.panel.save_failed = true;
             }
@@ -315,10 +311,7 @@ impl Keys {
             ui.colored_label(ui.visuals().error_fg_color, &problem.message);
         }
         if let Some(problem) = &self.keychain_problem {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("{problem} You can still use a key for this session only."),
-            );
+            ui.colored_label(ui.visuals().warn_fg_color, format!("{problem} You can still use a key for this session only."));
         }
     }
 
@@ -326,10 +319,7 @@ impl Keys {
         ui.add_space(6.0);
         let label = ui.label(self.provider.key_label());
         ui.add(
-            egui::TextEdit::singleline(&mut self.panel.input)
-                .password(true)
-                .hint_text("Paste your key here")
-                .desired_width(f32::INFINITY),
+            egui::TextEdit::singleline(&mut self.panel.input).password(true).hint_text("Paste your key here").desired_width(f32::INFINITY),
         )
         .labelled_by(label.id)
         .on_hover_text("Paste the key from the service's website. It is hidden as you paste it.");

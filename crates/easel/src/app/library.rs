@@ -333,10 +333,7 @@ impl Feed {
                     // An unknown job may have been made and charged: its Resubmit (with the
                     // warning) is in the job list. A failed one made nothing, so try again.
                     if job.state == JobPhase::Failed
-                        && ui
-                            .button("Try again")
-                            .on_hover_text("Send this job again with the same settings, as a new job.")
-                            .clicked()
+                        && ui.button("Try again").on_hover_text("Send this job again with the same settings, as a new job.").clicked()
                     {
                         actions.push(Action::RetryStoredJob(job.id.clone()));
                     }

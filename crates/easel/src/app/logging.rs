@@ -25,12 +25,8 @@ pub fn install(data_dir: &Path) -> Result<tracing_appender::non_blocking::Worker
         .build(&dir)
         .map_err(|e| format!("the log file in {} could not be opened: {e}", dir.display()))?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_target(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_target(false).with_max_level(tracing::Level::INFO).finish();
     tracing::subscriber::set_global_default(subscriber).map_err(|e| format!("logging was already set up: {e}"))?;
     tracing::info!("Easel {} started", env!("CARGO_PKG_VERSION"));
     Ok(guard)

@@ -25,8 +25,8 @@ mod help;
 mod history;
 mod jobs;
 mod keys;
-mod logging;
 mod library;
+mod logging;
 mod notices;
 mod prompt;
 mod provider_picker;
@@ -40,9 +40,9 @@ mod workspace;
 
 pub use deps::Deps;
 pub use dialogs::{DialogReply, Dialogs, RfdDialogs};
-pub use state::AppState;
 /// How many images the gallery reads from the library at a time.
 pub use library::PAGE as GALLERY_PAGE;
+pub use state::AppState;
 
 use crate::cli::ProviderArgs;
 use easel_engine::error::EngineError;
@@ -188,7 +188,13 @@ impl EaselApp {
         logging::note(&format!(
             "switched to {}{}",
             switch.kind.id(),
-            if sandbox { " (built-in sandbox)" } else if switch.base_url.is_some() { " (another server)" } else { "" }
+            if sandbox {
+                " (built-in sandbox)"
+            } else if switch.base_url.is_some() {
+                " (another server)"
+            } else {
+                ""
+            }
         ));
         self.sandbox = switch.sandbox;
         self.screen = Self::start(ctx, &self.deps, state);

@@ -67,20 +67,18 @@ impl Notices {
             return;
         }
         let mut dismissed = Vec::new();
-        egui::Area::new(egui::Id::unique("easel-notices"))
-            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
-            .show(ctx, |ui| {
-                for notice in &self.items {
-                    egui::Frame::popup(ui.style()).show(ui, |ui| {
-                        ui.set_max_width(380.0);
-                        ui.push_id(notice.id, |ui| {
-                            if notice_ui(ui, notice, actions) {
-                                dismissed.push(notice.id);
-                            }
-                        });
+        egui::Area::new(egui::Id::unique("easel-notices")).anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0)).show(ctx, |ui| {
+            for notice in &self.items {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.set_max_width(380.0);
+                    ui.push_id(notice.id, |ui| {
+                        if notice_ui(ui, notice, actions) {
+                            dismissed.push(notice.id);
+                        }
                     });
-                }
-            });
+                });
+            }
+        });
         self.items.retain(|n| !dismissed.contains(&n.id));
         let time_left = |n: &Notice| n.lifetime().map(|life| life.saturating_sub(now.duration_since(n.shown_at)));
         if let Some(next) = self.items.iter().filter_map(time_left).min() {

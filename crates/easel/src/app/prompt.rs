@@ -182,9 +182,8 @@ impl PromptPanel {
         self.check(draft, &caps);
         let before = draft.clone();
         if caps.img2img
-            && let Some(path) = ui.ctx().input(|i| {
-                i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).find(|p| !p.as_os_str().is_empty())
-            })
+            && let Some(path) =
+                ui.ctx().input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).find(|p| !p.as_os_str().is_empty()))
         {
             actions.push(Action::UseDroppedImage(path));
         }
@@ -257,13 +256,7 @@ impl PromptPanel {
         }
     }
 
-    fn model_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        draft: &mut SettingsDraft,
-        provider: &dyn Provider,
-        actions: &mut Vec<Action>,
-    ) {
+    fn model_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, provider: &dyn Provider, actions: &mut Vec<Action>) {
         let known = provider.known_models();
         let typed = draft.model.trim().to_owned();
         let current = known.iter().find(|m| m.id == typed).map(|m| m.label.to_owned()).unwrap_or_else(|| {
@@ -306,8 +299,7 @@ impl PromptPanel {
             if let Some(note) = &self.models_note {
                 ui.weak(note);
             }
-            if ui.small_button("Refresh list").on_hover_text("Ask the server for its models again.").clicked()
-            {
+            if ui.small_button("Refresh list").on_hover_text("Ask the server for its models again.").clicked() {
                 actions.push(Action::RefreshModels);
             }
         });
@@ -339,10 +331,7 @@ impl PromptPanel {
             });
             return;
         }
-        let preset = caps
-            .size_presets
-            .iter()
-            .find(|(w, h)| draft.width.trim() == w.to_string() && draft.height.trim() == h.to_string());
+        let preset = caps.size_presets.iter().find(|(w, h)| draft.width.trim() == w.to_string() && draft.height.trim() == h.to_string());
         let label = ui.label("Size");
         let mut picked = false;
         egui::ComboBox::from_id_salt("easel-size")
@@ -400,8 +389,7 @@ impl PromptPanel {
             if pick.clicked() {
                 actions.push(Action::PickInitImage);
             }
-            if !draft.init_image.is_empty() && ui.button("Clear").on_hover_text("Stop using the start image.").clicked()
-            {
+            if !draft.init_image.is_empty() && ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
                 self.clear_init_image(draft);
             }
         });
@@ -448,9 +436,7 @@ impl PromptPanel {
             if pick.clicked() {
                 actions.push(Action::PickMask);
             }
-            if !draft.mask_image.is_empty()
-                && ui.button("Clear mask").on_hover_text("Change the whole picture instead.").clicked()
-            {
+            if !draft.mask_image.is_empty() && ui.button("Clear mask").on_hover_text("Change the whole picture instead.").clicked() {
                 self.clear_mask(draft);
             }
         });
@@ -481,8 +467,7 @@ impl PromptPanel {
         ui.horizontal_top(|ui| {
             if caps.steps.is_some() {
                 ui.vertical(|ui| {
-                    self.text_field(ui, "Steps", &mut draft.steps, "steps", NUMBER_WIDTH)
-                        .on_hover_text("More steps: more detail, slower.");
+                    self.text_field(ui, "Steps", &mut draft.steps, "steps", NUMBER_WIDTH).on_hover_text("More steps: more detail, slower.");
                 });
             }
             if caps.guidance.is_some() {
@@ -503,18 +488,11 @@ impl PromptPanel {
         let response = ui
             .horizontal(|ui| {
                 let response = ui
-                    .add(
-                        egui::TextEdit::singleline(&mut draft.seed)
-                            .hint_text("random")
-                            .desired_width(NUMBER_WIDTH * 1.5),
-                    )
+                    .add(egui::TextEdit::singleline(&mut draft.seed).hint_text("random").desired_width(NUMBER_WIDTH * 1.5))
                     .labelled_by(label.id)
-                    .on_hover_text(
-                        "The same seed and settings make the same image. Leave empty for a new one each time.",
-                    );
-                let random = ui
-                    .add_enabled(!draft.seed.is_empty(), egui::Button::new("Random"))
-                    .on_hover_text("Use a new random seed each time.");
+                    .on_hover_text("The same seed and settings make the same image. Leave empty for a new one each time.");
+                let random =
+                    ui.add_enabled(!draft.seed.is_empty(), egui::Button::new("Random")).on_hover_text("Use a new random seed each time.");
                 if random.clicked() {
                     draft.seed.clear();
                     changed = true;
@@ -536,29 +514,16 @@ impl PromptPanel {
             actions.push(Action::Generate);
         }
         if self.show_all && !self.local_errors.is_empty() {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                "Some settings need fixing (see the messages above). Nothing was sent.",
-            );
+            ui.colored_label(ui.visuals().error_fg_color, "Some settings need fixing (see the messages above). Nothing was sent.");
         }
         let elsewhere = self.server_errors.iter().filter(|(field, _)| !FIELDS.contains(&field.as_str()));
         for (field, messages) in elsewhere {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("The service said about {field}: {}", messages.join(" ")),
-            );
+            ui.colored_label(ui.visuals().error_fg_color, format!("The service said about {field}: {}", messages.join(" ")));
         }
     }
 
     /// A labelled one-line field with its messages underneath. Returns the field's response.
-    fn text_field(
-        &mut self,
-        ui: &mut egui::Ui,
-        label: &str,
-        text: &mut String,
-        field: &'static str,
-        width: f32,
-    ) -> egui::Response {
+    fn text_field(&mut self, ui: &mut egui::Ui, label: &str, text: &mut String, field: &'static str, width: f32) -> egui::Response {
         let label = ui.label(label);
         let response = ui.add(egui::TextEdit::singleline(text).desired_width(width)).labelled_by(label.id);
         self.after_edit(ui, &response, field);

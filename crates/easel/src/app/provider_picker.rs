@@ -58,62 +58,55 @@ impl ProviderPicker {
             plain(current_url).clone_into(&mut self.address);
         }
         let before = self.choice;
-        egui::CollapsingHeader::new(format!("Service: {}", current.label()))
-            .id_salt("easel-provider")
-            .default_open(true)
-            .show(ui, |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    for kind in ProviderKind::ALL {
-                        ui.radio_value(&mut self.choice, Some(*kind), kind.label()).on_hover_text(match kind {
-                            ProviderKind::ModelsLab => "ModelsLab's hosted image models. Needs a ModelsLab API key.",
-                            ProviderKind::OpenAi => {
-                                "OpenAI's images API, or any service that speaks it. Needs that service's API key."
-                            }
-                            ProviderKind::A1111 => {
-                                "Your own AUTOMATIC1111 or Forge server (started with --api). Needs no key."
-                            }
-                        });
-                    }
-                });
-                let choice = self.choice.unwrap_or(current);
-                if self.choice != before {
-                    let url = if choice == current { plain(current_url) } else { choice.default_base_url() };
-                    url.clone_into(&mut self.address);
-                }
-                let label = ui.label("Server address");
-                ui.add(egui::TextEdit::singleline(&mut self.address).desired_width(f32::INFINITY))
-                    .labelled_by(label.id)
-                    .on_hover_text(match choice {
-                        ProviderKind::OpenAi => "The API root, including /v1. Leave as it is for OpenAI itself.",
-                        ProviderKind::A1111 => "Where your server runs, for example http://127.0.0.1:7860.",
-                        ProviderKind::ModelsLab => "Leave as it is unless you were given another address.",
+        egui::CollapsingHeader::new(format!("Service: {}", current.label())).id_salt("easel-provider").default_open(true).show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                for kind in ProviderKind::ALL {
+                    ui.radio_value(&mut self.choice, Some(*kind), kind.label()).on_hover_text(match kind {
+                        ProviderKind::ModelsLab => "ModelsLab's hosted image models. Needs a ModelsLab API key.",
+                        ProviderKind::OpenAi => "OpenAI's images API, or any service that speaks it. Needs that service's API key.",
+                        ProviderKind::A1111 => "Your own AUTOMATIC1111 or Forge server (started with --api). Needs no key.",
                     });
-                let checked = check_base_url(choice, &self.address);
-                match &checked {
-                    Ok(base) => {
-                        if let Some(note) = &base.note {
-                            ui.colored_label(ui.visuals().warn_fg_color, note);
-                        }
-                    }
-                    Err(why) => {
-                        ui.colored_label(ui.visuals().error_fg_color, why);
-                    }
-                }
-                if choice == ProviderKind::OpenAi {
-                    ui.checkbox(api_key_header, "Send the key as an api-key header (Azure)")
-                        .on_hover_text("Azure OpenAI deployments want the key in an api-key header. Others want the usual Bearer login.");
-                }
-                let header_changed = choice == ProviderKind::OpenAi && *api_key_header != current_api_key_header;
-                let changed = choice != current || plain(&self.address) != plain(current_url) || header_changed;
-                let use_it = ui
-                    .add_enabled(changed && checked.is_ok(), egui::Button::new("Use this service"))
-                    .on_hover_text("Switch to this service. Your prompt is kept.");
-                if use_it.clicked() {
-                    let address = plain(&self.address);
-                    let base_url = (address != plain(choice.default_base_url())).then(|| address.to_owned());
-                    let api_key_header = choice == ProviderKind::OpenAi && *api_key_header;
-                    actions.push(Action::SwitchProvider { kind: choice, base_url, api_key_header });
                 }
             });
+            let choice = self.choice.unwrap_or(current);
+            if self.choice != before {
+                let url = if choice == current { plain(current_url) } else { choice.default_base_url() };
+                url.clone_into(&mut self.address);
+            }
+            let label = ui.label("Server address");
+            ui.add(egui::TextEdit::singleline(&mut self.address).desired_width(f32::INFINITY)).labelled_by(label.id).on_hover_text(
+                match choice {
+                    ProviderKind::OpenAi => "The API root, including /v1. Leave as it is for OpenAI itself.",
+                    ProviderKind::A1111 => "Where your server runs, for example http://127.0.0.1:7860.",
+                    ProviderKind::ModelsLab => "Leave as it is unless you were given another address.",
+                },
+            );
+            let checked = check_base_url(choice, &self.address);
+            match &checked {
+                Ok(base) => {
+                    if let Some(note) = &base.note {
+                        ui.colored_label(ui.visuals().warn_fg_color, note);
+                    }
+                }
+                Err(why) => {
+                    ui.colored_label(ui.visuals().error_fg_color, why);
+                }
+            }
+            if choice == ProviderKind::OpenAi {
+                ui.checkbox(api_key_header, "Send the key as an api-key header (Azure)")
+                    .on_hover_text("Azure OpenAI deployments want the key in an api-key header. Others want the usual Bearer login.");
+            }
+            let header_changed = choice == ProviderKind::OpenAi && *api_key_header != current_api_key_header;
+            let changed = choice != current || plain(&self.address) != plain(current_url) || header_changed;
+            let use_it = ui
+                .add_enabled(changed && checked.is_ok(), egui::Button::new("Use this service"))
+                .on_hover_text("Switch to this service. Your prompt is kept.");
+            if use_it.clicked() {
+                let address = plain(&self.address);
+                let base_url = (address != plain(choice.default_base_url())).then(|| address.to_owned());
+                let api_key_header = choice == ProviderKind::OpenAi && *api_key_header;
+                actions.push(Action::SwitchProvider { kind: choice, base_url, api_key_header });
+            }
+        });
     }
 }

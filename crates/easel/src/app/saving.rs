@@ -78,9 +78,8 @@ impl Saving {
 fn write(batch: SaveBatch, target: &Path, options: &SaveOptions) -> Vec<Result<PathBuf, String>> {
     match batch {
         SaveBatch::One(record) => vec![export::save_image(&record, target, options).map_err(|e| e.to_string())],
-        SaveBatch::Many(records) => export::save_many(&records, target, options)
-            .into_iter()
-            .map(|result| result.map_err(|e| e.to_string()))
-            .collect(),
+        SaveBatch::Many(records) => {
+            export::save_many(&records, target, options).into_iter().map(|result| result.map_err(|e| e.to_string())).collect()
+        }
     }
 }

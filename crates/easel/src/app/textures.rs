@@ -39,9 +39,14 @@ impl Default for Thumbnails {
 
 enum Entry {
     /// Wanted on screen, waiting for a free decoder; forgotten when not drawn this frame.
-    Waiting { last_wanted: u64 },
+    Waiting {
+        last_wanted: u64,
+    },
     Loading,
-    Ready { texture: TextureHandle, last_drawn: u64 },
+    Ready {
+        texture: TextureHandle,
+        last_drawn: u64,
+    },
     Failed(String),
 }
 
@@ -118,9 +123,7 @@ impl Thumbnails {
                 .entries
                 .iter()
                 .filter_map(|(id, entry)| match entry {
-                    Entry::Ready { last_drawn, .. } if *last_drawn + IDLE_FRAMES <= self.frame => {
-                        Some((*last_drawn, *id))
-                    }
+                    Entry::Ready { last_drawn, .. } if *last_drawn + IDLE_FRAMES <= self.frame => Some((*last_drawn, *id)),
                     _ => None,
                 })
                 .collect();
@@ -160,11 +163,7 @@ fn thumbnail(original: &Path, cached: Option<&Path>) -> Result<ColorImage, Strin
         return Ok(pixels);
     }
     let image = image::open(original).map_err(|e| format!("The image file could not be read ({e})."))?;
-    let image = if image.width() > THUMB_SIDE || image.height() > THUMB_SIDE {
-        image.thumbnail(THUMB_SIDE, THUMB_SIDE)
-    } else {
-        image
-    };
+    let image = if image.width() > THUMB_SIDE || image.height() > THUMB_SIDE { image.thumbnail(THUMB_SIDE, THUMB_SIDE) } else { image };
     let rgba = image.into_rgba8();
     if let Some(cached) = cached {
         let mut png = Vec::new();
@@ -196,8 +195,7 @@ pub fn request_clipboard_image(record: &ImageRecord, bg: &Background) {
 /// Read an image file and scale it down so that neither side exceeds `max_side`.
 fn decode(path: &Path, max_side: u32) -> Result<ColorImage, String> {
     let image = image::open(path).map_err(|e| format!("The image file could not be read ({e})."))?;
-    let image =
-        if image.width() > max_side || image.height() > max_side { image.thumbnail(max_side, max_side) } else { image };
+    let image = if image.width() > max_side || image.height() > max_side { image.thumbnail(max_side, max_side) } else { image };
     let rgba = image.into_rgba8();
     let size = [rgba.width() as usize, rgba.height() as usize];
     Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))

@@ -48,20 +48,10 @@ impl Viewer {
     }
 
     /// Draw the toolbar, the details and the image.
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        record: &ImageRecord,
-        starred: bool,
-        saving_busy: bool,
-        actions: &mut Vec<Action>,
-    ) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, record: &ImageRecord, starred: bool, saving_busy: bool, actions: &mut Vec<Action>) {
         self.toolbar_ui(ui, record.id, starred, saving_busy, actions);
         ui.separator();
-        egui::Panel::right("easel-viewer-details")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| details_ui(ui, record));
+        egui::Panel::right("easel-viewer-details").resizable(true).default_size(300.0).show(ui, |ui| details_ui(ui, record));
         self.image_ui(ui, record);
     }
 
@@ -103,9 +93,9 @@ impl Viewer {
             if ui.add_enabled(!saving_busy, egui::Button::new("Save as…")).clicked() {
                 actions.push(Action::SaveImageAs(id));
             }
-            let trash = ui.button("Move to trash").on_hover_text(
-                "Take this image out of the gallery. Its file is kept until the trash is emptied; you can undo.",
-            );
+            let trash = ui
+                .button("Move to trash")
+                .on_hover_text("Take this image out of the gallery. Its file is kept until the trash is emptied; you can undo.");
             if trash.clicked() {
                 actions.push(Action::TrashImage(id));
             }
@@ -125,8 +115,7 @@ impl Viewer {
 
     fn image_ui(&mut self, ui: &mut egui::Ui, record: &ImageRecord) {
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
-        response
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, super::gallery::image_label(record)));
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, super::gallery::image_label(record)));
         let Some((texture, size)) = self.texture.as_ref().map(|t| (t.id(), t.size_vec2())) else {
             self.placeholder_ui(ui, rect);
             return;
@@ -158,9 +147,7 @@ impl Viewer {
                 let font = egui::FontId::proportional(14.0);
                 ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, why, font, ui.visuals().warn_fg_color);
             }
-            None => {
-                egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(32.0, 32.0)))
-            }
+            None => egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(32.0, 32.0))),
         }
     }
 }

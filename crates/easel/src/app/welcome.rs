@@ -22,10 +22,7 @@ impl Welcome {
             ui.add_space(12.0);
 
             ui.strong("Step 1: Get an API key");
-            ui.label(format!(
-                "An API key is like a password that lets Easel use your {} account.",
-                provider.label()
-            ));
+            ui.label(format!("An API key is like a password that lets Easel use your {} account.", provider.label()));
             ui.hyperlink_to(format!("Open the {} key page", provider.label()), provider.key_page())
                 .on_hover_text("Opens the service's website in your browser. Sign in and create a key there.");
             ui.add_space(8.0);

@@ -209,8 +209,7 @@ impl Workspace {
                 .show(ui, |ui| self.diagnostics.ui(ui, &mut self.state.errors_only, actions));
         }
         egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).show(ui, |ui| {
-            let api_key_header =
-                self.engine.config().options.openai_auth == easel_engine::provider::openai::AuthStyle::ApiKeyHeader;
+            let api_key_header = self.engine.config().options.openai_auth == easel_engine::provider::openai::AuthStyle::ApiKeyHeader;
             self.prompt.ui(ui, &mut self.state.draft, self.engine.provider(), api_key_header, actions);
         });
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, actions));
@@ -251,11 +250,7 @@ impl Workspace {
             }
             return;
         }
-        let toolbar = Toolbar {
-            embed_parameters: &mut self.state.embed_parameters,
-            saving_busy,
-            history_open: &mut self.history.open,
-        };
+        let toolbar = Toolbar { embed_parameters: &mut self.state.embed_parameters, saving_busy, history_open: &mut self.history.open };
         self.gallery.ui(ui, &mut self.thumbs, &self.bg, toolbar, actions);
     }
 
@@ -425,10 +420,7 @@ impl Workspace {
             }
             Action::TrySandbox => {
                 self.bg.spawn(async {
-                    let started = easel_sandbox::Sandbox::start(easel_sandbox::SandboxConfig::new(
-                        easel_sandbox::Scenario::Success,
-                    ))
-                    .await;
+                    let started = easel_sandbox::Sandbox::start(easel_sandbox::SandboxConfig::new(easel_sandbox::Scenario::Success)).await;
                     Message::SandboxStarted(started.map_err(|e| e.to_string()))
                 });
             }
@@ -530,17 +522,10 @@ impl Workspace {
     }
 
     /// Write a change to the library off the UI thread; a failure shows `failure` and why.
-    fn change_library(
-        &self,
-        change: impl FnOnce(&Store) -> Result<(), StoreError> + Send + 'static,
-        failure: &'static str,
-    ) {
+    fn change_library(&self, change: impl FnOnce(&Store) -> Result<(), StoreError> + Send + 'static, failure: &'static str) {
         let store = self.engine.store().clone();
         let listing = self.gallery.listing();
-        self.bg.blocking(move || Message::LibraryChanged {
-            result: change(&store).map_err(|e| format!("{failure} ({e}).")),
-            listing,
-        });
+        self.bg.blocking(move || Message::LibraryChanged { result: change(&store).map_err(|e| format!("{failure} ({e}).")), listing });
     }
 
     fn copy_curl(&mut self, index: usize, ctx: &egui::Context) {

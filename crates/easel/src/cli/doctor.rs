@@ -23,11 +23,7 @@ pub fn run(args: &ProviderArgs, json: bool) -> i32 {
         Ok(engine) => rt.block_on(checks(&engine, key)),
         Err(e) => vec![Check::fail("setup", &e)],
     };
-    let worst = checks
-        .iter()
-        .filter_map(|c| c.category)
-        .max_by_key(|c| c.severity())
-        .map_or(0, ErrorCategory::exit_code);
+    let worst = checks.iter().filter_map(|c| c.category).max_by_key(|c| c.severity()).map_or(0, ErrorCategory::exit_code);
     if json {
         let report = serde_json::json!({"event": "doctor", "provider": kind.id(), "checks": checks, "ok": worst == 0});
         println!("{report}");
@@ -44,4 +40,3 @@ pub fn run(args: &ProviderArgs, json: bool) -> i32 {
     }
     worst
 }
-

@@ -5,6 +5,7 @@
 
 pub mod doctor;
 
+use clap::{Args, Parser, Subcommand};
 use easel_engine::error::{EngineError, ErrorCategory};
 use easel_engine::keys::{self, KeyringStore};
 use easel_engine::provider::ProviderKind;
@@ -12,7 +13,6 @@ use easel_engine::request::SettingsDraft;
 use easel_engine::store::{ImageRecord, default_data_dir};
 use easel_engine::{Engine, EngineConfig, Event, EventKind, JobOutcome, JobState};
 use easel_sandbox::{self as sandbox, SandboxConfig, Scenario};
-use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -141,9 +141,8 @@ pub struct ProviderArgs {
 
 impl ProviderArgs {
     fn kind(&self) -> Result<ProviderKind, EngineError> {
-        ProviderKind::parse(&self.provider).ok_or_else(|| {
-            usage_error(format!("Unknown provider '{}'. Use: modelslab, openai or a1111.", self.provider), "provider")
-        })
+        ProviderKind::parse(&self.provider)
+            .ok_or_else(|| usage_error(format!("Unknown provider '{}'. Use: modelslab, openai or a1111.", self.provider), "provider"))
     }
 
     fn config(&self, kind: ProviderKind) -> EngineConfig {

@@ -1,8 +1,7 @@
 //! The `easel` binary against the sandbox: exit codes, JSON events, files, secrecy.
 
-
-use easel_testkit::*;
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use easel_testkit::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -16,10 +15,7 @@ struct CliRun {
 
 impl CliRun {
     fn event(&self, name: &str) -> &Value {
-        self.events
-            .iter()
-            .find(|e| e["event"] == name)
-            .unwrap_or_else(|| panic!("no {name} event in:\n{}", self.stdout))
+        self.events.iter().find(|e| e["event"] == name).unwrap_or_else(|| panic!("no {name} event in:\n{}", self.stdout))
     }
     fn all(&self, name: &str) -> Vec<&Value> {
         self.events.iter().filter(|e| e["event"] == name).collect()

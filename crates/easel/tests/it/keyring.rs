@@ -5,9 +5,8 @@
 //! gnome-keyring and sets EASEL_REQUIRE_KEYRING=1, so there this test must pass.
 //! A plain `cargo test` on a machine without a session bus skips it with a note.
 
-
-use easel_testkit::CANARY_KEY;
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use easel_testkit::CANARY_KEY;
 use std::io::Write;
 use std::process::{Command, Stdio};
 

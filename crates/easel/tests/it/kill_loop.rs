@@ -3,9 +3,8 @@
 //! library must be consistent (every row's file whole on disk, no stray temporary
 //! files), and no job may ever have been sent twice.
 
-
-use easel_testkit::*;
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use easel_testkit::*;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -45,10 +44,8 @@ async fn kill_nine_at_random_moments_one_hundred_times() {
     let mut images = 0;
     for round in 0..ROUNDS {
         let delay = Duration::from_millis(rand::random::<u64>() % 500);
-        let mut child = easel(data.path())
-            .args(["generate", "--prompt", &format!("round {round}"), "--base-url", &base, "--json"])
-            .spawn()
-            .unwrap();
+        let mut child =
+            easel(data.path()).args(["generate", "--prompt", &format!("round {round}"), "--base-url", &base, "--json"]).spawn().unwrap();
         tokio::time::sleep(delay).await;
         child.kill().unwrap(); // SIGKILL; if it had already finished this is harmless
         child.wait().unwrap();

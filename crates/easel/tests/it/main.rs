@@ -2,6 +2,9 @@
 //! resume after kill -9, the secrecy audit, the real keyring, the kittest window suites and the
 //! release window under Xvfb.
 #![allow(clippy::unwrap_used)]
+// Fuzz cases call parsers only to prove they do not panic, and a test may ignore how a child
+// process it killed ended: discarding those results is the point.
+#![allow(clippy::let_underscore_must_use)]
 
 mod cli;
 mod docs;

@@ -4,9 +4,8 @@
 //! 2. a job sent without an answer is marked unknown, not resubmitted automatically;
 //! 3. the library is consistent: no row without its file, no image lost.
 
-
-use easel_testkit::*;
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use easel_testkit::*;
 use serde_json::Value;
 use std::io::BufRead;
 use std::path::Path;

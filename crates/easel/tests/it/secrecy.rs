@@ -3,13 +3,12 @@
 //! stdout and stderr, the data directory (library, images, crash reports), exported
 //! images, the diagnostics report and the "Copy as curl" commands. It must be nowhere.
 
-
 use base64::Engine as _;
-use easel_testkit::*;
 use easel_engine::diagnostics::{curl_command, report};
 use easel_engine::provider::ProviderKind;
 use easel_engine::store::Store;
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use easel_testkit::*;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;

@@ -6,9 +6,8 @@
 //! `tests/run.sh` provides the display and sets EASEL_SMOKE_BIN, so there this test
 //! must run; a plain `cargo test` without them skips it and says so.
 
-
-use easel_testkit::*;
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use easel_testkit::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -39,9 +38,7 @@ async fn the_release_window_generates_from_the_keyboard() {
         .spawn()
         .unwrap();
 
-    let window = tokio::task::spawn_blocking(|| xdotool(&["search", "--sync", "--onlyvisible", "--name", "^Easel$"]))
-        .await
-        .unwrap();
+    let window = tokio::task::spawn_blocking(|| xdotool(&["search", "--sync", "--onlyvisible", "--name", "^Easel$"])).await.unwrap();
     let window = window.lines().next().unwrap().to_owned();
     // Xvfb has no window manager: keys reach the window only after an explicit, synced focus.
     let prompt = "a lighthouse at dusk";
@@ -63,7 +60,11 @@ async fn the_release_window_generates_from_the_keyboard() {
             let out = app.wait_with_output().unwrap();
             panic!("the window exited ({status}): {}", String::from_utf8_lossy(&out.stderr));
         }
-        assert!(Instant::now() < deadline, "no image arrived; sandbox saw {:?}", sandbox.requests().iter().map(|r| &r.path).collect::<Vec<_>>());
+        assert!(
+            Instant::now() < deadline,
+            "no image arrived; sandbox saw {:?}",
+            sandbox.requests().iter().map(|r| &r.path).collect::<Vec<_>>()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Give the gallery a moment to draw the new thumbnail before the screenshot.

@@ -4,7 +4,6 @@
 //! Each test builds its own tokio runtime (the engine and the sandbox run there) and steps the
 //! UI from the test thread until a condition holds, with a deadline.
 
-
 use crate::window::{Window, texts};
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
 use easel_engine::keys::{ApiKey, MemoryStore, SecretStore, StoreError};
@@ -134,15 +133,11 @@ impl TestApp {
             env_key: Ok(setup.env_key.map(|k| ApiKey::parse(k).unwrap())),
             api_key_header: setup.api_key_header,
         };
-        let harness =
-            Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
+        let harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
         let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
         app.harness.run_steps(3);
         app
     }
-
-
-
 
     /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
     fn switch_to(&mut self, provider: &str, base_url: &str) {
@@ -272,10 +267,7 @@ fn an_invalid_width_is_explained_at_the_field_and_nothing_is_sent() {
     let message = app.harness.get_by_label_contains("Width must be from 256 to 1024 pixels (it is 100).");
     let field = app.harness.get_by_label("Width");
     let (message, field) = (message.rect(), field.rect());
-    assert!(
-        message.top() >= field.bottom() && message.top() - field.bottom() < 40.0,
-        "{message:?} right under {field:?}"
-    );
+    assert!(message.top() >= field.bottom() && message.top() - field.bottom() < 40.0, "{message:?} right under {field:?}");
     assert!(message.left() < field.right() && field.left() < message.right(), "{message:?} lines up with {field:?}");
     assert!(app.sent().is_empty(), "an invalid draft sends nothing");
 }
@@ -296,8 +288,7 @@ fn save_as_goes_through_the_dialog_seam_and_writes_a_valid_png() {
 
     assert_png(&target, 512, 512);
     let bytes = std::fs::read(&target).unwrap();
-    let parameters =
-        easel_engine::export::read_png_text(&bytes, "parameters").expect("settings are embedded by default");
+    let parameters = easel_engine::export::read_png_text(&bytes, "parameters").expect("settings are embedded by default");
     assert!(parameters.starts_with("a fox to keep"), "{parameters}");
     let offered = dialogs.offered.lock().unwrap().clone();
     assert!(offered.len() == 1 && offered[0].ends_with(".png"), "a default name was offered: {offered:?}");
@@ -324,11 +315,7 @@ fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_support
     app.wait_for_text("Image: a kite over hills");
     let sent = app.sandbox.requests();
     let txt2img = sent.iter().find(|r| r.path == "/sdapi/v1/txt2img").expect("A1111 txt2img was called");
-    assert!(
-        !txt2img.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")),
-        "no key was sent: {:?}",
-        txt2img.headers
-    );
+    assert!(!txt2img.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")), "no key was sent: {:?}", txt2img.headers);
 
     app.switch_to("OpenAI-compatible", &format!("{root}/v1"));
     assert_eq!(app.prompt_text(), "a kite over hills");
@@ -349,11 +336,7 @@ fn a_lan_server_over_plain_http_is_noted_and_a_remote_one_is_refused() {
     let mut app = TestApp::start(Setup::new(Scenario::Success));
     app.harness.get_by_role_and_label(Role::RadioButton, "AUTOMATIC1111 / Forge").click_accesskit();
     app.harness.run_steps(2);
-    assert_eq!(
-        app.harness.get_by_label("Server address").value().as_deref(),
-        Some("http://127.0.0.1:7860"),
-        "its default"
-    );
+    assert_eq!(app.harness.get_by_label("Server address").value().as_deref(), Some("http://127.0.0.1:7860"), "its default");
     app.set_field("Server address", "http://192.168.1.20:7860");
     assert!(app.shows("192.168.1.20 is on your local network over plain http"));
     assert!(!app.harness.get_by_role_and_label(Role::Button, "Use this service").accesskit_node().is_disabled());
@@ -514,9 +497,7 @@ fn try_the_sandbox_from_the_welcome_makes_a_test_image_and_says_so() {
 
     // The keychain holds the real service's key under the same name: in the sandbox, saving
     // and forgetting are off.
-    app.harness
-        .get_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l.starts_with("Key ")))
-        .click_accesskit();
+    app.harness.get_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l.starts_with("Key "))).click_accesskit();
     app.step_until("the key panel", |h| h.query_by_role_and_label(Role::Button, "Forget key").is_some());
     for button in ["Save to keychain", "Forget key"] {
         assert!(app.harness.get_by_role_and_label(Role::Button, button).accesskit_node().is_disabled(), "{button}");
@@ -539,7 +520,6 @@ fn the_troubleshooting_page_lists_every_error_category() {
     let copied = copied_text(&app.harness).expect("the report was copied");
     assert!(copied.starts_with("Easel diagnostics report") && !copied.contains(KEY), "{copied}");
 }
-
 
 /// The text the last frame put on the clipboard, if any.
 fn copied_text(harness: &Harness<'static, EaselApp>) -> Option<String> {

@@ -3,7 +3,6 @@
 //!
 //! No display is needed: egui_kittest runs the app headless and reads its accessibility tree.
 
-
 use crate::window::{DEADLINE, Window};
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
 use easel_engine::keys::{ApiKey, MemoryStore};
@@ -68,8 +67,7 @@ impl TestApp {
             env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
             api_key_header: false,
         };
-        let harness =
-            Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
+        let harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
         let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
         app.harness.run_steps(3);
         app
@@ -90,7 +88,6 @@ impl TestApp {
     }
 }
 
-
 /// An earlier run stopped while the provider was making one job and right after sending
 /// another. The window fetches the first by its stored id (no second text2img) and shows the
 /// second as unknown, resubmitting it only after a warning about a second charge.
@@ -99,10 +96,7 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     let runtime = runtime();
     let data = tempfile::tempdir().unwrap();
     let sandbox = runtime
-        .block_on(Sandbox::start(SandboxConfig {
-            job_duration: Duration::from_secs(2),
-            ..SandboxConfig::new(Scenario::Processing)
-        }))
+        .block_on(Sandbox::start(SandboxConfig { job_duration: Duration::from_secs(2), ..SandboxConfig::new(Scenario::Processing) }))
         .unwrap();
 
     // The earlier run: a real job, stopped while the provider is making it.
@@ -119,7 +113,9 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     let settings = valid.candidates[0].clone();
     let (processing_job, running) = engine.submit(valid, ApiKey::parse(KEY).unwrap()).remove(0);
     // The engine stores the phase before it reports it.
-    while !matches!(states.recv_timeout(DEADLINE).expect("the job never reached processing"), EventKind::State(JobState::Processing { .. })) {}
+    while !matches!(states.recv_timeout(DEADLINE).expect("the job never reached processing"), EventKind::State(JobState::Processing { .. }))
+    {
+    }
     assert_eq!(engine.store().job_phase(&processing_job).unwrap(), Some(JobPhase::Processing));
     running.abort(); // the process died here: the row stays `processing`
     assert!(runtime.block_on(running).unwrap_err().is_cancelled(), "the earlier run is gone");
@@ -225,9 +221,7 @@ impl TestApp {
         self.harness.get_by_label_contains(&format!("Image: {prompt}")).click_accesskit();
         self.step_until("the viewer", |h| h.query_by_label("Move to trash").is_some());
         self.click("Move to trash");
-        self.step_until("the image gone from the gallery", |h| {
-            h.query_by_label_contains(&format!("Image: {prompt}")).is_none()
-        });
+        self.step_until("the image gone from the gallery", |h| h.query_by_label_contains(&format!("Image: {prompt}")).is_none());
     }
 
     /// Click whatever is labelled exactly `label` (tabs are selectable labels, not buttons).
@@ -320,7 +314,8 @@ fn the_gallery_counts_every_image_before_reading_them_all() {
     let total = easel::app::GALLERY_PAGE as usize + 1;
     {
         let store = Store::open(data.path()).unwrap();
-        let settings = easel_engine::request::GenerationSettings { prompt: "an old picture".into(), model: "sdxl".into(), ..Default::default() };
+        let settings =
+            easel_engine::request::GenerationSettings { prompt: "an old picture".into(), model: "sdxl".into(), ..Default::default() };
         let job = NewJob { id: "j-old", batch_id: "b-old", provider: "modelslab", base_url: "u", settings: &settings, cache_key: None };
         store.insert_job(&job).unwrap();
         for i in 0..total {
