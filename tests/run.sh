@@ -23,6 +23,11 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+echo "==> house rules: formatting, the architecture's rules, clippy"
+cargo fmt --all -- --check
+python3 tests/architecture.py
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "==> building the release binary (for the window smoke test) and the benchmarks"
 cargo build --release --locked --bin easel
 cargo bench --workspace --locked --no-run
@@ -41,3 +46,6 @@ xvfb-run -a -s "-screen 0 1280x860x24" dbus-run-session -- bash -c '
     echo -n "easel-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     cargo test --workspace --locked --lib --bins --tests -- "$@"
 ' bash "$@"
+
+echo "==> contract tests: the official clients against the sandbox"
+EASEL_BIN="$PWD/target/release/easel" bash tests/contract/run.sh
