@@ -9,6 +9,8 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageFormat, Rgb, RgbImage};
 
+use crate::images::encode_base64;
+
 /// Side of one checkerboard cell, in pixels.
 const CHECKER: u32 = 64;
 /// Length of one dash of the border, in pixels.
@@ -16,10 +18,44 @@ const DASH: u32 = 8;
 /// JPEG quality used by [`encode_jpeg`].
 const JPEG_QUALITY: u8 = 90;
 
+/// Which test pattern to draw.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ImageSpec {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) seed: u64,
+}
+
+impl ImageSpec {
+    pub(crate) fn png(self) -> Vec<u8> {
+        encode_png(&test_pattern(self.width, self.height, self.seed))
+    }
+
+    pub(crate) fn jpeg(self) -> Vec<u8> {
+        encode_jpeg(&test_pattern(self.width, self.height, self.seed))
+    }
+
+    pub(crate) fn png_base64(self) -> String {
+        encode_base64(&self.png())
+    }
+}
+
+/// Runs CPU-bound work (rendering and encoding images) off the async threads. `None`, said on
+/// stderr, if the work panicked.
+pub(crate) async fn off_thread<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => Some(done),
+        Err(err) => {
+            eprintln!("easel sandbox: {what} failed: {err}");
+            None
+        }
+    }
+}
+
 /// Renders the test pattern for `seed` at exactly `width`×`height` pixels.
 ///
 /// The result is deterministic in `(width, height, seed)`; different seeds give different hues.
-pub fn test_pattern(width: u32, height: u32, seed: u64) -> RgbImage {
+pub(crate) fn test_pattern(width: u32, height: u32, seed: u64) -> RgbImage {
     let mixed = splitmix64(seed);
     let hue_start = (mixed % 360) as u32;
     // The second hue is 90–270° away from the first, so the gradient is always visible.
@@ -48,14 +84,14 @@ pub fn test_pattern(width: u32, height: u32, seed: u64) -> RgbImage {
 }
 
 /// Encodes an image as PNG.
-pub fn encode_png(img: &RgbImage) -> Vec<u8> {
+pub(crate) fn encode_png(img: &RgbImage) -> Vec<u8> {
     let mut bytes = Vec::new();
     img.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).expect("PNG-encoding an RGB8 image into memory cannot fail");
     bytes
 }
 
 /// Encodes an image as JPEG (quality 90).
-pub fn encode_jpeg(img: &RgbImage) -> Vec<u8> {
+pub(crate) fn encode_jpeg(img: &RgbImage) -> Vec<u8> {
     let mut bytes = Vec::new();
     JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
         .encode_image(img)
@@ -86,9 +122,33 @@ pub fn oversized_png(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
+/// Inserts a `keyword` text chunk right after IHDR (`tEXt` for ASCII text, else UTF-8 `iTXt`),
+/// as AUTOMATIC1111 stores its infotext under `parameters`. Leaves a too-short `png` as it is.
+pub(crate) fn with_text_chunk(mut png: Vec<u8>, keyword: &str, text: &str) -> Vec<u8> {
+    // The 8-byte signature, then IHDR: length, type, 13 bytes of data, CRC.
+    const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
+    if png.len() < AFTER_IHDR {
+        return png;
+    }
+    let mut data = keyword.as_bytes().to_vec();
+    let kind = if text.is_ascii() {
+        data.push(0);
+        b"tEXt"
+    } else {
+        // Keyword, no compression, no language tag, no translated keyword, UTF-8 text.
+        data.extend_from_slice(&[0; 5]);
+        b"iTXt"
+    };
+    data.extend_from_slice(text.as_bytes());
+    let mut chunk = Vec::with_capacity(data.len() + 12);
+    push_chunk(&mut chunk, kind, &data);
+    png.splice(AFTER_IHDR..AFTER_IHDR, chunk);
+    png
+}
+
 /// Appends one PNG chunk: length, type, data and the CRC of type and data.
 fn push_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    let len = u32::try_from(data.len()).expect("PNG chunks built here are tiny");
+    let len = u32::try_from(data.len()).expect("PNG chunks built here are smaller than a request body (8 MB)");
     png.extend_from_slice(&len.to_be_bytes());
     png.extend_from_slice(kind);
     png.extend_from_slice(data);
@@ -155,5 +215,18 @@ mod tests {
         // Every PNG ends with the same 12 bytes: an empty IEND chunk and its CRC.
         let png = oversized_png(60000, 60000);
         assert!(png.ends_with(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]));
+    }
+
+    #[test]
+    fn text_chunks_follow_ihdr_and_keep_the_png_readable() {
+        let plain = ImageSpec { width: 8, height: 8, seed: 0 }.png();
+        let ascii = with_text_chunk(plain.clone(), "parameters", "a cat");
+        assert_eq!(&ascii[37..41], b"tEXt");
+        assert!(ascii.windows(16).any(|w| w == b"parameters\0a cat"));
+        let utf8 = with_text_chunk(plain, "parameters", "café");
+        assert!(utf8.windows(4).any(|w| w == b"iTXt"));
+        for png in [ascii, utf8] {
+            assert!(image::load_from_memory(&png).is_ok());
+        }
     }
 }

@@ -1,0 +1,76 @@
+//! The request log: every request the sandbox received, kept for tests to inspect.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::reply::sandbox_error;
+use crate::server::MAX_BODY_BYTES;
+use crate::shared::{Shared, lock};
+
+/// One request as the sandbox received it.
+#[derive(Clone, Debug)]
+pub struct LoggedRequest {
+    /// When the request arrived.
+    pub at: Instant,
+    /// HTTP method, e.g. `POST`.
+    pub method: String,
+    /// Request path, without the query string.
+    pub path: String,
+    /// Query string, if any (without the `?`).
+    pub query: Option<String>,
+    /// All request headers, in order, values decoded lossily as UTF-8.
+    pub headers: Vec<(String, String)>,
+    /// The body parsed as JSON, or `Null` when it is empty or not JSON.
+    pub body: Value,
+}
+
+/// Every request received so far, in arrival order.
+#[derive(Default)]
+pub(crate) struct RequestLog(Mutex<Vec<LoggedRequest>>);
+
+impl RequestLog {
+    pub(crate) fn snapshot(&self) -> Vec<LoggedRequest> {
+        lock(&self.0).clone()
+    }
+
+    fn push(&self, request: LoggedRequest) {
+        lock(&self.0).push(request);
+    }
+}
+
+/// Middleware: records every request (including its JSON body) before handing it on. A body
+/// over [`MAX_BODY_BYTES`] (or one that cannot be read) is logged as `Null` and answered 413.
+pub(crate) async fn record(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let at = Instant::now();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
+    shared.log.push(LoggedRequest {
+        at,
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: header_list(&parts.headers),
+        body: body.as_ref().ok().and_then(|bytes| serde_json::from_slice(bytes).ok()).unwrap_or(Value::Null),
+    });
+    match body {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(_too_large_or_cut) => sandbox_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large or unreadable").into_response(),
+    }
+}
+
+fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
+}
