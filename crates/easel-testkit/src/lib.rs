@@ -2,9 +2,9 @@
 //! per test, an engine that records its events, checks over the data directory, and
 //! [`hostile`], a raw-TCP server that misbehaves on purpose (the fault matrix). A
 //! dev-dependency only: nothing here ships in the product.
-#![allow(clippy::unwrap_used)] // test equipment: a failed setup should stop the test at once
-// The hostile server shuts sockets down best-effort: a peer that already left is no failure.
-#![allow(clippy::let_underscore_must_use)]
+// Test equipment: a failed setup should stop the test at once, and the hostile server shuts
+// sockets down best-effort (a peer that already left is no failure).
+#![allow(clippy::unwrap_used, clippy::let_underscore_must_use)]
 
 pub mod bench;
 pub mod hostile;
