@@ -548,6 +548,9 @@ fn the_next_start_offers_the_last_crash_report_once() {
     app.wait_for_text("something broke");
     app.click("Dismiss");
     assert!(!app.shows("Easel closed unexpectedly last time"));
+    // Marked seen off the UI thread, right after the click.
+    let data = app.data.path().to_path_buf();
+    app.step_until("the report marked seen", |_| easel_engine::crash::unseen_reports(&data).is_empty());
     assert!(easel_engine::crash::unseen_reports(app.data.path()).is_empty(), "offered once, then marked seen");
     assert!(app.data.path().join("crashes/crash-1.seen").is_file(), "the report itself is kept");
 }
