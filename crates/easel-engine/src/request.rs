@@ -548,6 +548,9 @@ mod tests {
         filled.fill_from_settings(&settings);
         assert_eq!((filled.aspect_ratio.as_str(), filled.width.as_str()), ("16:9", "640"));
         assert_eq!(filled.seed, "", "a random seed stays random");
+        let drawn = GenerationSettings { seed: Seed::Fixed(7), seed_from_person: false, ..settings };
+        filled.fill_from_settings(&drawn);
+        assert_eq!(filled.seed, "", "a seed the person did not choose is not pinned");
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub enum Action {
     PickMask,
     /// A file was dropped on the window: the start image, once checked off the UI thread.
     UseDroppedImage(std::path::PathBuf),
+    /// Say what a chosen file is (its name and size), for the prompt panel.
+    DescribeFile(std::path::PathBuf),
     /// Start the built-in sandbox and point the window at it.
     TrySandbox,
     /// Show or hide the help and troubleshooting window.

@@ -2,8 +2,7 @@
 //! panic hook saved (with the key already removed), once.
 
 use super::style;
-use easel_engine::crash;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The unseen crash report, if there is one, and whether its text is shown.
 pub struct CrashNotice {
@@ -14,12 +13,10 @@ pub struct CrashNotice {
 }
 
 impl CrashNotice {
-    /// The newest report not shown yet, read once at start-up (a small local file), so that
-    /// drawing the notice never touches the disk.
-    pub fn find(data_dir: &Path) -> Option<Self> {
-        let report = crash::unseen_reports(data_dir).into_iter().next()?;
-        let text = std::fs::read_to_string(&report).unwrap_or_else(|e| format!("(could not read it: {e})"));
-        Some(Self { report, text, shown: false })
+    /// Offer `report`, whose `text` was read at start-up, so that drawing the notice never
+    /// touches the disk.
+    pub fn new(report: PathBuf, text: String) -> Self {
+        Self { report, text, shown: false }
     }
 
     /// Draw the offer. Returns the report once the person dismissed it, to be marked as seen.

@@ -33,6 +33,8 @@ mod crash_notice;
 mod deps;
 mod diagnostics_pane;
 mod dialogs;
+#[cfg(test)]
+mod fixtures;
 mod gallery;
 mod help;
 mod history;
@@ -154,7 +156,7 @@ impl EaselApp {
         }
         let screen = Self::start(&cc.egui_ctx, &deps, state);
         let launch = (deps.provider, deps.env_key.clone());
-        let crash = crash_notice::CrashNotice::find(&deps.data_dir);
+        let crash = commands::unseen_crash_report(&deps.data_dir).map(|(report, text)| crash_notice::CrashNotice::new(report, text));
         Self { deps, screen, launch, sandbox: None, crash }
     }
 
@@ -230,14 +232,10 @@ impl EaselApp {
         }
     }
 
-    /// The person dismissed the crash notice: mark its report seen, off the UI thread.
+    /// The person dismissed the crash notice: its report is marked seen.
     fn dismiss_crash_report(&mut self, report: std::path::PathBuf) {
         self.crash = None;
-        self.deps.runtime.spawn_blocking(move || {
-            if let Err(why) = easel_engine::crash::mark_seen(&report) {
-                logging::note(&format!("the crash report {} could not be marked as seen: {why}", report.display()));
-            }
-        });
+        commands::mark_crash_report_seen(&self.deps.runtime, report);
     }
 }
 

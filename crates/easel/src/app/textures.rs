@@ -1,12 +1,11 @@
-//! Image textures: decoded and scaled off the UI thread, thumbnails kept within a byte budget.
+//! Image textures on the GPU: thumbnails kept within a byte budget, and what a thumbnail cell
+//! draws meanwhile.
 //!
 //! Drawing only notes which thumbnails are wanted; after the frame the workspace hands them to
-//! the command layer, which decodes and uploads them on a worker ([`thumbnail`], [`decode`])
-//! and posts an [`ImageMessage`].
+//! the command layer, which decodes and uploads them on a worker and posts an [`ImageMessage`].
 
-use super::logging;
 use easel_engine::store::ImageRecord;
-use egui::{ColorImage, TextureHandle, TextureOptions};
+use egui::{ColorImage, TextureHandle};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -175,46 +174,6 @@ pub fn thumb_path(dir: &Path, record: &ImageRecord) -> Option<PathBuf> {
     (sha.len() >= 16 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| dir.join(format!("{sha}.png")))
 }
 
-/// A thumbnail's pixels: from the disk cache when it is there, else decoded from the original
-/// and written to the cache (atomically, so a crash never leaves half a thumbnail).
-pub fn thumbnail(original: &Path, cached: Option<&Path>) -> Result<ColorImage, String> {
-    if let Some(cached) = cached
-        && let Ok(pixels) = decode(cached, THUMB_SIDE)
-    {
-        return Ok(pixels);
-    }
-    let image = image::open(original).map_err(|e| format!("The image file could not be read ({e})."))?;
-    let image = if image.width() > THUMB_SIDE || image.height() > THUMB_SIDE { image.thumbnail(THUMB_SIDE, THUMB_SIDE) } else { image };
-    let rgba = image.into_rgba8();
-    if let Some(cached) = cached {
-        // A cache that cannot be written only costs a decode next time: said in the log.
-        let mut png = Vec::new();
-        let written = rgba
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .map_err(|e| e.to_string())
-            .and_then(|()| easel_engine::intake::write_atomically(cached, &png).map_err(|e| e.to_string()));
-        if let Err(why) = written {
-            logging::note(&format!("the thumbnail {} could not be cached: {why}", cached.display()));
-        }
-    }
-    let size = [rgba.width() as usize, rgba.height() as usize];
-    Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
-}
-
-/// Read an image file and scale it down so that neither side exceeds `max_side`.
-pub fn decode(path: &Path, max_side: u32) -> Result<ColorImage, String> {
-    let image = image::open(path).map_err(|e| format!("The image file could not be read ({e})."))?;
-    let image = if image.width() > max_side || image.height() > max_side { image.thumbnail(max_side, max_side) } else { image };
-    let rgba = image.into_rgba8();
-    let size = [rgba.width() as usize, rgba.height() as usize];
-    Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
-}
-
-/// Hand decoded pixels to the GPU (egui's context may be used from any thread).
-pub fn upload(ctx: &egui::Context, name: String, pixels: ColorImage) -> TextureHandle {
-    ctx.load_texture(name, pixels, TextureOptions::LINEAR)
-}
-
 /// Texture coordinates of the whole texture.
 pub fn uv_full() -> egui::Rect {
     egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0))
@@ -223,9 +182,27 @@ pub fn uv_full() -> egui::Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::fixtures::image_record;
 
     fn texture(ctx: &egui::Context, id: i64) -> TextureHandle {
-        upload(ctx, format!("t-{id}"), ColorImage::filled([16, 16], egui::Color32::RED))
+        ctx.load_texture(format!("t-{id}"), ColorImage::filled([16, 16], egui::Color32::RED), egui::TextureOptions::LINEAR)
+    }
+
+    #[test]
+    fn drawing_only_asks_for_a_few_decodes_at_a_time_and_each_once() {
+        let mut thumbs = Thumbnails::with_disk_cache(PathBuf::from("/cache"));
+        for id in 1..=10 {
+            assert!(matches!(thumbs.get(&image_record(id)), Thumb::Loading));
+        }
+        let wanted = thumbs.take_wanted();
+        assert_eq!(wanted.iter().map(|w| w.image).collect::<Vec<_>>(), [1, 2, 3, 4], "at most {MAX_IN_FLIGHT} decodes at once");
+        assert_eq!(wanted[0].cached, Some(PathBuf::from(format!("/cache/{:064x}.png", 1))));
+        thumbs.get(&image_record(1));
+        assert!(thumbs.take_wanted().is_empty(), "already on its way");
+        let ctx = egui::Context::default();
+        thumbs.on_loaded(1, Ok(texture(&ctx, 1)));
+        thumbs.get(&image_record(5));
+        assert_eq!(thumbs.take_wanted().iter().map(|w| w.image).collect::<Vec<_>>(), [5], "a decoder came free");
     }
 
     #[test]
@@ -249,20 +226,5 @@ mod tests {
         assert_eq!(thumbs.bytes(), 2 * one, "back within budget");
         assert!(!thumbs.entries.contains_key(&1), "the least recently drawn was dropped");
         assert!(thumbs.entries.contains_key(&2) && thumbs.entries.contains_key(&3));
-    }
-
-    #[test]
-    fn thumbnails_are_written_to_the_disk_cache_and_read_from_it_next_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let original = dir.path().join("original.png");
-        image::RgbaImage::from_pixel(1024, 512, image::Rgba([10, 20, 30, 255])).save(&original).unwrap();
-        let cached = dir.path().join("thumbs").join("abc.png");
-        let first = thumbnail(&original, Some(&cached)).unwrap();
-        assert_eq!(first.size, [256, 128]);
-        let on_disk = image::open(&cached).unwrap();
-        assert_eq!((on_disk.width(), on_disk.height()), (256, 128));
-        std::fs::remove_file(&original).unwrap();
-        let second = thumbnail(&original, Some(&cached)).expect("read from the cache, not the original");
-        assert_eq!(second.size, first.size);
     }
 }

@@ -38,8 +38,9 @@ impl Printer {
             if matches!(event.kind, EventKind::State(_) | EventKind::Finished { .. }) {
                 return;
             }
-            if let Ok(value) = serde_json::to_value(event) {
-                self.json_line(&value);
+            match serde_json::to_value(event) {
+                Ok(value) => self.json_line(&value),
+                Err(why) => eprintln!("Easel could not write an event of job {} as JSON ({why}).", event.job),
             }
             return;
         }

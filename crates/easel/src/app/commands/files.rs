@@ -5,9 +5,8 @@
 use super::Commands;
 use crate::app::inbox::Message;
 use crate::app::logging;
-use crate::app::prompt::PromptMessage;
+use crate::app::prompt::{PromptMessage, file_name};
 use crate::app::saving::{SaveBatch, SavingMessage};
-use crate::app::textures::{self, ImageMessage, WantedThumb};
 use easel_engine::export::{self, SaveOptions};
 use easel_engine::store::ImageRecord;
 use std::path::{Path, PathBuf};
@@ -31,6 +30,19 @@ impl Commands {
         });
     }
 
+    /// Look at a chosen file: "photo.png, 1.2 MB" (one small metadata read).
+    pub fn describe_file(&self, path: PathBuf) {
+        self.bg.blocking(move || {
+            let name = file_name(&path);
+            let text = match std::fs::metadata(&path) {
+                Ok(meta) if meta.len() >= 1_000_000 => format!("{name}, {:.1} MB", meta.len() as f64 / 1e6),
+                Ok(meta) => format!("{name}, {} KB", meta.len().div_ceil(1000)),
+                Err(_) => format!("{name} (cannot be read)"),
+            };
+            Message::Prompt(PromptMessage::Described { path: path.display().to_string(), text })
+        });
+    }
+
     /// "Save as…": ask where, offering a name made from the prompt and seed.
     pub fn ask_save_as(&self, record: ImageRecord) {
         let name = export::default_file_name(&record, record.format.extension());
@@ -49,34 +61,6 @@ impl Commands {
     /// Write the images where the dialog said (disk and encoding: blocking).
     pub fn save(&self, batch: SaveBatch, target: PathBuf, embed_parameters: bool) {
         self.bg.blocking(move || Message::Saving(SavingMessage::Saved(write(batch, &target, &SaveOptions { embed_parameters }))));
-    }
-
-    /// Decode and upload the thumbnails the gallery asked for while drawing.
-    pub fn decode_thumbnails(&self, wanted: Vec<WantedThumb>) {
-        for WantedThumb { image, original, cached } in wanted {
-            let ctx = self.bg.ctx().clone();
-            self.bg.blocking(move || {
-                let result = textures::thumbnail(&original, cached.as_deref())
-                    .map(|pixels| textures::upload(&ctx, format!("thumb-{image}"), pixels));
-                Message::Images(ImageMessage::Thumbnail { image, result })
-            });
-        }
-    }
-
-    /// Decode and upload the viewer's image, scaled down to what the GPU accepts.
-    pub fn decode_full_image(&self, record: &ImageRecord) {
-        let (image, path, ctx) = (record.id, record.path.clone(), self.bg.ctx().clone());
-        self.bg.blocking(move || {
-            let max_side = u32::try_from(ctx.input(|i| i.max_texture_side)).unwrap_or(u32::MAX);
-            let result = textures::decode(&path, max_side).map(|pixels| textures::upload(&ctx, format!("image-{image}"), pixels));
-            Message::Images(ImageMessage::Full { image, result })
-        });
-    }
-
-    /// Decode an image for the clipboard (full size).
-    pub fn decode_for_clipboard(&self, record: &ImageRecord) {
-        let path = record.path.clone();
-        self.bg.blocking(move || Message::Images(ImageMessage::Clipboard(textures::decode(&path, u32::MAX))));
     }
 }
 
@@ -115,4 +99,21 @@ fn open_folder(dir: &Path) -> Result<PathBuf, String> {
         Err(why) => logging::note(&format!("the file manager's opener could not be waited for: {why}")),
     });
     Ok(dir)
+}
+
+/// The newest crash report not shown yet, with its text (or why it could not be read).
+pub fn unseen_crash_report(data_dir: &Path) -> Option<(PathBuf, String)> {
+    let report = easel_engine::crash::unseen_reports(data_dir).into_iter().next()?;
+    let text = std::fs::read_to_string(&report).unwrap_or_else(|e| format!("(could not read it: {e})"));
+    Some((report, text))
+}
+
+/// Mark a crash report as seen, off the UI thread (a failure is logged: the report is then
+/// offered again next time).
+pub fn mark_crash_report_seen(runtime: &tokio::runtime::Handle, report: PathBuf) {
+    runtime.spawn_blocking(move || {
+        if let Err(why) = easel_engine::crash::mark_seen(&report) {
+            logging::note(&format!("the crash report {} could not be marked as seen: {why}", report.display()));
+        }
+    });
 }

@@ -155,13 +155,8 @@ mod tests {
     use super::*;
 
     fn record() -> ImageRecord {
-        serde_json::from_value(serde_json::json!({
-            "id": 1, "job": "j", "index": 1, "path": "/x.png", "bytes": 1, "width": 640, "height": 768,
-            "format": "png", "sha256": "00", "seed": 43, "prompt": "a fox", "negative_prompt": null,
-            "model": "sdxl", "steps": 21, "guidance": 6.5, "provider": "modelslab", "request_id": null,
-            "created": "", "created_ms": 0, "starred": false
-        }))
-        .expect("a valid record")
+        let record = crate::app::fixtures::image_record(1);
+        ImageRecord { index: 1, width: 640, height: 768, seed: Some(43), prompt: "a fox".into(), steps: 21, ..record }
     }
 
     #[test]

@@ -6,9 +6,11 @@
 //! - this file: [`Commands`] and the engine calls (jobs, models, key check, doctor, sandbox);
 //! - `library`: reads and writes of the library (gallery, trash, stars, history, presets);
 //! - `keyring`: the key store;
-//! - `files`: file dialogs, checking picked images, decoding images, saving, the logs folder.
+//! - `files`: file dialogs, checking picked images, saving, the logs folder, crash reports;
+//! - `images`: decoding images for the gallery, the viewer and the clipboard.
 
 mod files;
+mod images;
 mod keyring;
 mod library;
 
@@ -24,7 +26,8 @@ use easel_engine::request::{GenerationSettings, ValidRequest};
 use easel_engine::{Engine, JobId};
 use std::sync::Arc;
 
-pub use super::dialogs::Dialogs;
+use super::dialogs::Dialogs;
+pub use files::{mark_crash_report_seen, unseen_crash_report};
 
 /// What the command layer works with: the engine, the runtime (through [`Background`]), the
 /// key store and the file dialogs. The panels get none of these.

@@ -222,6 +222,29 @@ mod tests {
     }
 
     #[test]
+    fn a_new_query_asks_for_its_count_and_first_page_and_the_failed_view_for_its_jobs() {
+        let mut feed = Feed { text: " Fox ".into(), ..Feed::default() };
+        let mut actions = Vec::new();
+        feed.restart(&mut actions);
+        let reads: Vec<_> = actions
+            .iter()
+            .map(|a| match a {
+                Action::ReadLibrary(LibraryRead::Count { generation, .. }) => format!("count {generation}"),
+                Action::ReadLibrary(LibraryRead::Page { generation, offset, .. }) => format!("page {generation} from {offset}"),
+                _ => "other".to_owned(),
+            })
+            .collect();
+        assert_eq!(reads, ["count 1", "page 1 from 0"]);
+        feed.more(&mut actions);
+        assert_eq!(actions.len(), 2, "a page is on its way: not asked twice");
+
+        feed.view = View::Failed;
+        actions.clear();
+        feed.restart(&mut actions);
+        assert!(matches!(&actions[..], [Action::ReadLibrary(LibraryRead::FailedJobs { generation: 2, text })] if text == "fox"));
+    }
+
+    #[test]
     fn the_filter_follows_what_the_person_set() {
         let feed = Feed {
             text: "  red fox ".into(),

@@ -289,13 +289,7 @@ mod tests {
     }
 
     fn record() -> ImageRecord {
-        serde_json::from_value(serde_json::json!({
-            "id": 1, "job": "j", "index": 0, "path": "/x.png", "bytes": 1, "width": 1, "height": 1,
-            "format": "png", "sha256": "00", "seed": null, "prompt": "p", "negative_prompt": null,
-            "model": "m", "steps": 1, "guidance": 1.0, "provider": "p", "request_id": null,
-            "created": "", "created_ms": 0, "starred": false
-        }))
-        .expect("a valid record")
+        crate::app::fixtures::image_record(1)
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod fit;
 mod start_image;
 
 pub use fit::{fit_draft, fit_sizes};
+pub use start_image::file_name;
 
 use super::actions::Action;
 use super::provider_picker::ProviderPicker;
@@ -21,6 +22,7 @@ use super::style::{self, space};
 use easel_engine::error::{EngineError, FieldErrors};
 use easel_engine::provider::{Capabilities, Provider};
 use easel_engine::request::{GenerationSettings, SettingsDraft};
+use start_image::FileNote;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -38,6 +40,8 @@ pub enum PromptMessage {
     Checked { path: PathBuf, mask: bool },
     /// The settings an image was made with, for "Use these settings again".
     Reuse(Box<GenerationSettings>),
+    /// What a chosen file is ("photo.png, 1.2 MB"), for the line under its button.
+    Described { path: String, text: String },
 }
 
 /// The draft fields the panel shows, by the names validation messages use.
@@ -79,10 +83,10 @@ pub struct PromptPanel {
     listed_models: Vec<String>,
     /// Why the list could not be read, or that it is being read.
     models_note: Option<String>,
-    /// The init image the description below is for: (path, "name, 1.2 MB").
-    init_info: Option<(String, String)>,
+    /// What is said about the start image ("name, 1.2 MB").
+    init_info: Option<FileNote>,
     /// The same for the mask.
-    mask_info: Option<(String, String)>,
+    mask_info: Option<FileNote>,
 }
 
 impl Default for PromptPanel {
@@ -150,6 +154,12 @@ impl PromptPanel {
     pub fn mask_chosen(&mut self, draft: &mut SettingsDraft, path: &std::path::Path) {
         draft.mask_image = path.display().to_string();
         self.note_changed("mask_image");
+    }
+
+    /// A chosen file was looked at (its name and size).
+    pub fn file_described(&mut self, path: &str, text: &str) {
+        FileNote::described(&mut self.init_info, path, text);
+        FileNote::described(&mut self.mask_info, path, text);
     }
 
     /// Fill the draft with the settings an image was made with ("Use these settings again").

@@ -41,12 +41,8 @@ impl PromptPanel {
             self.messages(ui, "init_image");
             return;
         }
-        if self.init_info.as_ref().is_none_or(|(path, _)| *path != draft.init_image) {
-            self.init_info = Some((draft.init_image.clone(), describe_file(&draft.init_image)));
-        }
-        if let Some((_, text)) = &self.init_info {
-            ui.label(format!("Start image: {text}"));
-        }
+        let text = FileNote::for_path(&mut self.init_info, &draft.init_image, actions).text();
+        ui.label(format!("Start image: {text}"));
         self.messages(ui, "init_image");
         let mut strength = draft.strength.trim().parse::<f32>().unwrap_or(0.7).clamp(0.0, 1.0);
         let label = ui.label("Strength");
@@ -85,24 +81,43 @@ impl PromptPanel {
         if draft.mask_image.is_empty() {
             self.mask_info = None;
         } else {
-            if self.mask_info.as_ref().is_none_or(|(path, _)| *path != draft.mask_image) {
-                self.mask_info = Some((draft.mask_image.clone(), describe_file(&draft.mask_image)));
-            }
-            if let Some((_, text)) = &self.mask_info {
-                ui.label(format!("Mask: {text}"));
-            }
+            let text = FileNote::for_path(&mut self.mask_info, &draft.mask_image, actions).text();
+            ui.label(format!("Mask: {text}"));
         }
         self.messages(ui, "mask_image");
     }
 }
 
-/// "photo.png, 1.2 MB" (a file's name and size; one small metadata read, only when it changes).
-fn describe_file(path: &str) -> String {
-    let path = std::path::Path::new(path);
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.len() >= 1_000_000 => format!("{name}, {:.1} MB", meta.len() as f64 / 1e6),
-        Ok(meta) => format!("{name}, {} KB", meta.len().div_ceil(1000)),
-        Err(_) => format!("{name} (cannot be read)"),
+/// What the panel says about a chosen file: its name at once, then "photo.png, 1.2 MB" once
+/// the command layer has looked at it (asked with [`Action::DescribeFile`]).
+pub struct FileNote {
+    path: String,
+    described: Option<String>,
+}
+
+impl FileNote {
+    /// The note for `path`, asking for its description when the file changed.
+    fn for_path<'n>(note: &'n mut Option<FileNote>, path: &str, actions: &mut Vec<Action>) -> &'n FileNote {
+        if note.as_ref().is_none_or(|n| n.path != path) {
+            actions.push(Action::DescribeFile(path.into()));
+            *note = None;
+        }
+        note.get_or_insert_with(|| FileNote { path: path.to_owned(), described: None })
     }
+
+    /// The description arrived (ignored when another file was chosen meanwhile).
+    pub fn described(note: &mut Option<FileNote>, path: &str, text: &str) {
+        if let Some(note) = note.as_mut().filter(|n| n.path == path) {
+            note.described = Some(text.to_owned());
+        }
+    }
+
+    fn text(&self) -> String {
+        self.described.clone().unwrap_or_else(|| file_name(std::path::Path::new(&self.path)))
+    }
+}
+
+/// The name of a file, for saying which one was chosen.
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }

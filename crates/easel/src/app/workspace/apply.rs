@@ -97,6 +97,7 @@ impl Workspace {
             Action::PickInitImage => self.commands.pick_image(false),
             Action::PickMask => self.commands.pick_image(true),
             Action::UseDroppedImage(path) => self.commands.check_image(path, false),
+            Action::DescribeFile(path) => self.commands.describe_file(path),
             Action::TrySandbox => self.commands.start_sandbox(),
             Action::ToggleHelp => self.help.toggle(),
             Action::OpenLogsFolder => match self.commands.open_logs_folder() {

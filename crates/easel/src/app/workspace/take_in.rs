@@ -88,6 +88,7 @@ impl Workspace {
             PromptMessage::Picked { path: None, .. } => {}
             PromptMessage::Checked { path, mask: false } => self.prompt.init_image_chosen(&mut self.state.draft, &path),
             PromptMessage::Checked { path, mask: true } => self.prompt.mask_chosen(&mut self.state.draft, &path),
+            PromptMessage::Described { path, text } => self.prompt.file_described(&path, &text),
             PromptMessage::Reuse(settings) => {
                 self.prompt.reuse(&mut self.state.draft, &settings);
                 self.notices.info("The prompt panel now holds this image's settings.");
