@@ -53,6 +53,16 @@ pub fn picked(ui: &Ui) -> Color32 {
     ui.visuals().selection.stroke.color
 }
 
+/// Behind a thumbnail while it loads (and around a picture that does not fill its cell).
+pub fn image_backdrop(ui: &Ui) -> Color32 {
+    ui.visuals().extreme_bg_color
+}
+
+/// The frame around the thumbnail under the pointer.
+pub fn hover_stroke(ui: &Ui) -> egui::Stroke {
+    ui.visuals().widgets.hovered.fg_stroke
+}
+
 /// The star on a starred image.
 pub const STAR: Color32 = Color32::from_rgb(240, 190, 40);
 /// Marks drawn on top of an accent colour (the tick in a picked thumbnail).

@@ -14,9 +14,10 @@ pub struct Marks {
     pub picked: bool,
 }
 
+/// The thumbnail fitted in its cell, a spinner while it loads, or why it cannot be shown.
 pub fn paint_thumbnail(ui: &egui::Ui, rect: egui::Rect, record: &ImageRecord, thumb: Thumb<'_>) {
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, CORNER, ui.visuals().extreme_bg_color);
+    painter.rect_filled(rect, CORNER, style::image_backdrop(ui));
     match thumb {
         Thumb::Ready(texture) => {
             let size = texture.size_vec2();
@@ -33,15 +34,15 @@ pub fn paint_thumbnail(ui: &egui::Ui, rect: egui::Rect, record: &ImageRecord, th
     }
 }
 
+/// The marks on a thumbnail: a frame and tick when picked, a frame when hovered, the star.
 pub fn paint_marks(ui: &egui::Ui, rect: egui::Rect, marks: &Marks, hovered: bool) {
     let painter = ui.painter_at(rect);
-    let visuals = ui.visuals();
     if marks.picked {
         let colour = style::picked(ui);
         painter.rect_stroke(rect.shrink(1.0), CORNER, egui::Stroke::new(3.0, colour), egui::StrokeKind::Inside);
         paint_check(&painter, rect.left_top() + egui::vec2(16.0, 16.0), colour);
     } else if hovered {
-        painter.rect_stroke(rect.shrink(1.0), CORNER, visuals.widgets.hovered.fg_stroke, egui::StrokeKind::Inside);
+        painter.rect_stroke(rect.shrink(1.0), CORNER, style::hover_stroke(ui), egui::StrokeKind::Inside);
     }
     if marks.starred {
         paint_star(&painter, rect.right_top() + egui::vec2(-16.0, 16.0), 10.0, style::STAR);
