@@ -138,18 +138,44 @@ def rule_no_silent_discards():
     return problems
 
 
-def rule_window_draws_without_writing():
-    """Panels never touch the library: only the app's command layer (app/commands*) and its
-    background tasks call the store, so nothing is written while a frame is drawn."""
-    allowed = re.compile(r"crates/easel/src/app/(commands[^/]*\.rs|commands/.*)$")
-    problems = []
-    app = os.path.join(ROOT, "crates", "easel", "src", "app")
+APP = "crates/easel/src/app/"
+# The app's command layer: the only code that may call the engine's library, the key store or
+# the disk, and start background work.
+COMMAND_LAYER = re.compile(r"crates/easel/src/app/commands/")
+# The app's wiring: the eframe::App, the frame's order and dispatch, the inbox, and the seams
+# to the outside world. Every other file under app/ is a panel (or a panel's helper).
+APP_WIRING = re.compile(r"crates/easel/src/app/(mod|inbox|deps|dialogs|logging)\.rs$|crates/easel/src/app/(workspace|commands)/")
+
+
+def app_files(skip):
     for path in source_files():
-        if not path.startswith(app) or allowed.search(path.replace(os.sep, "/")):
-            continue
+        rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        if rel.startswith(APP) and not skip.search(rel):
+            yield path, rel
+
+
+def rule_window_draws_without_writing():
+    """No file of the window but its command layer (app/commands/) touches the library.
+
+    The library is reached through the engine's `Store`: outside the command layer no app file
+    names the type or calls `.store()`, so nothing is read or written while a frame is drawn."""
+    problems = []
+    for path, rel in app_files(COMMAND_LAYER):
         for number, line in non_test_lines(path):
-            if re.search(r"\.store\(\)\s*\.", line) or "Store::" in line:
-                problems.append(f"{os.path.relpath(path, ROOT)}:{number}: {line.strip()}")
+            if re.search(r"\.store\(\)|\bStore\b", line.split("//")[0]):
+                problems.append(f"{rel}:{number}: {line.strip()}")
+    return problems
+
+
+def rule_panels_only_return_actions():
+    """Panels draw their state and push actions: they hold no engine, command layer or inbox,
+    start no thread or task, and read no file (the command layer does, after the frame)."""
+    forbidden = re.compile(r"\b(Engine|Commands|Background|Inbox|Message)\b|\bspawn(_blocking)?\(|std::thread|std::fs::|image::open")
+    problems = []
+    for path, rel in app_files(APP_WIRING):
+        for number, line in non_test_lines(path):
+            if forbidden.search(line.split("//")[0]):
+                problems.append(f"{rel}:{number}: {line.strip()}")
     return problems
 
 
@@ -160,6 +186,7 @@ RULES = {
     "sizes": rule_sizes,
     "no-silent-discards": rule_no_silent_discards,
     "window-draws-without-writing": rule_window_draws_without_writing,
+    "panels-only-return-actions": rule_panels_only_return_actions,
 }
 
 

@@ -326,6 +326,44 @@ impl SettingsDraft {
         };
         Ok(ValidRequest { candidates: candidate_seeds(&base, candidates) })
     }
+
+    /// Put the settings a job was made with back into the draft ("Use these settings again",
+    /// a history entry): every setting it sent comes back, the fallback model, images per
+    /// request, aspect ratio, start image, mask and strength included. What the settings do
+    /// not say stays as the person left it: the number of candidates, and the steps, guidance,
+    /// size, aspect ratio or strength of a model that took none. A seed the person did not
+    /// choose stays random rather than pinned.
+    pub fn fill_from_settings(&mut self, settings: &GenerationSettings) {
+        let s = settings;
+        self.prompt.clone_from(&s.prompt);
+        self.negative_prompt = s.negative_prompt.clone().unwrap_or_default();
+        self.model.clone_from(&s.model);
+        self.fallback_model = s.fallback_model.clone().unwrap_or_default();
+        // Models that take an aspect ratio are sent no size (0 × 0).
+        if s.width > 0 && s.height > 0 {
+            self.width = s.width.to_string();
+            self.height = s.height.to_string();
+        }
+        self.samples = s.samples.max(1).to_string();
+        if s.steps > 0 {
+            self.steps = s.steps.to_string();
+        }
+        if s.guidance > 0.0 {
+            self.guidance = s.guidance.to_string();
+        }
+        self.seed = match s.seed {
+            Seed::Fixed(seed) if s.seed_from_person => seed.to_string(),
+            _ => String::new(),
+        };
+        if let Some(ratio) = &s.aspect_ratio {
+            self.aspect_ratio.clone_from(ratio);
+        }
+        self.init_image = s.init_image.as_ref().map(|i| i.path.display().to_string()).unwrap_or_default();
+        self.mask_image = s.mask_image.as_ref().map(|m| m.path.display().to_string()).unwrap_or_default();
+        if s.init_image.is_some() {
+            self.strength = s.strength.to_string();
+        }
+    }
 }
 
 /// N candidates with different seeds: a fixed seed counts up from the person's seed,
@@ -470,6 +508,49 @@ mod tests {
         assert!(inspect_image(&path).unwrap_err().contains("PNG, JPEG or WebP"));
         std::fs::remove_file(&path).unwrap();
         assert!(inspect_image(&path).unwrap_err().contains("cannot open"));
+    }
+
+    /// What a job sent comes back whole: checking the filled draft again gives the same job.
+    #[test]
+    fn a_draft_filled_from_settings_keeps_every_setting_the_job_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (start, mask) = (dir.path().join("start.png"), dir.path().join("mask.png"));
+        image::RgbImage::from_pixel(512, 512, image::Rgb([9, 9, 9])).save(&start).unwrap();
+        image::GrayImage::from_pixel(512, 512, image::Luma([255])).save(&mask).unwrap();
+        let sent = SettingsDraft {
+            fallback_model: "flux".into(),
+            width: "640".into(),
+            height: "768".into(),
+            samples: "3".into(),
+            steps: "21".into(),
+            guidance: "6.5".into(),
+            seed: "42".into(),
+            init_image: start.display().to_string(),
+            strength: "0.35".into(),
+            mask_image: mask.display().to_string(),
+            ..draft()
+        };
+        let settings = sent.validate(&caps("sdxl")).unwrap().candidates.remove(0);
+        let mut filled = SettingsDraft { candidates: "4".into(), ..SettingsDraft::default() };
+        filled.fill_from_settings(&settings);
+        assert_eq!(filled.candidates, "4", "not part of a job: as the person left it");
+        assert_eq!(
+            SettingsDraft { candidates: "1".into(), ..filled.clone() }.validate(&caps("sdxl")).unwrap().candidates,
+            [settings.clone()]
+        );
+        assert_eq!((filled.fallback_model.as_str(), filled.samples.as_str(), filled.strength.as_str()), ("flux", "3", "0.35"));
+        assert_eq!((filled.init_image, filled.mask_image), (sent.init_image, sent.mask_image));
+
+        // A model that takes a shape: the ratio comes back and the size is left alone.
+        let shaped = SettingsDraft { model: "imagen-4".into(), aspect_ratio: "16:9".into(), ..draft() };
+        let settings = shaped.validate(&caps("imagen-4")).unwrap().candidates.remove(0);
+        let mut filled = SettingsDraft { aspect_ratio: "1:1".into(), width: "640".into(), ..SettingsDraft::default() };
+        filled.fill_from_settings(&settings);
+        assert_eq!((filled.aspect_ratio.as_str(), filled.width.as_str()), ("16:9", "640"));
+        assert_eq!(filled.seed, "", "a random seed stays random");
+        let drawn = GenerationSettings { seed: Seed::Fixed(7), seed_from_person: false, ..settings };
+        filled.fill_from_settings(&drawn);
+        assert_eq!(filled.seed, "", "a seed the person did not choose is not pinned");
     }
 
     #[test]

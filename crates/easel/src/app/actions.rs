@@ -1,9 +1,15 @@
 //! What the person asked for this frame. Panels only draw and push actions; the workspace
-//! carries them out after drawing, so UI code never touches the engine or the disk.
+//! carries them out after drawing, through the command layer (`commands`), so UI code never
+//! touches the engine, the library or the disk.
+//!
+//! A panel taking in a background result may push actions too (read the next page, read the
+//! history again): every piece of work, whoever asks for it, goes the same way.
 
 use easel_engine::JobId;
 use easel_engine::keys::ApiKey;
 use easel_engine::provider::ProviderKind;
+use easel_engine::request::SettingsDraft;
+use easel_engine::store::ImageFilter;
 
 /// One request from the UI.
 pub enum Action {
@@ -37,6 +43,10 @@ pub enum Action {
     TrashImage(i64),
     /// Bring a trashed image back.
     UndoTrash(i64),
+    /// Delete every image in the trash for good (the person confirmed).
+    EmptyTrash,
+    /// A read the gallery needs from the library.
+    ReadLibrary(LibraryRead),
     CopyImage(i64),
     SaveImageAs(i64),
     SavePickedToFolder,
@@ -63,10 +73,32 @@ pub enum Action {
     PickMask,
     /// A file was dropped on the window: the start image, once checked off the UI thread.
     UseDroppedImage(std::path::PathBuf),
+    /// Say what a chosen file is (its name and size), for the prompt panel.
+    DescribeFile(std::path::PathBuf),
     /// Start the built-in sandbox and point the window at it.
     TrySandbox,
     /// Show or hide the help and troubleshooting window.
     ToggleHelp,
     /// Open the logs folder with the desktop's file manager.
     OpenLogsFolder,
+
+    /// Read the recent prompts and the presets for the history window.
+    ReadHistory,
+    /// Keep the draft under a name.
+    SavePreset {
+        name: String,
+        draft: Box<SettingsDraft>,
+    },
+    DeletePreset(String),
+}
+
+/// A read from the library for the gallery. `generation` names the query it is for, so the
+/// answer to a query the person already changed can be dropped.
+pub enum LibraryRead {
+    /// A page of images from `offset`, newest first.
+    Page { generation: u64, filter: ImageFilter, offset: u32 },
+    /// How many images the query lists over all its pages.
+    Count { generation: u64, filter: ImageFilter },
+    /// The jobs that failed or are unknown, whose prompt holds `text` (lower case; empty for all).
+    FailedJobs { generation: u64, text: String },
 }

@@ -2,6 +2,8 @@
 //! selected exchange's details, the connection check, and copies for bug reports.
 
 use super::actions::Action;
+use super::style::{self, space};
+use super::words::count;
 use easel_engine::diagnostics::Diagnostics;
 use easel_engine::doctor::Check;
 use egui_extras::{Column, TableBuilder};
@@ -58,9 +60,9 @@ impl Outcome {
 
     fn colour(self, ui: &egui::Ui) -> egui::Color32 {
         match self {
-            Self::Ok => super::keys::good_colour(ui),
-            Self::Retried => ui.visuals().warn_fg_color,
-            Self::Failed => ui.visuals().error_fg_color,
+            Self::Ok => style::good(ui),
+            Self::Retried => style::warn(ui),
+            Self::Failed => style::error(ui),
         }
     }
 }
@@ -107,7 +109,7 @@ impl DiagnosticsPane {
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, errors_only: &mut bool, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.strong("Diagnostics");
-            ui.weak(super::gallery::count(self.records.len(), "request"));
+            ui.weak(count(self.records.len(), "request"));
             ui.separator();
             ui.checkbox(errors_only, "Errors only");
             let report = ui
@@ -131,7 +133,7 @@ impl DiagnosticsPane {
     fn doctor_ui(&self, ui: &mut egui::Ui) {
         for check in &self.doctor.checks {
             let time = check.millis.map(|ms| format!(" ({ms} ms)")).unwrap_or_default();
-            let (verdict, colour) = if check.ok { ("OK", super::keys::good_colour(ui)) } else { ("Failed", ui.visuals().error_fg_color) };
+            let (verdict, colour) = if check.ok { ("OK", style::good(ui)) } else { ("Failed", style::error(ui)) };
             ui.colored_label(colour, format!("{verdict}, {}: {}{time}", check.name, check.detail));
             if let Some(hint) = &check.hint {
                 ui.label(format!("What to do: {hint}"));
@@ -230,11 +232,11 @@ fn clock_time(time: &str) -> String {
 /// Everything about one exchange: what went wrong in plain words first, then the raw parts.
 fn record_details_ui(ui: &mut egui::Ui, record: &Diagnostics) {
     if let Some(error) = &record.error {
-        ui.colored_label(ui.visuals().error_fg_color, &error.message);
+        style::error_label(ui, &error.message);
         ui.label(format!("What to do: {}", error.hint));
     }
     if let Some(transport) = &record.transport_error {
-        ui.colored_label(ui.visuals().error_fg_color, format!("Connection problem: {transport}"));
+        style::error_label(ui, format!("Connection problem: {transport}"));
     }
     if let Some(wait) = &record.wait {
         ui.label(format!("Easel waited {:.1} s before trying again ({}).", wait.seconds, wait.reason.label()));
@@ -261,11 +263,11 @@ fn record_details_ui(ui: &mut egui::Ui, record: &Diagnostics) {
 }
 
 fn section(ui: &mut egui::Ui, title: &str) {
-    ui.add_space(6.0);
+    ui.add_space(space::SECTION);
     ui.strong(title);
 }
 
 /// Selectable monospace text.
 fn code(ui: &mut egui::Ui, text: String) {
-    ui.add(egui::Label::new(egui::RichText::new(text).monospace()).selectable(true).wrap());
+    ui.add(egui::Label::new(style::code_text(text)).selectable(true).wrap());
 }

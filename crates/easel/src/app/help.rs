@@ -2,6 +2,7 @@
 //! the window and the README never disagree), the logs folder and the diagnostics report.
 
 use super::actions::Action;
+use super::style::space;
 use easel_engine::error::ERROR_TABLE;
 use std::path::{Path, PathBuf};
 
@@ -14,24 +15,6 @@ pub struct Help {
 /// Where the log files are kept.
 pub fn logs_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("logs")
-}
-
-/// Open the logs folder with the desktop's opener. Never waits for it; the error is a sentence.
-pub fn open_logs_folder(data_dir: &Path) -> Result<PathBuf, String> {
-    let dir = logs_dir(data_dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("The logs folder {} could not be made: {e}.", dir.display()))?;
-    let mut child = std::process::Command::new("xdg-open")
-        .arg(&dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("The logs folder could not be opened ({e}). It is here: {}", dir.display()))?;
-    // Reap the opener in the background so it leaves no zombie; the window does not wait.
-    std::thread::spawn(move || {
-        let _ = child.wait();
-    });
-    Ok(dir)
 }
 
 /// "rate_limited" -> "Rate limited".
@@ -55,7 +38,7 @@ impl Help {
             ctx,
             |ui| {
                 ui.label("When something goes wrong, Easel says which of these happened. Here is what each one means and what to do.");
-                ui.add_space(8.0);
+                ui.add_space(space::PARAGRAPH);
                 egui::Grid::new("easel-troubleshooting").num_columns(3).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
                     ui.strong("Problem");
                     ui.strong("What happened");
@@ -68,7 +51,7 @@ impl Help {
                         ui.end_row();
                     }
                 });
-                ui.add_space(10.0);
+                ui.add_space(space::BEFORE_ACTION);
                 ui.separator();
                 ui.label(format!("Easel writes a log (without your key) to {}.", logs.display()));
                 ui.horizontal(|ui| {

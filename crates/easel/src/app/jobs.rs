@@ -1,10 +1,9 @@
 //! The job list: one row per job, its state in words, counting down while it waits.
 
 use super::actions::Action;
-use super::background::{Background, Message};
-use easel_engine::Engine;
+use super::style::{self, space};
+use super::words::one_line_cut;
 use easel_engine::error::EngineError;
-use easel_engine::keys::ApiKey;
 use easel_engine::request::GenerationSettings;
 use easel_engine::{Event, EventKind, JobId, JobState};
 use std::time::{Duration, Instant};
@@ -28,6 +27,12 @@ pub struct Jobs {
     confirm: Option<JobId>,
     /// Start-up resume reported: events for jobs not in the list are not kept any more.
     resume_done: bool,
+}
+
+/// What start-up resume reports.
+pub enum JobsMessage {
+    /// The unfinished jobs it picked up (the error is a plain sentence).
+    Resumed(Result<Vec<ResumedJob>, String>),
 }
 
 /// A job picked up again at start-up, and what it was sent with.
@@ -94,12 +99,11 @@ impl JobRow {
 
     fn colour(&self, ui: &egui::Ui) -> egui::Color32 {
         match self.state {
-            JobState::Done { .. } => super::keys::good_colour(ui),
-            JobState::Failed { .. } => ui.visuals().error_fg_color,
-            JobState::Waiting { .. } => ui.visuals().warn_fg_color,
-            JobState::Unknown => ui.visuals().warn_fg_color,
-            JobState::Cancelled => ui.visuals().weak_text_color(),
-            _ => ui.visuals().text_color(),
+            JobState::Done { .. } => style::good(ui),
+            JobState::Failed { .. } => style::error(ui),
+            JobState::Waiting { .. } | JobState::Unknown => style::warn(ui),
+            JobState::Cancelled => style::muted(ui),
+            _ => style::text(ui),
         }
     }
 }
@@ -114,6 +118,18 @@ impl Jobs {
             self.rows.insert(0, row);
         }
         batch
+    }
+
+    /// Take in what start-up resume reported. Returns the sentence to show when it failed.
+    pub fn on_message(&mut self, message: JobsMessage, now: Instant) -> Option<String> {
+        match message {
+            JobsMessage::Resumed(Ok(jobs)) => {
+                self.resumed(jobs, now);
+                self.drop_early_events();
+                None
+            }
+            JobsMessage::Resumed(Err(why)) => Some(why),
+        }
     }
 
     /// Add the jobs start-up resume picked up: fetched ones keep running, unknown ones wait
@@ -221,7 +237,7 @@ impl Jobs {
     /// "Resubmit…" asks first: the provider may already have made (and charged) the job.
     fn confirm_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
         let Some(job) = self.confirm.clone() else { return };
-        let prompt = self.rows.iter().find(|r| r.id == job).map(|r| short_prompt(&r.settings.prompt));
+        let prompt = self.rows.iter().find(|r| r.id == job).map(|r| one_line_cut(&r.settings.prompt, PROMPT_CHARS));
         let Some(prompt) = prompt else {
             self.confirm = None;
             return;
@@ -234,7 +250,7 @@ impl Jobs {
                 "Easel stopped after sending this job and before any answer. The service may already have \
                  made it. Resubmitting sends it again as a new job, which may charge a second time.",
             );
-            ui.add_space(8.0);
+            ui.add_space(space::PARAGRAPH);
             ui.horizontal(|ui| {
                 if ui.button("Resubmit and maybe pay again").clicked() {
                     actions.push(Action::RetryJob(job.clone()));
@@ -254,7 +270,7 @@ impl Jobs {
 fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, confirm: &mut Option<JobId>, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         status_dot(ui, row.colour(ui));
-        ui.add(egui::Label::new(short_prompt(&row.settings.prompt)).truncate()).on_hover_text(&row.settings.prompt);
+        ui.add(egui::Label::new(one_line_cut(&row.settings.prompt, PROMPT_CHARS)).truncate()).on_hover_text(&row.settings.prompt);
         let state = ui.colored_label(row.colour(ui), row.state_text(now));
         if let Some(error) = &row.error {
             state.on_hover_text(format!("What to do: {}", error.hint));
@@ -286,43 +302,10 @@ fn row_ui(ui: &mut egui::Ui, row: &JobRow, now: Instant, confirm: &mut Option<Jo
     });
 }
 
-/// Pick up the jobs an earlier run left unfinished, off the UI thread: jobs the provider was
-/// making are fetched by their stored id (never resubmitted); jobs sent without an answer come
-/// back as unknown. Reports through [`Message::Resumed`].
-pub fn start_resume(engine: &Engine, key: Option<ApiKey>, bg: &Background) {
-    let engine = engine.clone();
-    bg.blocking(move || {
-        let report = match engine.resume(key) {
-            Ok(report) => report,
-            Err(e) => return Message::Resumed(Err(format!("Unfinished jobs could not be picked up: {}", e.message))),
-        };
-        let store = engine.store();
-        let resumed = report.resumed.into_iter().map(|(id, _running)| (id, false));
-        let unknown = report.unknown.into_iter().map(|id| (id, true));
-        let jobs = resumed
-            .chain(unknown)
-            .filter_map(|(id, unknown)| {
-                let settings = store.job_settings(&id).ok().flatten()?;
-                Some(ResumedJob { id, settings, unknown })
-            })
-            .collect();
-        Message::Resumed(Ok(jobs))
-    });
-}
-
 /// A small coloured dot (egui's default font has no circle glyph).
 fn status_dot(ui: &mut egui::Ui, colour: egui::Color32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
     ui.painter().circle_filled(rect.center(), 4.0, colour);
-}
-
-/// The start of a prompt, on one line.
-fn short_prompt(prompt: &str) -> String {
-    let line = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
-    match line.char_indices().nth(PROMPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line,
-    }
 }
 
 #[cfg(test)]

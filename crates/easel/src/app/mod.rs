@@ -4,28 +4,43 @@
 //! protocol logic: it builds [`SettingsDraft`](easel_engine::request::SettingsDraft)s, asks the
 //! engine to check and run them, and draws the [`Event`](easel_engine::Event)s it sends back.
 //!
-//! How the pieces fit:
+//! How the pieces fit, one way round:
+//!
+//! ```text
+//! panel ──Action──▶ workspace::apply ──▶ commands ──▶ engine / library / keyring / files
+//!   ▲                                                          │
+//!   └── frame (ui) ◀── panel state ◀── workspace::take_in ◀── Message (inbox) ◀──┘
+//!                                      (in App::logic)
+//! ```
+//!
 //! - [`EaselApp`] is the `eframe::App`. It owns a `Workspace` (everything that needs a running
 //!   engine) or, when the engine could not start, the plain reason why.
-//! - Every slow thing (keyring, HTTP, disk, decoding, file dialogs) runs off the UI thread and
-//!   reports back as a `Message` through one channel, drained at the start of each frame.
-//! - Panels draw state and return `Action`s; the workspace carries them out. State and UI stay
-//!   apart, and no UI code blocks or awaits.
+//! - Panels (`prompt`, `gallery`, `jobs`, `keys`, `viewer`, …) hold their own state, draw it,
+//!   and push `Action`s. They never touch the engine, the library or the disk.
+//! - The workspace carries actions out after drawing through the command layer (`commands`),
+//!   the only code that calls the engine, reads or writes the library, asks the key store,
+//!   opens dialogs or decodes images. Everything slow runs off the UI thread.
+//! - Results come back as a `Message` through one channel (`inbox`): engine events and
+//!   background results, each panel's in its own message type. `App::logic` drains it, so a
+//!   hidden or minimised window keeps taking them in.
+//! - Colours, spacing and text styles are in `style`.
 //! - Outside dependencies come in through [`Deps`], so tests swap the keyring for a memory store
 //!   and the file dialogs for a fake.
 
 mod actions;
-mod background;
+mod commands;
 mod crash_notice;
 mod deps;
 mod diagnostics_pane;
 mod dialogs;
+#[cfg(test)]
+mod fixtures;
 mod gallery;
 mod help;
 mod history;
+mod inbox;
 mod jobs;
 mod keys;
-mod library;
 mod logging;
 mod notices;
 mod prompt;
@@ -33,37 +48,36 @@ mod provider_picker;
 mod saving;
 mod state;
 mod status;
+mod style;
 mod textures;
 mod viewer;
 mod welcome;
+mod words;
 mod workspace;
 
 pub use deps::Deps;
 pub use dialogs::{DialogReply, Dialogs, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
-pub use library::PAGE as GALLERY_PAGE;
+pub use gallery::PAGE as GALLERY_PAGE;
 pub use state::AppState;
 
-use crate::cli::ProviderArgs;
 use easel_engine::error::EngineError;
 use easel_engine::provider::ProviderKind;
-use workspace::Workspace;
+use style::space;
+use workspace::{AppRequest, Workspace};
 
 /// The application id (desktop file, Wayland app id, persistence folder).
 pub const APP_ID: &str = "io.github.easel.Easel";
 /// The window title.
 pub const TITLE: &str = "Easel";
 
-/// Open the window and run until it closes; returns the process exit code.
+/// Open the window on `provider` (at `base_url`, when it is not the usual server; with the
+/// key in an `api-key` header when `api_key_header`) and run until it closes; returns the
+/// process exit code.
 ///
 /// Builds the multi-thread tokio runtime the engine and all background work run on, keeps it
 /// entered for the life of the window, and runs eframe on the main thread.
-pub fn run(args: ProviderArgs) -> i32 {
-    let Some(provider) = ProviderKind::parse(&args.provider) else {
-        let known: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.id()).collect();
-        eprintln!("Unknown provider '{}'. Use one of: {}.", args.provider, known.join(", "));
-        return 2;
-    };
+pub fn run(provider: ProviderKind, base_url: Option<String>, api_key_header: bool) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -72,7 +86,7 @@ pub fn run(args: ProviderArgs) -> i32 {
         }
     };
     let _guard = runtime.enter();
-    let deps = Deps::production(runtime.handle().clone(), provider, args.base_url, args.api_key_header);
+    let deps = Deps::production(runtime.handle().clone(), provider, base_url, api_key_header);
     // The log file lives as long as the window; without it Easel still runs.
     let _log = match logging::install(&deps.data_dir) {
         Ok(guard) => Some(guard),
@@ -142,7 +156,7 @@ impl EaselApp {
         }
         let screen = Self::start(&cc.egui_ctx, &deps, state);
         let launch = (deps.provider, deps.env_key.clone());
-        let crash = crash_notice::CrashNotice::find(&deps.data_dir);
+        let crash = commands::unseen_crash_report(&deps.data_dir).map(|(report, text)| crash_notice::CrashNotice::new(report, text));
         Self { deps, screen, launch, sandbox: None, crash }
     }
 
@@ -204,26 +218,49 @@ impl EaselApp {
     }
 }
 
-impl eframe::App for EaselApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let wants_usual_server = match &mut self.screen {
-            Screen::Ready(workspace) => workspace.ui(ui),
-            Screen::Failed(failure) => failed_ui(ui, &failure.error, failure.state.base_url.is_some()),
-        };
-        if wants_usual_server {
-            self.restart_with_usual_server(ui.ctx());
-        }
-        let switch = match &mut self.screen {
-            Screen::Ready(workspace) => workspace.take_switch(),
+impl EaselApp {
+    /// Carry out what the workspace asked of the app: another provider, the usual server.
+    fn follow_request(&mut self, ctx: &egui::Context) {
+        let request = match &mut self.screen {
+            Screen::Ready(workspace) => workspace.take_request(),
             Screen::Failed(_) => None,
         };
-        if let Some(switch) = switch {
-            self.switch_provider(ui.ctx(), switch);
+        match request {
+            Some(AppRequest::Switch(switch)) => self.switch_provider(ctx, switch),
+            Some(AppRequest::UsualServer) => self.restart_with_usual_server(ctx),
+            None => {}
         }
-        if let Some(notice) = &mut self.crash
-            && !notice.ui(ui.ctx())
-        {
-            self.crash = None;
+    }
+
+    /// The person dismissed the crash notice: its report is marked seen.
+    fn dismiss_crash_report(&mut self, report: std::path::PathBuf) {
+        self.crash = None;
+        commands::mark_crash_report_seen(&self.deps.runtime, report);
+    }
+}
+
+impl eframe::App for EaselApp {
+    /// Take in what the engine and the background work sent. eframe calls this before every
+    /// frame and also while the window is hidden or minimised, so jobs keep being followed.
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if let Screen::Ready(workspace) = &mut self.screen {
+            workspace.logic(ctx);
+        }
+        self.follow_request(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        match &mut self.screen {
+            Screen::Ready(workspace) => workspace.ui(ui),
+            Screen::Failed(failure) => {
+                if failed_ui(ui, &failure.error, failure.state.base_url.is_some()) {
+                    self.restart_with_usual_server(ui.ctx());
+                }
+            }
+        }
+        self.follow_request(ui.ctx());
+        if let Some(report) = self.crash.as_mut().and_then(|notice| notice.ui(ui.ctx())) {
+            self.dismiss_crash_report(report);
         }
     }
 
@@ -245,14 +282,14 @@ fn failed_ui(ui: &mut egui::Ui, error: &EngineError, has_override: bool) -> bool
     let mut usual = false;
     egui::CentralPanel::default().show(ui, |ui| {
         ui.heading("Easel could not start");
-        ui.add_space(8.0);
+        ui.add_space(space::PARAGRAPH);
         ui.label(&error.message);
         ui.label(format!("What to do: {}", error.hint));
         if let Some(detail) = &error.detail {
             ui.weak(detail);
         }
         if has_override {
-            ui.add_space(8.0);
+            ui.add_space(space::PARAGRAPH);
             usual = ui.button("Use the usual server").clicked();
         }
     });

@@ -1,6 +1,7 @@
 //! Short notices in the corner: what just happened, with Undo where it applies.
 
 use super::actions::Action;
+use super::style;
 use std::time::{Duration, Instant};
 
 /// How long good news stays up.
@@ -89,7 +90,7 @@ impl Notices {
 
 /// One notice; returns true when it should go away.
 fn notice_ui(ui: &mut egui::Ui, notice: &Notice, actions: &mut Vec<Action>) -> bool {
-    let colour = if notice.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+    let colour = if notice.error { style::error(ui) } else { style::text(ui) };
     ui.add(egui::Label::new(egui::RichText::new(&notice.text).color(colour)).wrap());
     ui.horizontal(|ui| {
         let mut done = ui.button("Dismiss").clicked();

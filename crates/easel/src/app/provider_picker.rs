@@ -3,6 +3,7 @@
 //! workspace's engine (the prompt text is kept; each provider has its own keyring entry).
 
 use super::actions::Action;
+use super::style;
 use easel_engine::keys::ApiKey;
 use easel_engine::provider::{ProviderKind, check_base_url};
 use easel_sandbox::Sandbox;
@@ -85,11 +86,11 @@ impl ProviderPicker {
             match &checked {
                 Ok(base) => {
                     if let Some(note) = &base.note {
-                        ui.colored_label(ui.visuals().warn_fg_color, note);
+                        style::warn_label(ui, note);
                     }
                 }
                 Err(why) => {
-                    ui.colored_label(ui.visuals().error_fg_color, why);
+                    style::error_label(ui, why);
                 }
             }
             if choice == ProviderKind::OpenAi {

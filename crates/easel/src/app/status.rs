@@ -2,6 +2,7 @@
 
 use super::actions::Action;
 use super::provider_picker::SANDBOX_LABEL;
+use super::style;
 
 /// What the status bar shows.
 pub struct Status {
@@ -26,7 +27,7 @@ impl Status {
             ui.separator();
             ui.label(self.provider);
             if self.sandbox {
-                ui.colored_label(ui.visuals().warn_fg_color, SANDBOX_LABEL)
+                style::warn_label(ui, SANDBOX_LABEL)
                     .on_hover_text("The built-in sandbox runs inside Easel. It makes test patterns and costs nothing.");
                 let leave = ui
                     .add_enabled(self.in_flight == 0, egui::Button::new("Leave the sandbox"))
@@ -36,7 +37,7 @@ impl Status {
                     actions.push(Action::UseUsualServer);
                 }
             } else if let Some(server) = &self.server_override {
-                ui.colored_label(ui.visuals().warn_fg_color, format!("Server: {server}"))
+                style::warn_label(ui, format!("Server: {server}"))
                     .on_hover_text("Not the provider's usual server (chosen with --base-url).");
                 let usual = ui
                     .add_enabled(self.in_flight == 0, egui::Button::new("Use the usual server"))

@@ -1,8 +1,11 @@
-//! Image textures: decoded and scaled off the UI thread, thumbnails kept within a byte budget.
+//! Image textures on the GPU: thumbnails kept within a byte budget, and what a thumbnail cell
+//! draws meanwhile.
+//!
+//! Drawing only notes which thumbnails are wanted; after the frame the workspace hands them to
+//! the command layer, which decodes and uploads them on a worker and posts an [`ImageMessage`].
 
-use super::background::{Background, Message};
 use easel_engine::store::ImageRecord;
-use egui::{ColorImage, TextureHandle, TextureOptions};
+use egui::{ColorImage, TextureHandle};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +15,23 @@ pub const THUMB_SIDE: u32 = 256;
 pub const THUMB_BUDGET_BYTES: usize = 256 << 20;
 /// A thumbnail not drawn for this many frames may be dropped when over budget.
 const IDLE_FRAMES: u64 = 3;
+
+/// An image decoded (and uploaded) off the UI thread (errors are plain sentences).
+pub enum ImageMessage {
+    /// A gallery thumbnail.
+    Thumbnail { image: i64, result: Result<TextureHandle, String> },
+    /// The viewer's full-size image.
+    Full { image: i64, result: Result<TextureHandle, String> },
+    /// An image for the clipboard (pixels only: the clipboard takes them on the UI thread).
+    Clipboard(Result<ColorImage, String>),
+}
+
+/// A thumbnail to decode: which image, its original, and where its cached copy goes.
+pub struct WantedThumb {
+    pub image: i64,
+    pub original: PathBuf,
+    pub cached: Option<PathBuf>,
+}
 
 /// Gallery thumbnails by image id: a byte-budgeted LRU of GPU textures, backed by small PNGs
 /// on disk (`<data>/thumbs/<sha256>.png`) so each original is decoded once, ever.
@@ -26,6 +46,8 @@ pub struct Thumbnails {
     /// Decodes under way. Capped, so a fast scroll does not queue thousands of decodes for
     /// images already out of view.
     in_flight: usize,
+    /// Decodes asked for while drawing, for the command layer to start after the frame.
+    wanted: Vec<WantedThumb>,
 }
 
 /// Most thumbnails decoded at once.
@@ -33,7 +55,7 @@ const MAX_IN_FLIGHT: usize = 4;
 
 impl Default for Thumbnails {
     fn default() -> Self {
-        Self { entries: HashMap::new(), frame: 0, bytes: 0, budget: THUMB_BUDGET_BYTES, disk: None, in_flight: 0 }
+        Self { entries: HashMap::new(), frame: 0, bytes: 0, budget: THUMB_BUDGET_BYTES, disk: None, in_flight: 0, wanted: Vec::new() }
     }
 }
 
@@ -69,15 +91,17 @@ impl Thumbnails {
         self.bytes
     }
 
-    /// The thumbnail of `record`, starting its decoding if it is not there yet.
-    pub fn get(&mut self, record: &ImageRecord, bg: &Background) -> Thumb<'_> {
+    /// The thumbnail of `record`, asking for its decoding if it is not there yet
+    /// (see [`Self::take_wanted`]).
+    pub fn get(&mut self, record: &ImageRecord) -> Thumb<'_> {
         let frame = self.frame;
         let entry = self.entries.entry(record.id).or_insert(Entry::Waiting { last_wanted: frame });
         if let Entry::Waiting { last_wanted } = entry {
             *last_wanted = frame;
             if self.in_flight < MAX_IN_FLIGHT {
                 self.in_flight += 1;
-                request_thumbnail(record, self.disk.as_deref(), bg);
+                let cached = self.disk.as_deref().and_then(|dir| thumb_path(dir, record));
+                self.wanted.push(WantedThumb { image: record.id, original: record.path.clone(), cached });
                 *entry = Entry::Loading;
             }
         }
@@ -89,6 +113,11 @@ impl Thumbnails {
             }
             Entry::Failed(why) => Thumb::Failed(why),
         }
+    }
+
+    /// The decodes asked for since the last call.
+    pub fn take_wanted(&mut self) -> Vec<WantedThumb> {
+        std::mem::take(&mut self.wanted)
     }
 
     /// A worker finished a thumbnail. Ignored if the image left the gallery meanwhile.
@@ -145,72 +174,35 @@ pub fn thumb_path(dir: &Path, record: &ImageRecord) -> Option<PathBuf> {
     (sha.len() >= 16 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| dir.join(format!("{sha}.png")))
 }
 
-fn request_thumbnail(record: &ImageRecord, disk: Option<&Path>, bg: &Background) {
-    let (image, path, ctx) = (record.id, record.path.clone(), bg.ctx().clone());
-    let cached = disk.and_then(|dir| thumb_path(dir, record));
-    bg.blocking(move || {
-        let result = thumbnail(&path, cached.as_deref()).map(|pixels| upload(&ctx, format!("thumb-{image}"), pixels));
-        Message::Thumbnail { image, result }
-    });
-}
-
-/// A thumbnail's pixels: from the disk cache when it is there, else decoded from the original
-/// and written to the cache (atomically, so a crash never leaves half a thumbnail).
-fn thumbnail(original: &Path, cached: Option<&Path>) -> Result<ColorImage, String> {
-    if let Some(cached) = cached
-        && let Ok(pixels) = decode(cached, THUMB_SIDE)
-    {
-        return Ok(pixels);
-    }
-    let image = image::open(original).map_err(|e| format!("The image file could not be read ({e})."))?;
-    let image = if image.width() > THUMB_SIDE || image.height() > THUMB_SIDE { image.thumbnail(THUMB_SIDE, THUMB_SIDE) } else { image };
-    let rgba = image.into_rgba8();
-    if let Some(cached) = cached {
-        let mut png = Vec::new();
-        // A cache that cannot be written only costs a decode next time.
-        if rgba.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).is_ok() {
-            let _ = easel_engine::intake::write_atomically(cached, &png);
-        }
-    }
-    let size = [rgba.width() as usize, rgba.height() as usize];
-    Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
-}
-
-/// Decode and upload the viewer's image, scaled down to what the GPU accepts.
-pub fn request_full_image(record: &ImageRecord, bg: &Background) {
-    let (image, path, ctx) = (record.id, record.path.clone(), bg.ctx().clone());
-    bg.blocking(move || {
-        let max_side = u32::try_from(ctx.input(|i| i.max_texture_side)).unwrap_or(u32::MAX);
-        let result = decode(&path, max_side).map(|pixels| upload(&ctx, format!("image-{image}"), pixels));
-        Message::FullImage { image, result }
-    });
-}
-
-/// Decode an image for the clipboard (full size).
-pub fn request_clipboard_image(record: &ImageRecord, bg: &Background) {
-    let path = record.path.clone();
-    bg.blocking(move || Message::ClipboardImage(decode(&path, u32::MAX)));
-}
-
-/// Read an image file and scale it down so that neither side exceeds `max_side`.
-fn decode(path: &Path, max_side: u32) -> Result<ColorImage, String> {
-    let image = image::open(path).map_err(|e| format!("The image file could not be read ({e})."))?;
-    let image = if image.width() > max_side || image.height() > max_side { image.thumbnail(max_side, max_side) } else { image };
-    let rgba = image.into_rgba8();
-    let size = [rgba.width() as usize, rgba.height() as usize];
-    Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
-}
-
-fn upload(ctx: &egui::Context, name: String, pixels: ColorImage) -> TextureHandle {
-    ctx.load_texture(name, pixels, TextureOptions::LINEAR)
+/// Texture coordinates of the whole texture.
+pub fn uv_full() -> egui::Rect {
+    egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::fixtures::image_record;
 
     fn texture(ctx: &egui::Context, id: i64) -> TextureHandle {
-        upload(ctx, format!("t-{id}"), ColorImage::filled([16, 16], egui::Color32::RED))
+        ctx.load_texture(format!("t-{id}"), ColorImage::filled([16, 16], egui::Color32::RED), egui::TextureOptions::LINEAR)
+    }
+
+    #[test]
+    fn drawing_only_asks_for_a_few_decodes_at_a_time_and_each_once() {
+        let mut thumbs = Thumbnails::with_disk_cache(PathBuf::from("/cache"));
+        for id in 1..=10 {
+            assert!(matches!(thumbs.get(&image_record(id)), Thumb::Loading));
+        }
+        let wanted = thumbs.take_wanted();
+        assert_eq!(wanted.iter().map(|w| w.image).collect::<Vec<_>>(), [1, 2, 3, 4], "at most {MAX_IN_FLIGHT} decodes at once");
+        assert_eq!(wanted[0].cached, Some(PathBuf::from(format!("/cache/{:064x}.png", 1))));
+        thumbs.get(&image_record(1));
+        assert!(thumbs.take_wanted().is_empty(), "already on its way");
+        let ctx = egui::Context::default();
+        thumbs.on_loaded(1, Ok(texture(&ctx, 1)));
+        thumbs.get(&image_record(5));
+        assert_eq!(thumbs.take_wanted().iter().map(|w| w.image).collect::<Vec<_>>(), [5], "a decoder came free");
     }
 
     #[test]
@@ -234,20 +226,5 @@ mod tests {
         assert_eq!(thumbs.bytes(), 2 * one, "back within budget");
         assert!(!thumbs.entries.contains_key(&1), "the least recently drawn was dropped");
         assert!(thumbs.entries.contains_key(&2) && thumbs.entries.contains_key(&3));
-    }
-
-    #[test]
-    fn thumbnails_are_written_to_the_disk_cache_and_read_from_it_next_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let original = dir.path().join("original.png");
-        image::RgbaImage::from_pixel(1024, 512, image::Rgba([10, 20, 30, 255])).save(&original).unwrap();
-        let cached = dir.path().join("thumbs").join("abc.png");
-        let first = thumbnail(&original, Some(&cached)).unwrap();
-        assert_eq!(first.size, [256, 128]);
-        let on_disk = image::open(&cached).unwrap();
-        assert_eq!((on_disk.width(), on_disk.height()), (256, 128));
-        std::fs::remove_file(&original).unwrap();
-        let second = thumbnail(&original, Some(&cached)).expect("read from the cache, not the original");
-        assert_eq!(second.size, first.size);
     }
 }

@@ -1,9 +1,10 @@
 //! The large viewer: one image to fit, zoom and pan, with its full settings beside it.
+//! The command layer decodes the image; it arrives through [`Viewer::on_loaded`].
 
 use super::actions::Action;
-use super::background::Background;
-use super::gallery::uv_full;
-use super::textures::request_full_image;
+use super::gallery::image_label;
+use super::style::{self, space};
+use super::textures::uv_full;
 use easel_engine::store::ImageRecord;
 
 /// Zoom limits, as a scale of the image's pixels.
@@ -25,9 +26,8 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// Open `record`, decoding it in the background.
-    pub fn open(record: &ImageRecord, bg: &Background) -> Self {
-        request_full_image(record, bg);
+    /// Open `record`; its pixels come when they are decoded.
+    pub fn open(record: &ImageRecord) -> Self {
         Self { image: record.id, texture: None, error: None, zoom: None, pan: egui::Vec2::ZERO, fitted: 1.0 }
     }
 
@@ -115,7 +115,7 @@ impl Viewer {
 
     fn image_ui(&mut self, ui: &mut egui::Ui, record: &ImageRecord) {
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, super::gallery::image_label(record)));
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, image_label(record)));
         let Some((texture, size)) = self.texture.as_ref().map(|t| (t.id(), t.size_vec2())) else {
             self.placeholder_ui(ui, rect);
             return;
@@ -144,8 +144,7 @@ impl Viewer {
     fn placeholder_ui(&self, ui: &egui::Ui, rect: egui::Rect) {
         match &self.error {
             Some(why) => {
-                let font = egui::FontId::proportional(14.0);
-                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, why, font, ui.visuals().warn_fg_color);
+                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, why, style::placeholder_font(), style::warn(ui));
             }
             None => egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(32.0, 32.0))),
         }
@@ -172,7 +171,7 @@ fn details_ui(ui: &mut egui::Ui, record: &ImageRecord) {
         for (name, value) in rows {
             ui.strong(name);
             ui.add(egui::Label::new(value).selectable(true).wrap());
-            ui.add_space(4.0);
+            ui.add_space(space::FIELD);
         }
         if record.cached {
             ui.weak("Served from your library: the same settings were made before.");

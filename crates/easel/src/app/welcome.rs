@@ -5,6 +5,7 @@
 
 use super::actions::Action;
 use super::provider_picker::SANDBOX_LABEL;
+use super::style::space;
 use easel_engine::provider::ProviderKind;
 
 /// The welcome panel's own state.
@@ -19,24 +20,24 @@ impl Welcome {
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.heading("Welcome to Easel");
             ui.label("Easel makes pictures from a few words, using an image service on the internet.");
-            ui.add_space(12.0);
+            ui.add_space(space::STEP);
 
             ui.strong("Step 1: Get an API key");
             ui.label(format!("An API key is like a password that lets Easel use your {} account.", provider.label()));
             ui.hyperlink_to(format!("Open the {} key page", provider.label()), provider.key_page())
                 .on_hover_text("Opens the service's website in your browser. Sign in and create a key there.");
-            ui.add_space(8.0);
+            ui.add_space(space::PARAGRAPH);
 
             ui.strong("Step 2: Paste it into Easel");
             ui.label("Copy the key from the website, then paste it here. Easel keeps it in your system keychain.");
             if ui.button("Paste your key").on_hover_text("Open the key panel.").clicked() {
                 actions.push(Action::OpenKeyPanel);
             }
-            ui.add_space(8.0);
+            ui.add_space(space::PARAGRAPH);
 
             ui.strong("Step 3: Try a first prompt");
             ui.label("Type what you want to see in the Prompt box on the left, for example \"a red fox in the snow\", and press Generate.");
-            ui.add_space(16.0);
+            ui.add_space(space::PART);
             ui.separator();
 
             ui.strong("No key yet? Try the sandbox");

@@ -1,12 +1,23 @@
 //! `easel doctor`: print the engine's doctor checks, as text or JSON.
 
 use super::{ProviderArgs, runtime};
+use clap::Args;
 use easel_engine::Engine;
 use easel_engine::doctor::{Check, checks, find_key};
 use easel_engine::error::ErrorCategory;
 use std::sync::Arc;
 
-pub fn run(args: &ProviderArgs, json: bool) -> i32 {
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    /// Print a JSON report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(DoctorArgs { provider: args, json }: &DoctorArgs) -> i32 {
+    let json = *json;
     let kind = match args.kind() {
         Ok(kind) => kind,
         Err(e) => {
@@ -14,7 +25,7 @@ pub fn run(args: &ProviderArgs, json: bool) -> i32 {
             return 2;
         }
     };
-    let rt = runtime();
+    let Some(rt) = runtime() else { return 1 };
     let _guard = rt.enter();
     let config = args.config(kind);
     // The keyring is asked here, on this thread, before any async work.

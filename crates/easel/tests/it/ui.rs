@@ -4,7 +4,7 @@
 //! Each test builds its own tokio runtime (the engine and the sandbox run there) and steps the
 //! UI from the test thread until a condition holds, with a deadline.
 
-use crate::window::{Window, texts};
+use crate::window::{DEADLINE, Window, texts};
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
 use easel_engine::keys::{ApiKey, MemoryStore, SecretStore, StoreError};
 use easel_engine::provider::ProviderKind;
@@ -15,6 +15,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const KEY: &str = "sandbox-key-0123456789";
 
@@ -548,6 +549,96 @@ fn the_next_start_offers_the_last_crash_report_once() {
     app.wait_for_text("something broke");
     app.click("Dismiss");
     assert!(!app.shows("Easel closed unexpectedly last time"));
+    // Marked seen off the UI thread, right after the click.
+    let data = app.data.path().to_path_buf();
+    app.step_until("the report marked seen", |_| easel_engine::crash::unseen_reports(&data).is_empty());
     assert!(easel_engine::crash::unseen_reports(app.data.path()).is_empty(), "offered once, then marked seen");
     assert!(app.data.path().join("crashes/crash-1.seen").is_file(), "the report itself is kept");
+}
+
+/// A log line written through `tracing` on the test thread.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A minimised window: eframe then runs only `App::logic`, never `ui`. The window still takes
+/// in what the engine sends (its log says so, line by line), and the image that arrived
+/// meanwhile is there on the first frame once it is shown again.
+#[test]
+fn a_hidden_window_keeps_taking_in_what_the_engine_sends() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.set_field("Prompt", "a fox made while minimised");
+    // One frame: it takes the click and sends the job after drawing; then the window hides.
+    app.harness.get_by_role_and_label(Role::Button, "Generate").click_accesskit();
+    app.harness.step();
+    assert!(!app.shows("Image: a fox made while minimised"), "not made yet");
+
+    let log = Captured::default();
+    let subscriber = tracing_subscriber::fmt().with_writer({
+        let log = log.clone();
+        move || log.clone()
+    });
+    let ctx = app.harness.ctx.clone();
+    let mut frame = eframe::Frame::_new_kittest();
+    tracing::subscriber::with_default(subscriber.with_ansi(false).finish(), || {
+        let started = Instant::now();
+        while !log.text().contains(" done: 1 image(s)") {
+            assert!(started.elapsed() < DEADLINE, "logic alone never took the job's end in; the log:\n{}", log.text());
+            let _logic = ctx.run_logic(&egui::RawInput::default(), |ctx| eframe::App::logic(app.harness.state_mut(), ctx, &mut frame));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let log = log.text();
+    assert!(log.contains(" started") && log.contains("POST /api/v6/images/text2img"), "every event, from the first: {log}");
+
+    app.harness.step();
+    assert!(app.shows("Image: a fox made while minimised"), "drawn on the first frame after showing again");
+}
+
+/// "Use these settings again" on an image brings back everything its job sent, the fallback
+/// model and the images per request too, with the image's own seed.
+#[test]
+fn use_these_settings_again_brings_back_every_setting_of_the_image() {
+    let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.set_field("Fallback model (optional)", "sdxl");
+    app.set_field("Images per request", "2");
+    app.set_field("Steps", "21");
+    app.set_field("Prompt", "a fox to make again");
+    app.click("Generate");
+    app.step_until("both images", |h| h.query_all_by_label_contains("Image: a fox to make again").count() == 2);
+    app.set_field("Prompt", "something else");
+    app.set_field("Fallback model (optional)", "");
+    app.set_field("Images per request", "1");
+    app.set_field("Steps", "30");
+
+    let image = app.harness.query_all_by_label_contains("Image: a fox to make again").next().unwrap();
+    let label = image.accesskit_node().label().unwrap_or_default();
+    image.click_accesskit();
+    app.step_until("the viewer", |h| h.query_by_label("Use these settings again").is_some());
+    app.click("Use these settings again");
+    app.wait_for_text("The prompt panel now holds this image's settings.");
+    app.click("« Gallery");
+
+    let field = |app: &TestApp, label: &str| app.harness.get_by_label(label).value().unwrap_or_default();
+    assert_eq!(field(&app, "Prompt"), "a fox to make again");
+    assert_eq!(field(&app, "Fallback model (optional)"), "sdxl", "the fallback model is kept");
+    assert_eq!(field(&app, "Images per request"), "2", "and the images per request");
+    assert_eq!(field(&app, "Steps"), "21");
+    let seed = field(&app, "Seed");
+    assert!(label.contains(&format!("seed {seed})")), "the image's own seed {seed:?}: {label}");
 }

@@ -1,0 +1,123 @@
+//! The command layer: the one place where the window's requests become engine calls, library
+//! reads and writes, key-store calls, file dialogs and decoding. Everything here runs after the
+//! frame is drawn, and everything slow runs off the UI thread and reports back as a
+//! [`Message`] through the inbox.
+//!
+//! - this file: [`Commands`] and the engine calls (jobs, models, key check, doctor, sandbox);
+//! - `library`: reads and writes of the library (gallery, trash, stars, history, presets);
+//! - `keyring`: the key store;
+//! - `files`: file dialogs, checking picked images, saving, the logs folder, crash reports;
+//! - `images`: decoding images for the gallery, the viewer and the clipboard.
+
+mod files;
+mod images;
+mod keyring;
+mod library;
+
+use super::inbox::{Background, Message};
+use super::jobs::{JobsMessage, ResumedJob};
+use super::keys::KeyMessage;
+use super::logging;
+use super::prompt::PromptMessage;
+use easel_engine::doctor;
+use easel_engine::error::EngineError;
+use easel_engine::keys::{ApiKey, SecretStore};
+use easel_engine::request::{GenerationSettings, ValidRequest};
+use easel_engine::{Engine, JobId};
+use std::sync::Arc;
+
+use super::dialogs::Dialogs;
+pub use files::{mark_crash_report_seen, unseen_crash_report};
+
+/// What the command layer works with: the engine, the runtime (through [`Background`]), the
+/// key store and the file dialogs. The panels get none of these.
+pub struct Commands {
+    engine: Engine,
+    bg: Background,
+    secrets: Arc<dyn SecretStore>,
+    dialogs: Arc<dyn Dialogs>,
+}
+
+impl Commands {
+    pub fn new(engine: Engine, bg: Background, secrets: Arc<dyn SecretStore>, dialogs: Arc<dyn Dialogs>) -> Self {
+        Self { engine, bg, secrets, dialogs }
+    }
+
+    /// The engine, for what the panels show of it (provider, capabilities, configuration).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Start the jobs of a checked request; returns each job's id with what it sends.
+    pub fn submit(&self, request: ValidRequest, key: Option<ApiKey>) -> Vec<(JobId, GenerationSettings)> {
+        let settings = request.candidates.clone();
+        let started = self.engine.submit(request, key);
+        started.into_iter().map(|(id, _running)| id).zip(settings).collect()
+    }
+
+    pub fn cancel(&self, job: &str) {
+        self.engine.cancel(job);
+    }
+
+    /// Ask the provider for its models (the engine caches the answer unless `again`).
+    pub fn list_models(&self, key: Option<ApiKey>, again: bool) {
+        if again {
+            self.engine.forget_models();
+        }
+        let engine = self.engine.clone();
+        self.bg.spawn(async move { Message::Prompt(PromptMessage::Models(engine.list_models(key.as_ref()).await)) });
+    }
+
+    /// Check a key with the provider (its balance call); nothing is generated or charged.
+    pub fn check_key(&self, key: ApiKey) {
+        let engine = self.engine.clone();
+        self.bg.spawn(async move { Message::Keys(KeyMessage::Checked(engine.check_key(&key).await)) });
+    }
+
+    /// The doctor's checks (DNS, connection, TLS, key), on the runtime. `key` is the key in
+    /// use and where it came from, or why there is none.
+    pub fn check_connection(&self, key: Result<(Option<ApiKey>, String), EngineError>) {
+        let engine = self.engine.clone();
+        self.bg.spawn(async move { Message::Doctor(doctor::checks(&engine, key).await) });
+    }
+
+    /// Pick up the jobs an earlier run left unfinished, off the UI thread: jobs the provider was
+    /// making are fetched by their stored id (never resubmitted); jobs sent without an answer
+    /// come back as unknown. Reports through [`JobsMessage::Resumed`].
+    pub fn resume(&self, key: Option<ApiKey>) {
+        let engine = self.engine.clone();
+        self.bg.blocking(move || {
+            let report = match engine.resume(key) {
+                Ok(report) => report,
+                Err(e) => return resumed(Err(format!("Unfinished jobs could not be picked up: {}", e.message))),
+            };
+            let resumed_jobs = report.resumed.into_iter().map(|(id, _running)| (id, false));
+            let unknown = report.unknown.into_iter().map(|id| (id, true));
+            let jobs = resumed_jobs
+                .chain(unknown)
+                .filter_map(|(id, unknown)| match library::job_settings(&engine, &id) {
+                    Ok(Some(settings)) => Some(ResumedJob { id, settings, unknown }),
+                    Ok(None) => None,
+                    Err(why) => {
+                        logging::note(&format!("the settings of resumed job {id} could not be read: {why}"));
+                        None
+                    }
+                })
+                .collect();
+            resumed(Ok(jobs))
+        });
+    }
+
+    /// "Try the sandbox": start the built-in sandbox in this process.
+    pub fn start_sandbox(&self) {
+        self.bg.spawn(async {
+            let config = easel_sandbox::SandboxConfig::new(easel_sandbox::Scenario::Success);
+            let started = easel_sandbox::Sandbox::start(config).await;
+            Message::SandboxStarted(started.map_err(|e| e.to_string()))
+        });
+    }
+}
+
+fn resumed(result: Result<Vec<ResumedJob>, String>) -> Message {
+    Message::Jobs(JobsMessage::Resumed(result))
+}

@@ -1,0 +1,105 @@
+//! Work off the UI thread, and the one channel its results come back through.
+//!
+//! Every background task ends by posting a [`Message`]; posting also asks egui for a repaint,
+//! so the app's `logic` drains the channel right away, even while the window is idle or hidden.
+//!
+//! A message is a plain envelope: each panel names what its background work reports in its
+//! own message type, next to the code that takes it in. The panels never see this module.
+
+use super::gallery::GalleryMessage;
+use super::history::HistoryMessage;
+use super::jobs::JobsMessage;
+use super::keys::KeyMessage;
+use super::prompt::PromptMessage;
+use super::saving::SavingMessage;
+use super::textures::ImageMessage;
+use easel_engine::Event;
+use easel_engine::doctor::Check;
+use easel_engine::request::GenerationSettings;
+use std::future::Future;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+/// A result from the engine or from background work, for the UI thread.
+pub enum Message {
+    /// Something happened to a job.
+    Engine(Event),
+    /// The key store or the key check answered.
+    Keys(KeyMessage),
+    /// For the prompt panel: the model list, a picked or checked image, settings to reuse.
+    Prompt(PromptMessage),
+    /// A read or write for the gallery.
+    Gallery(GalleryMessage),
+    /// A read or write for the history and presets window.
+    History(HistoryMessage),
+    /// Start-up resume finished.
+    Jobs(JobsMessage),
+    /// An image was decoded (and uploaded) for a thumbnail, the viewer or the clipboard.
+    Images(ImageMessage),
+    /// A save dialog closed, or the images were written.
+    Saving(SavingMessage),
+    /// "Check connection" finished.
+    Doctor(Vec<Check>),
+    /// The settings of a job read back from the library, for "Try again" (the error is a
+    /// plain sentence; `None`: the job is no longer there).
+    RetrySettings(Result<Option<GenerationSettings>, String>),
+    /// "Try the sandbox": the built-in sandbox started (or why not).
+    SandboxStarted(Result<easel_sandbox::Sandbox, String>),
+}
+
+/// The sending end: posts a message and wakes the UI.
+#[derive(Clone)]
+pub struct Inbox {
+    sender: Sender<Message>,
+    ctx: egui::Context,
+}
+
+impl Inbox {
+    /// A new channel whose messages wake `ctx`.
+    pub fn new(ctx: egui::Context) -> (Self, Receiver<Message>) {
+        let (sender, receiver) = channel();
+        (Self { sender, ctx }, receiver)
+    }
+
+    /// Deliver a message and request a repaint. Once the window has closed nobody is left
+    /// to take it in, and it is dropped.
+    pub fn post(&self, message: Message) {
+        match self.sender.send(message) {
+            Ok(()) => self.ctx.request_repaint(),
+            Err(_closed) => tracing::debug!("a background result came after the window closed"),
+        }
+    }
+}
+
+/// Runs work on the tokio runtime and posts what it returns.
+#[derive(Clone)]
+pub struct Background {
+    runtime: tokio::runtime::Handle,
+    inbox: Inbox,
+}
+
+impl Background {
+    pub fn new(runtime: tokio::runtime::Handle, inbox: Inbox) -> Self {
+        Self { runtime, inbox }
+    }
+
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    /// The egui context, for uploading textures from a worker (it is `Send + Sync`).
+    pub fn ctx(&self) -> &egui::Context {
+        &self.inbox.ctx
+    }
+
+    /// Blocking work (disk, keyring, decoding) on tokio's blocking pool.
+    pub fn blocking(&self, work: impl FnOnce() -> Message + Send + 'static) {
+        let inbox = self.inbox.clone();
+        self.runtime.spawn_blocking(move || inbox.post(work()));
+    }
+
+    /// Async work (HTTP through the engine) on the runtime.
+    pub fn spawn(&self, work: impl Future<Output = Message> + Send + 'static) {
+        let inbox = self.inbox.clone();
+        self.runtime.spawn(async move { inbox.post(work.await) });
+    }
+}

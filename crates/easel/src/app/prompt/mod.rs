@@ -1,0 +1,308 @@
+//! The prompt panel: what to make and how, with every problem explained under its field.
+//!
+//! The draft is checked by the engine ([`SettingsDraft::validate`]) whenever it changes. A
+//! field's message shows once the person has edited that field, or for every field after a
+//! Generate press. Messages the service sends back for a field show under it too.
+//!
+//! - this file: the panel's state, its layout, and the messages under each field;
+//! - `fields`: the model, size or aspect ratio, and the number fields;
+//! - `start_image`: the image to start from, its strength and mask;
+//! - [`fit`]: fitting a draft to a provider it was not made for.
+
+mod fields;
+mod fit;
+mod start_image;
+
+pub use fit::{fit_draft, fit_sizes};
+pub use start_image::file_name;
+
+use super::actions::Action;
+use super::provider_picker::ProviderPicker;
+use super::style::{self, space};
+use easel_engine::error::{EngineError, FieldErrors};
+use easel_engine::provider::{Capabilities, Provider};
+use easel_engine::request::{GenerationSettings, SettingsDraft};
+use start_image::FileNote;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// Width of the short number fields.
+const NUMBER_WIDTH: f32 = 96.0;
+
+/// What background work reports to the prompt panel.
+pub enum PromptMessage {
+    /// The provider's model list (empty when it has none).
+    Models(Result<Vec<String>, EngineError>),
+    /// The file dialog for the start image (`mask: false`) or the mask closed.
+    Picked { path: Option<PathBuf>, mask: bool },
+    /// A picked or dropped image was read and checked off the UI thread (the check is
+    /// remembered, so validating the draft on every edit stays cheap): use it now.
+    Checked { path: PathBuf, mask: bool },
+    /// The settings an image was made with, for "Use these settings again".
+    Reuse(Box<GenerationSettings>),
+    /// What a chosen file is ("photo.png, 1.2 MB"), for the line under its button.
+    Described { path: String, text: String },
+}
+
+/// The draft fields the panel shows, by the names validation messages use.
+const FIELDS: &[&str] = &[
+    "prompt",
+    "negative_prompt",
+    "model",
+    "fallback_model",
+    "width",
+    "height",
+    "samples",
+    "candidates",
+    "steps",
+    "guidance",
+    "seed",
+    "aspect_ratio",
+    "init_image",
+    "strength",
+    "mask_image",
+];
+
+/// The panel's state besides the draft itself (which lives in the remembered `AppState`).
+pub struct PromptPanel {
+    /// The draft the messages below were computed for.
+    checked: Option<SettingsDraft>,
+    /// Our own check's messages, by field.
+    local_errors: FieldErrors,
+    /// The service's messages from the last failed job, by field.
+    server_errors: FieldErrors,
+    /// Fields the person has edited: their messages show right away.
+    touched: BTreeSet<&'static str>,
+    /// Show every field's message (after a Generate press).
+    show_all: bool,
+    /// Give the prompt box keyboard focus on the next frame.
+    focus_prompt: bool,
+    /// Which service to talk to.
+    picker: ProviderPicker,
+    /// The models the provider listed (its list endpoint), when it has one.
+    listed_models: Vec<String>,
+    /// Why the list could not be read, or that it is being read.
+    models_note: Option<String>,
+    /// What is said about the start image ("name, 1.2 MB").
+    init_info: Option<FileNote>,
+    /// The same for the mask.
+    mask_info: Option<FileNote>,
+}
+
+impl Default for PromptPanel {
+    fn default() -> Self {
+        Self {
+            checked: None,
+            local_errors: FieldErrors::new(),
+            server_errors: FieldErrors::new(),
+            touched: BTreeSet::new(),
+            show_all: false,
+            focus_prompt: true,
+            picker: ProviderPicker::default(),
+            listed_models: Vec::new(),
+            models_note: None,
+            init_info: None,
+            mask_info: None,
+        }
+    }
+}
+
+impl PromptPanel {
+    /// Generate was pressed with an invalid draft: explain every field.
+    pub fn show_all_problems(&mut self) {
+        self.show_all = true;
+    }
+
+    /// A fresh submission: earlier messages from the service no longer apply.
+    pub fn submitted(&mut self) {
+        self.server_errors.clear();
+        self.show_all = false;
+    }
+
+    /// The service refused some fields.
+    pub fn server_said(&mut self, fields: &FieldErrors) {
+        self.server_errors.clone_from(fields);
+    }
+
+    /// The model list is being read.
+    pub fn models_loading(&mut self) {
+        self.models_note = Some("Reading the server's model list...".to_owned());
+    }
+
+    /// The provider's model list arrived (or could not be read).
+    pub fn models_listed(&mut self, result: Result<Vec<String>, EngineError>) {
+        match result {
+            Ok(models) => {
+                self.models_note = match models.len() {
+                    0 => None,
+                    1 => Some("Found 1 model on the server.".to_owned()),
+                    n => Some(format!("Found {n} models on the server.")),
+                };
+                self.listed_models = models;
+            }
+            Err(e) => self.models_note = Some(format!("The model list could not be read: {}", e.message)),
+        }
+    }
+
+    /// An image to start from was chosen (dialog or drop).
+    pub fn init_image_chosen(&mut self, draft: &mut SettingsDraft, path: &std::path::Path) {
+        draft.init_image = path.display().to_string();
+        self.note_changed("init_image");
+    }
+
+    /// A mask was chosen (dialog).
+    pub fn mask_chosen(&mut self, draft: &mut SettingsDraft, path: &std::path::Path) {
+        draft.mask_image = path.display().to_string();
+        self.note_changed("mask_image");
+    }
+
+    /// A chosen file was looked at (its name and size).
+    pub fn file_described(&mut self, path: &str, text: &str) {
+        FileNote::described(&mut self.init_info, path, text);
+        FileNote::described(&mut self.mask_info, path, text);
+    }
+
+    /// Fill the draft with the settings an image was made with ("Use these settings again").
+    pub fn reuse(&mut self, draft: &mut SettingsDraft, settings: &GenerationSettings) {
+        draft.fill_from_settings(settings);
+        self.server_errors.clear();
+        self.focus_prompt = true;
+    }
+
+    /// Draw the panel. Pushes [`Action::Generate`] when the button is pressed.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        draft: &mut SettingsDraft,
+        provider: &dyn Provider,
+        api_key_header: bool,
+        actions: &mut Vec<Action>,
+    ) {
+        let caps = provider.capabilities(draft.model.trim());
+        self.check(draft, &caps);
+        let before = draft.clone();
+        if caps.img2img
+            && let Some(path) =
+                ui.ctx().input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).find(|p| !p.as_os_str().is_empty()))
+        {
+            actions.push(Action::UseDroppedImage(path));
+        }
+
+        egui::ScrollArea::vertical().auto_shrink([false, true]).show(ui, |ui| {
+            self.picker.ui(ui, provider.kind(), provider.base_url().as_str(), api_key_header, actions);
+            ui.add_space(space::SECTION);
+            self.prompt_ui(ui, draft, &caps);
+            ui.add_space(space::SECTION);
+            self.model_ui(ui, draft, provider, actions);
+            ui.add_space(space::SECTION);
+            self.size_ui(ui, draft, &caps);
+            ui.add_space(space::SECTION);
+            self.numbers_ui(ui, draft, &caps);
+            if caps.img2img {
+                ui.add_space(space::SECTION);
+                self.init_image_ui(ui, draft, &caps, actions);
+            } else if !draft.init_image.is_empty() {
+                ui.add_space(space::SECTION);
+                let response = ui.label("Start image: this model cannot use one.");
+                self.after_edit(ui, &response, "init_image");
+                if ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
+                    self.clear_init_image(draft);
+                }
+            }
+            ui.add_space(space::BEFORE_ACTION);
+            self.generate_ui(ui, actions);
+        });
+
+        if *draft != before {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    /// Re-check the draft when it changed (cheap: no I/O).
+    fn check(&mut self, draft: &SettingsDraft, caps: &Capabilities) {
+        if self.checked.as_ref() == Some(draft) {
+            return;
+        }
+        self.local_errors = draft.validate(caps).err().map(|e| e.fields).unwrap_or_default();
+        self.checked = Some(draft.clone());
+    }
+
+    fn prompt_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, caps: &Capabilities) {
+        let label = ui.strong("Prompt");
+        let response = ui
+            .add(
+                egui::TextEdit::multiline(&mut draft.prompt)
+                    .hint_text("Describe the image you want")
+                    .desired_rows(4)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("Say what you want to see: the subject, the style, the colours, the light.");
+        if std::mem::take(&mut self.focus_prompt) {
+            response.request_focus();
+        }
+        self.after_edit(ui, &response, "prompt");
+
+        if caps.negative_prompt {
+            ui.add_space(space::FIELD);
+            let label = ui.label("Negative prompt (what to avoid)");
+            let response = ui
+                .add(egui::TextEdit::multiline(&mut draft.negative_prompt).desired_rows(2).desired_width(f32::INFINITY))
+                .labelled_by(label.id)
+                .on_hover_text("Things you do not want in the picture, like \"blurry\" or \"text\".");
+            self.after_edit(ui, &response, "negative_prompt");
+        } else if let Some(note) = caps.negative_prompt_note {
+            ui.weak(note);
+        }
+    }
+
+    fn generate_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let button = egui::Button::new(style::main_button_text("Generate"));
+        let response = ui.add_sized([ui.available_width(), 34.0], button).on_hover_text("Ctrl+Enter");
+        if response.clicked() {
+            actions.push(Action::Generate);
+        }
+        if self.show_all && !self.local_errors.is_empty() {
+            style::error_label(ui, "Some settings need fixing (see the messages above). Nothing was sent.");
+        }
+        let elsewhere = self.server_errors.iter().filter(|(field, _)| !FIELDS.contains(&field.as_str()));
+        for (field, messages) in elsewhere {
+            style::error_label(ui, format!("The service said about {field}: {}", messages.join(" ")));
+        }
+    }
+
+    /// A labelled one-line field with its messages underneath. Returns the field's response.
+    fn text_field(&mut self, ui: &mut egui::Ui, label: &str, text: &mut String, field: &'static str, width: f32) -> egui::Response {
+        let label = ui.label(label);
+        let response = ui.add(egui::TextEdit::singleline(text).desired_width(width)).labelled_by(label.id);
+        self.after_edit(ui, &response, field);
+        response
+    }
+
+    /// Note an edit and show the field's messages.
+    fn after_edit(&mut self, ui: &mut egui::Ui, response: &egui::Response, field: &'static str) {
+        if response.changed() {
+            self.note_changed(field);
+        }
+        self.messages(ui, field);
+    }
+
+    /// A field's messages: ours once it was edited (or after Generate), and the service's.
+    fn messages(&self, ui: &mut egui::Ui, field: &str) {
+        if self.show_all || self.touched.contains(field) {
+            for message in self.local_errors.get(field).into_iter().flatten() {
+                style::error_label(ui, message);
+            }
+        }
+        for message in self.server_errors.get(field).into_iter().flatten() {
+            style::error_label(ui, format!("The service said: {message}"));
+        }
+    }
+
+    /// Note that a field changed (typed, picked or cleared): its messages show from now on,
+    /// and what the service said about its old value no longer applies.
+    fn note_changed(&mut self, field: &'static str) {
+        self.touched.insert(field);
+        self.server_errors.remove(field);
+    }
+}

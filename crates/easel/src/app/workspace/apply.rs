@@ -1,0 +1,194 @@
+//! Carrying out what was asked: each [`Action`] changes the panels' state and hands the work
+//! to the command layer. Runs after the frame is drawn (or in `logic`), never while drawing.
+
+use super::{AppRequest, Workspace};
+use crate::app::actions::Action;
+use crate::app::keys::Busy;
+use crate::app::provider_picker::Switch;
+use crate::app::viewer::Viewer;
+use easel_engine::diagnostics::{curl_command, report};
+use easel_engine::error::{EngineError, ErrorCategory};
+use easel_engine::request::ValidRequest;
+use std::time::Instant;
+
+impl Workspace {
+    /// Carry out one action.
+    pub(super) fn apply(&mut self, action: Action, ctx: &egui::Context) {
+        match action {
+            Action::Generate => self.generate(),
+            Action::CancelJob(job) => self.commands.cancel(&job),
+            Action::RetryJob(job) => self.retry(&job),
+            Action::RetryStoredJob(job) => self.commands.retry_settings(job),
+            Action::ClearFinishedJobs => self.jobs.clear_finished(),
+            Action::OpenKeyPanel => self.keys.open_panel(),
+            Action::CloseKeyPanel => self.keys.close_panel(),
+            Action::TestKey(key) => {
+                self.keys.testing();
+                self.commands.check_key(key);
+            }
+            Action::SaveKey(key) => {
+                if self.keys.start_keychain_change(Busy::Saving) {
+                    self.commands.save_key(key);
+                }
+            }
+            Action::ForgetKey => {
+                if self.keys.start_keychain_change(Busy::Forgetting) {
+                    self.commands.forget_key();
+                }
+            }
+            Action::UseKeyForSession(key) => self.keys.use_for_session(key),
+            Action::OpenImage(id) => self.open_image(id),
+            Action::CloseViewer => self.viewer = None,
+            Action::StepImage(step) => {
+                if let Some(next) = self.viewer.as_ref().and_then(|v| self.gallery.neighbour(v.image(), step)) {
+                    self.open_image(next);
+                }
+            }
+            Action::ToggleStar(id) => {
+                let starred = self.gallery.toggle_star(id);
+                self.commands.set_starred(id, starred, self.gallery.listing());
+            }
+            Action::ReuseSettings(id) => {
+                if let Some(record) = self.gallery.get(id) {
+                    self.commands.image_settings(record.clone());
+                }
+            }
+            Action::TrashImage(id) => self.trash_image(id),
+            Action::UndoTrash(id) => {
+                self.gallery.restore(id);
+                self.commands.restore(id, self.gallery.listing());
+            }
+            Action::EmptyTrash => self.commands.empty_trash(),
+            Action::ReadLibrary(read) => self.commands.read_library(read),
+            Action::CopyImage(id) => {
+                if let Some(record) = self.gallery.get(id) {
+                    self.commands.decode_for_clipboard(record);
+                }
+            }
+            Action::SaveImageAs(id) => {
+                if let Some(record) = self.gallery.get(id).cloned() {
+                    self.saving.asking();
+                    self.commands.ask_save_as(record);
+                }
+            }
+            Action::SavePickedToFolder => {
+                let records = self.gallery.picked();
+                if !records.is_empty() {
+                    self.saving.asking();
+                    self.commands.ask_save_to_folder(records);
+                }
+            }
+            Action::CopyCurl(index) => self.copy_curl(index, ctx),
+            Action::CopyReport => {
+                ctx.copy_text(report(self.diagnostics.records()));
+                self.notices.info("Copied the diagnostics report. Your API key is not in it.");
+            }
+            Action::CheckConnection => self.check_connection(),
+            Action::ToggleDiagnostics => self.state.show_diagnostics = !self.state.show_diagnostics,
+            Action::UseUsualServer => self.request = Some(AppRequest::UsualServer),
+            Action::SwitchProvider { kind, base_url, api_key_header } => {
+                if self.jobs.in_flight() > 0 {
+                    self.notices.error("Wait until the running jobs end, then switch the service.");
+                } else {
+                    self.request = Some(AppRequest::Switch(Switch { api_key_header, ..Switch::to(kind, base_url) }));
+                }
+            }
+            Action::RefreshModels => self.list_models(true),
+            Action::PickInitImage => self.commands.pick_image(false),
+            Action::PickMask => self.commands.pick_image(true),
+            Action::UseDroppedImage(path) => self.commands.check_image(path, false),
+            Action::DescribeFile(path) => self.commands.describe_file(path),
+            Action::TrySandbox => self.commands.start_sandbox(),
+            Action::ToggleHelp => self.help.toggle(),
+            Action::OpenLogsFolder => match self.commands.open_logs_folder() {
+                Ok(dir) => self.notices.info(format!("Opening the logs folder: {}", dir.display())),
+                Err(why) => self.notices.error(why),
+            },
+            Action::ReadHistory => self.commands.read_history(),
+            Action::SavePreset { name, draft } => self.commands.save_preset(name, *draft),
+            Action::DeletePreset(name) => self.commands.delete_preset(name),
+        }
+    }
+
+    /// Check the draft; if it is valid and there is a key, start its jobs. An invalid draft
+    /// sends nothing and explains every field.
+    fn generate(&mut self) {
+        let caps = self.commands.engine().provider().capabilities(self.state.draft.model.trim());
+        let Ok(request) = self.state.draft.validate(&caps) else {
+            self.prompt.show_all_problems();
+            return;
+        };
+        if self.ready_to_send() {
+            self.prompt.submitted();
+            self.submit(request);
+        }
+    }
+
+    /// Send a job's settings again, as a new job.
+    fn retry(&mut self, job: &str) {
+        if let Some(settings) = self.jobs.settings_of(job).cloned()
+            && self.ready_to_send()
+        {
+            self.submit(ValidRequest { candidates: vec![settings] });
+        }
+    }
+
+    /// True when requests can go out; otherwise ask for the key.
+    pub(super) fn ready_to_send(&mut self) -> bool {
+        let ready = self.keys.ready();
+        if !ready {
+            self.keys.open_panel();
+            self.notices.error("Add your API key first. Nothing was sent.");
+        }
+        ready
+    }
+
+    pub(super) fn submit(&mut self, request: ValidRequest) {
+        let jobs = self.commands.submit(request, self.keys.active().cloned());
+        self.jobs.submitted(jobs, Instant::now());
+    }
+
+    fn open_image(&mut self, id: i64) {
+        if let Some(record) = self.gallery.get(id) {
+            self.commands.decode_full_image(record);
+            self.viewer = Some(Viewer::open(record));
+        }
+    }
+
+    /// Move an image to the library's trash (the viewer moves on), with an Undo.
+    fn trash_image(&mut self, id: i64) {
+        if self.viewer.as_ref().is_some_and(|v| v.image() == id) {
+            let next = self.gallery.neighbour(id, 1).or_else(|| self.gallery.neighbour(id, -1));
+            self.viewer = None;
+            if let Some(next) = next {
+                self.open_image(next);
+            }
+        }
+        if self.gallery.remove(id) {
+            self.thumbs.forget(id);
+            self.commands.trash(id, self.gallery.listing());
+            self.notices.trashed("Moved to the trash. The file is kept until the trash is emptied.", id);
+        }
+    }
+
+    fn copy_curl(&mut self, index: usize, ctx: &egui::Context) {
+        if let Some(record) = self.diagnostics.record(index) {
+            ctx.copy_text(curl_command(record, self.commands.engine().provider().base_url()));
+            self.notices.info("Copied a curl command. It reads your key from $EASEL_API_KEY.");
+        }
+    }
+
+    /// The doctor's checks (DNS, connection, TLS, key), with the key in use.
+    fn check_connection(&mut self) {
+        self.diagnostics.doctor_started();
+        let kind = self.commands.engine().provider().kind();
+        let key = match self.keys.active_with_source() {
+            Some((key, source)) => Ok((Some(key), source.label().to_owned())),
+            None if !kind.needs_key() => Ok((None, "no key: this server needs none".to_owned())),
+            None => Err(EngineError::new(ErrorCategory::Auth)
+                .with_message("No key is set in the window.")
+                .with_hint("Paste your key in the key panel, then check again.")),
+        };
+        self.commands.check_connection(key);
+    }
+}

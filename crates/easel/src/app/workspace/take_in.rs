@@ -1,0 +1,114 @@
+//! Taking in what came back: each [`Message`] goes to the panel it is for. Work that follows
+//! from it (read the list again, check a picked image) goes out as actions, the same way as
+//! what the person asks for. Runs in `logic`, so it never draws.
+
+use super::{AppRequest, Workspace};
+use crate::app::actions::Action;
+use crate::app::gallery::{GroupKey, Said};
+use crate::app::inbox::Message;
+use crate::app::logging;
+use crate::app::prompt::PromptMessage;
+use crate::app::provider_picker::Switch;
+use crate::app::saving::SavingMessage;
+use crate::app::textures::ImageMessage;
+use easel_engine::request::ValidRequest;
+use easel_engine::{Event, EventKind};
+use std::time::Instant;
+
+impl Workspace {
+    /// Take in one message from the engine or a background task.
+    pub(super) fn take_in(&mut self, message: Message, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        match message {
+            Message::Engine(event) => self.on_event(event, actions),
+            Message::Keys(message) => self.keys.on_message(message),
+            Message::Prompt(message) => self.on_prompt_message(message),
+            Message::Gallery(message) => match self.gallery.on_message(message, actions) {
+                Said::Nothing => {}
+                Said::Info(sentence) => self.notices.info(sentence),
+                Said::Error(sentence) => self.notices.error(sentence),
+            },
+            Message::History(message) => self.history.on_message(message, actions),
+            Message::Jobs(message) => {
+                if let Some(why) = self.jobs.on_message(message, Instant::now()) {
+                    self.notices.error(why);
+                }
+            }
+            Message::Images(message) => self.on_image(message, ctx),
+            Message::Saving(SavingMessage::Target { batch, path }) => {
+                if let Some((batch, path)) = self.saving.on_target(batch, path) {
+                    self.commands.save(batch, path, self.state.embed_parameters);
+                }
+            }
+            Message::Saving(SavingMessage::Saved(results)) => self.saving.on_saved(results, &mut self.notices),
+            Message::Doctor(checks) => self.diagnostics.doctor_finished(checks),
+            Message::RetrySettings(Ok(Some(settings))) => {
+                if self.ready_to_send() {
+                    self.submit(ValidRequest { candidates: vec![settings] });
+                }
+            }
+            Message::RetrySettings(Ok(None)) => self.notices.error("That job is no longer in the library. Nothing was sent."),
+            Message::RetrySettings(Err(why)) => {
+                self.notices.error(format!("The job's settings could not be read ({why}). Nothing was sent."));
+            }
+            Message::SandboxStarted(Ok(sandbox)) => {
+                let mut switch = Switch::to(easel_engine::provider::ProviderKind::ModelsLab, Some(sandbox.base_url()));
+                match easel_engine::keys::ApiKey::parse("sandbox-session-key") {
+                    Ok(key) => switch.session_key = Some(key),
+                    Err(why) => logging::note(&format!("the sandbox's session key was refused: {why}")),
+                }
+                switch.sandbox = Some(sandbox);
+                self.request = Some(AppRequest::Switch(switch));
+            }
+            Message::SandboxStarted(Err(why)) => {
+                self.welcome.starting_sandbox = false;
+                self.notices.error(format!("The sandbox could not start: {why}"));
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event, actions: &mut Vec<Action>) {
+        logging::event(&event);
+        self.jobs.on_event(&event, Instant::now());
+        match event.kind {
+            EventKind::Image(record) => {
+                let key = self.jobs.batch_of(&event.job).map_or(GroupKey::Job(event.job), GroupKey::Batch);
+                self.gallery.add(*record, key);
+            }
+            EventKind::Response(record) => self.diagnostics.push(*record),
+            EventKind::Error(error) if !error.fields.is_empty() => self.prompt.server_said(&error.fields),
+            EventKind::Finished { ok: false, .. } => self.gallery.job_failed(actions),
+            _ => {}
+        }
+    }
+
+    fn on_prompt_message(&mut self, message: PromptMessage) {
+        match message {
+            PromptMessage::Models(result) => self.prompt.models_listed(result),
+            PromptMessage::Picked { path: Some(path), mask } => self.commands.check_image(path, mask),
+            PromptMessage::Picked { path: None, .. } => {}
+            PromptMessage::Checked { path, mask: false } => self.prompt.init_image_chosen(&mut self.state.draft, &path),
+            PromptMessage::Checked { path, mask: true } => self.prompt.mask_chosen(&mut self.state.draft, &path),
+            PromptMessage::Described { path, text } => self.prompt.file_described(&path, &text),
+            PromptMessage::Reuse(settings) => {
+                self.prompt.reuse(&mut self.state.draft, &settings);
+                self.notices.info("The prompt panel now holds this image's settings.");
+            }
+        }
+    }
+
+    fn on_image(&mut self, message: ImageMessage, ctx: &egui::Context) {
+        match message {
+            ImageMessage::Thumbnail { image, result } => self.thumbs.on_loaded(image, result),
+            ImageMessage::Full { image, result } => {
+                if let Some(viewer) = &mut self.viewer {
+                    viewer.on_loaded(image, result);
+                }
+            }
+            ImageMessage::Clipboard(Ok(image)) => {
+                ctx.copy_image(image);
+                self.notices.info("Image copied. You can paste it into another app.");
+            }
+            ImageMessage::Clipboard(Err(why)) => self.notices.error(why),
+        }
+    }
+}

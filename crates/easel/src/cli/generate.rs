@@ -1,0 +1,232 @@
+//! `easel generate`: check the settings, send the jobs, report each event and the images.
+
+use super::args::{ProviderArgs, credentials};
+use super::printer::Printer;
+use super::runtime;
+use clap::Args;
+use easel_engine::error::{EngineError, ErrorCategory};
+use easel_engine::request::SettingsDraft;
+use easel_engine::store::ImageRecord;
+use easel_engine::{Engine, Event, JobOutcome};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    /// What to make.
+    #[arg(long)]
+    pub prompt: String,
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Tried once if the model fails with server errors.
+    #[arg(long)]
+    pub fallback_model: Option<String>,
+    #[arg(long)]
+    pub negative_prompt: Option<String>,
+    #[arg(long)]
+    pub width: Option<String>,
+    #[arg(long)]
+    pub height: Option<String>,
+    /// Images per request.
+    #[arg(long)]
+    pub samples: Option<String>,
+    #[arg(long)]
+    pub steps: Option<String>,
+    #[arg(long)]
+    pub guidance: Option<String>,
+    /// A whole number, or "random".
+    #[arg(long, allow_hyphen_values = true)]
+    pub seed: Option<String>,
+    /// Separate jobs with different seeds, to pick from.
+    #[arg(long)]
+    pub candidates: Option<String>,
+    /// For models that take an aspect ratio (ModelsLab v7): 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3.
+    #[arg(long)]
+    pub aspect_ratio: Option<String>,
+    /// Start from this image (image-to-image): PNG, JPEG or WebP.
+    #[arg(long)]
+    pub init_image: Option<PathBuf>,
+    /// How far to move away from the starting image, 0 to 1 (default 0.7).
+    #[arg(long)]
+    pub strength: Option<String>,
+    /// Repaint only part of the starting image (inpainting): a mask image of the same size,
+    /// white where the picture should change and black where it should stay.
+    #[arg(long, requires = "init_image")]
+    pub mask: Option<PathBuf>,
+    /// Jobs in flight at once.
+    #[arg(long)]
+    pub concurrency: Option<String>,
+    /// Seconds each HTTP attempt may take (default depends on the model: 60 or 120).
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Seconds to keep polling a processing job (default 600).
+    #[arg(long, hide = true)]
+    pub deadline: Option<String>,
+    /// Also copy the finished images into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: GenerateArgs) -> i32 {
+    let printer = Arc::new(Printer::new(args.json));
+    let fail = |err: EngineError| {
+        printer.error(None, &err);
+        err.category.exit_code()
+    };
+    let kind = match args.provider.kind() {
+        Ok(kind) => kind,
+        Err(e) => return fail(e),
+    };
+    let defaults = SettingsDraft::default();
+    let mut draft = SettingsDraft {
+        prompt: args.prompt.clone(),
+        negative_prompt: args.negative_prompt.clone().unwrap_or(defaults.negative_prompt),
+        model: args.model.clone().unwrap_or_default(),
+        fallback_model: args.fallback_model.clone().unwrap_or_default(),
+        width: args.width.clone().unwrap_or(defaults.width),
+        height: args.height.clone().unwrap_or(defaults.height),
+        samples: args.samples.clone().unwrap_or(defaults.samples),
+        steps: args.steps.clone().unwrap_or(defaults.steps),
+        guidance: args.guidance.clone().unwrap_or(defaults.guidance),
+        seed: args.seed.clone().unwrap_or_default(),
+        candidates: args.candidates.clone().unwrap_or(defaults.candidates),
+        aspect_ratio: args.aspect_ratio.clone().unwrap_or(defaults.aspect_ratio),
+        init_image: args.init_image.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        strength: args.strength.clone().unwrap_or(defaults.strength),
+        mask_image: args.mask.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+    };
+    let mut config = args.provider.config(kind);
+    let mut bad = easel_engine::error::FieldErrors::new();
+    let mut seconds = |text: &Option<String>, field: &str, max: f64| -> Option<Duration> {
+        let text = text.as_deref()?;
+        match text.trim().parse::<f64>() {
+            Ok(s) if s > 0.0 && s <= max => Some(Duration::from_secs_f64(s)),
+            _ => {
+                bad.insert(field.into(), vec![format!("{field} must be a number of seconds from 1 to {max}.")]);
+                None
+            }
+        }
+    };
+    config.timeout = seconds(&args.timeout, "timeout", 3600.0);
+    if let Some(d) = seconds(&args.deadline, "deadline", 86_400.0) {
+        config.policy.processing_deadline = d;
+    }
+    if let Some(c) = &args.concurrency {
+        match c.trim().parse::<usize>() {
+            Ok(n) if (1..=16).contains(&n) => config.concurrency = n,
+            _ => {
+                bad.insert("concurrency".into(), vec!["Concurrency must be a whole number from 1 to 16.".into()]);
+            }
+        }
+    }
+
+    let Some(rt) = runtime() else { return 1 };
+    let _guard = rt.enter();
+    let sink_printer = printer.clone();
+    let engine = match Engine::new(config, Arc::new(move |e: Event| sink_printer.event(&e))) {
+        Ok(engine) => engine,
+        Err(e) => return fail(e),
+    };
+    if args.model.is_none() {
+        draft.model = engine.provider().default_model().to_owned();
+    }
+    let caps = engine.provider().capabilities(draft.model.trim());
+    // Without a size, use the model's first preset (OpenAI models make only a few sizes).
+    if let (None, None, Some((w, h))) = (&args.width, &args.height, caps.size_presets.first()) {
+        draft.width = w.to_string();
+        draft.height = h.to_string();
+    }
+    let valid = match draft.validate(&caps) {
+        Ok(v) if bad.is_empty() => v,
+        Ok(_) => {
+            return fail(
+                EngineError::new(ErrorCategory::Validation)
+                    .with_message("Some settings need fixing before anything is sent.")
+                    .with_fields(bad),
+            );
+        }
+        Err(mut e) => {
+            e.fields.extend(bad);
+            return fail(e);
+        }
+    };
+    // The key is looked up only once the request is known to be valid.
+    let key = match credentials(kind) {
+        Ok(key) => key,
+        Err(e) => return fail(e),
+    };
+
+    let outcomes = rt.block_on(engine.run(valid, key));
+    finish_run(&printer, &outcomes, args.out.as_deref())
+}
+
+/// Report how the jobs ended, copy images to `out`, and return the exit code of the worst failure.
+pub fn finish_run(printer: &Printer, outcomes: &[JobOutcome], out: Option<&std::path::Path>) -> i32 {
+    let mut images: Vec<ImageRecord> = Vec::new();
+    let mut worst: Option<ErrorCategory> = None;
+    for outcome in outcomes {
+        images.extend(outcome.images.iter().cloned());
+        if let Some(err) = &outcome.error {
+            if !printer.json {
+                printer.error(Some(&outcome.job), err);
+            }
+            worst = Some(match worst {
+                Some(w) if w.severity() >= err.category.severity() => w,
+                _ => err.category,
+            });
+        }
+    }
+    let mut copy_failed = None;
+    let mut copies = Vec::new();
+    if let Some(dir) = out {
+        let options = easel_engine::export::SaveOptions::default();
+        for result in easel_engine::export::save_many(&images, dir, &options) {
+            match result {
+                Ok(path) => copies.push(path),
+                Err(e) => copy_failed = Some(e),
+            }
+        }
+    }
+    let exit_code = match (worst, &copy_failed) {
+        (Some(category), _) => category.exit_code(),
+        (None, Some(_)) => 1,
+        (None, None) => 0,
+    };
+    if let Some(e) = &copy_failed {
+        printer.error(
+            None,
+            &EngineError::new(ErrorCategory::Network)
+                .with_message("Some images could not be copied to the --out folder (they are safe in the library).")
+                .with_hint("Check that the folder exists and is writable.")
+                .with_detail(e.to_string()),
+        );
+    }
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    if printer.json {
+        printer.json_line(&serde_json::json!({
+            "event": "done",
+            "images": images.len(),
+            "failed": failed,
+            "jobs": outcomes.len(),
+            "exit_code": exit_code,
+            "copies": copies,
+        }));
+    } else {
+        println!("{} image(s) saved, {failed} of {} job(s) failed.", images.len(), outcomes.len());
+        for image in &images {
+            let seed = image.seed.map_or("random".to_owned(), |s| s.to_string());
+            let cached = if image.cached { ", from the library" } else { "" };
+            println!("  {} ({}×{}, seed {seed}{cached})", image.path.display(), image.width, image.height);
+        }
+        for copy in &copies {
+            println!("  copied to {}", copy.display());
+        }
+    }
+    exit_code
+}
