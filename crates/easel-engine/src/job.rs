@@ -6,7 +6,7 @@
 //! job the provider is still making can be fetched after a crash instead of
 //! being sent (and paid for) again.
 
-use super::diagnostics::{Diagnostics, ErrorSummary, Redactor, RequestIds, WaitInfo, interesting_headers, now_rfc3339};
+use super::diagnostics::{self, Diagnostics, ErrorSummary, RequestIds, WaitInfo, interesting_headers, now_rfc3339};
 use super::error::{EngineError, ErrorCategory};
 use super::http::{self, MAX_API_BODY, TransportError, TransportKind};
 use super::intake::{self, IntakeError, OutputEntry, VerifiedImage};
@@ -14,6 +14,7 @@ use super::keys::ApiKey;
 use super::provider::{
     ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, HttpCall, InitImage, Method, Parsed, RemoteJob, Reply, Retry,
 };
+use super::redact::Redactor;
 use super::request::{GenerationSettings, Seed};
 use super::retry::{self, Decision, WaitReason, WaitSource};
 use super::store::{self, ImageRecord, JobPhase, NewImage, NewJob};
@@ -763,7 +764,7 @@ impl Job {
                 record.request_id = record.request_ids.primary();
                 record.response_headers = interesting_headers(&reply.headers, &self.redactor);
                 if call.endpoint != "download" || !(200..300).contains(&reply.status) {
-                    record.response_excerpt = self.redactor.excerpt(&reply.body);
+                    record.response_excerpt = diagnostics::excerpt(&self.redactor, &reply.body);
                 } else {
                     record.response_excerpt = Some(format!("({} bytes of image data)", reply.body.len()));
                 }

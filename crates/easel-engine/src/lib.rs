@@ -5,6 +5,7 @@
 //! Work runs as tokio tasks on the runtime that was current when the engine was
 //! made; nothing here blocks the caller.
 
+pub mod capabilities;
 pub mod crash;
 pub mod diagnostics;
 pub mod doctor;
@@ -15,9 +16,11 @@ pub mod intake;
 mod job;
 pub mod keys;
 pub mod provider;
+pub mod redact;
 pub mod request;
 pub mod retry;
 pub mod store;
+pub mod text;
 
 use diagnostics::Diagnostics;
 use error::{EngineError, ErrorCategory};

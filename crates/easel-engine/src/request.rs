@@ -5,8 +5,8 @@
 //! and only a valid draft becomes [`GenerationSettings`]. An invalid request
 //! is never sent.
 
+use super::capabilities::Capabilities;
 use super::error::{EngineError, ErrorCategory, FieldErrors};
-use super::provider::Capabilities;
 use serde::{Deserialize, Serialize};
 
 /// The negative prompt the seeds recommend against bad-looking output.

@@ -1,12 +1,26 @@
 //! Retry policy: when to wait and try again, and when to stop.
 //!
-//! Every function here is pure (time and randomness come in as arguments), so
-//! each decision can be unit-tested; the job runner records every decision as
-//! a diagnostics event.
+//! Every retry decision of a job is made here, and every function is pure (time and
+//! randomness come in as arguments), so each decision can be unit-tested. The job's loops
+//! describe what went wrong ([`Trouble`], [`DownloadTrouble`]), ask the tries of their loop
+//! ([`SendTries`], [`PollTries`], [`DownloadTries`]) and act on the [`Decision`]; the job
+//! records every decision in the diagnostics record of the exchange that caused it.
 
-use super::error::{EngineError, ErrorCategory};
+use crate::error::{EngineError, ErrorCategory};
+use crate::http::Reply;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How to treat a failure a provider reported. Its parser decides; this module acts on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Never retry: it would fail again, or charge again.
+    No,
+    /// Rate limited: wait as told, then send again.
+    RateLimited,
+    /// Server trouble: retry once with the same payload, then the fallback model.
+    ServerError,
+}
 
 /// Why the job is waiting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +131,16 @@ pub struct RateLimitHints {
 }
 
 impl RateLimitHints {
+    /// The hints an answer carries in its headers (a provider adds the body's own).
+    pub fn from_reply(reply: &Reply) -> Self {
+        Self {
+            retry_after_ms: reply.header("retry-after-ms").map(str::to_owned),
+            retry_after: reply.header("retry-after").map(str::to_owned),
+            body_retry_after: None,
+            rate_limit_reset: reply.header("x-ratelimit-reset").map(str::to_owned),
+            date: reply.header("date").map(str::to_owned),
+        }
+    }
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }

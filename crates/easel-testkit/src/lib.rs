@@ -2,7 +2,8 @@
 //! per test, an engine that records its events, checks over the data directory, and
 //! [`hostile`], a raw-TCP server that misbehaves on purpose (the fault matrix). A
 //! dev-dependency only: nothing here ships in the product.
-#![allow(clippy::unwrap_used)] // test equipment: a failed setup should stop the test at once
+// Test equipment: a failed setup should stop the test at once.
+#![allow(clippy::unwrap_used)]
 // The hostile server shuts sockets down best-effort: a peer that already left is no failure.
 #![allow(clippy::let_underscore_must_use)]
 

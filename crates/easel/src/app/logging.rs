@@ -5,7 +5,8 @@
 //!
 //! Installed by [`run`](super::run) only; without it (tests, the CLI) these calls do nothing.
 
-use easel_engine::diagnostics::{Diagnostics, Redactor};
+use easel_engine::diagnostics::Diagnostics;
+use easel_engine::redact::Redactor;
 use easel_engine::{Event, EventKind, JobState};
 use std::path::Path;
 
