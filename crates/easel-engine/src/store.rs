@@ -560,8 +560,9 @@ impl Store {
         for (path, sha) in &removed {
             let still_used: bool =
                 self.with(|c| c.query_row("SELECT EXISTS(SELECT 1 FROM images WHERE sha256 = ?1)", [sha], |r| r.get(0)))?;
-            if !still_used {
-                let _ = std::fs::remove_file(self.dir.join(path));
+            // The rows are gone either way; a file that stays behind only takes space.
+            if !still_used && let Err(e) = std::fs::remove_file(self.dir.join(path)) {
+                tracing::warn!("emptying the trash left the file {path} behind: {e}");
             }
         }
         Ok(removed.len())

@@ -377,7 +377,8 @@ impl Printer {
             }
             return;
         }
-        let short = &event.job[event.job.len().saturating_sub(4)..];
+        let job = event.job.as_deref().unwrap_or_default();
+        let short = &job[job.len().saturating_sub(4)..];
         match &event.kind {
             EventKind::State(JobState::Uploading) => eprintln!("[{short}] uploading the start image…"),
             EventKind::State(JobState::Sending { attempt }) => eprintln!("[{short}] sending (attempt {attempt})…"),
