@@ -238,16 +238,37 @@ pub fn key_from_env() -> Result<Option<ApiKey>, EngineError> {
     }
 }
 
-/// Find the key: `EASEL_API_KEY` first, then the keyring entry for `provider`.
-pub fn resolve_key(provider: &str, store: &dyn SecretStore) -> Result<(ApiKey, KeySource), EngineError> {
+/// The key in use for one provider and where it came from; `None` when the provider runs
+/// without a key and none was given.
+pub type FoundKey = Option<(ApiKey, KeySource)>;
+
+/// What the faces say of a provider that runs without a key when none was given.
+pub const NO_KEY_NEEDED: &str = "no key: this server needs none unless it uses --api-auth";
+
+/// Find the key for `provider`, in the one order every face uses: `EASEL_API_KEY` first (set
+/// but unusable is an error, whatever the provider), then the key store. Without either, a
+/// provider that `needs_key` is an error in plain words, and one that runs without a key
+/// (A1111 without `--api-auth`) gets `Ok(None)`. Blocking (the key store is a D-Bus call on
+/// Linux): never on the window's thread.
+pub fn find_key(provider: &str, needs_key: bool, store: &dyn SecretStore) -> Result<FoundKey, EngineError> {
     if let Some(key) = key_from_env()? {
-        return Ok((key, KeySource::Environment));
+        return Ok(Some((key, KeySource::Environment)));
     }
-    let stored = store.get(provider);
-    match stored {
-        Ok(Some(key)) => Ok((key, KeySource::Keyring)),
-        Ok(None) => Err(no_key_error(provider, None)),
-        Err(e) => Err(no_key_error(provider, Some(e))),
+    match store.get(provider) {
+        Ok(Some(key)) => Ok(Some((key, KeySource::Keyring))),
+        Ok(None) => key_or_none(None, needs_key, || no_key_error(provider, None)),
+        Err(e) => key_or_none(None, needs_key, || no_key_error(provider, Some(e))),
+    }
+}
+
+/// The same rule for a face that has already looked (the window reads `EASEL_API_KEY` at start
+/// and the key store in the background): the key it holds; without one, `Ok(None)` for a
+/// provider that runs without a key, and `missing()` for one that needs it.
+pub fn key_or_none(held: FoundKey, needs_key: bool, missing: impl FnOnce() -> EngineError) -> Result<FoundKey, EngineError> {
+    match held {
+        Some(found) => Ok(Some(found)),
+        None if !needs_key => Ok(None),
+        None => Err(missing()),
     }
 }
 
@@ -286,6 +307,37 @@ mod tests {
         assert!(!format!("{key}").contains("canary"));
         assert_eq!(key.last_four(), "…nary");
         assert_eq!(ApiKey::parse("short").unwrap().last_four(), "…");
+    }
+
+    #[test]
+    fn a_key_is_found_in_the_store_and_only_a_keyless_provider_may_have_none() {
+        // EASEL_API_KEY is left alone here: tests run in parallel and share the environment.
+        if std::env::var_os(KEY_ENV).is_some() {
+            return;
+        }
+        let store = MemoryStore::default();
+        let key = ApiKey::parse("k-1234567890").unwrap();
+        store.set("modelslab", &key).unwrap();
+        assert_eq!(find_key("modelslab", true, &store).unwrap(), Some((key, KeySource::Keyring)));
+        let missing = find_key("openai", true, &store).unwrap_err();
+        assert_eq!(missing.category, ErrorCategory::Auth);
+        assert!(missing.message.contains("openai"), "{}", missing.message);
+        assert_eq!(find_key("a1111", false, &store).unwrap(), None, "a server that needs no key");
+        // A key store that cannot be read is no reason to stop a keyless server either.
+        *store.fail_with.lock().unwrap() = Some(StoreError::Unavailable("test".into()));
+        assert_eq!(find_key("a1111", false, &store).unwrap(), None);
+        let err = find_key("modelslab", true, &store).unwrap_err();
+        assert!(err.detail.unwrap().contains("not available"), "the store's trouble is kept as the detail");
+    }
+
+    #[test]
+    fn a_held_key_or_none_follows_the_same_rule() {
+        let key = ApiKey::parse("k-1234567890").unwrap();
+        let held = Some((key, KeySource::Session));
+        let missing = || EngineError::new(ErrorCategory::Auth).with_message("No key is set.");
+        assert_eq!(key_or_none(held.clone(), true, missing).unwrap(), held);
+        assert_eq!(key_or_none(None, false, missing).unwrap(), None);
+        assert_eq!(key_or_none(None, true, missing).unwrap_err().message, "No key is set.");
     }
 
     #[test]

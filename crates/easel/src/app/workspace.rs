@@ -541,13 +541,11 @@ impl Workspace {
         self.diagnostics.doctor_started();
         let engine = self.engine.clone();
         let kind = engine.provider().kind();
-        let key = match self.keys.active_with_source() {
-            Some((key, source)) => Ok((Some(key), source.label().to_owned())),
-            None if !kind.needs_key() => Ok((None, "no key: this server needs none".to_owned())),
-            None => Err(easel_engine::error::EngineError::new(easel_engine::error::ErrorCategory::Auth)
+        let key = easel_engine::keys::key_or_none(self.keys.active_with_source(), kind.needs_key(), || {
+            easel_engine::error::EngineError::new(easel_engine::error::ErrorCategory::Auth)
                 .with_message("No key is set in the window.")
-                .with_hint("Paste your key in the key panel, then check again.")),
-        };
+                .with_hint("Paste your key in the key panel, then check again.")
+        });
         self.bg.spawn(async move { Message::Doctor(easel_engine::doctor::checks(&engine, key).await) });
     }
 }

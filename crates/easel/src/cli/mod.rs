@@ -157,11 +157,7 @@ impl ProviderArgs {
 
 /// The key for `kind`, or none for a server that needs none (A1111 without --api-auth).
 fn credentials(kind: ProviderKind) -> Result<Option<keys::ApiKey>, EngineError> {
-    match keys::resolve_key(kind.id(), &KeyringStore) {
-        Ok((key, _)) => Ok(Some(key)),
-        Err(_) if !kind.needs_key() && keys::key_from_env().is_ok() => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(keys::find_key(kind.id(), kind.needs_key(), &KeyringStore)?.map(|(key, _)| key))
 }
 
 #[derive(Args, Debug)]
