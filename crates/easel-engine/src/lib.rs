@@ -6,6 +6,7 @@
 //! made; nothing here blocks the caller.
 
 pub mod capabilities;
+mod config;
 pub mod crash;
 pub mod diagnostics;
 pub mod doctor;
@@ -24,15 +25,16 @@ pub mod retry;
 pub mod store;
 pub mod text;
 
+pub use config::{EngineConfig, ServiceSpec};
+
 use diagnostics::Diagnostics;
 use error::{EngineError, ErrorCategory};
 use keys::ApiKey;
-use provider::{Balance, Provider, ProviderKind};
+use provider::{Balance, Provider};
 use request::ValidRequest;
-use retry::{RetryPolicy, WaitReason, WaitSource};
+use retry::{WaitReason, WaitSource};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store::{ImageRecord, Store};
@@ -122,38 +124,6 @@ pub struct JobOutcome {
     pub job: JobId,
     pub images: Vec<ImageRecord>,
     pub error: Option<EngineError>,
-}
-
-/// What the engine needs to know.
-#[derive(Clone, Debug)]
-pub struct EngineConfig {
-    pub data_dir: PathBuf,
-    pub provider: ProviderKind,
-    /// Replaces the official server (see `--base-url`).
-    pub base_url: Option<String>,
-    /// Jobs in flight at once for this account.
-    pub concurrency: usize,
-    /// Overrides the per-attempt timeout of every model.
-    pub timeout: Option<Duration>,
-    /// Choices only some providers have (OpenAI's auth header style).
-    pub options: provider::ProviderOptions,
-    pub policy: RetryPolicy,
-    pub limits: intake::Limits,
-}
-
-impl EngineConfig {
-    pub fn new(data_dir: PathBuf, provider: ProviderKind) -> Self {
-        Self {
-            data_dir,
-            provider,
-            base_url: None,
-            concurrency: provider.default_concurrency(),
-            timeout: None,
-            options: provider::ProviderOptions::default(),
-            policy: RetryPolicy::default(),
-            limits: intake::Limits::default(),
-        }
-    }
 }
 
 /// The engine. Cheap to clone.

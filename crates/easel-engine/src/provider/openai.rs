@@ -29,6 +29,13 @@ pub enum AuthStyle {
     ApiKeyHeader,
 }
 
+impl AuthStyle {
+    /// As `--api-key-header` (and the window's checkbox) ask: the `api-key` header when set.
+    pub fn from_flag(api_key_header: bool) -> Self {
+        if api_key_header { Self::ApiKeyHeader } else { Self::Bearer }
+    }
+}
+
 const MODELS: &[ModelInfo] = &[
     ModelInfo { id: "gpt-image-1", label: "GPT Image 1", speed: Speed::Quality, negative_prompt: false },
     ModelInfo { id: "gpt-image-1-mini", label: "GPT Image 1 mini", speed: Speed::Fast, negative_prompt: false },

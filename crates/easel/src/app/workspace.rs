@@ -23,7 +23,7 @@ use easel_engine::diagnostics::{curl_command, report};
 use easel_engine::error::EngineError;
 use easel_engine::request::ValidRequest;
 use easel_engine::store::{Store, StoreError};
-use easel_engine::{Engine, EngineConfig, Event, EventKind};
+use easel_engine::{Engine, Event, EventKind, ServiceSpec};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
@@ -66,11 +66,8 @@ impl Workspace {
         let (inbox, receiver) = Inbox::new(ctx.clone());
         let engine = {
             let _entered = deps.runtime.enter();
-            let mut config = EngineConfig::new(deps.data_dir.clone(), deps.provider);
-            config.base_url.clone_from(&state.base_url);
-            if state.openai_api_key_header {
-                config.options.openai_auth = easel_engine::provider::openai::AuthStyle::ApiKeyHeader;
-            }
+            let openai_auth = easel_engine::provider::openai::AuthStyle::from_flag(state.openai_api_key_header);
+            let config = ServiceSpec { kind: deps.provider, base_url: state.base_url.clone(), openai_auth }.config(deps.data_dir.clone());
             let sink = inbox.clone();
             Engine::new(config, Arc::new(move |event| sink.post(Message::Engine(event))))?
         };

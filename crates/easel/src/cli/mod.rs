@@ -9,9 +9,10 @@ use clap::{Args, Parser, Subcommand};
 use easel_engine::error::{EngineError, ErrorCategory};
 use easel_engine::keys::{self, KeyringStore};
 use easel_engine::provider::ProviderKind;
+use easel_engine::provider::openai::AuthStyle;
 use easel_engine::request::SettingsDraft;
 use easel_engine::store::{ImageRecord, default_data_dir};
-use easel_engine::{Engine, EngineConfig, Event, EventKind, JobOutcome, JobState};
+use easel_engine::{Engine, EngineConfig, Event, EventKind, JobOutcome, JobState, ServiceSpec};
 use easel_sandbox::{self as sandbox, SandboxConfig, Scenario};
 use std::io::Write;
 use std::path::PathBuf;
@@ -145,13 +146,21 @@ impl ProviderArgs {
             .ok_or_else(|| usage_error(format!("Unknown provider '{}'. Use: modelslab, openai or a1111.", self.provider), "provider"))
     }
 
+    /// The service these flags name, for a provider already checked.
+    fn service(&self, kind: ProviderKind) -> ServiceSpec {
+        ServiceSpec { kind, base_url: self.base_url.clone(), openai_auth: AuthStyle::from_flag(self.api_key_header) }
+    }
+
     fn config(&self, kind: ProviderKind) -> EngineConfig {
-        let mut config = EngineConfig::new(default_data_dir(), kind);
-        config.base_url = self.base_url.clone();
-        if self.api_key_header {
-            config.options.openai_auth = easel_engine::provider::openai::AuthStyle::ApiKeyHeader;
-        }
-        config
+        self.service(kind).config(default_data_dir())
+    }
+}
+
+/// The service the flags name (an unknown provider is a usage error).
+impl TryFrom<&ProviderArgs> for ServiceSpec {
+    type Error = EngineError;
+    fn try_from(args: &ProviderArgs) -> Result<Self, EngineError> {
+        Ok(args.service(args.kind()?))
     }
 }
 
