@@ -23,7 +23,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn pass(name: &'static str, started: Instant, detail: String) -> Self {
+    fn pass(name: &'static str, started: Instant, detail: String) -> Self {
         Self { name, ok: true, millis: Some(started.elapsed().as_millis() as u64), detail, category: None, hint: None }
     }
     pub fn fail(name: &'static str, err: &EngineError) -> Self {

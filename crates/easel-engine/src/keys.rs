@@ -139,8 +139,8 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// Somewhere to keep one key per provider. The window uses the OS keyring; unit
-/// and UI tests use [`MemoryStore`].
+/// Somewhere to keep one key per provider. The window uses the OS keyring; tests use
+/// easel-testkit's `MemoryStore`.
 pub trait SecretStore: Send + Sync {
     fn get(&self, provider: &str) -> Result<Option<ApiKey>, StoreError>;
     fn set(&self, provider: &str, key: &ApiKey) -> Result<(), StoreError>;
@@ -192,37 +192,6 @@ fn map_keyring_error(e: keyring::Error) -> StoreError {
         keyring::Error::NoStorageAccess(_) => StoreError::Locked(text),
         keyring::Error::PlatformFailure(_) | keyring::Error::NoDefaultStore => StoreError::Unavailable(text),
         _ => StoreError::Other(text),
-    }
-}
-
-/// A key store in memory, for tests and for "use for this session only".
-#[derive(Default)]
-pub struct MemoryStore {
-    keys: std::sync::Mutex<std::collections::HashMap<String, ApiKey>>,
-    /// When set, every call fails with this error (to test the window's honesty).
-    pub fail_with: std::sync::Mutex<Option<StoreError>>,
-}
-
-impl MemoryStore {
-    fn check(&self) -> Result<std::sync::MutexGuard<'_, std::collections::HashMap<String, ApiKey>>, StoreError> {
-        if let Some(err) = self.fail_with.lock().map_err(|_| StoreError::Other("poisoned".into()))?.clone() {
-            return Err(err);
-        }
-        self.keys.lock().map_err(|_| StoreError::Other("poisoned".into()))
-    }
-}
-
-impl SecretStore for MemoryStore {
-    fn get(&self, provider: &str) -> Result<Option<ApiKey>, StoreError> {
-        Ok(self.check()?.get(provider).cloned())
-    }
-    fn set(&self, provider: &str, key: &ApiKey) -> Result<(), StoreError> {
-        self.check()?.insert(provider.to_owned(), key.clone());
-        Ok(())
-    }
-    fn delete(&self, provider: &str) -> Result<(), StoreError> {
-        self.check()?.remove(provider);
-        Ok(())
     }
 }
 
@@ -310,27 +279,6 @@ mod tests {
     }
 
     #[test]
-    fn a_key_is_found_in_the_store_and_only_a_keyless_provider_may_have_none() {
-        // EASEL_API_KEY is left alone here: tests run in parallel and share the environment.
-        if std::env::var_os(KEY_ENV).is_some() {
-            return;
-        }
-        let store = MemoryStore::default();
-        let key = ApiKey::parse("k-1234567890").unwrap();
-        store.set("modelslab", &key).unwrap();
-        assert_eq!(find_key("modelslab", true, &store).unwrap(), Some((key, KeySource::Keyring)));
-        let missing = find_key("openai", true, &store).unwrap_err();
-        assert_eq!(missing.category, ErrorCategory::Auth);
-        assert!(missing.message.contains("openai"), "{}", missing.message);
-        assert_eq!(find_key("a1111", false, &store).unwrap(), None, "a server that needs no key");
-        // A key store that cannot be read is no reason to stop a keyless server either.
-        *store.fail_with.lock().unwrap() = Some(StoreError::Unavailable("test".into()));
-        assert_eq!(find_key("a1111", false, &store).unwrap(), None);
-        let err = find_key("modelslab", true, &store).unwrap_err();
-        assert!(err.detail.unwrap().contains("not available"), "the store's trouble is kept as the detail");
-    }
-
-    #[test]
     fn a_held_key_or_none_follows_the_same_rule() {
         let key = ApiKey::parse("k-1234567890").unwrap();
         let held = Some((key, KeySource::Session));
@@ -338,17 +286,5 @@ mod tests {
         assert_eq!(key_or_none(held.clone(), true, missing).unwrap(), held);
         assert_eq!(key_or_none(None, false, missing).unwrap(), None);
         assert_eq!(key_or_none(None, true, missing).unwrap_err().message, "No key is set.");
-    }
-
-    #[test]
-    fn memory_store_round_trips_and_can_fail_honestly() {
-        let store = MemoryStore::default();
-        let key = ApiKey::parse("k-1234567890").unwrap();
-        store.set("modelslab", &key).unwrap();
-        assert_eq!(store.get("modelslab").unwrap(), Some(key.clone()));
-        store.delete("modelslab").unwrap();
-        assert_eq!(store.get("modelslab").unwrap(), None);
-        *store.fail_with.lock().unwrap() = Some(StoreError::Locked("test".into()));
-        assert!(store.set("modelslab", &key).is_err());
     }
 }

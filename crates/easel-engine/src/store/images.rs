@@ -162,11 +162,6 @@ impl Store {
         Ok(if images.iter().all(|i| i.path.is_file()) { images } else { Vec::new() })
     }
 
-    /// The newest images first, `limit` from `offset` (not the trash).
-    pub fn recent_images(&self, limit: u32, offset: u32) -> Result<Vec<ImageRecord>, StoreError> {
-        self.images_where("deleted_ms IS NULL ORDER BY created_ms DESC, id DESC LIMIT ?1 OFFSET ?2", [limit, offset])
-    }
-
     /// Images matching `filter`, newest first.
     pub fn search(&self, filter: &ImageFilter, limit: u32, offset: u32) -> Result<Vec<ImageRecord>, StoreError> {
         let (mut clause, mut values) = filter_clause(filter);
@@ -183,11 +178,6 @@ impl Store {
             c.query_row(&format!("SELECT COUNT(*) FROM images WHERE {clause}"), rusqlite::params_from_iter(values), |r| r.get::<_, i64>(0))
         })
         .map(|n| n as u64)
-    }
-
-    /// How many images are in the library (not the trash).
-    pub fn image_count(&self) -> Result<u64, StoreError> {
-        self.with(|c| c.query_row("SELECT COUNT(*) FROM images WHERE deleted_ms IS NULL", [], |r| r.get::<_, i64>(0))).map(|n| n as u64)
     }
 
     pub fn set_starred(&self, image_id: i64, starred: bool) -> Result<(), StoreError> {
@@ -381,10 +371,10 @@ mod tests {
         let a = add(&store, "j1", "keep me", "flux", 10);
         let b = add(&store, "j2", "throw me", "flux", 20);
         store.trash(b.id).unwrap();
-        assert_eq!(store.image_count().unwrap(), 1);
+        assert_eq!(store.count_matching(&ImageFilter::default()).unwrap(), 1);
         assert_eq!(store.search(&ImageFilter { trash: true, ..Default::default() }, 10, 0).unwrap()[0].id, b.id);
         store.restore(b.id).unwrap();
-        assert_eq!(store.image_count().unwrap(), 2);
+        assert_eq!(store.count_matching(&ImageFilter::default()).unwrap(), 2);
         store.trash(b.id).unwrap();
         assert!(b.path.is_file(), "the file stays until the trash is emptied");
         assert_eq!(store.empty_trash().unwrap(), 1);

@@ -65,9 +65,6 @@ impl JobPhase {
             Self::Unknown => "unknown",
         }
     }
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Done | Self::Failed | Self::Cancelled | Self::Unknown)
-    }
     pub(super) fn parse(s: &str) -> Option<Self> {
         [Self::Pending, Self::Sent, Self::Processing, Self::Downloading, Self::Done, Self::Failed, Self::Cancelled, Self::Unknown]
             .into_iter()
@@ -140,7 +137,9 @@ impl Store {
         })
     }
 
-    pub fn job_phase(&self, id: &str) -> Result<Option<JobPhase>, StoreError> {
+    /// The phase of job `id` (tests read it; the faces read [`Store::recent_jobs`]).
+    #[cfg(test)]
+    pub(crate) fn job_phase(&self, id: &str) -> Result<Option<JobPhase>, StoreError> {
         self.with(|c| {
             c.query_row("SELECT state FROM jobs WHERE id = ?1", [id], |r| r.get::<_, String>(0))
                 .optional()

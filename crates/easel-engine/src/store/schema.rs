@@ -149,7 +149,7 @@ mod tests {
         assert_eq!(found.len(), 1, "rows from before the upgrade are in the new full-text index");
         assert_eq!(found[0].batch, "b");
         store.trash(found[0].id).unwrap();
-        assert_eq!(store.image_count().unwrap(), 0, "the new trash column works on old rows");
+        assert_eq!(store.count_matching(&ImageFilter::default()).unwrap(), 0, "the new trash column works on old rows");
         let conn = Connection::open(dir.path().join("easel.db")).unwrap();
         let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);

@@ -6,10 +6,11 @@
 
 use crate::window::{Window, texts};
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
-use easel_engine::keys::{ApiKey, MemoryStore, SecretStore, StoreError};
+use easel_engine::keys::{ApiKey, SecretStore, StoreError};
 use easel_engine::provider::ProviderKind;
 use easel_engine::store::Store;
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use easel_testkit::MemoryStore;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -159,7 +160,7 @@ impl TestApp {
 
     /// The images the engine stored in the data folder.
     fn stored_images(&self) -> Vec<easel_engine::store::ImageRecord> {
-        Store::open(self.data.path()).unwrap().recent_images(10, 0).unwrap()
+        Store::open(self.data.path()).unwrap().search(&Default::default(), 10, 0).unwrap()
     }
 }
 
