@@ -1,7 +1,7 @@
 //! Diagnostics records in the library: one per HTTP exchange, kept with its job (or with no
 //! job, for the engine's own calls).
 
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError, from_json, now_ms, readable};
 use crate::diagnostics::Diagnostics;
 use rusqlite::params;
 
@@ -21,7 +21,10 @@ impl Store {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT record_json FROM diagnostics WHERE job_id = ?1 ORDER BY id")?;
             let rows = stmt.query_map([job], |r| r.get::<_, String>(0))?;
-            Ok(rows.filter_map(Result::ok).filter_map(|j| serde_json::from_str(&j).ok()).collect())
+            Ok(rows
+                .filter_map(|row| readable("diagnostics", row))
+                .filter_map(|json| from_json(format_args!("a diagnostics record of job {job}"), &json))
+                .collect())
         })
     }
 }

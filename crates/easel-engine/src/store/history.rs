@@ -1,6 +1,6 @@
 //! What a person asked for before: recent prompts with their settings, and named presets.
 
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError, from_json, now_ms, readable};
 use crate::request::{GenerationSettings, SettingsDraft};
 use rusqlite::params;
 
@@ -10,12 +10,12 @@ impl Store {
         let all: Vec<String> = self.with(|c| {
             let mut stmt = c.prepare("SELECT settings_json FROM jobs ORDER BY created_ms DESC LIMIT 2000")?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.filter_map(Result::ok).collect())
+            Ok(rows.filter_map(|row| readable("jobs", row)).collect())
         })?;
         let mut seen = std::collections::HashSet::new();
         Ok(all
             .iter()
-            .filter_map(|s| serde_json::from_str::<GenerationSettings>(s).ok())
+            .filter_map(|s| from_json::<GenerationSettings>("the settings of an earlier job", s))
             .filter(|s| seen.insert(s.prompt.clone()))
             .take(limit)
             .collect())
@@ -39,7 +39,13 @@ impl Store {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT name, settings_json FROM presets ORDER BY name")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-            Ok(rows.filter_map(Result::ok).filter_map(|(n, j)| Some((n, serde_json::from_str(&j).ok()?))).collect())
+            Ok(rows
+                .filter_map(|row| readable("presets", row))
+                .filter_map(|(name, json)| {
+                    let draft = from_json(format_args!("the preset '{name}'"), &json)?;
+                    Some((name, draft))
+                })
+                .collect())
         })
     }
 

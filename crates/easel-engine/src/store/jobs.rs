@@ -1,7 +1,7 @@
 //! Jobs in the library: recorded before anything is sent, moved through their phases, and
 //! found again after a restart. What resuming after a crash reads.
 
-use super::{Store, StoreError, now_ms, rfc3339};
+use super::{Store, StoreError, from_json, now_ms, readable, rfc3339};
 use crate::error::EngineError;
 use crate::provider::RemoteJob;
 use crate::request::{GenerationSettings, Seed};
@@ -173,16 +173,16 @@ impl Store {
                 ))
             })?;
             Ok(rows
-                .filter_map(Result::ok)
+                .filter_map(|row| readable("jobs", row))
                 .filter_map(|(id, state, provider, base_url, settings, remote, created_ms, batch_id)| {
                     Some(UnfinishedJob {
+                        phase: JobPhase::parse(&state)?,
+                        settings: from_json(format_args!("the settings of job {id}"), &settings)?,
+                        remote: remote.and_then(|r| from_json(format_args!("where to fetch job {id}"), &r)),
                         id,
                         batch_id,
-                        phase: JobPhase::parse(&state)?,
                         provider,
                         base_url,
-                        settings: serde_json::from_str(&settings).ok()?,
-                        remote: remote.and_then(|r| serde_json::from_str(&r).ok()),
                         created_ms,
                     })
                 })
@@ -207,17 +207,17 @@ impl Store {
                 ))
             })?;
             Ok(rows
-                .filter_map(Result::ok)
+                .filter_map(|row| readable("jobs", row))
                 .filter_map(|(id, state, settings, remote_id, error, created_ms)| {
-                    let settings: GenerationSettings = serde_json::from_str(&settings).ok()?;
+                    let settings: GenerationSettings = from_json(format_args!("the settings of job {id}"), &settings)?;
                     Some(JobSummary {
-                        id,
                         state: JobPhase::parse(&state)?,
                         prompt: settings.prompt,
                         model: settings.model,
                         remote_id,
-                        error: error.and_then(|e| serde_json::from_str(&e).ok()),
+                        error: error.and_then(|e| from_json(format_args!("the error of job {id}"), &e)),
                         created: rfc3339(created_ms),
+                        id,
                     })
                 })
                 .collect())
@@ -229,7 +229,7 @@ impl Store {
         self.with(|c| {
             c.query_row("SELECT settings_json FROM jobs WHERE id = ?1", [id], |r| r.get::<_, String>(0))
                 .optional()
-                .map(|s| s.and_then(|s| serde_json::from_str(&s).ok()))
+                .map(|s| s.and_then(|s| from_json(format_args!("the settings of job {id}"), &s)))
         })
     }
 }
@@ -302,5 +302,19 @@ mod tests {
         assert!(store.cancel_job("j1").unwrap());
         assert!(!store.cancel_job("j1").unwrap(), "already cancelled");
         assert_eq!(store.job_phase("nope").unwrap(), None);
+    }
+
+    #[test]
+    fn a_job_row_that_no_longer_reads_does_not_hide_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = settings("flux", Seed::Random);
+        for id in ["j1", "j2"] {
+            store.insert_job(&NewJob { id, batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
+        }
+        store.with(|c| c.execute("UPDATE jobs SET settings_json = '{not json' WHERE id = 'j1'", [])).unwrap();
+        let unfinished: Vec<String> = store.unfinished_jobs().unwrap().into_iter().map(|j| j.id).collect();
+        assert_eq!(unfinished, ["j2"]);
+        assert_eq!(store.recent_jobs(10).unwrap().len(), 1);
     }
 }

@@ -102,6 +102,29 @@ impl Store {
     }
 }
 
+/// A row that could not be read is skipped, and said so in the log: one bad row (written by
+/// another version of Easel, say) must not hide the others.
+fn readable<T>(table: &str, row: rusqlite::Result<T>) -> Option<T> {
+    match row {
+        Ok(row) => Some(row),
+        Err(e) => {
+            tracing::warn!("a row of {table} could not be read, so it is skipped: {e}");
+            None
+        }
+    }
+}
+
+/// JSON kept in a row, or `None` (logged) when it no longer reads as `T`.
+fn from_json<T: serde::de::DeserializeOwned>(what: impl std::fmt::Display, json: &str) -> Option<T> {
+    match serde_json::from_str(json) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            tracing::warn!("{what} could not be read, so it is left out: {e}");
+            None
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
