@@ -141,20 +141,7 @@ pub(super) mod tests {
     use crate::request::{GenerationSettings, Seed};
 
     pub(crate) fn settings(model: &str, seed: Seed) -> GenerationSettings {
-        GenerationSettings {
-            prompt: "a fox".into(),
-            negative_prompt: None,
-            model: model.into(),
-            fallback_model: None,
-            width: 512,
-            height: 512,
-            samples: 1,
-            steps: 30,
-            guidance: 7.5,
-            seed,
-            seed_from_person: true,
-            ..Default::default()
-        }
+        GenerationSettings { prompt: "a fox".into(), model: model.into(), seed, seed_from_person: true, ..Default::default() }
     }
 
     pub(crate) fn add(store: &Store, job: &str, prompt: &str, model: &str, shade: u8) -> ImageRecord {
