@@ -1,7 +1,7 @@
 //! Crash safety: a panic writes a redacted report to the data directory, and the
 //! next start offers to show it.
 
-use super::diagnostics::Redactor;
+use crate::redact::Redactor;
 use std::path::{Path, PathBuf};
 
 /// Where crash reports go, inside the data directory.

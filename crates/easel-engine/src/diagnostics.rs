@@ -4,16 +4,16 @@
 //! report all show this same record. Secrets are removed when the record is
 //! built ([`Redactor`]), so nothing downstream has to remember to.
 
-use super::error::{EngineError, ErrorCategory, FieldErrors};
-use super::keys::ApiKey;
-use super::retry::{WaitReason, WaitSource};
+use crate::error::{EngineError, ErrorCategory, FieldErrors};
+use crate::provider::answer::{MAX_JSON_VALUES, json_values_within};
+use crate::redact::{REDACTED, Redactor, is_secret_field};
+use crate::retry::{WaitReason, WaitSource};
+use crate::text::cut_at_char_boundary;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Longest response excerpt kept in a record.
 pub const MAX_EXCERPT_BYTES: usize = 2048;
-/// What replaces a secret.
-pub const REDACTED: &str = "[redacted]";
 
 /// Request-id headers worth quoting to support, matched case-insensitively.
 pub const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "cf-ray", "x-amz-cf-id", "x-amz-request-id"];
@@ -159,73 +159,21 @@ impl Diagnostics {
     }
 }
 
-/// Removes secrets from everything that goes into a record.
-#[derive(Clone, Debug, Default)]
-pub struct Redactor {
-    secrets: Vec<String>,
-}
-
-/// JSON keys whose values are always secret, whatever they hold.
-const SECRET_FIELDS: &[&str] = &["key", "api_key", "apikey", "password", "authorization", "api-key", "token"];
-
-impl Redactor {
-    pub fn new(key: Option<&ApiKey>) -> Self {
-        Self { secrets: key.map(|k| vec![k.expose().to_owned()]).into_iter().flatten().collect() }
+/// A readable, redacted, size-bounded excerpt of a response body. Long base64 runs are
+/// shortened so an inline image does not fill the pane.
+pub fn excerpt(redactor: &Redactor, body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
     }
-    /// A redactor for every key this process has seen (for crash reports and logs).
-    pub fn all_known() -> Self {
-        Self { secrets: super::keys::known_secrets() }
-    }
-    /// Add another secret (for example an HTTP Basic password).
-    pub fn add_secret(&mut self, secret: &str) {
-        if !secret.is_empty() {
-            self.secrets.push(secret.to_owned());
-        }
-    }
-    /// Replace every secret inside `text`.
-    pub fn text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), REDACTED);
-            }
-        }
-        out
-    }
-    /// Replace secret-named fields and any secret inside strings, recursively.
-    pub fn json(&self, value: &Value) -> Value {
-        match value {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| {
-                        let secret_name = SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(k));
-                        let v = if secret_name && !v.is_null() { Value::String(REDACTED.into()) } else { self.json(v) };
-                        (k.clone(), v)
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.json(v)).collect()),
-            Value::String(s) => Value::String(self.text(s)),
-            other => other.clone(),
-        }
-    }
-    /// A readable, redacted, size-bounded excerpt of a response body. Long base64 runs are
-    /// shortened so an inline image does not fill the pane.
-    pub fn excerpt(&self, body: &[u8]) -> Option<String> {
-        if body.is_empty() {
-            return None;
-        }
-        // Parse whole bodies up to a bound (inline base64 answers are big but valid JSON);
-        // anything larger, or not JSON, is shown as the start of its text.
-        let parsed = (body.len() <= 16 << 20 && super::provider::json_values_within(body, super::provider::MAX_JSON_VALUES))
-            .then(|| serde_json::from_slice::<Value>(body).ok())
-            .flatten();
-        let text = match parsed {
-            Some(json) => serde_json::to_string_pretty(&shorten_long_strings(&self.json(&json))).unwrap_or_default(),
-            None => self.text(&String::from_utf8_lossy(&body[..body.len().min(64 * 1024)])),
-        };
-        Some(cut_at_char_boundary(&text, MAX_EXCERPT_BYTES))
-    }
+    // Parse whole bodies up to a bound (inline base64 answers are big but valid JSON);
+    // anything larger, or not JSON, is shown as the start of its text.
+    let parsed =
+        (body.len() <= 16 << 20 && json_values_within(body, MAX_JSON_VALUES)).then(|| serde_json::from_slice::<Value>(body).ok()).flatten();
+    let text = match parsed {
+        Some(json) => serde_json::to_string_pretty(&shorten_long_strings(&redactor.json(&json))).unwrap_or_default(),
+        None => redactor.text(&String::from_utf8_lossy(&body[..body.len().min(64 * 1024)])),
+    };
+    Some(cut_at_char_boundary(&text, MAX_EXCERPT_BYTES))
 }
 
 fn shorten_long_strings(value: &Value) -> Value {
@@ -235,18 +183,6 @@ fn shorten_long_strings(value: &Value) -> Value {
         Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), shorten_long_strings(v))).collect()),
         other => other.clone(),
     }
-}
-
-/// Cut `text` to at most `max` bytes without splitting a character.
-pub fn cut_at_char_boundary(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut cut = max;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &text[..cut])
 }
 
 /// The response headers the pane shows: request ids, rate-limit and retry headers, content type.
@@ -332,7 +268,7 @@ fn with_key_placeholder(value: &Value, placeholder: &str) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if v.as_str() == Some(REDACTED) && SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+                    let v = if v.as_str() == Some(REDACTED) && is_secret_field(k) {
                         Value::String(placeholder.into())
                     } else {
                         with_key_placeholder(v, placeholder)
@@ -349,6 +285,7 @@ fn with_key_placeholder(value: &Value, placeholder: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::ApiKey;
     use serde_json::json;
 
     #[test]
@@ -389,30 +326,24 @@ mod tests {
     }
 
     #[test]
-    fn redactor_removes_secret_fields_and_secret_text_anywhere() {
+    fn excerpts_are_redacted() {
         let key = ApiKey::parse("canary-5ecret-key").unwrap();
         let r = Redactor::new(Some(&key));
-        let body = json!({"key": "canary-5ecret-key", "prompt": "a cat", "nested": [{"note": "x canary-5ecret-key y"}], "seed": null});
-        let red = r.json(&body);
-        let text = red.to_string();
-        assert!(!text.contains("canary-5ecret-key"), "{text}");
-        assert_eq!(red["key"], REDACTED);
-        assert_eq!(red["prompt"], "a cat");
-        assert_eq!(red["nested"][0]["note"], "x [redacted] y");
-        assert!(r.excerpt(br#"{"echo":"canary-5ecret-key"}"#).unwrap().contains(REDACTED));
-        assert!(!r.excerpt(b"plain canary-5ecret-key text").unwrap().contains("canary"));
+        assert!(excerpt(&r, br#"{"echo":"canary-5ecret-key"}"#).unwrap().contains(REDACTED));
+        assert!(excerpt(&r, br#"{"key":"anything"}"#).unwrap().contains(REDACTED));
+        assert!(!excerpt(&r, b"plain canary-5ecret-key text").unwrap().contains("canary"));
     }
 
     #[test]
     fn excerpt_is_bounded_and_shortens_base64() {
         let r = Redactor::default();
         let big = json!({"output": ["A".repeat(100_000)]}).to_string();
-        let excerpt = r.excerpt(big.as_bytes()).unwrap();
-        assert!(excerpt.len() <= MAX_EXCERPT_BYTES + 4);
-        assert!(excerpt.contains("100000 characters"), "{excerpt}");
-        assert_eq!(r.excerpt(b""), None);
+        let shown = excerpt(&r, big.as_bytes()).unwrap();
+        assert!(shown.len() <= MAX_EXCERPT_BYTES + 4);
+        assert!(shown.contains("100000 characters"), "{shown}");
+        assert_eq!(excerpt(&r, b""), None);
         let html = "<html>".repeat(10_000);
-        assert!(r.excerpt(html.as_bytes()).unwrap().len() <= MAX_EXCERPT_BYTES + 4);
+        assert!(excerpt(&r, html.as_bytes()).unwrap().len() <= MAX_EXCERPT_BYTES + 4);
     }
 
     #[test]

@@ -4,8 +4,7 @@
 
 use crate::Engine;
 use crate::error::{EngineError, ErrorCategory};
-use crate::keys::{self, ApiKey, KeyringStore};
-use crate::provider::ProviderKind;
+use crate::keys::{FoundKey, NO_KEY_NEEDED};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -24,7 +23,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn pass(name: &'static str, started: Instant, detail: String) -> Self {
+    fn pass(name: &'static str, started: Instant, detail: String) -> Self {
         Self { name, ok: true, millis: Some(started.elapsed().as_millis() as u64), detail, category: None, hint: None }
     }
     pub fn fail(name: &'static str, err: &EngineError) -> Self {
@@ -36,19 +35,10 @@ impl Check {
     }
 }
 
-/// The key to check and where it came from: `EASEL_API_KEY` or the keyring (a blocking call).
-/// `Ok((None, …))` for a server that needs no key.
-pub fn find_key(kind: ProviderKind) -> Result<(Option<ApiKey>, String), EngineError> {
-    match keys::resolve_key(kind.id(), &KeyringStore) {
-        Ok((key, source)) => Ok((Some(key), source.label().to_owned())),
-        Err(_) if !kind.needs_key() => Ok((None, "no key: this server needs none unless it uses --api-auth".to_owned())),
-        Err(e) => Err(e),
-    }
-}
-
 /// DNS, TCP, TLS (for https) and the key, each timed, stopping at the first network failure.
-/// The caller says which key to check (the window passes the one it is using).
-pub async fn checks(engine: &Engine, key: Result<(Option<ApiKey>, String), EngineError>) -> Vec<Check> {
+/// The caller says which key to check, as [`crate::keys::find_key`] or
+/// [`crate::keys::key_or_none`] found it (the window passes the one it is using).
+pub async fn checks(engine: &Engine, key: Result<FoundKey, EngineError>) -> Vec<Check> {
     let mut out = Vec::new();
     let base = engine.provider().base_url().clone();
     let host = base.host_str().unwrap_or_default().to_owned();
@@ -113,11 +103,18 @@ pub async fn checks(engine: &Engine, key: Result<(Option<ApiKey>, String), Engin
     let started = Instant::now();
     match key {
         Err(e) => out.push(Check::fail("key", &e)),
-        Ok((key, source)) => match engine.check_key(key.as_ref()).await {
-            Ok(Some(b)) => out.push(Check::pass("key", started, format!("accepted ({source}); balance {:.2} {}", b.amount, b.currency))),
-            Ok(None) => out.push(Check::pass("key", started, format!("accepted ({source})"))),
+        Ok(found) => match engine.check_key(found.as_ref().map(|(key, _)| key)).await {
+            Ok(Some(b)) => {
+                out.push(Check::pass("key", started, format!("accepted ({}); balance {:.2} {}", source(&found), b.amount, b.currency)))
+            }
+            Ok(None) => out.push(Check::pass("key", started, format!("accepted ({})", source(&found)))),
             Err(e) => out.push(Check::fail("key", &e)),
         },
     }
     out
+}
+
+/// Where the checked key came from, in words.
+fn source(found: &FoundKey) -> &'static str {
+    found.as_ref().map_or(NO_KEY_NEEDED, |(_, source)| source.label())
 }

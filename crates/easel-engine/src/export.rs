@@ -199,7 +199,10 @@ pub fn save_image(record: &ImageRecord, target: &Path, options: &SaveOptions) ->
     // Read back what landed: a full disk or a flaky mount must not pass silently.
     let written = std::fs::read(&target).map_err(|source| SaveError::Write { path: target.clone(), source })?;
     if written != bytes {
-        let _ = std::fs::remove_file(&target);
+        // The error below is what matters; a file that cannot even be removed is only logged.
+        if let Err(e) = std::fs::remove_file(&target) {
+            tracing::warn!("the damaged copy at {} could not be removed: {e}", target.display());
+        }
         return Err(SaveError::Verify("the file on disk differs from what was written".into()));
     }
     Ok(target)

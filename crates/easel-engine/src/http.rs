@@ -1,11 +1,76 @@
-//! Sending one HTTP request and reading its answer, within limits.
+//! HTTP: a request fully described ([`HttpCall`], built by providers), its answer ([`Reply`]),
+//! and sending one within limits.
 //!
 //! Two clients: API calls never follow redirects (a redirect could carry the key
 //! to another host), and downloads follow at most a few, http(s) only, never
 //! from https down to http. Every body is read with a byte cap.
 
-use super::provider::{HttpCall, Method, Reply};
+use crate::redact::REDACTED;
+use serde_json::Value;
 use std::time::{Duration, Instant};
+
+/// HTTP methods the providers use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// One HTTP request, fully described, with its redacted twin for diagnostics.
+#[derive(Clone, Debug)]
+pub struct HttpCall {
+    /// "generate", "fetch", "balance": shown in diagnostics.
+    pub endpoint: &'static str,
+    pub method: Method,
+    pub url: url::Url,
+    /// Extra headers, each with the form diagnostics may show.
+    pub headers: Vec<Header>,
+    pub body: Option<Value>,
+    /// `body` with every secret replaced, for diagnostics.
+    pub redacted_body: Option<Value>,
+}
+
+/// A request header; `shown` replaces `value` in diagnostics (e.g. "Bearer [redacted]").
+#[derive(Clone, Debug)]
+pub struct Header {
+    pub name: &'static str,
+    pub value: String,
+    pub shown: String,
+}
+
+impl Header {
+    /// A header holding a secret: shown with `[redacted]` in place of `secret`.
+    pub fn secret(name: &'static str, value: String, secret: &str) -> Self {
+        let shown = value.replace(secret, REDACTED);
+        Self { name, value, shown }
+    }
+}
+
+/// An HTTP answer, whole.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+}
 
 /// Longest API answer read (inline base64 of four 1024² images fits easily).
 pub const MAX_API_BODY: u64 = 96 << 20;

@@ -258,8 +258,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         fs::rename(&tmp, path)?;
         sync_dir(dir)
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    if result.is_err()
+        && let Err(e) = fs::remove_file(&tmp)
+    {
+        // The write's own error is returned; the leftover is swept at the next start.
+        tracing::warn!("the temporary file {} could not be removed: {e}", tmp.display());
     }
     result
 }
@@ -307,7 +310,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     }
     #[cfg(not(unix))]
     {
-        let _ = dir;
+        let _ = dir; // ignored: not a result; directories cannot be synced on this platform
         Ok(())
     }
 }

@@ -139,8 +139,8 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// Somewhere to keep one key per provider. The window uses the OS keyring; unit
-/// and UI tests use [`MemoryStore`].
+/// Somewhere to keep one key per provider. The window uses the OS keyring; tests use
+/// easel-testkit's `MemoryStore`.
 pub trait SecretStore: Send + Sync {
     fn get(&self, provider: &str) -> Result<Option<ApiKey>, StoreError>;
     fn set(&self, provider: &str, key: &ApiKey) -> Result<(), StoreError>;
@@ -195,37 +195,6 @@ fn map_keyring_error(e: keyring::Error) -> StoreError {
     }
 }
 
-/// A key store in memory, for tests and for "use for this session only".
-#[derive(Default)]
-pub struct MemoryStore {
-    keys: std::sync::Mutex<std::collections::HashMap<String, ApiKey>>,
-    /// When set, every call fails with this error (to test the window's honesty).
-    pub fail_with: std::sync::Mutex<Option<StoreError>>,
-}
-
-impl MemoryStore {
-    fn check(&self) -> Result<std::sync::MutexGuard<'_, std::collections::HashMap<String, ApiKey>>, StoreError> {
-        if let Some(err) = self.fail_with.lock().map_err(|_| StoreError::Other("poisoned".into()))?.clone() {
-            return Err(err);
-        }
-        self.keys.lock().map_err(|_| StoreError::Other("poisoned".into()))
-    }
-}
-
-impl SecretStore for MemoryStore {
-    fn get(&self, provider: &str) -> Result<Option<ApiKey>, StoreError> {
-        Ok(self.check()?.get(provider).cloned())
-    }
-    fn set(&self, provider: &str, key: &ApiKey) -> Result<(), StoreError> {
-        self.check()?.insert(provider.to_owned(), key.clone());
-        Ok(())
-    }
-    fn delete(&self, provider: &str) -> Result<(), StoreError> {
-        self.check()?.remove(provider);
-        Ok(())
-    }
-}
-
 /// The key from `EASEL_API_KEY`, if set. A set but unusable value is an error, not a silent fallback.
 pub fn key_from_env() -> Result<Option<ApiKey>, EngineError> {
     match std::env::var(KEY_ENV) {
@@ -238,16 +207,37 @@ pub fn key_from_env() -> Result<Option<ApiKey>, EngineError> {
     }
 }
 
-/// Find the key: `EASEL_API_KEY` first, then the keyring entry for `provider`.
-pub fn resolve_key(provider: &str, store: &dyn SecretStore) -> Result<(ApiKey, KeySource), EngineError> {
+/// The key in use for one provider and where it came from; `None` when the provider runs
+/// without a key and none was given.
+pub type FoundKey = Option<(ApiKey, KeySource)>;
+
+/// What the faces say of a provider that runs without a key when none was given.
+pub const NO_KEY_NEEDED: &str = "no key: this server needs none unless it uses --api-auth";
+
+/// Find the key for `provider`, in the one order every face uses: `EASEL_API_KEY` first (set
+/// but unusable is an error, whatever the provider), then the key store. Without either, a
+/// provider that `needs_key` is an error in plain words, and one that runs without a key
+/// (A1111 without `--api-auth`) gets `Ok(None)`. Blocking (the key store is a D-Bus call on
+/// Linux): never on the window's thread.
+pub fn find_key(provider: &str, needs_key: bool, store: &dyn SecretStore) -> Result<FoundKey, EngineError> {
     if let Some(key) = key_from_env()? {
-        return Ok((key, KeySource::Environment));
+        return Ok(Some((key, KeySource::Environment)));
     }
-    let stored = store.get(provider);
-    match stored {
-        Ok(Some(key)) => Ok((key, KeySource::Keyring)),
-        Ok(None) => Err(no_key_error(provider, None)),
-        Err(e) => Err(no_key_error(provider, Some(e))),
+    match store.get(provider) {
+        Ok(Some(key)) => Ok(Some((key, KeySource::Keyring))),
+        Ok(None) => key_or_none(None, needs_key, || no_key_error(provider, None)),
+        Err(e) => key_or_none(None, needs_key, || no_key_error(provider, Some(e))),
+    }
+}
+
+/// The same rule for a face that has already looked (the window reads `EASEL_API_KEY` at start
+/// and the key store in the background): the key it holds; without one, `Ok(None)` for a
+/// provider that runs without a key, and `missing()` for one that needs it.
+pub fn key_or_none(held: FoundKey, needs_key: bool, missing: impl FnOnce() -> EngineError) -> Result<FoundKey, EngineError> {
+    match held {
+        Some(found) => Ok(Some(found)),
+        None if !needs_key => Ok(None),
+        None => Err(missing()),
     }
 }
 
@@ -289,14 +279,12 @@ mod tests {
     }
 
     #[test]
-    fn memory_store_round_trips_and_can_fail_honestly() {
-        let store = MemoryStore::default();
+    fn a_held_key_or_none_follows_the_same_rule() {
         let key = ApiKey::parse("k-1234567890").unwrap();
-        store.set("modelslab", &key).unwrap();
-        assert_eq!(store.get("modelslab").unwrap(), Some(key.clone()));
-        store.delete("modelslab").unwrap();
-        assert_eq!(store.get("modelslab").unwrap(), None);
-        *store.fail_with.lock().unwrap() = Some(StoreError::Locked("test".into()));
-        assert!(store.set("modelslab", &key).is_err());
+        let held = Some((key, KeySource::Session));
+        let missing = || EngineError::new(ErrorCategory::Auth).with_message("No key is set.");
+        assert_eq!(key_or_none(held.clone(), true, missing).unwrap(), held);
+        assert_eq!(key_or_none(None, false, missing).unwrap(), None);
+        assert_eq!(key_or_none(None, true, missing).unwrap_err().message, "No key is set.");
     }
 }

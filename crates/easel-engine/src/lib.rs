@@ -5,6 +5,8 @@
 //! Work runs as tokio tasks on the runtime that was current when the engine was
 //! made; nothing here blocks the caller.
 
+pub mod capabilities;
+mod config;
 pub mod crash;
 pub mod diagnostics;
 pub mod doctor;
@@ -14,20 +16,25 @@ pub mod http;
 pub mod intake;
 mod job;
 pub mod keys;
+mod lookups;
 pub mod provider;
+mod recorder;
+pub mod redact;
 pub mod request;
 pub mod retry;
 pub mod store;
+pub mod text;
+
+pub use config::{EngineConfig, ServiceSpec};
 
 use diagnostics::Diagnostics;
 use error::{EngineError, ErrorCategory};
 use keys::ApiKey;
-use provider::{Balance, Provider, ProviderKind};
+use provider::{Balance, Provider};
 use request::ValidRequest;
-use retry::{RetryPolicy, WaitReason, WaitSource};
+use retry::{WaitReason, WaitSource};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use store::{ImageRecord, Store};
@@ -75,10 +82,12 @@ pub enum JobState {
     Unknown,
 }
 
-/// Something that happened to a job.
+/// Something that happened to a job, or (without a job) to the engine itself: the
+/// exchanges of a key check or a model list.
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
-    pub job: JobId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobId>,
     #[serde(flatten)]
     pub kind: EventKind,
 }
@@ -89,7 +98,7 @@ pub struct Event {
 pub enum EventKind {
     /// The job moved to a new state (for the window's job list).
     State(JobState),
-    /// A request is about to go out.
+    /// A request is about to go out (`model` is empty when the request is about no model).
     Request { endpoint: String, method: String, path: String, attempt: u32, model: String },
     /// An HTTP exchange finished: the full diagnostics record.
     Response(Box<Diagnostics>),
@@ -115,38 +124,6 @@ pub struct JobOutcome {
     pub job: JobId,
     pub images: Vec<ImageRecord>,
     pub error: Option<EngineError>,
-}
-
-/// What the engine needs to know.
-#[derive(Clone, Debug)]
-pub struct EngineConfig {
-    pub data_dir: PathBuf,
-    pub provider: ProviderKind,
-    /// Replaces the official server (see `--base-url`).
-    pub base_url: Option<String>,
-    /// Jobs in flight at once for this account.
-    pub concurrency: usize,
-    /// Overrides the per-attempt timeout of every model.
-    pub timeout: Option<Duration>,
-    /// Choices only some providers have (OpenAI's auth header style).
-    pub options: provider::ProviderOptions,
-    pub policy: RetryPolicy,
-    pub limits: intake::Limits,
-}
-
-impl EngineConfig {
-    pub fn new(data_dir: PathBuf, provider: ProviderKind) -> Self {
-        Self {
-            data_dir,
-            provider,
-            base_url: None,
-            concurrency: provider.default_concurrency(),
-            timeout: None,
-            options: provider::ProviderOptions::default(),
-            policy: RetryPolicy::default(),
-            limits: intake::Limits::default(),
-        }
-    }
 }
 
 /// The engine. Cheap to clone.
@@ -237,9 +214,14 @@ impl Engine {
     }
 
     fn track(&self, id: &str, abort: tokio::task::AbortHandle, key: Option<ApiKey>) {
-        if let Ok(mut running) = self.inner.running.lock() {
-            running.retain(|_, r| !r.abort.is_finished());
-            running.insert(id.to_owned(), Running { abort, key });
+        match self.inner.running.lock() {
+            Ok(mut running) => {
+                running.retain(|_, r| !r.abort.is_finished());
+                running.insert(id.to_owned(), Running { abort, key });
+            }
+            // Only a panic while holding the list poisons it; the job still runs, but Cancel
+            // cannot reach it.
+            Err(_) => tracing::error!("job {id} cannot be cancelled: the list of running jobs was poisoned by a crash"),
         }
     }
 
@@ -268,19 +250,28 @@ impl Engine {
             // A synchronous server keeps working after we hang up: tell it to stop.
             if let Some(call) = self.inner.provider.interrupt(running.key.as_ref()) {
                 let client = self.inner.clients.api.clone();
+                let (job, redactor) = (job.to_owned(), redact::Redactor::new(running.key.as_ref()));
                 self.inner.runtime.spawn(async move {
-                    let _ = http::send(&client, &call, Duration::from_secs(10), 1 << 20).await;
+                    match http::send(&client, &call, Duration::from_secs(10), 1 << 20).await {
+                        (Ok(reply), _) if (200..300).contains(&reply.status) => {}
+                        (Ok(reply), _) => tracing::warn!("job {job}: the server did not stop it (HTTP {})", reply.status),
+                        (Err(e), _) => tracing::warn!("job {job}: the server could not be told to stop it: {}", redactor.text(&e.text)),
+                    }
                 });
             }
         }
         let store = self.inner.store.clone();
         let sink = self.inner.sink.clone();
         let job = job.to_owned();
-        self.inner.runtime.spawn_blocking(move || {
-            if store.cancel_job(&job).unwrap_or(false) {
-                sink(Event { job: job.clone(), kind: EventKind::State(JobState::Cancelled) });
-                sink(Event { job, kind: EventKind::Finished { ok: false, images: 0 } });
+        self.inner.runtime.spawn_blocking(move || match store.cancel_job(&job) {
+            Ok(true) => {
+                sink(Event { job: Some(job.clone()), kind: EventKind::State(JobState::Cancelled) });
+                sink(Event { job: Some(job), kind: EventKind::Finished { ok: false, images: 0 } });
             }
+            Ok(false) => {}
+            // Its task is stopped; only the library still says it is running, and the next
+            // start will find it unfinished and settle it (it is never resubmitted).
+            Err(e) => tracing::error!("job {job}: the library did not take its cancellation: {e}"),
         });
     }
 
@@ -301,7 +292,7 @@ impl Engine {
                 report.other_servers += 1;
                 continue;
             }
-            let emit = |kind| (self.inner.sink)(Event { job: job.id.clone(), kind });
+            let emit = |kind| (self.inner.sink)(Event { job: Some(job.id.clone()), kind });
             match (job.phase, job.remote) {
                 (store::JobPhase::Processing | store::JobPhase::Downloading, Some(remote)) => {
                     let runner = job::Job::new(self.inner.clone(), job.id.clone(), job.batch_id.clone(), job.settings, key.clone());
@@ -313,14 +304,14 @@ impl Engine {
                     let err = EngineError::new(ErrorCategory::Cancelled)
                         .with_message("Easel stopped before the service accepted this job, so nothing was charged.")
                         .with_hint("Press Retry to send it.");
-                    let _ = self.inner.store.set_job_phase(&job.id, store::JobPhase::Cancelled, None, Some(&err));
+                    self.settle(&job.id, store::JobPhase::Cancelled, &err);
                     emit(EventKind::Error(Box::new(err)));
                     emit(EventKind::State(JobState::Cancelled));
                     report.cancelled.push(job.id);
                 }
                 _ => {
                     let err = unknown_job_error();
-                    let _ = self.inner.store.set_job_phase(&job.id, store::JobPhase::Unknown, None, Some(&err));
+                    self.settle(&job.id, store::JobPhase::Unknown, &err);
                     emit(EventKind::Error(Box::new(err)));
                     emit(EventKind::State(JobState::Unknown));
                     report.unknown.push(job.id);
@@ -330,10 +321,19 @@ impl Engine {
         Ok(report)
     }
 
-    /// Check a key without generating anything: the provider's balance call.
+    /// Write how an unfinished job from an earlier run ended. A failure is logged: the job
+    /// stays unfinished in the library, and the next start settles it the same way.
+    fn settle(&self, job: &str, phase: store::JobPhase, err: &EngineError) {
+        if let Err(e) = self.inner.store.set_job_phase(job, phase, None, Some(err)) {
+            tracing::error!("job {job}: the library did not take its phase '{}': {e}", phase.as_str());
+        }
+    }
+
+    /// Check a key without generating anything: the provider's balance call. Its exchange
+    /// leaves a diagnostics record, as an event with no job.
     /// `Ok(None)` when the provider has no balance to show but accepted the key.
     pub async fn check_key<'k>(&self, key: impl Into<Option<&'k ApiKey>>) -> Result<Option<Balance>, EngineError> {
-        job::check_key(&self.inner, key.into()).await
+        lookups::check_key(&self.inner, key.into()).await
     }
 
     /// Forget the cached model list, so the next [`Engine::list_models`] asks the server again.
@@ -344,13 +344,13 @@ impl Engine {
     }
 
     /// The server's models (ModelsLab's public list, A1111 checkpoints, OpenAI image models),
-    /// fetched once and cached.
+    /// fetched once and cached. Its exchange leaves a diagnostics record, as an event with no job.
     /// Empty for providers without a list; typing any id stays possible.
     pub async fn list_models(&self, key: Option<&ApiKey>) -> Result<Vec<String>, EngineError> {
         if let Some(cached) = self.inner.models.lock().ok().and_then(|m| m.clone()) {
             return Ok(cached);
         }
-        let models = job::list_models(&self.inner, key).await?;
+        let models = lookups::list_models(&self.inner, key).await?;
         if let Ok(mut cache) = self.inner.models.lock() {
             *cache = Some(models.clone());
         }

@@ -5,8 +5,8 @@
 //! and only a valid draft becomes [`GenerationSettings`]. An invalid request
 //! is never sent.
 
+use super::capabilities::Capabilities;
 use super::error::{EngineError, ErrorCategory, FieldErrors};
-use super::provider::Capabilities;
 use serde::{Deserialize, Serialize};
 
 /// The negative prompt the seeds recommend against bad-looking output.
@@ -536,7 +536,7 @@ mod tests {
         assert_eq!(filled.candidates, "4", "not part of a job: as the person left it");
         assert_eq!(
             SettingsDraft { candidates: "1".into(), ..filled.clone() }.validate(&caps("sdxl")).unwrap().candidates,
-            [settings.clone()]
+            std::slice::from_ref(&settings)
         );
         assert_eq!((filled.fallback_model.as_str(), filled.samples.as_str(), filled.strength.as_str()), ("flux", "3", "0.35"));
         assert_eq!((filled.init_image, filled.mask_image), (sent.init_image, sent.mask_image));

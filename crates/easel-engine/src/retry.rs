@@ -1,12 +1,27 @@
 //! Retry policy: when to wait and try again, and when to stop.
 //!
-//! Every function here is pure (time and randomness come in as arguments), so
-//! each decision can be unit-tested; the job runner records every decision as
-//! a diagnostics event.
+//! Every retry decision of a job is made here, and every function is pure (time and
+//! randomness come in as arguments), so each decision can be unit-tested. The job's loops
+//! describe what went wrong ([`Trouble`], [`DownloadTrouble`]), ask the tries of their loop
+//! ([`SendTries`], [`PollTries`], [`DownloadTries`]) and act on the [`Decision`]; the job
+//! records every decision in the diagnostics record of the exchange that caused it.
 
-use super::error::{EngineError, ErrorCategory};
+use crate::error::{EngineError, ErrorCategory};
+use crate::http::{Reply, TransportKind};
+use crate::intake::IntakeError;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How to treat a failure a provider reported. Its parser decides; this module acts on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Never retry: it would fail again, or charge again.
+    No,
+    /// Rate limited: wait as told, then send again.
+    RateLimited,
+    /// Server trouble: retry once with the same payload, then the fallback model.
+    ServerError,
+}
 
 /// Why the job is waiting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +132,16 @@ pub struct RateLimitHints {
 }
 
 impl RateLimitHints {
+    /// The hints an answer carries in its headers (a provider adds the body's own).
+    pub fn from_reply(reply: &Reply) -> Self {
+        Self {
+            retry_after_ms: reply.header("retry-after-ms").map(str::to_owned),
+            retry_after: reply.header("retry-after").map(str::to_owned),
+            body_retry_after: None,
+            rate_limit_reset: reply.header("x-ratelimit-reset").map(str::to_owned),
+            date: reply.header("date").map(str::to_owned),
+        }
+    }
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
@@ -125,8 +150,173 @@ impl RateLimitHints {
 /// A decision after a failed attempt.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
+    /// Wait, then try again.
     Retry { wait: Duration, reason: WaitReason, source: WaitSource },
+    /// Send again at once with the fallback model: the model kept failing with server trouble.
+    Fallback,
+    /// Ask again at the next poll, whose interval is the wait.
+    NextPoll,
+    /// Stop: the failure is final, and its own error says why.
+    Stop,
+    /// Stop, because waiting any longer is not worth it: this error says why.
     GiveUp(EngineError),
+}
+
+/// How a try failed, as far as trying again goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trouble {
+    /// The service answered with a failure, classed by its provider.
+    Answer(Retry),
+    /// No usable answer: how the exchange failed.
+    Transport(TransportKind),
+}
+
+impl Trouble {
+    /// Server trouble worth another try with the same payload: a 5xx, or a connection that
+    /// was refused or broke before the answer. A timeout is not: the server may still be
+    /// making (and charging for) what it was sent.
+    fn is_server_trouble(self) -> bool {
+        matches!(self, Self::Answer(Retry::ServerError) | Self::Transport(TransportKind::Reset | TransportKind::Connect))
+    }
+}
+
+/// The tries of one request (a generation or an upload) so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendTries {
+    /// Retries of the same payload after server trouble, since the last change of model.
+    server_retries: u32,
+    /// Tries answered "too many requests".
+    rate_limited: u32,
+}
+
+impl SendTries {
+    /// What to do after a failed try. Rate limits wait as the server asks, within the policy;
+    /// server trouble is retried `server_error_retries` times with the same payload, then the
+    /// fallback model gets its go when `fallback_left` (uploads have none); anything else stops.
+    pub fn after(
+        &mut self,
+        policy: &RetryPolicy,
+        trouble: Trouble,
+        fallback_left: bool,
+        hints: &RateLimitHints,
+        now: SystemTime,
+        jitter: f64,
+    ) -> Decision {
+        if trouble == Trouble::Answer(Retry::RateLimited) {
+            self.rate_limited += 1;
+            return after_rate_limit(policy, self.rate_limited, hints, now, jitter);
+        }
+        if !trouble.is_server_trouble() {
+            return Decision::Stop;
+        }
+        if self.server_retries < policy.server_error_retries {
+            self.server_retries += 1;
+            return Decision::Retry { wait: policy.server_error_wait, reason: WaitReason::ServerError, source: WaitSource::Backoff };
+        }
+        if fallback_left {
+            self.server_retries = 0;
+            return Decision::Fallback;
+        }
+        Decision::Stop
+    }
+}
+
+/// Polls in a row that may get no answer before Easel stops asking.
+const POLL_TRANSPORT_FAILURES: u32 = 5;
+/// Failed polls in a row after which a server error stops the asking.
+const POLL_SERVER_ERRORS: u32 = 3;
+
+/// The polls of one processing job: how many failed in a row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollTries {
+    failures_in_a_row: u32,
+}
+
+impl PollTries {
+    /// A poll was answered "still processing": earlier failures no longer count.
+    pub fn answered(&mut self) {
+        self.failures_in_a_row = 0;
+    }
+
+    /// What to do after a failed poll. Asking again is free and cannot charge twice, so a
+    /// poll without an answer or with a server error is asked again at the next interval,
+    /// within limits; a rate limit waits as the server asks; anything else stops.
+    pub fn after(&mut self, policy: &RetryPolicy, trouble: Trouble, hints: &RateLimitHints, now: SystemTime) -> Decision {
+        match trouble {
+            Trouble::Transport(_) => {
+                self.failures_in_a_row += 1;
+                if self.failures_in_a_row >= POLL_TRANSPORT_FAILURES { Decision::Stop } else { Decision::NextPoll }
+            }
+            Trouble::Answer(Retry::RateLimited) => {
+                let wait = server_requested_wait(hints, now)
+                    .map_or(policy.poll_max, |(wait, _)| wait.clamp(policy.poll_min, policy.max_server_wait));
+                Decision::Retry { wait, reason: WaitReason::RateLimited, source: WaitSource::RetryAfter }
+            }
+            Trouble::Answer(Retry::ServerError) if self.failures_in_a_row < POLL_SERVER_ERRORS => {
+                self.failures_in_a_row += 1;
+                Decision::NextPoll
+            }
+            Trouble::Answer(_) => Decision::Stop,
+        }
+    }
+}
+
+/// The wait before the next poll, or `None` when it would end past the processing deadline
+/// (`elapsed` is the time since the job started): then Easel stops waiting, and never resubmits.
+pub fn next_poll(policy: &RetryPolicy, polls_so_far: u32, eta_seconds: Option<f64>, elapsed: Duration) -> Option<Duration> {
+    let wait = poll_interval(policy, polls_so_far, eta_seconds);
+    (elapsed + wait <= policy.processing_deadline).then_some(wait)
+}
+
+/// How downloading an output failed.
+#[derive(Clone, Copy, Debug)]
+pub enum DownloadTrouble<'a> {
+    /// No usable answer: how the exchange failed.
+    Transport(TransportKind),
+    /// An unsuccessful HTTP status.
+    Status(u16),
+    /// The answer is not a usable image.
+    Unusable(&'a IntakeError),
+}
+
+/// Downloads of one output address that may get no answer before Easel gives up.
+const DOWNLOAD_TRANSPORT_RETRIES: u32 = 2;
+
+/// The downloads of one output address so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DownloadTries {
+    bad: u32,
+    transport: u32,
+}
+
+impl DownloadTries {
+    /// Downloads that served something unusable (or an error status) so far.
+    pub fn bad(&self) -> u32 {
+        self.bad
+    }
+
+    /// What to do after a failed download, with `time_left` before the job's deadline. An
+    /// address that is not there yet (404/403, as future links answer) is asked again until
+    /// the deadline; junk is downloaded again a few times quickly; a redirect refused or a
+    /// file too large would be the same the next time.
+    pub fn after(&mut self, policy: &RetryPolicy, trouble: DownloadTrouble<'_>, time_left: Duration) -> Decision {
+        let again = |wait| Decision::Retry { wait, reason: WaitReason::Download, source: WaitSource::Backoff };
+        match trouble {
+            DownloadTrouble::Transport(TransportKind::TooLarge) => Decision::Stop,
+            DownloadTrouble::Transport(kind) => {
+                self.transport += 1;
+                let worth_it = self.transport <= DOWNLOAD_TRANSPORT_RETRIES && kind != TransportKind::Redirect && !time_left.is_zero();
+                if worth_it { again(policy.bad_download_wait) } else { Decision::Stop }
+            }
+            DownloadTrouble::Status(403 | 404) if policy.not_ready_wait < time_left => again(policy.not_ready_wait),
+            DownloadTrouble::Status(403 | 404) => Decision::Stop,
+            DownloadTrouble::Unusable(IntakeError::TooLarge { .. } | IntakeError::DownloadTooLarge(_)) => Decision::Stop,
+            DownloadTrouble::Status(_) | DownloadTrouble::Unusable(_) => {
+                self.bad += 1;
+                if self.bad <= policy.bad_download_retries { again(policy.bad_download_wait) } else { Decision::Stop }
+            }
+        }
+    }
 }
 
 /// The wait the server asked for, trying the hints in the documented order:
@@ -437,5 +627,135 @@ mod tests {
         assert_eq!(human_duration(Duration::from_secs(120)), "2 min");
         assert_eq!(human_duration(Duration::from_secs(90)), "1 min 30 s");
         assert_eq!(human_duration(Duration::from_secs(600)), "10 min");
+    }
+
+    fn server_error_wait(policy: &RetryPolicy) -> Decision {
+        Decision::Retry { wait: policy.server_error_wait, reason: WaitReason::ServerError, source: WaitSource::Backoff }
+    }
+
+    #[test]
+    fn server_trouble_is_retried_once_then_the_fallback_gets_its_go_then_it_stops() {
+        let policy = RetryPolicy::default();
+        let mut tries = SendTries::default();
+        let trouble = Trouble::Answer(Retry::ServerError);
+        let after =
+            |tries: &mut SendTries, fallback_left| tries.after(&policy, trouble, fallback_left, &RateLimitHints::default(), at(NOW), 0.5);
+        assert_eq!(after(&mut tries, true), server_error_wait(&policy));
+        assert_eq!(after(&mut tries, true), Decision::Fallback);
+        // The fallback model starts afresh: one retry of its own, then nothing is left.
+        assert_eq!(after(&mut tries, false), server_error_wait(&policy));
+        assert_eq!(after(&mut tries, false), Decision::Stop);
+    }
+
+    #[test]
+    fn only_refused_or_broken_connections_are_sent_again_never_a_timeout() {
+        let policy = RetryPolicy::default();
+        let first_decision = |trouble| SendTries::default().after(&policy, trouble, true, &RateLimitHints::default(), at(NOW), 0.5);
+        for kind in [TransportKind::Reset, TransportKind::Connect] {
+            assert_eq!(first_decision(Trouble::Transport(kind)), server_error_wait(&policy), "{kind:?}");
+        }
+        // A timeout may mean the server is making (and charging for) it: never sent again.
+        for kind in [TransportKind::Timeout, TransportKind::Redirect, TransportKind::TooLarge, TransportKind::Other] {
+            assert_eq!(first_decision(Trouble::Transport(kind)), Decision::Stop, "{kind:?}");
+        }
+        assert_eq!(first_decision(Trouble::Answer(Retry::No)), Decision::Stop);
+    }
+
+    #[test]
+    fn a_send_counts_its_rate_limited_tries() {
+        let policy = RetryPolicy::default();
+        let hints = RateLimitHints { body_retry_after: Some(1.0), ..Default::default() };
+        let mut tries = SendTries::default();
+        for _ in 1..policy.max_rate_limit_tries {
+            let decision = tries.after(&policy, Trouble::Answer(Retry::RateLimited), true, &hints, at(NOW), 0.5);
+            assert!(matches!(decision, Decision::Retry { reason: WaitReason::RateLimited, .. }), "{decision:?}");
+        }
+        let last = tries.after(&policy, Trouble::Answer(Retry::RateLimited), true, &hints, at(NOW), 0.5);
+        assert!(matches!(last, Decision::GiveUp(ref e) if e.category == ErrorCategory::RateLimited), "{last:?}");
+    }
+
+    #[test]
+    fn polls_ask_again_after_failures_in_a_row_within_limits() {
+        let policy = RetryPolicy::default();
+        let none = RateLimitHints::default();
+        let mut tries = PollTries::default();
+        let lost = Trouble::Transport(TransportKind::Reset);
+        for _ in 1..POLL_TRANSPORT_FAILURES {
+            assert_eq!(tries.after(&policy, lost, &none, at(NOW)), Decision::NextPoll);
+        }
+        assert_eq!(tries.after(&policy, lost, &none, at(NOW)), Decision::Stop);
+        // An answer ("still processing") starts the count again.
+        tries.answered();
+        let server = Trouble::Answer(Retry::ServerError);
+        for _ in 0..POLL_SERVER_ERRORS {
+            assert_eq!(tries.after(&policy, server, &none, at(NOW)), Decision::NextPoll);
+        }
+        assert_eq!(tries.after(&policy, server, &none, at(NOW)), Decision::Stop);
+        // Failures of both kinds count together.
+        let mut mixed = PollTries::default();
+        for _ in 0..3 {
+            assert_eq!(mixed.after(&policy, lost, &none, at(NOW)), Decision::NextPoll);
+        }
+        assert_eq!(mixed.after(&policy, server, &none, at(NOW)), Decision::Stop);
+        assert_eq!(PollTries::default().after(&policy, Trouble::Answer(Retry::No), &none, at(NOW)), Decision::Stop);
+    }
+
+    #[test]
+    fn a_rate_limited_poll_waits_as_asked_within_bounds() {
+        let policy = RetryPolicy::default();
+        let wait = |hints: RateLimitHints| match PollTries::default().after(&policy, Trouble::Answer(Retry::RateLimited), &hints, at(NOW)) {
+            Decision::Retry { wait, reason: WaitReason::RateLimited, source: WaitSource::RetryAfter } => wait,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wait(RateLimitHints { retry_after: Some("7".into()), ..Default::default() }), Duration::from_secs(7));
+        assert_eq!(wait(RateLimitHints { retry_after: Some("0".into()), ..Default::default() }), policy.poll_min);
+        assert_eq!(wait(RateLimitHints { retry_after: Some("99999".into()), ..Default::default() }), policy.max_server_wait);
+        assert_eq!(wait(RateLimitHints::default()), policy.poll_max, "no hint: the longest poll interval");
+    }
+
+    #[test]
+    fn polling_stops_before_a_wait_would_pass_the_deadline() {
+        let policy = RetryPolicy { processing_deadline: Duration::from_secs(10), ..RetryPolicy::default() };
+        assert_eq!(next_poll(&policy, 0, Some(2.0), Duration::from_secs(8)), Some(Duration::from_secs(2)));
+        assert_eq!(next_poll(&policy, 0, Some(2.0), Duration::from_millis(8001)), None);
+    }
+
+    #[test]
+    fn downloads_wait_for_late_files_and_re_download_junk_a_few_times() {
+        let policy = RetryPolicy::default();
+        let plenty = Duration::from_secs(60);
+        let download_wait = |wait| Decision::Retry { wait, reason: WaitReason::Download, source: WaitSource::Backoff };
+        // Not there yet: asked again until the deadline.
+        let mut tries = DownloadTries::default();
+        for _ in 0..10 {
+            assert_eq!(tries.after(&policy, DownloadTrouble::Status(404), plenty), download_wait(policy.not_ready_wait));
+        }
+        assert_eq!(tries.after(&policy, DownloadTrouble::Status(403), policy.not_ready_wait), Decision::Stop);
+        // Junk or an error status: a few quick downloads, then stop.
+        let junk = IntakeError::Empty;
+        let mut tries = DownloadTries::default();
+        for _ in 0..policy.bad_download_retries {
+            assert_eq!(tries.after(&policy, DownloadTrouble::Unusable(&junk), plenty), download_wait(policy.bad_download_wait));
+        }
+        assert_eq!(tries.after(&policy, DownloadTrouble::Status(500), plenty), Decision::Stop);
+        assert_eq!(tries.bad(), policy.bad_download_retries + 1);
+        // Too large stays too large.
+        let huge = IntakeError::DownloadTooLarge(64);
+        assert_eq!(DownloadTries::default().after(&policy, DownloadTrouble::Unusable(&huge), plenty), Decision::Stop);
+        assert_eq!(DownloadTries::default().after(&policy, DownloadTrouble::Transport(TransportKind::TooLarge), plenty), Decision::Stop);
+    }
+
+    #[test]
+    fn downloads_without_an_answer_are_tried_twice_more_never_after_a_redirect() {
+        let policy = RetryPolicy::default();
+        let plenty = Duration::from_secs(60);
+        let mut tries = DownloadTries::default();
+        let reset = DownloadTrouble::Transport(TransportKind::Reset);
+        assert!(matches!(tries.after(&policy, reset, plenty), Decision::Retry { .. }));
+        assert!(matches!(tries.after(&policy, reset, plenty), Decision::Retry { .. }));
+        assert_eq!(tries.after(&policy, reset, plenty), Decision::Stop);
+        let redirect = DownloadTrouble::Transport(TransportKind::Redirect);
+        assert_eq!(DownloadTries::default().after(&policy, redirect, plenty), Decision::Stop);
+        assert_eq!(DownloadTries::default().after(&policy, reset, Duration::ZERO), Decision::Stop, "past the deadline");
     }
 }

@@ -8,13 +8,16 @@
 
 pub mod bench;
 pub mod hostile;
+mod secrets;
+
+pub use secrets::MemoryStore;
 
 use easel_engine::error::{EngineError, ErrorCategory};
 use easel_engine::keys::ApiKey;
 use easel_engine::provider::ProviderKind;
 use easel_engine::request::SettingsDraft;
 use easel_engine::retry::RetryPolicy;
-use easel_engine::store::ImageRecord;
+use easel_engine::store::{ImageRecord, JobPhase, Store};
 use easel_engine::{Engine, EngineConfig, Event, EventKind, JobOutcome};
 use easel_sandbox::{LoggedRequest, Sandbox, SandboxConfig, Scenario};
 use std::path::Path;
@@ -130,6 +133,12 @@ pub async fn run_provider(
     let outcomes = engine.run(valid, key.map(|k| ApiKey::parse(k).unwrap())).await;
     let events = events.lock().unwrap().clone();
     Run { sandbox, data, events, outcomes }
+}
+
+/// The phase the library holds for job `id`, as the faces read it (the jobs list); `None`
+/// for a job it does not know.
+pub fn job_phase(store: &Store, id: &str) -> Option<JobPhase> {
+    store.recent_jobs(u32::MAX).unwrap().into_iter().find(|job| job.id == id).map(|job| job.state)
 }
 
 /// Every file under `dir`, recursively.

@@ -17,10 +17,11 @@
 
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
 use easel_engine::intake::{Limits, verify};
-use easel_engine::keys::{ApiKey, MemoryStore};
+use easel_engine::keys::ApiKey;
 use easel_engine::provider::ProviderKind;
 use easel_engine::request::{GenerationSettings, Seed};
 use easel_engine::store::{JobPhase, NewImage, NewJob, Store};
+use easel_testkit::MemoryStore;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use std::path::Path;

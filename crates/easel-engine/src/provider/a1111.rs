@@ -6,13 +6,15 @@
 //! are raw base64 and `info` is a JSON *string* holding the real seeds; errors come
 //! as `{error, detail, body, errors}` or as FastAPI 422 `detail` lists.
 
+use super::answer::{read_json, text_of};
 use super::{
     ApiFailure, ApiOutcome, Capabilities, Finished, GenerateRequest, Header, HttpCall, Method, ModelInfo, Parsed, Progress, Provider,
-    ProviderKind, Reply, Retry, Speed, json_call, text_of,
+    ProviderKind, Reply, Retry, Speed, json_call,
 };
 use crate::error::{ErrorCategory, FieldErrors};
 use crate::keys::ApiKey;
 use crate::request::Seed;
+use crate::retry::RateLimitHints;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -170,16 +172,10 @@ impl Provider for A1111 {
 }
 
 fn parse(reply: &Reply) -> ApiOutcome {
-    // Too many values to parse safely falls through to the non-JSON summary ("far larger…").
-    let body: Option<Value> = super::json_values_within(&reply.body, super::MAX_JSON_VALUES)
-        .then(|| serde_json::from_slice(&reply.body).ok())
-        .flatten()
-        .filter(Value::is_object);
-    let Some(body) = body else {
-        return ApiOutcome::Failed(match super::modelslab::parse_generation(reply).outcome {
-            ApiOutcome::Failed(f) => f,
-            _ => ApiFailure::new(ErrorCategory::Server, Retry::No),
-        });
+    // A proxy page, an empty body or junk: the shared summary says what came instead.
+    let body = match read_json(reply) {
+        Ok(body) => body,
+        Err(failure) => return ApiOutcome::Failed(failure),
     };
     if (200..300).contains(&reply.status)
         && let Some(images) = body.get("images").and_then(Value::as_array)
@@ -239,7 +235,15 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
     } else {
         (ErrorCategory::Validation, Retry::No, Some("The server refused the request."))
     };
-    ApiFailure { category, retry, message: plain.map(str::to_owned), detail, fields, hints: reply.header_hints(), remote_id: None }
+    ApiFailure {
+        category,
+        retry,
+        message: plain.map(str::to_owned),
+        detail,
+        fields,
+        hints: RateLimitHints::from_reply(reply),
+        remote_id: None,
+    }
 }
 
 #[cfg(test)]

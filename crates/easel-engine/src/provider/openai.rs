@@ -6,12 +6,14 @@
 //! (maybe with a `data:` prefix) or `url`; `insufficient_quota` 429s are account
 //! problems; safety refusals get their own message.
 
+use super::answer::{read_json, text_of};
 use super::{
     ApiFailure, ApiOutcome, Capabilities, Finished, GenerateRequest, Header, HttpCall, Method, ModelInfo, Parsed, Provider, ProviderKind,
-    Reply, Retry, Speed, json_call, text_of,
+    Reply, Retry, Speed, json_call,
 };
 use crate::error::{ErrorCategory, FieldErrors};
 use crate::keys::ApiKey;
+use crate::retry::RateLimitHints;
 use serde_json::{Value, json};
 
 /// The official API root.
@@ -25,6 +27,13 @@ pub enum AuthStyle {
     Bearer,
     /// `api-key: KEY` (Azure OpenAI deployments).
     ApiKeyHeader,
+}
+
+impl AuthStyle {
+    /// As `--api-key-header` (and the window's checkbox) ask: the `api-key` header when set.
+    pub fn from_flag(api_key_header: bool) -> Self {
+        if api_key_header { Self::ApiKeyHeader } else { Self::Bearer }
+    }
 }
 
 const MODELS: &[ModelInfo] = &[
@@ -164,12 +173,11 @@ impl Provider for OpenAi {
 }
 
 fn parse(reply: &Reply) -> ApiOutcome {
-    // Too many values to parse safely falls through to the non-JSON summary ("far larger…").
-    let body: Option<Value> = super::json_values_within(&reply.body, super::MAX_JSON_VALUES)
-        .then(|| serde_json::from_slice(&reply.body).ok())
-        .flatten()
-        .filter(Value::is_object);
-    let Some(body) = body else { return ApiOutcome::Failed(non_json(reply)) };
+    // A proxy page is a proxy page, whoever is behind it: the shared summary says what came.
+    let body = match read_json(reply) {
+        Ok(body) => body,
+        Err(failure) => return ApiOutcome::Failed(failure),
+    };
     if (200..300).contains(&reply.status) && body.get("error").is_none_or(Value::is_null) {
         let outputs: Vec<String> = body["data"]
             .as_array()
@@ -187,14 +195,6 @@ fn parse(reply: &Reply) -> ApiOutcome {
         return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds: Vec::new() });
     }
     ApiOutcome::Failed(map_error(reply, &body))
-}
-
-fn non_json(reply: &Reply) -> ApiFailure {
-    // The same summary as ModelsLab: a proxy page is a proxy page.
-    match super::modelslab::parse_generation(reply).outcome {
-        ApiOutcome::Failed(f) => f,
-        _ => ApiFailure::new(ErrorCategory::Server, Retry::No),
-    }
 }
 
 fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
@@ -241,7 +241,7 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
         message: plain.map(str::to_owned),
         detail: (!message.is_empty()).then_some(message),
         fields,
-        hints: reply.header_hints(),
+        hints: RateLimitHints::from_reply(reply),
         remote_id: None,
     }
 }

@@ -38,7 +38,7 @@ async fn success_stores_real_pngs_of_the_requested_size() {
     // One diagnostics record per exchange: the generate call and two downloads.
     let responses = r.events.iter().filter(|e| matches!(e.kind, EventKind::Response(_))).count();
     assert_eq!(responses, 3);
-    let stored = easel_engine::store::Store::open(r.data.path()).unwrap().recent_images(10, 0).unwrap();
+    let stored = easel_engine::store::Store::open(r.data.path()).unwrap().search(&Default::default(), 10, 0).unwrap();
     assert_eq!(stored.len(), 2);
 }
 

@@ -126,7 +126,7 @@ fn check_parse(r: &Reply) -> Result<(), TestCaseError> {
     let again = modelslab::parse_generation(r);
     prop_assert_eq!(format!("{parsed:?}"), format!("{again:?}"), "the same answer read twice differently");
     let _ = ModelsLab::new(None).parse_balance(r);
-    let _ = modelslab::html_title(&r.body);
+    let _ = easel_engine::provider::answer::html_title(&r.body);
 
     let body: Option<Map<String, Value>> = match serde_json::from_slice::<Value>(&r.body) {
         Ok(Value::Object(map)) => Some(map),

@@ -365,6 +365,53 @@ async fn modelslab_lists_its_public_models() {
     assert_eq!(err.category, ErrorCategory::Auth, "{err:?}");
 }
 
+/// A key check and a model list are not jobs, yet each exchange leaves one diagnostics record,
+/// like every other: in the library and as an event that names no job, the key redacted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_check_and_a_model_list_each_leave_one_record() {
+    let sandbox = easel_sandbox::Sandbox::start(easel_sandbox::SandboxConfig::new(Scenario::Success)).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = easel_engine::EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    config.base_url = Some(sandbox.base_url());
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let engine = easel_engine::Engine::new(config, std::sync::Arc::new(move |e| sink.lock().unwrap().push(e))).unwrap();
+    let key = easel_engine::keys::ApiKey::parse(CANARY_KEY).unwrap();
+    let stored = || -> Vec<String> {
+        let db = rusqlite::Connection::open(data.path().join("easel.db")).unwrap();
+        let mut rows = db.prepare("SELECT record_json FROM diagnostics WHERE job_id IS NULL ORDER BY id").unwrap();
+        rows.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let responses = || -> Vec<easel_engine::diagnostics::Diagnostics> {
+        let events = events.lock().unwrap();
+        assert!(events.iter().all(|e| e.job.is_none()), "lookups belong to no job");
+        events.iter().filter_map(|e| if let EventKind::Response(d) = &e.kind { Some((**d).clone()) } else { None }).collect()
+    };
+
+    engine.check_key(&key).await.unwrap();
+    let records = responses();
+    assert_eq!(records.iter().map(|d| d.endpoint.as_str()).collect::<Vec<_>>(), ["balance"]);
+    assert_eq!(records[0].request_body.as_ref().unwrap()["key"], "[redacted]");
+    assert_eq!(stored().len(), 1, "kept in the library before check_key returned");
+
+    engine.list_models(Some(&key)).await.unwrap();
+    assert_eq!(responses().iter().map(|d| d.endpoint.as_str()).collect::<Vec<_>>(), ["balance", "models"]);
+    assert_eq!(stored().len(), 2);
+    let json = serde_json::to_string(&*events.lock().unwrap()).unwrap();
+    assert!(!json.contains(CANARY_KEY) && !stored().concat().contains(CANARY_KEY), "the key is redacted everywhere");
+    assert!(!json.contains(r#""job""#), "the events name no job: {json}");
+
+    // A refused check keeps its record too, with the error it ended in.
+    let sandbox = easel_sandbox::Sandbox::start(easel_sandbox::SandboxConfig::new(Scenario::Auth401)).await.unwrap();
+    let mut config = easel_engine::EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    config.base_url = Some(sandbox.base_url());
+    let engine = easel_engine::Engine::new(config, std::sync::Arc::new(|_| {})).unwrap();
+    assert_eq!(engine.check_key(&key).await.unwrap_err().category, ErrorCategory::Auth);
+    let last: easel_engine::diagnostics::Diagnostics = serde_json::from_str(stored().last().unwrap()).unwrap();
+    assert_eq!((last.endpoint.as_str(), last.http_status), ("balance", Some(401)));
+    assert_eq!(last.error.map(|e| e.category), Some(ErrorCategory::Auth));
+}
+
 /// A mask needs a starting image of its size, and a model that can repaint.
 #[test]
 fn masks_are_checked_before_sending() {

@@ -165,7 +165,9 @@ impl Jobs {
 
     /// Follow an engine event.
     pub fn on_event(&mut self, event: &Event, now: Instant) {
-        let Some(row) = self.rows.iter_mut().find(|r| r.id == event.job) else {
+        // The engine's own exchanges (a key check, a model list) belong to no job.
+        let Some(job) = &event.job else { return };
+        let Some(row) = self.rows.iter_mut().find(|r| &r.id == job) else {
             if !self.resume_done && self.early.len() < EARLY_EVENTS {
                 self.early.push(event.clone());
             }
@@ -330,7 +332,7 @@ mod tests {
     fn events_that_come_before_a_resumed_row_are_replayed() {
         let now = Instant::now();
         let mut jobs = Jobs::default();
-        let done = Event { job: "j-9".into(), kind: EventKind::Finished { ok: true, images: 1 } };
+        let done = Event { job: Some("j-9".into()), kind: EventKind::Finished { ok: true, images: 1 } };
         jobs.on_event(&done, now);
         let settings = row(JobState::Queued, now).settings;
         jobs.resumed(vec![ResumedJob { id: "j-9".into(), settings: settings.clone(), unknown: false }], now);

@@ -5,7 +5,8 @@
 //!
 //! Installed by [`run`](super::run) only; without it (tests, the CLI) these calls do nothing.
 
-use easel_engine::diagnostics::{Diagnostics, Redactor};
+use easel_engine::diagnostics::Diagnostics;
+use easel_engine::redact::Redactor;
 use easel_engine::{Event, EventKind, JobState};
 use std::path::Path;
 
@@ -39,7 +40,8 @@ fn clean(text: &str) -> String {
 
 /// The line for one engine event, if it is worth a line.
 pub fn event_line(event: &Event) -> Option<String> {
-    let job = &event.job;
+    // The engine's own exchanges (a key check, a model list) belong to no job.
+    let job = event.job.as_deref().unwrap_or("-");
     let line = match &event.kind {
         EventKind::State(JobState::Queued) => format!("job {job} started"),
         EventKind::State(JobState::Done { images }) => format!("job {job} done: {images} image(s)"),
@@ -90,7 +92,7 @@ mod tests {
     fn a_key_in_an_error_message_never_reaches_the_log_line() {
         let key = easel_engine::keys::ApiKey::parse("log-secret-key-0123456789").unwrap();
         let error = EngineError::new(ErrorCategory::Auth).with_message(format!("bad key {}", key.expose()));
-        let event = Event { job: "j-1".into(), kind: EventKind::Error(Box::new(error)) };
+        let event = Event { job: Some("j-1".into()), kind: EventKind::Error(Box::new(error)) };
         let line = event_line(&event).unwrap();
         assert!(line.contains("error auth") && !line.contains(key.expose()), "{line}");
     }

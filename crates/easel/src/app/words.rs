@@ -1,6 +1,6 @@
 //! Small wording helpers the panels share: a prompt on one line, "3 images".
 
-use easel_engine::diagnostics::cut_at_char_boundary;
+use easel_engine::text::cut_at_char_boundary;
 
 /// `text` on one line: runs of white space (new lines too) become one space.
 pub fn one_line(text: &str) -> String {

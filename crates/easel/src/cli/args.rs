@@ -2,11 +2,12 @@
 //! command-line mistake is explained.
 
 use clap::Args;
-use easel_engine::EngineConfig;
 use easel_engine::error::{EngineError, ErrorCategory};
 use easel_engine::keys::{self, KeyringStore};
 use easel_engine::provider::ProviderKind;
+use easel_engine::provider::openai::AuthStyle;
 use easel_engine::store::default_data_dir;
+use easel_engine::{EngineConfig, ServiceSpec};
 
 /// Which provider, and where.
 #[derive(Args, Debug, Clone, Default)]
@@ -29,23 +30,27 @@ impl ProviderArgs {
             .ok_or_else(|| usage_error(format!("Unknown provider '{}'. Use: modelslab, openai or a1111.", self.provider), "provider"))
     }
 
+    /// The service these flags name, for a provider already checked.
+    pub fn service(&self, kind: ProviderKind) -> ServiceSpec {
+        ServiceSpec { kind, base_url: self.base_url.clone(), openai_auth: AuthStyle::from_flag(self.api_key_header) }
+    }
+
     pub fn config(&self, kind: ProviderKind) -> EngineConfig {
-        let mut config = EngineConfig::new(default_data_dir(), kind);
-        config.base_url = self.base_url.clone();
-        if self.api_key_header {
-            config.options.openai_auth = easel_engine::provider::openai::AuthStyle::ApiKeyHeader;
-        }
-        config
+        self.service(kind).config(default_data_dir())
+    }
+}
+
+/// The service the flags name (an unknown provider is a usage error).
+impl TryFrom<&ProviderArgs> for ServiceSpec {
+    type Error = EngineError;
+    fn try_from(args: &ProviderArgs) -> Result<Self, EngineError> {
+        Ok(args.service(args.kind()?))
     }
 }
 
 /// The key for `kind`, or none for a server that needs none (A1111 without --api-auth).
 pub fn credentials(kind: ProviderKind) -> Result<Option<keys::ApiKey>, EngineError> {
-    match keys::resolve_key(kind.id(), &KeyringStore) {
-        Ok((key, _)) => Ok(Some(key)),
-        Err(_) if !kind.needs_key() && keys::key_from_env().is_ok() => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(keys::find_key(kind.id(), kind.needs_key(), &KeyringStore)?.map(|(key, _)| key))
 }
 
 /// A mistake on the command line, as a validation error naming the `field`.

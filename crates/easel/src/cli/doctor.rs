@@ -3,8 +3,9 @@
 use super::{ProviderArgs, runtime};
 use clap::Args;
 use easel_engine::Engine;
-use easel_engine::doctor::{Check, checks, find_key};
+use easel_engine::doctor::{Check, checks};
 use easel_engine::error::ErrorCategory;
+use easel_engine::keys::{KeyringStore, find_key};
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
@@ -29,7 +30,7 @@ pub fn run(DoctorArgs { provider: args, json }: &DoctorArgs) -> i32 {
     let _guard = rt.enter();
     let config = args.config(kind);
     // The keyring is asked here, on this thread, before any async work.
-    let key = find_key(kind);
+    let key = find_key(kind.id(), kind.needs_key(), &KeyringStore);
     let checks = match Engine::new(config, Arc::new(|_| {})) {
         Ok(engine) => rt.block_on(checks(&engine, key)),
         Err(e) => vec![Check::fail("setup", &e)],

@@ -40,11 +40,12 @@ impl Printer {
             }
             match serde_json::to_value(event) {
                 Ok(value) => self.json_line(&value),
-                Err(why) => eprintln!("Easel could not write an event of job {} as JSON ({why}).", event.job),
+                Err(why) => eprintln!("Easel could not write an event of job {} as JSON ({why}).", event.job.as_deref().unwrap_or("-")),
             }
             return;
         }
-        let short = &event.job[event.job.len().saturating_sub(4)..];
+        let job = event.job.as_deref().unwrap_or_default();
+        let short = &job[job.len().saturating_sub(4)..];
         match &event.kind {
             EventKind::State(JobState::Uploading) => eprintln!("[{short}] uploading the start image…"),
             EventKind::State(JobState::Sending { attempt }) => eprintln!("[{short}] sending (attempt {attempt})…"),

@@ -5,12 +5,13 @@
 
 use crate::window::{DEADLINE, Window};
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
-use easel_engine::keys::{ApiKey, MemoryStore};
+use easel_engine::keys::ApiKey;
 use easel_engine::provider::ProviderKind;
 use easel_engine::request::SettingsDraft;
 use easel_engine::store::{JobPhase, NewJob, Store};
 use easel_engine::{Engine, EngineConfig, Event, EventKind, JobState};
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use easel_testkit::MemoryStore;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use std::sync::Arc;
@@ -116,7 +117,7 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     while !matches!(states.recv_timeout(DEADLINE).expect("the job never reached processing"), EventKind::State(JobState::Processing { .. }))
     {
     }
-    assert_eq!(engine.store().job_phase(&processing_job).unwrap(), Some(JobPhase::Processing));
+    assert_eq!(easel_testkit::job_phase(engine.store(), &processing_job), Some(JobPhase::Processing));
     running.abort(); // the process died here: the row stays `processing`
     assert!(runtime.block_on(running).unwrap_err().is_cancelled(), "the earlier run is gone");
     // And one job that was sent without any answer.
@@ -142,12 +143,12 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     app.wait_for_text("Image: a lantern that survived");
     // The image is shown as soon as it is on disk; the job is marked done right after.
     let store = app.store();
-    app.step_until("the fetched job to be done", |_| store.job_phase(&processing_job).unwrap() == Some(JobPhase::Done));
+    app.step_until("the fetched job to be done", |_| easel_testkit::job_phase(&store, &processing_job) == Some(JobPhase::Done));
     assert_eq!(app.text2img_requests(), 1, "the processing job was fetched, not resubmitted");
     let fetches = app.sandbox.requests().iter().filter(|q| q.path.contains("/fetch")).count();
     assert!(fetches >= 1, "fetched by its stored id");
-    assert_eq!(app.store().job_phase(&processing_job).unwrap(), Some(JobPhase::Done));
-    assert_eq!(app.store().job_phase("j-sentnoanswer").unwrap(), Some(JobPhase::Unknown));
+    assert_eq!(easel_testkit::job_phase(&app.store(), &processing_job), Some(JobPhase::Done));
+    assert_eq!(easel_testkit::job_phase(&app.store(), "j-sentnoanswer"), Some(JobPhase::Unknown));
     assert!(!app.shows("Image: a kite lost in the wind"), "an unknown job is never sent again on its own");
     app.harness.check_accessibility();
 
@@ -187,8 +188,8 @@ fn search_narrows_the_gallery() {
 fn trash_restore_and_empty_trash() {
     let mut app = TestApp::start(Scenario::Success);
     app.generate("a fox to throw away");
-    let path = app.store().recent_images(1, 0).unwrap()[0].path.clone();
-    let id = app.store().recent_images(1, 0).unwrap()[0].id;
+    let path = app.store().search(&Default::default(), 1, 0).unwrap()[0].path.clone();
+    let id = app.store().search(&Default::default(), 1, 0).unwrap()[0].id;
 
     app.trash("a fox to throw away");
     app.click_label("Trash");
@@ -212,7 +213,7 @@ fn trash_restore_and_empty_trash() {
     app.wait_for_text("Emptied the trash: 1 image deleted for good.");
     assert!(!path.exists(), "the file is deleted: {}", path.display());
     assert!(app.store().search(&easel_engine::store::ImageFilter { trash: true, ..Default::default() }, 10, 0).unwrap().is_empty());
-    assert_eq!(app.store().image_count().unwrap(), 0);
+    assert_eq!(app.store().count_matching(&Default::default()).unwrap(), 0);
 }
 
 impl TestApp {

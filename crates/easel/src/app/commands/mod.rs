@@ -76,7 +76,7 @@ impl Commands {
 
     /// The doctor's checks (DNS, connection, TLS, key), on the runtime. `key` is the key in
     /// use and where it came from, or why there is none.
-    pub fn check_connection(&self, key: Result<(Option<ApiKey>, String), EngineError>) {
+    pub fn check_connection(&self, key: Result<easel_engine::keys::FoundKey, EngineError>) {
         let engine = self.engine.clone();
         self.bg.spawn(async move { Message::Doctor(doctor::checks(&engine, key).await) });
     }

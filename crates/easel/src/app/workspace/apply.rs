@@ -182,13 +182,11 @@ impl Workspace {
     fn check_connection(&mut self) {
         self.diagnostics.doctor_started();
         let kind = self.commands.engine().provider().kind();
-        let key = match self.keys.active_with_source() {
-            Some((key, source)) => Ok((Some(key), source.label().to_owned())),
-            None if !kind.needs_key() => Ok((None, "no key: this server needs none".to_owned())),
-            None => Err(EngineError::new(ErrorCategory::Auth)
+        let key = easel_engine::keys::key_or_none(self.keys.active_with_source(), kind.needs_key(), || {
+            EngineError::new(ErrorCategory::Auth)
                 .with_message("No key is set in the window.")
-                .with_hint("Paste your key in the key panel, then check again.")),
-        };
+                .with_hint("Paste your key in the key panel, then check again.")
+        });
         self.commands.check_connection(key);
     }
 }

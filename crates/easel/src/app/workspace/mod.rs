@@ -33,7 +33,7 @@ use super::textures::Thumbnails;
 use super::viewer::Viewer;
 use super::welcome::Welcome;
 use easel_engine::error::EngineError;
-use easel_engine::{Engine, EngineConfig};
+use easel_engine::{Engine, ServiceSpec};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
@@ -81,11 +81,8 @@ impl Workspace {
         let (inbox, receiver) = Inbox::new(ctx.clone());
         let engine = {
             let _entered = deps.runtime.enter();
-            let mut config = EngineConfig::new(deps.data_dir.clone(), deps.provider);
-            config.base_url.clone_from(&state.base_url);
-            if state.openai_api_key_header {
-                config.options.openai_auth = easel_engine::provider::openai::AuthStyle::ApiKeyHeader;
-            }
+            let openai_auth = easel_engine::provider::openai::AuthStyle::from_flag(state.openai_api_key_header);
+            let config = ServiceSpec { kind: deps.provider, base_url: state.base_url.clone(), openai_auth }.config(deps.data_dir.clone());
             let sink = inbox.clone();
             Engine::new(config, Arc::new(move |event| sink.post(Message::Engine(event))))?
         };

@@ -71,7 +71,8 @@ impl Workspace {
         self.jobs.on_event(&event, Instant::now());
         match event.kind {
             EventKind::Image(record) => {
-                let key = self.jobs.batch_of(&event.job).map_or(GroupKey::Job(event.job), GroupKey::Batch);
+                let job = event.job.unwrap_or_default();
+                let key = self.jobs.batch_of(&job).map_or(GroupKey::Job(job), GroupKey::Batch);
                 self.gallery.add(*record, key);
             }
             EventKind::Response(record) => self.diagnostics.push(*record),

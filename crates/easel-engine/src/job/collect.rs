@@ -1,0 +1,191 @@
+//! Collecting a finished job's images: download or decode each output, verify it, store it,
+//! then tell the faces. Re-downloads and not-ready waits are decided by [`crate::retry`].
+
+use super::{Collected, Job, off_thread};
+use crate::error::{EngineError, ErrorCategory};
+use crate::http::{HttpCall, Method, TransportKind};
+use crate::intake::{self, IntakeError, OutputEntry, VerifiedImage};
+use crate::provider::{Finished, RemoteJob};
+use crate::recorder::{Exchange, transport_error};
+use crate::request::Seed;
+use crate::retry::{Decision, DownloadTries, DownloadTrouble};
+use crate::store::{ImageRecord, JobPhase, NewImage};
+use crate::{EventKind, JobState};
+use std::time::Instant;
+
+impl Job {
+    /// Download or decode each output, verify it, store it, then record it.
+    pub(super) async fn collect(&mut self, mut finished: Finished, started: Instant) -> Collected {
+        let deadline = started + self.inner.config.policy.processing_deadline;
+        // Never more images than were asked for (and paid for): a server listing a thousand
+        // outputs must not make a job download and store a thousand files.
+        finished.outputs.truncate(self.settings.samples.max(1) as usize);
+        // Keep where the outputs are, so a crash mid-download resumes without resubmitting.
+        let outputs_at = RemoteJob {
+            id: finished.remote_id.clone().unwrap_or_default(),
+            fetch_url: None,
+            eta_seconds: None,
+            future_links: finished.outputs.iter().filter(|o| o.starts_with("http")).cloned().collect(),
+        };
+        self.phase(JobPhase::Downloading, Some(&outputs_at), None).await;
+        let total = finished.outputs.len() as u32;
+        let mut images = Vec::new();
+        let mut first_error = None;
+        let base_seed = match self.settings.seed {
+            Seed::Fixed(n) => Some(n),
+            Seed::Random => None,
+        };
+        for (index, entry) in finished.outputs.iter().enumerate() {
+            let index = index as u32;
+            self.state(JobState::Downloading { index: index + 1, total });
+            let verified = match intake::classify(entry) {
+                OutputEntry::Url(url) => self.download(&url, deadline).await,
+                OutputEntry::Inline(text) => intake::decode_base64_text(&text, self.inner.config.limits.max_download_bytes)
+                    .and_then(|bytes| intake::verify(bytes, &self.inner.config.limits))
+                    .map_err(|e| bad_output(&e)),
+            };
+            let verified = match verified {
+                Ok(v) => v,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let seed = finished.seeds.get(index as usize).copied().or(base_seed.map(|s| s + u64::from(index)));
+            // The last image of a job with no failure also marks the job done, in one commit.
+            let finishes = (index + 1 == total && first_error.is_none()).then(|| self.real_cache_key());
+            let last = finishes.is_some();
+            match self.save(verified, index, seed, finished.remote_id.clone(), finishes).await {
+                Ok(record) => {
+                    self.done_in_store |= last;
+                    self.emit(EventKind::Image(Box::new(record.clone())));
+                    images.push(record);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            None => Ok(images),
+            Some(e) => Err((images, e.with_request_id(finished.remote_id.clone()))),
+        }
+    }
+
+    /// Store one verified image; with `finishes` (the job's real cache key), also mark the job
+    /// done in the same commit.
+    async fn save(
+        &self,
+        image: VerifiedImage,
+        index: u32,
+        seed: Option<u64>,
+        request_id: Option<String>,
+        finishes: Option<Option<String>>,
+    ) -> Result<ImageRecord, EngineError> {
+        let store = self.inner.store.clone();
+        let settings = self.settings.clone();
+        let job_id = self.id.clone();
+        let batch_id = self.batch_id.clone();
+        let provider = self.inner.provider.kind().id();
+        let base_url = self.inner.provider.base_url().to_string();
+        off_thread(move || {
+            let meta = NewImage {
+                job_id: &job_id,
+                batch_id: &batch_id,
+                index,
+                seed,
+                settings: &settings,
+                provider,
+                base_url: &base_url,
+                request_id: request_id.as_deref(),
+            };
+            match finishes {
+                Some(cache_key) => store.add_last_image(&image, &meta, cache_key.as_deref()),
+                None => store.add_image(&image, &meta),
+            }
+        })
+        .await
+        .map_err(|why| {
+            EngineError::new(ErrorCategory::Network)
+                .with_message("The image arrived but Easel could not save it to disk.")
+                .with_hint("Check that the data folder is writable and the disk is not full, then press Retry.")
+                .with_detail(why)
+        })
+    }
+
+    /// Download one output URL: wait while it is not there yet (404/403 until the deadline),
+    /// re-download a few times quickly when it serves junk, then give up as bad output.
+    async fn download(&mut self, url: &str, deadline: Instant) -> Result<VerifiedImage, EngineError> {
+        let policy = self.inner.config.policy.clone();
+        let limits = self.inner.config.limits;
+        let Ok(parsed_url) = url::Url::parse(url) else {
+            return Err(EngineError::new(ErrorCategory::BadOutput).with_message("The service sent an image address that is not valid."));
+        };
+        if !matches!(parsed_url.scheme(), "http" | "https") {
+            return Err(EngineError::new(ErrorCategory::BadOutput)
+                .with_message(format!("The service sent an image address Easel does not fetch ({}:).", parsed_url.scheme())));
+        }
+        let call =
+            HttpCall { endpoint: "download", method: Method::Get, url: parsed_url, headers: Vec::new(), body: None, redacted_body: None };
+        let mut tries = DownloadTries::default();
+        loop {
+            let timeout = self.attempt_timeout();
+            let client = self.inner.clients.download.clone();
+            let (exchange, mut record) = self.exchange_with(&client, &call, timeout, limits.max_download_bytes).await;
+            let time_left = deadline.saturating_duration_since(Instant::now());
+            let (decision, err) = match exchange {
+                Exchange::Transport(t) => {
+                    let err = if t.kind == TransportKind::TooLarge {
+                        bad_output(&IntakeError::DownloadTooLarge(limits.max_download_bytes >> 20))
+                    } else {
+                        transport_error(&t, timeout)
+                    };
+                    (tries.after(&policy, DownloadTrouble::Transport(t.kind), time_left), err)
+                }
+                Exchange::Reply(reply) if !(200..=299).contains(&reply.status) => {
+                    let status = reply.status;
+                    let err = if matches!(status, 403 | 404) {
+                        EngineError::new(ErrorCategory::BadOutput)
+                            .with_message(format!("The image never appeared at its address (HTTP {status})."))
+                    } else {
+                        EngineError::new(if status >= 500 { ErrorCategory::Server } else { ErrorCategory::BadOutput })
+                            .with_message(format!("Downloading the image failed (HTTP {status})."))
+                    };
+                    (tries.after(&policy, DownloadTrouble::Status(status), time_left), err.with_http_status(Some(status)))
+                }
+                Exchange::Reply(reply) => {
+                    match intake::bytes_from_download(reply.body.to_vec(), &limits).and_then(|b| intake::verify(b, &limits)) {
+                        Ok(v) => {
+                            self.finish_record(record, None);
+                            return Ok(v);
+                        }
+                        Err(e) => {
+                            let decision = tries.after(&policy, DownloadTrouble::Unusable(&e), time_left);
+                            let err = bad_output(&e).with_http_status(Some(reply.status));
+                            if decision == Decision::Stop && tries.bad() > policy.bad_download_retries {
+                                // The quick re-downloads ran out: say so (the record keeps the first words).
+                                self.finish_record(record, Some(&err));
+                                return Err(err.with_message(format!(
+                                    "The service said it succeeded, but the image it sent is not usable ({e}), even after {} downloads.",
+                                    tries.bad()
+                                )));
+                            }
+                            (decision, err)
+                        }
+                    }
+                }
+            };
+            match decision {
+                Decision::Retry { wait, reason, source } => self.wait_after(&mut record, wait, reason, source).await,
+                Decision::Fallback | Decision::NextPoll | Decision::Stop | Decision::GiveUp(_) => return Err(self.ended(record, err)),
+            }
+        }
+    }
+}
+
+fn bad_output(e: &IntakeError) -> EngineError {
+    EngineError::new(ErrorCategory::BadOutput).with_message(format!(
+        "The service said it succeeded, but the image it sent is not usable: {}.",
+        e.to_string().trim_end_matches('.')
+    ))
+}

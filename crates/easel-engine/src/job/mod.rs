@@ -1,0 +1,278 @@
+//! One job's life: queued → sending → (waiting) → processing → downloading → done | failed.
+//!
+//! The same loop serves every provider, in rooms of one purpose: sending the generation (and
+//! any uploads) in `send`, polling a job the provider is still making in `poll`, downloading,
+//! checking and storing its images in `collect`, and the job's side of each exchange (progress
+//! while it runs, waits, the errors a person reads) in `exchange`. Each HTTP exchange leaves
+//! one diagnostics record ([`crate::recorder`]); every wait and give-up is decided by
+//! [`crate::retry`] and recorded; the job's phase is written to the library before each step,
+//! so a job the provider is still making can be fetched after a crash instead of being sent
+//! (and paid for) again.
+
+mod collect;
+mod exchange;
+mod poll;
+mod send;
+
+use crate::error::{EngineError, ErrorCategory};
+use crate::intake;
+use crate::keys::ApiKey;
+use crate::provider::{ApiOutcome, Finished, InitImage, RemoteJob};
+use crate::recorder::Recorder;
+use crate::request::GenerationSettings;
+use crate::store::{self, ImageRecord, JobPhase, NewJob};
+use crate::{EventKind, Inner, JobOutcome, JobState};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The images a job stored, or those it stored before the error that ended it.
+type Collected = Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)>;
+
+pub(crate) struct Job {
+    inner: Arc<Inner>,
+    id: String,
+    batch_id: String,
+    settings: GenerationSettings,
+    key: Option<ApiKey>,
+    /// Sends this job's calls and keeps their diagnostics records.
+    recorder: Recorder,
+    /// The loaded starting image, for image-to-image.
+    init_image: Option<InitImage>,
+    /// The loaded mask, for inpainting.
+    mask_image: Option<InitImage>,
+    /// The library already says `done` (written with the last image).
+    done_in_store: bool,
+}
+
+impl Job {
+    pub(crate) fn new(inner: Arc<Inner>, id: String, batch_id: String, settings: GenerationSettings, key: Option<ApiKey>) -> Self {
+        let recorder = Recorder::new(inner.clone(), Some(id.clone()), key.as_ref());
+        Self { inner, id, batch_id, settings, key, recorder, init_image: None, mask_image: None, done_in_store: false }
+    }
+
+    fn emit(&self, kind: EventKind) {
+        self.recorder.emit(kind);
+    }
+
+    fn state(&self, state: JobState) {
+        self.emit(EventKind::State(state));
+    }
+
+    /// Write the job's phase. What resuming after a crash reads, so a failure is logged; every
+    /// phase but `sent` may be lost without harm (see [`Job::phase_before_sending`]): the job
+    /// then looks less far along than it is, and a job that looks sent is never resubmitted.
+    async fn phase(&self, phase: JobPhase, remote: Option<&RemoteJob>, error: Option<&EngineError>) {
+        if let Err(why) = self.write_phase(phase, remote, error).await {
+            tracing::error!("job {}: the library did not take its phase '{}': {why}", self.id, phase.as_str());
+        }
+    }
+
+    /// Write `sent` before a request goes out. Without it, a crash would leave the job looking
+    /// never sent, and starting again would call it "nothing was charged": so when the library
+    /// does not take it, the request is not sent.
+    async fn phase_before_sending(&self) -> Result<(), EngineError> {
+        self.write_phase(JobPhase::Sent, None, None).await.map_err(|why| {
+            tracing::error!("job {}: the library did not take its phase 'sent', so it was not sent: {why}", self.id);
+            EngineError::new(ErrorCategory::Network)
+                .with_message("Easel could not note in its library that it is sending this job, so it did not send it.")
+                .with_hint("Check that the data folder is writable and the disk is not full, then press Retry.")
+                .with_detail(why)
+        })
+    }
+
+    async fn write_phase(&self, phase: JobPhase, remote: Option<&RemoteJob>, error: Option<&EngineError>) -> Result<(), String> {
+        let store = self.inner.store.clone();
+        let (id, remote, error) = (self.id.clone(), remote.cloned(), error.cloned());
+        off_thread(move || store.set_job_phase(&id, phase, remote.as_ref(), error.as_ref())).await
+    }
+
+    pub(crate) async fn run(mut self) -> JobOutcome {
+        self.state(JobState::Queued);
+        let provider_id = self.inner.provider.kind().id();
+        let base_url = self.inner.provider.base_url().to_string();
+        let wanted_key = store::cache_key(provider_id, &base_url, &self.settings);
+
+        // Record the job before anything is sent.
+        let recorded = {
+            let store = self.inner.store.clone();
+            let (id, batch, settings, key) = (self.id.clone(), self.batch_id.clone(), self.settings.clone(), wanted_key.clone());
+            off_thread(move || {
+                store.insert_job(&NewJob {
+                    id: &id,
+                    batch_id: &batch,
+                    provider: provider_id,
+                    base_url: &base_url,
+                    settings: &settings,
+                    cache_key: key.as_deref(),
+                })
+            })
+            .await
+        };
+        if let Err(why) = recorded {
+            tracing::error!("job {}: the library did not record it, so it was not sent: {why}", self.id);
+            let err = EngineError::new(ErrorCategory::Network)
+                .with_message("Easel could not record the job in its library, so it did not send it.")
+                .with_hint("Check that the data folder is writable and the disk is not full.");
+            return self.fail(Vec::new(), err).await;
+        }
+
+        // A fixed seed with identical settings is answered from the library.
+        if self.settings.seed_from_person
+            && let Some(key) = &wanted_key
+            && let Some(images) = self.answer_from_cache(key).await
+        {
+            return images;
+        }
+
+        let permit = match self.inner.slots.clone().acquire_owned().await {
+            Ok(p) => p,
+            Err(_) => return self.fail(Vec::new(), EngineError::new(ErrorCategory::Cancelled)).await,
+        };
+        let result = self.generate_and_collect().await;
+        drop(permit);
+        self.finish(result).await
+    }
+
+    /// Pick up a job the provider was making when Easel stopped: fetch it by its stored id
+    /// (or download its recorded outputs). It is never sent again.
+    pub(crate) async fn resume(mut self, remote: RemoteJob) -> JobOutcome {
+        self.state(JobState::Queued);
+        let permit = match self.inner.slots.clone().acquire_owned().await {
+            Ok(p) => p,
+            Err(_) => return self.fail(Vec::new(), EngineError::new(ErrorCategory::Cancelled)).await,
+        };
+        let started = Instant::now();
+        let finished = if remote.id.is_empty() {
+            Ok(Finished { remote_id: None, outputs: remote.future_links.clone(), seeds: Vec::new() })
+        } else {
+            self.poll(remote, started).await
+        };
+        let result = match finished {
+            Ok(f) => self.collect(f, started).await,
+            Err(e) => Err((Vec::new(), e)),
+        };
+        drop(permit);
+        self.finish(result).await
+    }
+
+    async fn finish(self, result: Collected) -> JobOutcome {
+        match result {
+            Ok(images) => {
+                if !self.done_in_store {
+                    self.mark_done().await;
+                }
+                self.state(JobState::Done { images: images.len() });
+                self.emit(EventKind::Finished { ok: true, images: images.len() });
+                JobOutcome { job: self.id, images, error: None }
+            }
+            Err((images, err)) => self.fail(images, err).await,
+        }
+    }
+
+    /// Mark the job done in the library. Its images are stored already; should this fail, the
+    /// next start fetches or downloads the job again (never resubmits it), so it is logged.
+    async fn mark_done(&self) {
+        let real_key = self.real_cache_key();
+        let store = self.inner.store.clone();
+        let id = self.id.clone();
+        if let Err(why) = off_thread(move || store.finish_job(&id, real_key.as_deref())).await {
+            tracing::error!("job {}: the library did not mark it done: {why}", self.id);
+        }
+    }
+
+    /// The cache key of the settings that really made the images (after a fallback, another
+    /// model's).
+    fn real_cache_key(&self) -> Option<String> {
+        store::cache_key(self.inner.provider.kind().id(), self.inner.provider.base_url().as_str(), &self.settings)
+    }
+
+    async fn fail(self, images: Vec<ImageRecord>, err: EngineError) -> JobOutcome {
+        self.phase(JobPhase::Failed, None, Some(&err)).await;
+        self.emit(EventKind::Error(Box::new(err.clone())));
+        self.state(JobState::Failed { category: err.category });
+        self.emit(EventKind::Finished { ok: false, images: images.len() });
+        JobOutcome { job: self.id, images, error: Some(err) }
+    }
+
+    /// The images of an earlier job with the same settings and seed, if the library has them
+    /// all. A library that cannot be read answers nothing: the job is then made as usual.
+    async fn answer_from_cache(&self, key: &str) -> Option<JobOutcome> {
+        let store = self.inner.store.clone();
+        let key = key.to_owned();
+        let mut images = match off_thread(move || store.cached_images(&key)).await {
+            Ok(images) => images,
+            Err(why) => {
+                tracing::warn!("job {}: the library's earlier images could not be read, so it is made anew: {why}", self.id);
+                return None;
+            }
+        };
+        if images.is_empty() {
+            return None;
+        }
+        for image in &mut images {
+            image.cached = true;
+            self.emit(EventKind::Image(Box::new(image.clone())));
+        }
+        self.phase(JobPhase::Done, None, None).await;
+        self.state(JobState::Done { images: images.len() });
+        self.emit(EventKind::Finished { ok: true, images: images.len() });
+        Some(JobOutcome { job: self.id.clone(), images, error: None })
+    }
+
+    async fn generate_and_collect(&mut self) -> Collected {
+        let started = Instant::now();
+        if let Some(init) = self.settings.init_image.clone() {
+            self.init_image = Some(load_init_image(init.path, "starting image").await.map_err(|e| (Vec::new(), e))?);
+        }
+        if let Some(mask) = self.settings.mask_image.clone() {
+            self.mask_image = Some(load_init_image(mask.path, "mask").await.map_err(|e| (Vec::new(), e))?);
+        }
+        self.upload_images().await.map_err(|e| (Vec::new(), e))?;
+        let finished = match self.generate().await.map_err(|e| (Vec::new(), e))? {
+            ApiOutcome::Finished(f) => f,
+            ApiOutcome::Processing(remote) => self.poll(remote, started).await.map_err(|e| (Vec::new(), e))?,
+            ApiOutcome::Failed(f) => return Err((Vec::new(), self.error_from(&f, None, None))),
+        };
+        self.collect(finished, started).await
+    }
+
+    /// The per-attempt timeout for the current model.
+    fn attempt_timeout(&self) -> Duration {
+        self.inner.config.timeout.unwrap_or_else(|| self.inner.provider.speed(&self.settings.model).attempt_timeout())
+    }
+}
+
+/// Run blocking work (the library, files) off the async threads. Its failure, or the
+/// worker's, comes back as text.
+async fn off_thread<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Load and check the starting image for image-to-image, off the async threads.
+async fn load_init_image(path: std::path::PathBuf, what: &'static str) -> Result<InitImage, EngineError> {
+    use base64::Engine as _;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let read = off_thread(move || -> Result<InitImage, String> {
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let v = intake::verify(bytes, &intake::Limits::default()).map_err(|e| e.to_string())?;
+        Ok(InitImage {
+            base64: base64::engine::general_purpose::STANDARD.encode(&v.bytes),
+            url: None,
+            mime: v.format.mime(),
+            bytes: v.bytes.len(),
+            width: v.width,
+            height: v.height,
+        })
+    })
+    .await;
+    read.map_err(|why| {
+        EngineError::new(ErrorCategory::Validation)
+            .with_message(format!("The {what} {name} could not be used: {why}."))
+            .with_hint("Choose the image again (it may have been moved or changed). Nothing was sent.")
+    })
+}

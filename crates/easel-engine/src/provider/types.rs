@@ -1,0 +1,130 @@
+//! What travels through the [`super::Provider`] trait: models, requests, and what an answer means.
+
+use crate::error::{ErrorCategory, FieldErrors};
+use crate::request::GenerationSettings;
+use crate::retry::{RateLimitHints, Retry};
+use std::time::Duration;
+
+/// Fast models answer within a minute; quality models may take two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Speed {
+    Fast,
+    Quality,
+    /// A self-hosted server that answers only when the image is done (A1111): minutes.
+    Local,
+}
+
+impl Speed {
+    /// The per-attempt HTTP timeout for this kind of model.
+    pub fn attempt_timeout(self) -> Duration {
+        match self {
+            Self::Fast => Duration::from_secs(60),
+            Self::Quality => Duration::from_secs(120),
+            Self::Local => Duration::from_secs(600),
+        }
+    }
+}
+
+/// A model Easel knows something about.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ModelInfo {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub speed: Speed,
+    pub negative_prompt: bool,
+}
+
+/// An image to start from (img2img), loaded and checked by the job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InitImage {
+    pub base64: String,
+    /// Where the provider can fetch it, once uploaded (for APIs that take image URLs only).
+    pub url: Option<String>,
+    pub mime: &'static str,
+    pub bytes: usize,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Everything one generation request needs.
+#[derive(Clone, Copy, Debug)]
+pub struct GenerateRequest<'a> {
+    pub settings: &'a GenerationSettings,
+    pub init_image: Option<&'a InitImage>,
+    /// Inpainting: the mask, the init image's size.
+    pub mask_image: Option<&'a InitImage>,
+}
+
+/// How far a synchronous generation has got (A1111's progress endpoint).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// 0.0 to 1.0.
+    pub fraction: f32,
+    pub eta_seconds: Option<f64>,
+}
+
+/// A provider job that is still being made, and how to ask for it later.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RemoteJob {
+    pub id: String,
+    pub fetch_url: Option<String>,
+    pub eta_seconds: Option<f64>,
+    /// Where the outputs will appear, handed out ahead of time.
+    pub future_links: Vec<String>,
+}
+
+/// A finished generation: where to get the images.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finished {
+    pub remote_id: Option<String>,
+    /// Each entry is a URL, inline base64 or a data: URI; intake sorts them out.
+    pub outputs: Vec<String>,
+    /// The seed of each output, when the provider says.
+    pub seeds: Vec<u64>,
+}
+
+/// A failure the provider reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiFailure {
+    pub category: ErrorCategory,
+    pub retry: Retry,
+    /// The plain message, when the provider's situation needs more than the table's words.
+    pub message: Option<String>,
+    /// The provider's own words, verbatim (redacted and trimmed later).
+    pub detail: Option<String>,
+    pub fields: FieldErrors,
+    /// The rate-limit hints from headers and body.
+    pub hints: RateLimitHints,
+    pub remote_id: Option<String>,
+}
+
+impl ApiFailure {
+    pub fn new(category: ErrorCategory, retry: Retry) -> Self {
+        Self { category, retry, message: None, detail: None, fields: FieldErrors::new(), hints: RateLimitHints::default(), remote_id: None }
+    }
+}
+
+/// What an answer means.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiOutcome {
+    Finished(Finished),
+    Processing(RemoteJob),
+    Failed(ApiFailure),
+}
+
+/// What the parser read from an answer, besides its meaning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed {
+    pub outcome: ApiOutcome,
+    /// The body's status word ("success", "processing", "error", "failed").
+    pub api_status: Option<String>,
+    /// The provider's id for this request, if the body has one.
+    pub body_id: Option<String>,
+}
+
+/// A credit balance.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Balance {
+    pub amount: f64,
+    pub currency: String,
+}
