@@ -246,7 +246,7 @@ fn intake_throughput() {
     let draft = SettingsDraft {
         prompt: "the same scene at night".into(),
         model: "sdxl".into(),
-        init_image: start.display().to_string(),
+        init_images: vec![start.display().to_string()],
         ..SettingsDraft::default()
     };
     let t = Instant::now();

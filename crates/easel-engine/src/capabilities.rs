@@ -27,10 +27,51 @@ pub struct Capabilities {
     pub aspect_ratios: &'static [&'static str],
     /// Only the preset sizes are accepted (OpenAI's models).
     pub exact_sizes: bool,
-    /// Image-to-image from a local file is possible with this model.
-    pub img2img: bool,
+    /// How many start images the model takes (image-to-image, editing, references); 0 when it
+    /// makes pictures from words only.
+    pub max_init_images: u32,
     /// Inpainting (image-to-image with a mask) is possible with this model.
     pub inpaint: bool,
     /// A model id must be given (A1111 can use whatever the server has loaded).
     pub model_required: bool,
+    /// Choices only this model (or provider) has — quality, background, output format, letting
+    /// the service rewrite the prompt… Both faces show them generically ("More settings" in the
+    /// window, `--option id=value` on the command line); a draft is checked against them.
+    pub options: Vec<ModelOption>,
+}
+
+impl Capabilities {
+    /// Whether the model can start from an image at all.
+    pub fn img2img(&self) -> bool {
+        self.max_init_images > 0
+    }
+
+    /// The option with this id, if the model has it.
+    pub fn option(&self, id: &str) -> Option<&ModelOption> {
+        self.options.iter().find(|o| o.id == id)
+    }
+}
+
+/// One choice a model offers beyond the common settings, e.g. OpenAI's `quality`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelOption {
+    /// The id settings and the command line use (`quality`, `background`, `enhance_prompt`).
+    pub id: &'static str,
+    /// What the window calls it, in plain words ("Quality").
+    pub label: &'static str,
+    /// One line on what it does, shown under it.
+    pub help: &'static str,
+    /// The values it takes, in the order to offer them.
+    pub choices: &'static [Choice],
+    /// The value used when the person chose none.
+    pub default: &'static str,
+}
+
+/// One value of a [`ModelOption`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// What is sent (`high`, `transparent`, `no`).
+    pub value: &'static str,
+    /// What the person sees ("High", "Transparent").
+    pub label: &'static str,
 }

@@ -37,7 +37,7 @@ pub(crate) struct Job {
     /// Sends this job's calls and keeps their diagnostics records.
     recorder: Recorder,
     /// The loaded starting image, for image-to-image.
-    init_image: Option<InitImage>,
+    init_images: Vec<InitImage>,
     /// The loaded mask, for inpainting.
     mask_image: Option<InitImage>,
     /// The library already says `done` (written with the last image).
@@ -47,7 +47,7 @@ pub(crate) struct Job {
 impl Job {
     pub(crate) fn new(inner: Arc<Inner>, id: String, batch_id: String, settings: GenerationSettings, key: Option<ApiKey>) -> Self {
         let recorder = Recorder::new(inner.clone(), Some(id.clone()), key.as_ref());
-        Self { inner, id, batch_id, settings, key, recorder, init_image: None, mask_image: None, done_in_store: false }
+        Self { inner, id, batch_id, settings, key, recorder, init_images: Vec::new(), mask_image: None, done_in_store: false }
     }
 
     fn emit(&self, kind: EventKind) {
@@ -221,8 +221,8 @@ impl Job {
 
     async fn generate_and_collect(&mut self) -> Collected {
         let started = Instant::now();
-        if let Some(init) = self.settings.init_image.clone() {
-            self.init_image = Some(load_init_image(init.path, "starting image").await.map_err(|e| (Vec::new(), e))?);
+        for init in self.settings.init_images.clone() {
+            self.init_images.push(load_init_image(init.path, "starting image").await.map_err(|e| (Vec::new(), e))?);
         }
         if let Some(mask) = self.settings.mask_image.clone() {
             self.mask_image = Some(load_init_image(mask.path, "mask").await.map_err(|e| (Vec::new(), e))?);

@@ -24,7 +24,7 @@ impl Job {
         loop {
             attempt += 1;
             let request =
-                GenerateRequest { settings: &self.settings, init_image: self.init_image.as_ref(), mask_image: self.mask_image.as_ref() };
+                GenerateRequest { settings: &self.settings, init_images: &self.init_images, mask_image: self.mask_image.as_ref() };
             let call = self.inner.provider.generate(&request, self.key.as_ref());
             self.state(JobState::Sending { attempt });
             self.phase_before_sending().await?;
@@ -82,14 +82,19 @@ impl Job {
     /// For APIs that take starting images only as URLs: upload the init image and the mask
     /// once per job (nothing is generated, so nothing is charged, until they are up).
     pub(super) async fn upload_images(&mut self) -> Result<(), EngineError> {
-        for mask in [false, true] {
-            let image = if mask { self.mask_image.as_ref() } else { self.init_image.as_ref() };
+        // The start images in order, then the mask.
+        let count = self.init_images.len() + usize::from(self.mask_image.is_some());
+        for index in 0..count {
+            let image = self.init_images.get(index).or(self.mask_image.as_ref());
             let Some(call) = image.and_then(|i| self.inner.provider.upload(&self.settings, i, self.key.as_ref())) else {
                 continue;
             };
             self.state(JobState::Uploading);
             let url = self.upload(&call).await?;
-            let image = if mask { self.mask_image.as_mut() } else { self.init_image.as_mut() };
+            let image = match self.init_images.get_mut(index) {
+                Some(image) => Some(image),
+                None => self.mask_image.as_mut(),
+            };
             if let Some(image) = image {
                 image.url = Some(url);
             }

@@ -21,7 +21,13 @@ use serde_json::{Value, json};
 /// Where A1111 listens by default.
 pub const DEFAULT_BASE: &str = "http://127.0.0.1:7860";
 
-const MODELS: &[ModelInfo] = &[ModelInfo { id: "", label: "The model loaded on the server", speed: Speed::Local, negative_prompt: true }];
+const MODELS: &[ModelInfo] = &[ModelInfo {
+    id: "",
+    label: "The model loaded on the server",
+    description: "Whatever model your server has loaded right now.",
+    speed: Speed::Local,
+    negative_prompt: true,
+}];
 
 const SIZE_PRESETS: &[(u32, u32)] = &[(512, 512), (768, 768), (1024, 1024), (768, 512), (512, 768), (1216, 832), (832, 1216)];
 
@@ -93,9 +99,10 @@ impl Provider for A1111 {
             balance: false,
             aspect_ratios: &[],
             exact_sizes: false,
-            img2img: true,
+            max_init_images: 1,
             inpaint: true,
             model_required: false,
+            options: Vec::new(),
         }
     }
 
@@ -123,7 +130,7 @@ impl Provider for A1111 {
             body["override_settings"] = json!({"sd_model_checkpoint": s.model});
             body["override_settings_restore_afterwards"] = json!(true);
         }
-        let path = match request.init_image {
+        let path = match request.init_image() {
             Some(init) => {
                 body["init_images"] = json!([init.base64]);
                 body["denoising_strength"] = json!(s.strength);
@@ -269,7 +276,7 @@ mod tests {
             ..Default::default()
         };
         let key = ApiKey::parse("me:secret-pass").unwrap();
-        let call = provider().generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
+        let call = provider().generate(&GenerateRequest::text(&s), Some(&key));
         assert_eq!(call.url.as_str(), "http://127.0.0.1:7860/sdapi/v1/txt2img");
         let body = call.body.unwrap();
         assert_eq!(body["override_settings"]["sd_model_checkpoint"], s.model);
@@ -277,7 +284,7 @@ mod tests {
         assert_eq!(call.headers[0].value, "Basic bWU6c2VjcmV0LXBhc3M=");
         assert_eq!(call.headers[0].shown, "Basic [redacted]");
         let random = GenerationSettings { model: String::new(), ..s };
-        let call = provider().generate(&GenerateRequest { settings: &random, init_image: None, mask_image: None }, None);
+        let call = provider().generate(&GenerateRequest::text(&random), None);
         assert!(call.headers.is_empty() && call.body.unwrap().get("override_settings").is_none());
     }
 

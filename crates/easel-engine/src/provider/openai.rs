@@ -37,10 +37,34 @@ impl AuthStyle {
 }
 
 const MODELS: &[ModelInfo] = &[
-    ModelInfo { id: "gpt-image-1", label: "GPT Image 1", speed: Speed::Quality, negative_prompt: false },
-    ModelInfo { id: "gpt-image-1-mini", label: "GPT Image 1 mini", speed: Speed::Fast, negative_prompt: false },
-    ModelInfo { id: "dall-e-3", label: "DALL·E 3", speed: Speed::Quality, negative_prompt: false },
-    ModelInfo { id: "dall-e-2", label: "DALL·E 2", speed: Speed::Fast, negative_prompt: false },
+    ModelInfo {
+        id: "gpt-image-1",
+        label: "GPT Image 1",
+        description: "OpenAI's picture model: follows instructions closely, good with text.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "gpt-image-1-mini",
+        label: "GPT Image 1 mini",
+        description: "A cheaper, faster GPT Image.",
+        speed: Speed::Fast,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "dall-e-3",
+        label: "DALL·E 3",
+        description: "OpenAI's older model (retired by OpenAI in 2026; some compatible servers still offer it).",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "dall-e-2",
+        label: "DALL·E 2",
+        description: "OpenAI's oldest model (retired by OpenAI in 2026; some compatible servers still offer it).",
+        speed: Speed::Fast,
+        negative_prompt: false,
+    },
 ];
 
 const GPT_IMAGE_SIZES: &[(u32, u32)] = &[(1024, 1024), (1536, 1024), (1024, 1536)];
@@ -126,9 +150,10 @@ impl Provider for OpenAi {
             balance: false,
             aspect_ratios: &[],
             exact_sizes: known,
-            img2img: false,
+            max_init_images: 0,
             inpaint: false,
             model_required: true,
+            options: Vec::new(),
         }
     }
 
@@ -282,7 +307,7 @@ mod tests {
             samples: 2,
             ..Default::default()
         };
-        let call = p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
+        let call = p.generate(&GenerateRequest::text(&s), Some(&key));
         assert_eq!(call.url.as_str(), "https://api.openai.com/v1/images/generations");
         let body = call.body.unwrap();
         assert_eq!((body["size"].as_str(), body["n"].as_u64()), (Some("1536x1024"), Some(2)));
@@ -290,13 +315,10 @@ mod tests {
         assert_eq!(call.headers[0].value, "Bearer sk-canary");
         assert_eq!(call.headers[0].shown, "Bearer [redacted]");
         let s = GenerationSettings { model: "dall-e-3".into(), ..s };
-        assert_eq!(
-            p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key)).body.unwrap()["response_format"],
-            "b64_json"
-        );
+        assert_eq!(p.generate(&GenerateRequest::text(&s), Some(&key)).body.unwrap()["response_format"], "b64_json");
         let azure =
             OpenAi::new(url::Url::parse("https://x.openai.azure.com/openai/deployments/d?api-version=2024").unwrap(), AuthStyle::Bearer);
-        let call = azure.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&key));
+        let call = azure.generate(&GenerateRequest::text(&s), Some(&key));
         assert_eq!(call.headers[0].name, "api-key");
         assert_eq!(call.url.as_str(), "https://x.openai.azure.com/openai/deployments/d/images/generations?api-version=2024");
     }

@@ -29,7 +29,10 @@ impl Speed {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ModelInfo {
     pub id: &'static str,
+    /// The model's plain name, as the picker shows it ("Seedream 4.5").
     pub label: &'static str,
+    /// One line on what the model is good at, shown under its name.
+    pub description: &'static str,
     pub speed: Speed,
     pub negative_prompt: bool,
 }
@@ -50,9 +53,22 @@ pub struct InitImage {
 #[derive(Clone, Copy, Debug)]
 pub struct GenerateRequest<'a> {
     pub settings: &'a GenerationSettings,
-    pub init_image: Option<&'a InitImage>,
-    /// Inpainting: the mask, the init image's size.
+    /// The start images, the first one first (empty for text-to-image).
+    pub init_images: &'a [InitImage],
+    /// Inpainting: the mask, the first start image's size.
     pub mask_image: Option<&'a InitImage>,
+}
+
+impl<'a> GenerateRequest<'a> {
+    /// Text-to-image: no start image, no mask.
+    pub fn text(settings: &'a GenerationSettings) -> Self {
+        Self { settings, init_images: &[], mask_image: None }
+    }
+
+    /// The first start image, which the output's size follows.
+    pub fn init_image(&self) -> Option<&'a InitImage> {
+        self.init_images.first()
+    }
 }
 
 /// How far a synchronous generation has got (A1111's progress endpoint).

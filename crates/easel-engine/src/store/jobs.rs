@@ -250,9 +250,16 @@ pub fn cache_key(provider: &str, base_url: &str, s: &GenerationSettings) -> Opti
         "guidance": s.guidance,
         "seed": seed,
         "aspect_ratio": s.aspect_ratio,
-        "init_image": s.init_image.as_ref().map(|i| &i.sha256),
-        "strength": s.init_image.as_ref().map(|_| s.strength),
+        "init_image": s.init_image().map(|i| &i.sha256),
+        "strength": s.init_image().map(|_| s.strength),
     });
+    // Added only when there are any, so the keys of everything made before they existed hold.
+    if s.init_images.len() > 1 {
+        canonical["more_init_images"] = s.init_images[1..].iter().map(|i| i.sha256.clone()).collect();
+    }
+    if !s.options.is_empty() {
+        canonical["options"] = serde_json::json!(s.options);
+    }
     // Added only when there is one, so the keys of everything made before masks existed hold.
     if let Some(mask) = &s.mask_image {
         canonical["mask_image"] = serde_json::Value::String(mask.sha256.clone());
@@ -280,7 +287,7 @@ mod tests {
         // The same start image with and without a mask (or with another mask) never share a key.
         let init = crate::request::InitImageRef { path: "a.png".into(), sha256: "aa".into(), width: 8, height: 8 };
         let mut img2img = settings("sdxl", Seed::Fixed(1));
-        img2img.init_image = Some(init.clone());
+        img2img.init_images = vec![init.clone()];
         let mut inpaint = img2img.clone();
         inpaint.mask_image = Some(crate::request::InitImageRef { sha256: "bb".into(), ..init.clone() });
         let mut other_mask = img2img.clone();

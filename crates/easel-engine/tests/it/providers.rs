@@ -225,7 +225,7 @@ async fn image_to_image_for_modelslab_and_a1111() {
     let init = write_png(dir.path(), 320, 256);
     let init_text = init.display().to_string();
 
-    let d = SettingsDraft { init_image: init_text.clone(), strength: "0.45".into(), ..draft("make it winter") };
+    let d = SettingsDraft { init_images: vec![init_text.clone()], strength: "0.45".into(), ..draft("make it winter") };
     let r = run(Scenario::Success, d, |_, _| {}).await;
     r.assert_ok();
     let sent = r.requests().into_iter().find(|q| q.path == "/api/v6/images/img2img").expect("the img2img endpoint");
@@ -240,7 +240,7 @@ async fn image_to_image_for_modelslab_and_a1111() {
     });
     assert!(record.unwrap()["init_image"].as_str().unwrap().contains("characters of image data"));
 
-    let d = SettingsDraft { init_image: init_text, strength: "0.6".into(), ..draft_for(ProviderKind::A1111) };
+    let d = SettingsDraft { init_images: vec![init_text], strength: "0.6".into(), ..draft_for(ProviderKind::A1111) };
     let r = run_provider(ProviderKind::A1111, Scenario::Success, d, None, |_, _| {}).await;
     r.assert_ok();
     let sent = r.requests().into_iter().find(|q| q.path == "/sdapi/v1/img2img").expect("the img2img endpoint");
@@ -256,7 +256,7 @@ async fn inpainting_for_modelslab_v6_and_a1111() {
     let init = write_png(dir.path(), 320, 256).display().to_string();
     let mask = write_mask(dir.path(), 320, 256).display().to_string();
 
-    let d = SettingsDraft { init_image: init.clone(), mask_image: mask.clone(), ..draft("a door in the wall") };
+    let d = SettingsDraft { init_images: vec![init.clone()], mask_image: mask.clone(), ..draft("a door in the wall") };
     let r = run(Scenario::Success, d, |_, _| {}).await;
     r.assert_ok();
     let sent = body_sent_to(&r, "/api/v6/images/inpaint");
@@ -266,7 +266,7 @@ async fn inpainting_for_modelslab_v6_and_a1111() {
     assert_eq!((r.images()[0].width, r.images()[0].height), (320, 256));
     assert!(r.requests().iter().all(|q| q.path != "/api/v6/images/img2img"));
 
-    let d = SettingsDraft { init_image: init, mask_image: mask, ..draft_for(ProviderKind::A1111) };
+    let d = SettingsDraft { init_images: vec![init], mask_image: mask, ..draft_for(ProviderKind::A1111) };
     let r = run_provider(ProviderKind::A1111, Scenario::Success, d, None, |_, _| {}).await;
     r.assert_ok();
     let sent = body_sent_to(&r, "/sdapi/v1/img2img");
@@ -284,7 +284,7 @@ async fn modelslab_v7_uploads_local_images_first() {
     let v7 = |init: &str, mask: &str| SettingsDraft {
         model: "seedream-4.5".into(),
         aspect_ratio: "4:3".into(),
-        init_image: init.into(),
+        init_images: vec![init.into()],
         mask_image: mask.into(),
         ..draft("the same room at night")
     };
@@ -334,7 +334,7 @@ async fn an_image_the_service_cannot_read_is_explained_at_its_field() {
     // A valid PNG whose pixels the client accepts but the service's decoder cannot fetch: the
     // sandbox answers as ModelsLab does when it cannot fetch a URL (HTTP 200, status error).
     let init = write_png(dir.path(), 320, 256).display().to_string();
-    let d = SettingsDraft { model: "seedream-4.5".into(), init_image: init, ..draft("x") };
+    let d = SettingsDraft { model: "seedream-4.5".into(), init_images: vec![init], ..draft("x") };
     let r = run(Scenario::Success, d, |_, sandbox| sandbox.forget_uploads = true).await;
     let err = r.error();
     assert_eq!(err.category, ErrorCategory::Validation);
@@ -424,10 +424,10 @@ fn masks_are_checked_before_sending() {
 
     let d = SettingsDraft { mask_image: mask.clone(), ..draft("x") };
     assert!(d.validate(&caps).unwrap_err().fields["mask_image"][0].contains("starting image"));
-    let d = SettingsDraft { init_image: init.clone(), mask_image: small_mask, ..draft("x") };
+    let d = SettingsDraft { init_images: vec![init.clone()], mask_image: small_mask, ..draft("x") };
     let err = d.validate(&caps).unwrap_err();
     assert!(err.fields["mask_image"][0].contains("160×128") && err.fields["mask_image"][0].contains("320×256"), "{:?}", err.fields);
-    let d = SettingsDraft { init_image: init.clone(), mask_image: mask.clone(), ..draft("x") };
+    let d = SettingsDraft { init_images: vec![init.clone()], mask_image: mask.clone(), ..draft("x") };
     let valid = d.validate(&caps).unwrap();
     assert_eq!(valid.candidates[0].mask_image.as_ref().map(|m| (m.width, m.height)), Some((320, 256)));
 
@@ -444,7 +444,7 @@ fn bad_init_images_are_refused_before_sending() {
     std::fs::write(&not_image, b"<html>not an image</html>").unwrap();
     let big = write_png(dir.path(), 2000, 300);
     for (path, why) in [(not_image, "PNG, JPEG or WebP"), (big, "between"), (dir.path().join("missing.png"), "cannot open")] {
-        let d = SettingsDraft { init_image: path.display().to_string(), ..draft("x") };
+        let d = SettingsDraft { init_images: vec![path.display().to_string()], ..draft("x") };
         let err = d.validate(&caps).unwrap_err();
         assert!(err.fields["init_image"][0].contains(why), "{:?}", err.fields);
     }

@@ -105,7 +105,7 @@ impl History {
         for (name, preset) in &self.presets {
             ui.horizontal(|ui| {
                 if ui.button(format!("Apply {name}")).on_hover_text(&preset.prompt).clicked() {
-                    *draft = SettingsDraft { init_image: draft.init_image.clone(), ..preset.clone() };
+                    *draft = SettingsDraft { init_images: draft.init_images.clone(), ..preset.clone() };
                     said = Some(format!("The prompt panel now holds the preset \"{name}\"."));
                 }
                 if ui.button(format!("Delete {name}")).clicked() {

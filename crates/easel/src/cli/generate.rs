@@ -46,9 +46,10 @@ pub struct GenerateArgs {
     /// For models that take an aspect ratio (ModelsLab v7): 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3.
     #[arg(long)]
     pub aspect_ratio: Option<String>,
-    /// Start from this image (image-to-image): PNG, JPEG or WebP.
+    /// Start from this image (image-to-image): PNG, JPEG or WebP. Repeat it for models that
+    /// take several start images; the first one decides the picture's size.
     #[arg(long)]
-    pub init_image: Option<PathBuf>,
+    pub init_image: Vec<PathBuf>,
     /// How far to move away from the starting image, 0 to 1 (default 0.7).
     #[arg(long)]
     pub strength: Option<String>,
@@ -56,6 +57,10 @@ pub struct GenerateArgs {
     /// white where the picture should change and black where it should stay.
     #[arg(long, requires = "init_image")]
     pub mask: Option<PathBuf>,
+    /// A choice only some models have, as ID=VALUE (repeatable), e.g. `--option quality=high`;
+    /// `easel models` is not needed: a wrong id or value is named with the ones the model takes.
+    #[arg(long = "option", value_name = "ID=VALUE")]
+    pub options: Vec<String>,
     /// Jobs in flight at once.
     #[arg(long)]
     pub concurrency: Option<String>,
@@ -97,12 +102,23 @@ pub fn run(args: GenerateArgs) -> i32 {
         seed: args.seed.clone().unwrap_or_default(),
         candidates: args.candidates.clone().unwrap_or(defaults.candidates),
         aspect_ratio: args.aspect_ratio.clone().unwrap_or(defaults.aspect_ratio),
-        init_image: args.init_image.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        init_images: args.init_image.iter().map(|p| p.display().to_string()).collect(),
         strength: args.strength.clone().unwrap_or(defaults.strength),
         mask_image: args.mask.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        options: Default::default(),
     };
     let mut config = args.provider.config(kind);
     let mut bad = easel_engine::error::FieldErrors::new();
+    for pair in &args.options {
+        match pair.split_once('=') {
+            Some((id, value)) if !id.trim().is_empty() => {
+                draft.options.insert(id.trim().to_owned(), value.trim().to_owned());
+            }
+            _ => {
+                bad.insert("option".into(), vec![format!("--option takes ID=VALUE (for example quality=high), not '{pair}'.")]);
+            }
+        }
+    }
     let mut seconds = |text: &Option<String>, field: &str, max: f64| -> Option<Duration> {
         let text = text.as_deref()?;
         match text.trim().parse::<f64>() {
@@ -141,6 +157,13 @@ pub fn run(args: GenerateArgs) -> i32 {
     if let (None, None, Some((w, h))) = (&args.width, &args.height, caps.size_presets.first()) {
         draft.width = w.to_string();
         draft.height = h.to_string();
+    }
+    // On the command line an option the model does not have is a mistake worth naming (the
+    // window only ever offers the model's own).
+    for id in draft.options.keys().filter(|id| caps.option(id).is_none()) {
+        let known: Vec<&str> = caps.options.iter().map(|o| o.id).collect();
+        let takes = if known.is_empty() { "takes no options".to_owned() } else { format!("takes: {}", known.join(", ")) };
+        bad.insert("option".into(), vec![format!("The model {} has no option '{id}'; it {takes}.", draft.model.trim())]);
     }
     let valid = match draft.validate(&caps) {
         Ok(v) if bad.is_empty() => v,

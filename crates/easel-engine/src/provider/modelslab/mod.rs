@@ -90,7 +90,7 @@ impl Provider for ModelsLab {
                 "webhook": null,
                 "track_id": null,
             });
-            let Some(init) = request.init_image else {
+            let Some(init) = request.init_image() else {
                 return self.post("generate", "/api/v7/images/text-to-image", body);
             };
             body["init_image"] = Value::String(image_reference(init));
@@ -123,7 +123,7 @@ impl Provider for ModelsLab {
             "webhook": null,
             "track_id": null,
         });
-        match request.init_image {
+        match request.init_image() {
             Some(init) => {
                 // The init image travels as base64, which needs `base64: true` (the output may then
                 // come back as base64 too; intake handles both). Its size decides the output's.
@@ -228,7 +228,7 @@ pub(super) mod tests {
         let draft = SettingsDraft { prompt: "cat".into(), model: "sdxl".into(), seed: "5".into(), ..Default::default() };
         let settings = draft.validate(&p.capabilities("sdxl")).unwrap().candidates.remove(0);
         let key = ApiKey::parse("secret-canary").unwrap();
-        let call = p.generate(&GenerateRequest { settings: &settings, init_image: None, mask_image: None }, Some(&key));
+        let call = p.generate(&GenerateRequest::text(&settings), Some(&key));
         assert_eq!(call.url.as_str(), "http://127.0.0.1:9999/api/v6/images/text2img");
         let body = call.body.unwrap();
         assert_eq!(body["key"], "secret-canary");
@@ -259,7 +259,7 @@ pub(super) mod tests {
     fn v7_models_use_v7_with_an_aspect_ratio() {
         let p = ModelsLab::new(None);
         let caps = p.capabilities("imagen-4");
-        assert!(caps.aspect_ratios.contains(&"16:9") && !caps.negative_prompt && caps.img2img && caps.inpaint);
+        assert!(caps.aspect_ratios.contains(&"16:9") && !caps.negative_prompt && caps.img2img() && caps.inpaint);
         let draft = SettingsDraft {
             prompt: "x".into(),
             model: "imagen-4".into(),
@@ -268,7 +268,7 @@ pub(super) mod tests {
             ..Default::default()
         };
         let s = draft.validate(&caps).unwrap().candidates.remove(0);
-        let call = p.generate(&GenerateRequest { settings: &s, init_image: None, mask_image: None }, Some(&ApiKey::parse("k").unwrap()));
+        let call = p.generate(&GenerateRequest::text(&s), Some(&ApiKey::parse("k").unwrap()));
         assert_eq!(call.url.path(), "/api/v7/images/text-to-image");
         let body = call.body.unwrap();
         assert_eq!(body["aspect_ratio"], "16:9");
@@ -283,8 +283,10 @@ pub(super) mod tests {
         let s = GenerationSettings { model: "sdxl".into(), prompt: "p".into(), strength: 0.4, ..Default::default() };
         let init =
             super::super::InitImage { base64: "iVBORw0KGgo".into(), url: None, mime: "image/png", bytes: 8, width: 320, height: 256 };
-        let call =
-            p.generate(&GenerateRequest { settings: &s, init_image: Some(&init), mask_image: None }, Some(&ApiKey::parse("k").unwrap()));
+        let call = p.generate(
+            &GenerateRequest { settings: &s, init_images: std::slice::from_ref(&init), mask_image: None },
+            Some(&ApiKey::parse("k").unwrap()),
+        );
         assert_eq!(call.url.path(), "/api/v6/images/img2img");
         let body = call.body.unwrap();
         assert_eq!((body["base64"].clone(), body["width"].clone(), body["height"].clone()), (json!(true), json!(320), json!(256)));

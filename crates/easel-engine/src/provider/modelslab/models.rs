@@ -7,14 +7,62 @@ use crate::capabilities::Capabilities;
 use crate::provider::{ModelInfo, Speed};
 
 pub(super) const MODELS: &[ModelInfo] = &[
-    ModelInfo { id: "flux", label: "Flux (high quality)", speed: Speed::Quality, negative_prompt: false },
-    ModelInfo { id: "imagen-4", label: "Imagen 4 (v7)", speed: Speed::Quality, negative_prompt: false },
-    ModelInfo { id: "seedream-4.5", label: "Seedream 4.5 (v7)", speed: Speed::Quality, negative_prompt: false },
-    ModelInfo { id: "nano-banana-pro", label: "Nano Banana Pro (v7)", speed: Speed::Quality, negative_prompt: false },
-    ModelInfo { id: "sdxl", label: "Stable Diffusion XL", speed: Speed::Quality, negative_prompt: true },
-    ModelInfo { id: "realistic-vision-51", label: "Realistic Vision 5.1", speed: Speed::Fast, negative_prompt: true },
-    ModelInfo { id: "dreamshaper-8", label: "DreamShaper 8", speed: Speed::Fast, negative_prompt: true },
-    ModelInfo { id: "anything-v5", label: "Anything V5 (anime)", speed: Speed::Fast, negative_prompt: true },
+    ModelInfo {
+        id: "flux",
+        label: "Flux (high quality)",
+        description: "Detailed, natural-looking pictures; follows long descriptions well.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "imagen-4",
+        label: "Imagen 4",
+        description: "Google's model: clean, photographic pictures with readable text.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "seedream-4.5",
+        label: "Seedream 4.5",
+        description: "ByteDance's model: rich colour and scenes; can also edit your pictures.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "nano-banana-pro",
+        label: "Nano Banana Pro",
+        description: "Google's model for editing and combining pictures; also makes new ones.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "sdxl",
+        label: "Stable Diffusion XL",
+        description: "The classic all-rounder; fast and flexible with styles.",
+        speed: Speed::Quality,
+        negative_prompt: true,
+    },
+    ModelInfo {
+        id: "realistic-vision-51",
+        label: "Realistic Vision 5.1",
+        description: "Photo-like portraits and people, quickly.",
+        speed: Speed::Fast,
+        negative_prompt: true,
+    },
+    ModelInfo {
+        id: "dreamshaper-8",
+        label: "DreamShaper 8",
+        description: "Painterly and fantasy pictures, quickly.",
+        speed: Speed::Fast,
+        negative_prompt: true,
+    },
+    ModelInfo {
+        id: "anything-v5",
+        label: "Anything V5 (anime)",
+        description: "Anime and manga-style drawings.",
+        speed: Speed::Fast,
+        negative_prompt: true,
+    },
 ];
 
 /// Provider-hosted models that live only on the v7 API and take an aspect ratio.
@@ -59,8 +107,9 @@ pub(super) fn capabilities(model: &str) -> Capabilities {
         aspect_ratios: if v7 { ASPECT_RATIOS } else { &[] },
         exact_sizes: false,
         // v7 takes starting images as URLs: the job uploads local files first (`upload`).
-        img2img: true,
+        max_init_images: 1,
         inpaint: true,
         model_required: true,
+        options: Vec::new(),
     }
 }

@@ -146,7 +146,7 @@ impl PromptPanel {
 
     /// An image to start from was chosen (dialog or drop).
     pub fn init_image_chosen(&mut self, draft: &mut SettingsDraft, path: &std::path::Path) {
-        draft.init_image = path.display().to_string();
+        draft.init_images = vec![path.display().to_string()];
         self.note_changed("init_image");
     }
 
@@ -181,7 +181,7 @@ impl PromptPanel {
         let caps = provider.capabilities(draft.model.trim());
         self.check(draft, &caps);
         let before = draft.clone();
-        if caps.img2img
+        if caps.img2img()
             && let Some(path) =
                 ui.ctx().input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).find(|p| !p.as_os_str().is_empty()))
         {
@@ -198,10 +198,10 @@ impl PromptPanel {
             self.size_ui(ui, draft, &caps);
             ui.add_space(space::SECTION);
             self.numbers_ui(ui, draft, &caps);
-            if caps.img2img {
+            if caps.img2img() {
                 ui.add_space(space::SECTION);
                 self.init_image_ui(ui, draft, &caps, actions);
-            } else if !draft.init_image.is_empty() {
+            } else if !draft.init_images.is_empty() {
                 ui.add_space(space::SECTION);
                 let response = ui.label("Start image: this model cannot use one.");
                 self.after_edit(ui, &response, "init_image");

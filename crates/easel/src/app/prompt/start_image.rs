@@ -14,7 +14,7 @@ impl PromptPanel {
 
     /// Stop using the start image, and so its mask too.
     pub(super) fn clear_init_image(&mut self, draft: &mut SettingsDraft) {
-        draft.init_image.clear();
+        draft.init_images.clear();
         draft.mask_image.clear();
         for field in ["init_image", "mask_image"] {
             self.note_changed(field);
@@ -31,17 +31,17 @@ impl PromptPanel {
             if pick.clicked() {
                 actions.push(Action::PickInitImage);
             }
-            if !draft.init_image.is_empty() && ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
+            if !draft.init_images.is_empty() && ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
                 self.clear_init_image(draft);
             }
         });
-        if draft.init_image.is_empty() {
+        let Some(first) = draft.init_images.first().cloned() else {
             self.init_info = None;
             self.mask_info = None;
             self.messages(ui, "init_image");
             return;
-        }
-        let text = FileNote::for_path(&mut self.init_info, &draft.init_image, actions).text();
+        };
+        let text = FileNote::for_path(&mut self.init_info, &first, actions).text();
         ui.label(format!("Start image: {text}"));
         self.messages(ui, "init_image");
         let mut strength = draft.strength.trim().parse::<f32>().unwrap_or(0.7).clamp(0.0, 1.0);

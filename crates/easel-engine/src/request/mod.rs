@@ -5,9 +5,14 @@
 //! and only a valid draft becomes [`GenerationSettings`]. An invalid request
 //! is never sent.
 
-use super::capabilities::Capabilities;
-use super::error::{EngineError, ErrorCategory, FieldErrors};
+mod images;
+mod serde_forms;
+mod validate;
+
+pub use images::{ImageFacts, inspect_image};
+
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The negative prompt the seeds recommend against bad-looking output.
 pub const DEFAULT_NEGATIVE_PROMPT: &str = "watermark, lowres, blurry, extra fingers";
@@ -43,12 +48,17 @@ pub struct SettingsDraft {
     pub candidates: String,
     /// For models that take an aspect ratio instead of a size ("16:9").
     pub aspect_ratio: String,
-    /// A local image to start from (image-to-image); empty for text-to-image.
-    pub init_image: String,
+    /// Local images to start from (image-to-image, editing, references), the first one first;
+    /// empty for text-to-image. Older drafts held one `init_image` and still read.
+    #[serde(alias = "init_image", deserialize_with = "serde_forms::strings")]
+    pub init_images: Vec<String>,
     /// How far to move away from the init image, 0 to 1.
     pub strength: String,
     /// Inpainting: a black-and-white image the size of the init image; white is repainted.
     pub mask_image: String,
+    /// The model's own choices ([`crate::capabilities::ModelOption`]) by id; a choice the
+    /// model does not have is left out when the draft is checked.
+    pub options: BTreeMap<String, String>,
 }
 
 impl Default for SettingsDraft {
@@ -66,9 +76,10 @@ impl Default for SettingsDraft {
             seed: String::new(),
             candidates: "1".to_owned(),
             aspect_ratio: "1:1".to_owned(),
-            init_image: String::new(),
+            init_images: Vec::new(),
             strength: "0.7".to_owned(),
             mask_image: String::new(),
+            options: BTreeMap::new(),
         }
     }
 }
@@ -105,18 +116,34 @@ pub struct GenerationSettings {
     /// Set for models that take an aspect ratio instead of width and height.
     #[serde(default)]
     pub aspect_ratio: Option<String>,
-    /// Image-to-image: the image to start from.
-    #[serde(default)]
-    pub init_image: Option<InitImageRef>,
+    /// Image-to-image: the images to start from, the first one first (it sets the output's
+    /// size where the model follows it). Older records held one `init_image` and still read.
+    #[serde(default, alias = "init_image", deserialize_with = "serde_forms::images")]
+    pub init_images: Vec<InitImageRef>,
     /// Image-to-image strength, 0 to 1.
     #[serde(default = "default_strength")]
     pub strength: f32,
     /// Inpainting: which part of the init image to repaint (white) and keep (black).
     #[serde(default)]
     pub mask_image: Option<InitImageRef>,
+    /// The model's own choices that were checked ([`crate::capabilities::ModelOption`]), by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
 }
 
-fn default_strength() -> f32 {
+impl GenerationSettings {
+    /// The first start image, which the output's size follows.
+    pub fn init_image(&self) -> Option<&InitImageRef> {
+        self.init_images.first()
+    }
+
+    /// The value of the model's option `id`, when it was chosen (or defaulted) for this job.
+    pub fn option(&self, id: &str) -> Option<&str> {
+        self.options.get(id).map(String::as_str)
+    }
+}
+
+pub(super) fn default_strength() -> f32 {
     0.7
 }
 
@@ -135,9 +162,10 @@ impl Default for GenerationSettings {
             seed: Seed::Random,
             seed_from_person: false,
             aspect_ratio: None,
-            init_image: None,
+            init_images: Vec::new(),
             strength: default_strength(),
             mask_image: None,
+            options: BTreeMap::new(),
         }
     }
 }
@@ -149,184 +177,6 @@ pub struct ValidRequest {
 }
 
 impl SettingsDraft {
-    /// Check every field against the provider's capabilities for the chosen model.
-    /// On failure, the error is of category `validation` and names every bad field.
-    pub fn validate(&self, caps: &Capabilities) -> Result<ValidRequest, EngineError> {
-        let mut fields = FieldErrors::new();
-        let mut bad = |field: &str, message: String| fields.entry(field.to_owned()).or_default().push(message);
-
-        let prompt = self.prompt.trim();
-        if prompt.is_empty() {
-            bad("prompt", "Describe the image you want: the prompt is empty.".into());
-        } else if prompt.chars().count() > caps.max_prompt_chars {
-            bad("prompt", format!("The prompt is too long: at most {} characters.", caps.max_prompt_chars));
-        }
-        let model = self.model.trim();
-        if model.is_empty() && caps.model_required {
-            bad("model", "Choose a model.".into());
-        } else if model.chars().any(char::is_whitespace) {
-            bad("model", "A model id has no spaces.".into());
-        }
-        let fallback = self.fallback_model.trim();
-        if fallback.chars().any(char::is_whitespace) {
-            bad("fallback_model", "A model id has no spaces.".into());
-        } else if !fallback.is_empty() && fallback == model {
-            bad("fallback_model", "The fallback model is the same as the model; pick another one or leave it empty.".into());
-        }
-
-        let mut aspect_ratio = None;
-        let (width, height) = if caps.aspect_ratios.is_empty() {
-            let width = check_size(&self.width, "Width", caps, &mut bad, "width");
-            let height = check_size(&self.height, "Height", caps, &mut bad, "height");
-            if let (Some(w), Some(h)) = (width, height)
-                && caps.exact_sizes
-                && !caps.size_presets.contains(&(w, h))
-            {
-                let sizes: Vec<String> = caps.size_presets.iter().map(|(w, h)| format!("{w}×{h}")).collect();
-                bad("width", format!("This model makes only these sizes: {}.", sizes.join(", ")));
-            }
-            (width, height)
-        } else {
-            let ratio = self.aspect_ratio.trim();
-            if caps.aspect_ratios.contains(&ratio) {
-                aspect_ratio = Some(ratio.to_owned());
-            } else {
-                bad("aspect_ratio", format!("Choose an aspect ratio: {}.", caps.aspect_ratios.join(", ")));
-            }
-            (Some(0), Some(0))
-        };
-
-        let init_path = self.init_image.trim();
-        let init_image = if init_path.is_empty() {
-            None
-        } else if !caps.img2img {
-            bad("init_image", "This model cannot start from an image; clear the image or pick another model.".into());
-            None
-        } else {
-            match check_init_image(std::path::Path::new(init_path), caps) {
-                Ok(r) => Some(r),
-                Err(why) => {
-                    bad("init_image", why);
-                    None
-                }
-            }
-        };
-        let mask_path = self.mask_image.trim();
-        let mask_image = if mask_path.is_empty() {
-            None
-        } else if init_path.is_empty() {
-            bad("mask_image", "A mask marks part of a starting image: choose the image to start from first.".into());
-            None
-        } else if !caps.inpaint {
-            bad("mask_image", "This model cannot repaint part of an image; clear the mask or pick another model.".into());
-            None
-        } else {
-            match check_init_image(std::path::Path::new(mask_path), caps) {
-                Ok(mask) => match &init_image {
-                    Some(init) if (init.width, init.height) != (mask.width, mask.height) => {
-                        bad(
-                            "mask_image",
-                            format!(
-                                "The mask is {}×{} pixels but the starting image is {}×{}; they must be the same size.",
-                                mask.width, mask.height, init.width, init.height
-                            ),
-                        );
-                        None
-                    }
-                    _ => Some(mask),
-                },
-                Err(why) => {
-                    bad("mask_image", why.replacen("The image", "The mask", 1));
-                    None
-                }
-            }
-        };
-        let strength = self.strength.trim().parse::<f32>().ok().filter(|s| s.is_finite() && (0.0..=1.0).contains(s));
-        if init_image.is_some() && strength.is_none() {
-            bad("strength", "Strength must be a number from 0 to 1.".into());
-        }
-
-        let samples = parse_whole(&self.samples).filter(|n| caps.samples.contains(n));
-        if samples.is_none() {
-            bad("samples", format!("Images per request must be a whole number from {} to {}.", caps.samples.start(), caps.samples.end()));
-        }
-
-        let steps = match &caps.steps {
-            Some(range) => {
-                let steps = parse_whole(&self.steps).filter(|n| range.contains(n));
-                if steps.is_none() {
-                    bad("steps", format!("Steps must be a whole number from {} to {}.", range.start(), range.end()));
-                }
-                steps
-            }
-            None => Some(0),
-        };
-
-        let guidance = match &caps.guidance {
-            Some(range) => {
-                let g = self.guidance.trim().parse::<f32>().ok().filter(|g| g.is_finite() && range.contains(g));
-                if g.is_none() {
-                    bad("guidance", format!("Guidance must be a number from {} to {}.", range.start(), range.end()));
-                }
-                g
-            }
-            None => Some(0.0),
-        };
-
-        let seed_text = self.seed.trim();
-        let seed = if seed_text.is_empty() || seed_text.eq_ignore_ascii_case("random") {
-            Some(Seed::Random)
-        } else {
-            match seed_text.parse::<u64>() {
-                Ok(n) if n <= MAX_SEED => Some(Seed::Fixed(n)),
-                _ => {
-                    bad("seed", format!("The seed must be a whole number from 0 to {MAX_SEED}, or empty for random."));
-                    None
-                }
-            }
-        };
-
-        let candidates = parse_whole(&self.candidates).filter(|n| (1..=MAX_CANDIDATES).contains(n));
-        if candidates.is_none() {
-            bad("candidates", format!("Candidates must be a whole number from 1 to {MAX_CANDIDATES}."));
-        }
-
-        if !fields.is_empty() {
-            let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-            return Err(EngineError::new(ErrorCategory::Validation)
-                .with_message(format!("Some settings need fixing before anything is sent: {}.", names.join(", ")))
-                .with_hint("Fix the settings named below. Nothing was sent and nothing was charged.")
-                .with_fields(fields));
-        }
-        // Every Option is Some here: each None above added a field error.
-        let (Some(width), Some(height), Some(samples), Some(steps), Some(guidance), Some(seed), Some(candidates)) =
-            (width, height, samples, steps, guidance, seed, candidates)
-        else {
-            unreachable!("a missing value always records a field error")
-        };
-
-        let negative = self.negative_prompt.trim();
-        let negative_prompt = (caps.negative_prompt && !negative.is_empty()).then(|| negative.to_owned());
-        let base = GenerationSettings {
-            prompt: prompt.to_owned(),
-            negative_prompt,
-            model: model.to_owned(),
-            fallback_model: (!fallback.is_empty()).then(|| fallback.to_owned()),
-            width,
-            height,
-            samples,
-            steps,
-            guidance,
-            seed,
-            seed_from_person: matches!(seed, Seed::Fixed(_)),
-            aspect_ratio,
-            init_image,
-            strength: strength.unwrap_or_else(default_strength),
-            mask_image,
-        };
-        Ok(ValidRequest { candidates: candidate_seeds(&base, candidates) })
-    }
-
     /// Put the settings a job was made with back into the draft ("Use these settings again",
     /// a history entry): every setting it sent comes back, the fallback model, images per
     /// request, aspect ratio, start image, mask and strength included. What the settings do
@@ -358,127 +208,20 @@ impl SettingsDraft {
         if let Some(ratio) = &s.aspect_ratio {
             self.aspect_ratio.clone_from(ratio);
         }
-        self.init_image = s.init_image.as_ref().map(|i| i.path.display().to_string()).unwrap_or_default();
+        self.init_images = s.init_images.iter().map(|i| i.path.display().to_string()).collect();
         self.mask_image = s.mask_image.as_ref().map(|m| m.path.display().to_string()).unwrap_or_default();
-        if s.init_image.is_some() {
+        self.options.clone_from(&s.options);
+        if !s.init_images.is_empty() {
             self.strength = s.strength.to_string();
         }
     }
 }
 
-/// N candidates with different seeds: a fixed seed counts up from the person's seed,
-/// a random seed gets a fresh random seed per candidate so each stays reproducible.
-fn candidate_seeds(base: &GenerationSettings, count: u32) -> Vec<GenerationSettings> {
-    (0..count)
-        .map(|i| {
-            let mut s = base.clone();
-            match base.seed {
-                Seed::Fixed(n) => {
-                    s.seed = Seed::Fixed((n + u64::from(i)) % (MAX_SEED + 1));
-                    // Only the person's own seed may be answered from the cache.
-                    s.seed_from_person = i == 0;
-                }
-                Seed::Random if count > 1 => {
-                    s.seed = Seed::Fixed(rand::random::<u32>() as u64);
-                    s.seed_from_person = false;
-                }
-                Seed::Random => {}
-            }
-            s
-        })
-        .collect()
-}
-
-/// Check a starting image or mask: file size, format, and dimensions the model can make.
-fn check_init_image(path: &std::path::Path, caps: &Capabilities) -> Result<InitImageRef, String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let facts = inspect_image(path)?;
-    // The output takes the init image's size, so it must fit what the model makes.
-    let (lo, hi) = ((*caps.size.start()).min(64), *caps.size.end());
-    let fits = |n: u32| (lo..=hi).contains(&n);
-    if !fits(facts.width) || !fits(facts.height) {
-        return Err(format!("The image {name} is {}×{} pixels; use one between {lo}×{lo} and {hi}×{hi}.", facts.width, facts.height));
-    }
-    Ok(InitImageRef { path: path.to_path_buf(), sha256: facts.sha256, width: facts.width, height: facts.height })
-}
-
-/// What reading and decoding a local image found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageFacts {
-    pub sha256: String,
-    pub width: u32,
-    pub height: u32,
-}
-
-/// Read, decode (under the intake limits) and hash a local image, or say in plain words why it
-/// cannot be used. The window validates the draft on every edit, so answers are remembered by
-/// path, length and modification time: only a new or changed file is read again. The window
-/// calls this off the UI thread when a file is picked, so the first check is already warm.
-pub fn inspect_image(path: &std::path::Path) -> Result<ImageFacts, String> {
-    use sha2::Digest as _;
-    use std::sync::{LazyLock, Mutex};
-    /// Which file, and which version of it: path, length, modification time.
-    type Stamp = (std::path::PathBuf, u64, Option<std::time::SystemTime>);
-    type Seen = std::collections::VecDeque<(Stamp, Result<ImageFacts, String>)>;
-    static SEEN: LazyLock<Mutex<Seen>> = LazyLock::new(Mutex::default);
-    const REMEMBERED: usize = 8;
-
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let meta = std::fs::metadata(path).map_err(|e| format!("Easel cannot open the image {name}: {e}."))?;
-    if meta.len() > MAX_INIT_IMAGE_BYTES {
-        return Err(format!(
-            "The image {name} is {:.1} MB; the limit is 5 MB. Save it smaller (or as JPEG) and try again.",
-            meta.len() as f64 / 1e6
-        ));
-    }
-    let stamp: Stamp = (path.to_path_buf(), meta.len(), meta.modified().ok());
-    if let Some((_, known)) = SEEN.lock().ok().and_then(|seen| seen.iter().find(|(s, _)| *s == stamp).cloned()) {
-        return known;
-    }
-    // A file that cannot be read now may be readable in a moment: only what it holds is remembered.
-    let bytes = std::fs::read(path).map_err(|e| format!("Easel cannot read the image {name}: {e}."))?;
-    let facts = super::intake::verify(bytes, &super::intake::Limits::default())
-        .map(|verified| ImageFacts {
-            sha256: super::intake::hex(&sha2::Sha256::digest(&verified.bytes)),
-            width: verified.width,
-            height: verified.height,
-        })
-        .map_err(|e| format!("{name} cannot be used: {e}. Use a PNG, JPEG or WebP image."));
-    if let Ok(mut seen) = SEEN.lock() {
-        if seen.len() == REMEMBERED {
-            seen.pop_front();
-        }
-        seen.push_back((stamp, facts.clone()));
-    }
-    facts
-}
-
-fn parse_whole(text: &str) -> Option<u32> {
-    text.trim().parse::<u32>().ok()
-}
-
-fn check_size(text: &str, label: &str, caps: &Capabilities, bad: &mut impl FnMut(&str, String), field: &str) -> Option<u32> {
-    let range = &caps.size;
-    let Some(n) = parse_whole(text) else {
-        bad(field, format!("{label} must be a whole number of pixels from {} to {}.", range.start(), range.end()));
-        return None;
-    };
-    let mut ok = true;
-    if !range.contains(&n) {
-        bad(field, format!("{label} must be from {} to {} pixels (it is {n}).", range.start(), range.end()));
-        ok = false;
-    }
-    if caps.size_multiple > 1 && n % caps.size_multiple != 0 {
-        let lower = n / caps.size_multiple * caps.size_multiple;
-        bad(field, format!("{label} must be divisible by {} (try {} or {}).", caps.size_multiple, lower, lower + caps.size_multiple));
-        ok = false;
-    }
-    ok.then_some(n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capabilities::Capabilities;
+    use crate::error::ErrorCategory;
     use crate::provider::Provider;
     use crate::provider::modelslab::ModelsLab;
 
@@ -488,6 +231,37 @@ mod tests {
 
     fn draft() -> SettingsDraft {
         SettingsDraft { prompt: "a red fox in snow".into(), model: "sdxl".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn a_models_own_options_are_checked_defaulted_and_never_carried_to_another_model() {
+        use crate::capabilities::{Choice, ModelOption};
+        const QUALITY: &[Choice] = &[Choice { value: "low", label: "Low" }, Choice { value: "high", label: "High" }];
+        let mut with_quality = caps("sdxl");
+        with_quality.options.push(ModelOption { id: "quality", label: "Quality", help: "", choices: QUALITY, default: "low" });
+        let defaulted = draft().validate(&with_quality).unwrap().candidates.remove(0);
+        assert_eq!(defaulted.option("quality"), Some("low"));
+        let mut chosen = draft();
+        chosen.options.insert("quality".into(), "high".into());
+        chosen.options.insert("left_from_another_model".into(), "x".into());
+        let s = chosen.validate(&with_quality).unwrap().candidates.remove(0);
+        assert_eq!(s.options.len(), 1, "only the model's own options are sent: {:?}", s.options);
+        assert_eq!(s.option("quality"), Some("high"));
+        chosen.options.insert("quality".into(), "ultra".into());
+        let err = chosen.validate(&with_quality).unwrap_err();
+        assert!(err.fields["quality"][0].contains("low, high"), "{:?}", err.fields);
+    }
+
+    #[test]
+    fn no_more_start_images_than_the_model_takes() {
+        let mut one = caps("sdxl");
+        one.max_init_images = 1;
+        let two = SettingsDraft { init_images: vec!["/a.png".into(), "/b.png".into()], ..draft() };
+        let err = two.validate(&one).unwrap_err();
+        assert!(err.fields["init_image"][0].contains("at most 1 start image;"), "{:?}", err.fields);
+        one.max_init_images = 0;
+        let err = SettingsDraft { init_images: vec!["/a.png".into()], ..draft() }.validate(&one).unwrap_err();
+        assert!(err.fields["init_image"][0].contains("cannot start from an image"), "{:?}", err.fields);
     }
 
     #[test]
@@ -525,7 +299,7 @@ mod tests {
             steps: "21".into(),
             guidance: "6.5".into(),
             seed: "42".into(),
-            init_image: start.display().to_string(),
+            init_images: vec![start.display().to_string()],
             strength: "0.35".into(),
             mask_image: mask.display().to_string(),
             ..draft()
@@ -539,7 +313,7 @@ mod tests {
             std::slice::from_ref(&settings)
         );
         assert_eq!((filled.fallback_model.as_str(), filled.samples.as_str(), filled.strength.as_str()), ("flux", "3", "0.35"));
-        assert_eq!((filled.init_image, filled.mask_image), (sent.init_image, sent.mask_image));
+        assert_eq!((filled.init_images, filled.mask_image), (sent.init_images, sent.mask_image));
 
         // A model that takes a shape: the ratio comes back and the size is left alone.
         let shaped = SettingsDraft { model: "imagen-4".into(), aspect_ratio: "16:9".into(), ..draft() };
