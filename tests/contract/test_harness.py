@@ -14,3 +14,10 @@ def test_sandbox_answers_on_loopback(sandbox):
 def test_the_official_modelslab_cli_runs():
     out = subprocess.run([os.environ["MODELSLAB_CLI"], "--help"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and "generate" in out.stdout + out.stderr
+
+
+def test_the_sandbox_says_what_it_received(sandbox):
+    box = sandbox("success")
+    urllib.request.urlopen(box.url + "/sdapi/v1/sd-models", timeout=10).read()
+    seen = box.requests()
+    assert [(r["method"], r["path"]) for r in seen] == [("GET", "/sdapi/v1/sd-models")]

@@ -45,9 +45,37 @@ impl RequestLog {
     }
 }
 
+/// Where the log can be read over HTTP, for tests written in other languages (the contract
+/// tests run the official Python clients and then ask what arrived). Requests to it are not logged.
+pub(crate) const ROUTE: &str = "/_sandbox/requests";
+
+/// `GET /_sandbox/requests`: every request received so far, oldest first, as JSON.
+pub(crate) async fn serve(State(shared): State<Arc<Shared>>) -> Response {
+    let started = shared.log.snapshot().first().map(|r| r.at);
+    let entries: Vec<Value> = shared
+        .log
+        .snapshot()
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "ms": started.map_or(0, |s| r.at.duration_since(s).as_millis() as u64),
+                "method": r.method,
+                "path": r.path,
+                "query": r.query,
+                "headers": r.headers.iter().map(|(k, v)| serde_json::json!([k, v])).collect::<Vec<_>>(),
+                "body": r.body,
+            })
+        })
+        .collect();
+    axum::Json(entries).into_response()
+}
+
 /// Middleware: records every request (including its JSON body) before handing it on. A body
 /// over [`MAX_BODY_BYTES`] (or one that cannot be read) is logged as `Null` and answered 413.
 pub(crate) async fn record(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    if request.uri().path() == ROUTE {
+        return next.run(request).await;
+    }
     let at = Instant::now();
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;

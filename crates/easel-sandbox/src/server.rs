@@ -52,6 +52,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(openai::routes())
         .merge(a1111::routes())
         .route(image_store::ROUTE, get(image_store::serve))
+        .route(request_log::ROUTE, get(request_log::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .fallback(canned::route_not_found)
         .method_not_allowed_fallback(canned::route_not_found)

@@ -143,7 +143,7 @@ impl Job {
         };
         let started = Instant::now();
         let finished = if remote.id.is_empty() {
-            Ok(Finished { remote_id: None, outputs: remote.future_links.clone(), seeds: Vec::new() })
+            Ok(Finished { remote_id: None, outputs: remote.future_links.clone(), seeds: Vec::new(), usage: None })
         } else {
             self.poll(remote, started).await
         };

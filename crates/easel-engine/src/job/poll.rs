@@ -77,6 +77,7 @@ impl Job {
                                 remote_id: Some(remote.id.clone()),
                                 outputs: remote.future_links.clone(),
                                 seeds: Vec::new(),
+                                usage: None,
                             });
                         }
                         let err = self

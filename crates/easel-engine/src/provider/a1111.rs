@@ -204,7 +204,7 @@ fn parse(reply: &Reply) -> ApiOutcome {
             f.message = Some("The server finished but sent no images (was it interrupted?).".into());
             return ApiOutcome::Failed(f);
         }
-        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds });
+        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds, usage: None });
     }
     ApiOutcome::Failed(map_error(reply, &body))
 }

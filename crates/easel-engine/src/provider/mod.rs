@@ -19,7 +19,9 @@ pub use crate::http::{Header, HttpCall, Method, Reply};
 pub use crate::retry::Retry;
 pub use base_url::{BaseUrl, check_base_url, parse_base_url};
 pub use kind::{ProviderKind, ProviderOptions};
-pub use types::{ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, InitImage, ModelInfo, Parsed, Progress, RemoteJob, Speed};
+pub use types::{
+    ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, InitImage, ModelInfo, Parsed, Progress, RemoteJob, Speed, TokenUsage,
+};
 
 use crate::error::ErrorCategory;
 use crate::keys::ApiKey;

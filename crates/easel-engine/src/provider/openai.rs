@@ -9,7 +9,7 @@
 use super::answer::{read_json, text_of};
 use super::{
     ApiFailure, ApiOutcome, Capabilities, Finished, GenerateRequest, Header, HttpCall, Method, ModelInfo, Parsed, Provider, ProviderKind,
-    Reply, Retry, Speed, json_call,
+    Reply, Retry, Speed, TokenUsage, json_call,
 };
 use crate::error::{ErrorCategory, FieldErrors};
 use crate::keys::ApiKey;
@@ -197,6 +197,17 @@ impl Provider for OpenAi {
     }
 }
 
+/// The `usage` of a GPT image answer: `input_tokens`, `output_tokens`, and of the input, how many
+/// were image tokens (`input_tokens_details.image_tokens`). DALL·E answers have none.
+fn usage(body: &Value) -> Option<TokenUsage> {
+    let usage = body.get("usage")?;
+    Some(TokenUsage {
+        input_tokens: usage.get("input_tokens")?.as_u64()?,
+        output_tokens: usage.get("output_tokens")?.as_u64()?,
+        input_image_tokens: usage.pointer("/input_tokens_details/image_tokens").and_then(Value::as_u64),
+    })
+}
+
 fn parse(reply: &Reply) -> ApiOutcome {
     // A proxy page is a proxy page, whoever is behind it: the shared summary says what came.
     let body = match read_json(reply) {
@@ -217,7 +228,7 @@ fn parse(reply: &Reply) -> ApiOutcome {
             f.message = Some("The service said it succeeded but sent no images.".into());
             return ApiOutcome::Failed(f);
         }
-        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds: Vec::new() });
+        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds: Vec::new(), usage: usage(&body) });
     }
     ApiOutcome::Failed(map_error(reply, &body))
 }
@@ -293,6 +304,14 @@ mod tests {
 
     fn provider() -> OpenAi {
         OpenAi::new(url::Url::parse(OFFICIAL_BASE).unwrap(), AuthStyle::Bearer)
+    }
+
+    #[test]
+    fn usage_is_read_for_a_cost_estimate() {
+        let body = include_str!("../../../../tests/corpus/openai/200_gpt_image_b64.json");
+        let reply = Reply { status: 200, headers: Default::default(), body: bytes::Bytes::from(body) };
+        let ApiOutcome::Finished(f) = parse(&reply) else { panic!("a finished answer") };
+        assert_eq!(f.usage, Some(TokenUsage { input_tokens: 50, output_tokens: 50, input_image_tokens: Some(0) }));
     }
 
     #[test]

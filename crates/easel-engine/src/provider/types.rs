@@ -90,13 +90,25 @@ pub struct RemoteJob {
 }
 
 /// A finished generation: where to get the images.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Finished {
     pub remote_id: Option<String>,
     /// Each entry is a URL, inline base64 or a data: URI; intake sorts them out.
     pub outputs: Vec<String>,
     /// The seed of each output, when the provider says.
     pub seeds: Vec<u64>,
+    /// What the service counted for the whole request, when it says (OpenAI's `usage`): the
+    /// basis of a cost estimate.
+    pub usage: Option<TokenUsage>,
+}
+
+/// Tokens a service counted for one request (OpenAI image models bill by them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenUsage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Of `input_tokens`, those that were images (billed at another rate), when said.
+    pub input_image_tokens: Option<u64>,
 }
 
 /// A failure the provider reported.

@@ -34,7 +34,7 @@ pub fn parse_generation(reply: &Reply) -> Parsed {
                 failure.detail = message_text(&body);
                 ApiOutcome::Failed(failure)
             } else {
-                ApiOutcome::Finished(Finished { remote_id: body_id.clone(), outputs, seeds: seeds(&body) })
+                ApiOutcome::Finished(Finished { remote_id: body_id.clone(), outputs, seeds: seeds(&body), usage: None })
             }
         }
         Some("processing") | Some("queued") | Some("pending") => match &body_id {
@@ -314,6 +314,7 @@ mod tests {
                 remote_id: Some("13441520".into()),
                 outputs: vec!["https://pub-x.r2.dev/generations/a-0.png".into()],
                 seeds: vec![77],
+                usage: None,
             })
         );
     }
