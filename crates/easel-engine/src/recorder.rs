@@ -52,6 +52,20 @@ impl Recorder {
         max_body: u64,
         model: &str,
     ) -> (Exchange, Diagnostics) {
+        self.send_observed(client, call, timeout, max_body, model, &mut |_| {}).await
+    }
+
+    /// [`Recorder::send`], showing `observe` each piece of a successful answer as it arrives
+    /// (a streaming answer's events).
+    pub(crate) async fn send_observed(
+        &mut self,
+        client: &reqwest::Client,
+        call: &HttpCall,
+        timeout: Duration,
+        max_body: u64,
+        model: &str,
+        observe: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> (Exchange, Diagnostics) {
         self.exchanges += 1;
         let path = self.redactor.text(call.url.path());
         self.emit(EventKind::Request {
@@ -62,7 +76,7 @@ impl Recorder {
             model: model.to_owned(),
         });
         let time = now_rfc3339();
-        let (result, elapsed) = http::send(client, call, timeout, max_body).await;
+        let (result, elapsed) = http::send_observed(client, call, timeout, max_body, observe).await;
         let mut record = Diagnostics {
             time,
             job: self.job.clone(),
