@@ -195,7 +195,7 @@ fn gpt_image_options() -> Vec<ModelOption> {
         ModelOption {
             id: "moderation",
             label: "Content filter",
-            help: "How strictly the service filters what it makes.",
+            help: "How strictly the service filters what it makes (not for edits, which use the standard filter).",
             choices: MODERATION,
             default: "auto",
         },
@@ -241,12 +241,13 @@ pub(super) fn capabilities(model: &str) -> Capabilities {
             caps.free_size = Some(GPT_IMAGE_2_FREE);
         }
         Family::GptImage => {
-            caps.size = 1024..=1536;
+            // Wider than its sizes, so a size it does not make is answered with the list.
+            caps.size = 256..=2048;
             caps.size_presets = GPT_IMAGE_SIZES;
             caps.exact_sizes = true;
         }
         Family::Dalle3 => {
-            caps.size = 1024..=1792;
+            caps.size = 256..=2048;
             caps.size_presets = DALLE3_SIZES;
             caps.exact_sizes = true;
             caps.samples = 1..=1;
@@ -270,7 +271,7 @@ pub(super) fn capabilities(model: &str) -> Capabilities {
             ];
         }
         Family::Dalle2 => {
-            caps.size = 256..=1024;
+            caps.size = 256..=2048;
             caps.size_presets = DALLE2_SIZES;
             caps.exact_sizes = true;
             caps.max_prompt_chars = 1000;

@@ -14,8 +14,9 @@ use crate::request::GenerationSettings;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
-/// The fields both requests share, as JSON values (a form sends each as text).
-fn common_fields(s: &GenerationSettings) -> Map<String, Value> {
+/// The fields of either request, as JSON values (a form sends each as text). An edit takes
+/// no `moderation` and no `style` (spec `CreateImageEditRequest`).
+fn common_fields(s: &GenerationSettings, edit: bool) -> Map<String, Value> {
     let family = Family::of(&s.model);
     let mut fields = Map::new();
     fields.insert("model".into(), json!(s.model));
@@ -24,7 +25,7 @@ fn common_fields(s: &GenerationSettings) -> Map<String, Value> {
     fields.insert("size".into(), json!(format!("{}x{}", s.width, s.height)));
     if family.gpt_image() {
         for id in ["quality", "background", "moderation", "output_format"] {
-            if let Some(value) = s.option(id) {
+            if let Some(value) = s.option(id).filter(|_| !(edit && id == "moderation")) {
                 fields.insert(id.into(), json!(value));
             }
         }
@@ -40,7 +41,7 @@ fn common_fields(s: &GenerationSettings) -> Map<String, Value> {
         }
     } else {
         for id in ["quality", "style"] {
-            if let Some(value) = s.option(id) {
+            if let Some(value) = s.option(id).filter(|_| !(edit && id == "style")) {
                 fields.insert(id.into(), json!(value));
             }
         }
@@ -56,7 +57,7 @@ pub(super) fn partial_images(s: &GenerationSettings) -> Option<u8> {
 
 /// The JSON body of `images/generations`.
 pub(super) fn generation_body(s: &GenerationSettings) -> Value {
-    Value::Object(common_fields(s))
+    Value::Object(common_fields(s, false))
 }
 
 /// The form of `images/edits`: the start images, the mask, then every other field.
@@ -68,7 +69,7 @@ pub(super) fn edit_form(request: &GenerateRequest<'_>) -> Vec<FormPart> {
     if let Some(mask) = request.mask_image {
         form.push(file_part("mask", "mask", mask));
     }
-    for (field, value) in common_fields(s) {
+    for (field, value) in common_fields(s, true) {
         let text = match value {
             Value::String(text) => text,
             other => other.to_string(),
