@@ -19,6 +19,7 @@ def test_start_up_reads_the_scripts(sandbox):
     a = api(box)
     assert ("GET", "/sdapi/v1/scripts") in [(r["method"], r["path"]) for r in box.requests()]
     assert a.has_controlnet is False and a.has_adetailer is False
+    assert "x/y/z plot" in a.get_scripts()["txt2img"]
 
 
 def test_txt2img(sandbox):
@@ -79,7 +80,7 @@ def test_upscale_and_png_info(sandbox):
 
 def test_unknown_routes_answer_fastapis_404(sandbox):
     box = sandbox("success")
-    assert api(box).custom_get("no-such-route") == {"detail": "Not Found"}
+    assert api(box).custom_get("sdapi/v1/no-such-route") == {"detail": "Not Found"}
     with pytest.raises(RuntimeError) as missing:
-        api(box).custom_post("no-such-route", {"x": 1})
+        api(box).custom_post("sdapi/v1/no-such-route", {"x": 1})
     assert missing.value.args[0] == 404
