@@ -43,21 +43,9 @@ impl Recorder {
     }
 
     /// One HTTP exchange and its record (not yet kept: see [`Recorder::keep`]). `model` is
-    /// what the request asks of, for the faces' "request" line.
+    /// what the request asks of, for the faces' "request" line; `observe` sees each piece of a
+    /// successful answer as it arrives (a streaming answer's events; `&mut |_| {}` otherwise).
     pub(crate) async fn send(
-        &mut self,
-        client: &reqwest::Client,
-        call: &HttpCall,
-        timeout: Duration,
-        max_body: u64,
-        model: &str,
-    ) -> (Exchange, Diagnostics) {
-        self.send_observed(client, call, timeout, max_body, model, &mut |_| {}).await
-    }
-
-    /// [`Recorder::send`], showing `observe` each piece of a successful answer as it arrives
-    /// (a streaming answer's events).
-    pub(crate) async fn send_observed(
         &mut self,
         client: &reqwest::Client,
         call: &HttpCall,

@@ -76,7 +76,7 @@ impl Job {
         };
         let client = self.inner.clients.api.clone();
         let model = self.settings.model.clone();
-        self.recorder.send_observed(&client, call, timeout, MAX_API_BODY, &model, &mut observe).await
+        self.recorder.send(&client, call, timeout, MAX_API_BODY, &model, &mut observe).await
     }
 
     /// One API exchange and its record (not yet kept).
@@ -93,7 +93,7 @@ impl Job {
         timeout: Duration,
         max_body: u64,
     ) -> (Exchange, Diagnostics) {
-        self.recorder.send(client, call, timeout, max_body, &self.settings.model).await
+        self.recorder.send(client, call, timeout, max_body, &self.settings.model, &mut |_| {}).await
     }
 
     /// Keep and announce a record, with the error it ended in, if any.

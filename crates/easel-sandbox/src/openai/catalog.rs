@@ -26,7 +26,7 @@ pub(super) enum Family {
 impl Family {
     /// The family of a model this server has (`legacy`: DALL·E too), or `None`.
     pub(super) fn of(model: &str, legacy: bool) -> Option<Self> {
-        if !IMAGE_MODELS.contains(&model) && !(legacy && RETIRED_MODELS.contains(&model)) {
+        if !(IMAGE_MODELS.contains(&model) || legacy && RETIRED_MODELS.contains(&model)) {
             return None;
         }
         Some(match model {
@@ -103,7 +103,7 @@ impl Family {
 /// times the short one, at most 3840×2160 pixels.
 fn free_size_ok(w: u32, h: u32) -> bool {
     let (long, short) = (w.max(h), w.min(h));
-    short > 0 && w % 16 == 0 && h % 16 == 0 && long <= 3840 && long <= short * 3 && u64::from(w) * u64::from(h) <= 3840 * 2160
+    short > 0 && w.is_multiple_of(16) && h.is_multiple_of(16) && long <= 3840 && long <= short * 3 && u64::from(w) * u64::from(h) <= 3840 * 2160
 }
 
 #[cfg(test)]
