@@ -103,7 +103,12 @@ impl Family {
 /// times the short one, at most 3840×2160 pixels.
 fn free_size_ok(w: u32, h: u32) -> bool {
     let (long, short) = (w.max(h), w.min(h));
-    short > 0 && w.is_multiple_of(16) && h.is_multiple_of(16) && long <= 3840 && long <= short * 3 && u64::from(w) * u64::from(h) <= 3840 * 2160
+    short > 0
+        && w.is_multiple_of(16)
+        && h.is_multiple_of(16)
+        && long <= 3840
+        && long <= short * 3
+        && u64::from(w) * u64::from(h) <= 3840 * 2160
 }
 
 #[cfg(test)]
