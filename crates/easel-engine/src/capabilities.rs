@@ -243,7 +243,9 @@ mod tests {
         assert_eq!(dalle2.framing(Shape::Square, (512, 512)), size(512, 512));
         assert_eq!(dalle2.framing(Shape::Portrait, (512, 512)), None, "DALL·E 2 makes squares only");
         // Every framing a model is offered is one it accepts.
-        for (kind, model) in [(ProviderKind::OpenAi, "gpt-image-1"), (ProviderKind::ModelsLab, "sdxl"), (ProviderKind::ModelsLab, "imagen-4")] {
+        for (kind, model) in
+            [(ProviderKind::OpenAi, "gpt-image-1"), (ProviderKind::ModelsLab, "sdxl"), (ProviderKind::ModelsLab, "imagen-4")]
+        {
             let c = caps(kind, model);
             for shape in Shape::ALL {
                 match c.framing(shape, (512, 512)) {

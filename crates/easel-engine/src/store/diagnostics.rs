@@ -37,13 +37,9 @@ impl Store {
                 "SELECT record_json FROM (SELECT id, record_json FROM diagnostics ORDER BY id DESC LIMIT ?3)
                  WHERE json_extract(record_json, '$.provider') = ?1 ORDER BY id DESC LIMIT ?2",
             )?;
-            let rows = stmt.query_map(rusqlite::params![provider, limit, i64::from(limit).saturating_mul(4).max(1000)], |r| {
-                r.get::<_, String>(0)
-            })?;
-            Ok(rows
-                .filter_map(|row| readable("diagnostics", row))
-                .filter_map(|json| from_json("a diagnostics record", &json))
-                .collect())
+            let rows = stmt
+                .query_map(rusqlite::params![provider, limit, i64::from(limit).saturating_mul(4).max(1000)], |r| r.get::<_, String>(0))?;
+            Ok(rows.filter_map(|row| readable("diagnostics", row)).filter_map(|json| from_json("a diagnostics record", &json)).collect())
         })?;
         records.reverse();
         Ok(records)

@@ -1,4 +1,5 @@
-//! File dialogs behind a seam: the portal's dialogs in production, a fake in tests.
+//! Seams to the desktop: file dialogs (the portal's in production, a fake in tests) and the
+//! opener of links and folders (`xdg-open` in production).
 
 use std::path::PathBuf;
 
@@ -65,4 +66,10 @@ impl Dialogs for RfdDialogs {
             reply(chosen.map(|file| file.path().to_path_buf()));
         });
     }
+}
+
+/// Opens a web address or a folder with the desktop's own program. Blocking: the command layer
+/// calls it on a worker. The error is a plain sentence (the address is shown to copy then).
+pub trait Opener: Send + Sync {
+    fn open(&self, target: &str) -> Result<(), String>;
 }

@@ -44,6 +44,12 @@ pub enum Message {
     RetrySettings(Result<Option<GenerationSettings>, String>),
     /// "Try the sandbox": the built-in sandbox started (or why not).
     SandboxStarted(Result<easel_sandbox::Sandbox, String>),
+    /// A link or folder was opened, or could not be.
+    Opened(super::commands::Opened),
+    /// The service's exchanges from earlier runs, read at start-up.
+    Diagnostics(Result<Vec<easel_engine::diagnostics::Diagnostics>, String>),
+    /// One job's diagnostics report, to copy.
+    JobReport(Result<String, String>),
 }
 
 /// The sending end: posts a message and wakes the UI.

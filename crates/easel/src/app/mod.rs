@@ -28,6 +28,7 @@
 //!   and the file dialogs for a fake.
 
 mod actions;
+mod advice;
 mod commands;
 mod crash_notice;
 mod deps;
@@ -41,22 +42,25 @@ mod history;
 mod inbox;
 mod jobs;
 mod keys;
+mod links;
 mod logging;
 mod notices;
 mod prompt;
 mod provider_picker;
 mod saving;
+mod settings;
 mod state;
 mod status;
 mod style;
 mod textures;
 mod viewer;
 mod welcome;
+mod when;
 mod words;
 mod workspace;
 
 pub use deps::Deps;
-pub use dialogs::{DialogReply, Dialogs, RfdDialogs};
+pub use dialogs::{DialogReply, Dialogs, Opener, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
 pub use gallery::PAGE as GALLERY_PAGE;
 pub use state::AppState;

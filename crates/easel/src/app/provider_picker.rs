@@ -59,7 +59,8 @@ impl ProviderPicker {
             plain(current_url).clone_into(&mut self.address);
         }
         let before = self.choice;
-        egui::CollapsingHeader::new(format!("Service: {}", current.label())).id_salt("easel-provider").default_open(true).show(ui, |ui| {
+        ui.strong(format!("Service: {}", current.label()));
+        ui.vertical(|ui| {
             ui.horizontal_wrapped(|ui| {
                 for kind in ProviderKind::ALL {
                     ui.radio_value(&mut self.choice, Some(*kind), kind.label()).on_hover_text(match kind {

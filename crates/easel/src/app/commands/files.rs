@@ -3,6 +3,7 @@
 //! Dialogs answer later through the inbox; the rest runs on tokio's blocking pool.
 
 use super::Commands;
+use crate::app::dialogs::Opener;
 use crate::app::inbox::Message;
 use crate::app::logging;
 use crate::app::prompt::{PromptMessage, file_name};
@@ -64,41 +65,78 @@ impl Commands {
     }
 }
 
+/// A failed save in plain words; the system's own words go to the log.
+fn plain(error: &export::SaveError) -> String {
+    logging::note(&format!("a save failed: {error}"));
+    crate::app::words::plain_save_error(error)
+}
+
 /// The actual writes.
 fn write(batch: SaveBatch, target: &Path, options: &SaveOptions) -> Vec<Result<PathBuf, String>> {
     match batch {
-        SaveBatch::One(record) => vec![export::save_image(&record, target, options).map_err(|e| e.to_string())],
+        SaveBatch::One(record) => vec![export::save_image(&record, target, options).map_err(|e| plain(&e))],
         SaveBatch::Many(records) => {
-            export::save_many(&records, target, options).into_iter().map(|result| result.map_err(|e| e.to_string())).collect()
+            export::save_many(&records, target, options).into_iter().map(|result| result.map_err(|e| plain(&e))).collect()
         }
     }
 }
 
 impl Commands {
-    /// Open the logs folder with the desktop's opener. Never waits for it; the error is a
-    /// sentence.
-    pub fn open_logs_folder(&self) -> Result<PathBuf, String> {
-        open_folder(&crate::app::help::logs_dir(&self.engine.config().data_dir))
+    /// Open the logs folder with the desktop's file manager, off the UI thread. When nothing
+    /// can open it, the window says where it is, to copy.
+    pub fn open_logs_folder(&self) {
+        let dir = crate::app::help::logs_dir(&self.engine.config().data_dir);
+        let opener = self.opener.clone();
+        self.bg.blocking(move || {
+            let shown = dir.display().to_string();
+            let result = match std::fs::create_dir_all(&dir) {
+                Ok(()) => opener.open(&shown),
+                Err(e) => Err(crate::app::words::plain_io_error(&e, &dir)),
+            };
+            Message::Opened(Opened { what: "the logs folder", target: shown, result })
+        });
+    }
+
+    /// Open a web page with the desktop's browser, off the UI thread.
+    pub fn open_link(&self, url: String) {
+        let opener = self.opener.clone();
+        self.bg.blocking(move || Message::Opened(Opened { what: "the page", result: opener.open(&url), target: url }));
     }
 }
 
-fn open_folder(dir: &Path) -> Result<PathBuf, String> {
-    let dir = dir.to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("The logs folder {} could not be made: {e}.", dir.display()))?;
-    let mut child = std::process::Command::new("xdg-open")
-        .arg(&dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("The logs folder could not be opened ({e}). It is here: {}", dir.display()))?;
-    // Reap the opener in the background so it leaves no zombie; the window does not wait.
-    std::thread::spawn(move || match child.wait() {
-        Ok(status) if !status.success() => logging::note(&format!("the file manager's opener ended with {status}")),
-        Ok(_) => {}
-        Err(why) => logging::note(&format!("the file manager's opener could not be waited for: {why}")),
-    });
-    Ok(dir)
+/// What opening a link or folder came to.
+pub struct Opened {
+    /// "the page", "the logs folder".
+    pub what: &'static str,
+    /// The address or path, for the person to copy when it could not be opened.
+    pub target: String,
+    pub result: Result<(), String>,
+}
+
+/// The desktop's opener, `xdg-open`. It is waited for (on a worker), so that a missing opener
+/// or one that found no program is said, not silently ignored.
+pub struct XdgOpener;
+
+impl Opener for XdgOpener {
+    fn open(&self, target: &str) -> Result<(), String> {
+        let status = std::process::Command::new("xdg-open")
+            .arg(target)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        match status {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => {
+                logging::note(&format!("xdg-open {target} ended with {status}"));
+                Err("No program on this computer would open it.".to_owned())
+            }
+            Err(e) => {
+                logging::note(&format!("xdg-open could not be started: {e}"));
+                Err("This computer has nothing Easel can open it with (xdg-open is missing).".to_owned())
+            }
+        }
+    }
 }
 
 /// The newest crash report not shown yet, with its text (or why it could not be read).
