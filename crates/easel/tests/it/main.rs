@@ -15,4 +15,5 @@ mod secrecy;
 mod smoke;
 mod ui;
 mod ui_library;
+mod ui_plain;
 mod window;

@@ -51,6 +51,22 @@ impl Window {
         self.harness.run_steps(2);
     }
 
+    /// Unfold "More settings" in the prompt panel (if it is folded).
+    pub fn open_more_settings(&mut self) {
+        if self.harness.query_by_label("Pictures per request").is_none() {
+            self.harness.get_by_label("More settings").click_accesskit();
+            self.step_until("More settings unfolded", |h| h.query_by_label("Pictures per request").is_some());
+        }
+    }
+
+    /// Open the settings window (if it is closed).
+    pub fn open_settings(&mut self) {
+        if self.harness.query_by_label("Server address").is_none() {
+            self.harness.get_by_role_and_label(Role::Button, "Settings").click_accesskit();
+            self.step_until("the settings window", |h| h.query_by_label("Server address").is_some());
+        }
+    }
+
     /// Type a prompt and wait until its image is in the gallery.
     pub fn generate(&mut self, prompt: &str) {
         self.set_field("Prompt", prompt);
