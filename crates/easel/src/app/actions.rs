@@ -71,6 +71,21 @@ pub enum Action {
     OpenLink(String),
     /// Copy the diagnostics report of one job (from this run or an earlier one).
     CopyJobReport(JobId),
+    /// Write pictures where Easel's own chooser said.
+    SaveTo {
+        batch: super::saving::SaveBatch,
+        path: std::path::PathBuf,
+    },
+    /// Easel's own chooser picked a start image (`mask: false`) or a mask: check it, then use it.
+    UseChosenImage {
+        path: std::path::PathBuf,
+        mask: bool,
+    },
+    /// Easel's own file chooser wants a folder's entries (only folders when saving into one).
+    ListFolder {
+        folder: std::path::PathBuf,
+        folders_only: bool,
+    },
 
     /// Talk to another provider (or another server): the workspace's engine is rebuilt.
     SwitchProvider {

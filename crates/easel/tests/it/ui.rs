@@ -22,6 +22,8 @@ pub(crate) const KEY: &str = "sandbox-key-0123456789";
 
 /// A save dialog that "chooses" a fixed path at once, and remembers the name it was offered.
 pub(crate) struct FakeDialogs {
+    /// Whether the desktop can show these dialogs (no portal: false).
+    pub(crate) available: bool,
     pub(crate) choose: PathBuf,
     pub(crate) offered: Mutex<Vec<String>>,
     /// The files "picked" by the open dialog, in turn; the last one again and again.
@@ -30,7 +32,7 @@ pub(crate) struct FakeDialogs {
 
 impl FakeDialogs {
     pub(crate) fn choosing(path: PathBuf) -> Arc<Self> {
-        Arc::new(Self { choose: path, offered: Mutex::new(Vec::new()), picks: Mutex::default() })
+        Arc::new(Self { available: true, choose: path, offered: Mutex::new(Vec::new()), picks: Mutex::default() })
     }
 
     pub(crate) fn picking(file: PathBuf) -> Arc<Self> {
@@ -39,6 +41,7 @@ impl FakeDialogs {
 
     fn picking_in_turn(files: Vec<PathBuf>) -> Arc<Self> {
         Arc::new(Self {
+            available: true,
             choose: std::env::temp_dir().join("easel-ui-test-unused.png"),
             offered: Mutex::new(Vec::new()),
             picks: Mutex::new(files),
@@ -53,6 +56,9 @@ impl Dialogs for FakeDialogs {
     }
     fn pick_folder(&self, reply: DialogReply) {
         reply(Some(self.choose.clone()));
+    }
+    fn available(&self) -> bool {
+        self.available
     }
     fn pick_file(&self, reply: DialogReply) {
         let mut picks = self.picks.lock().unwrap();

@@ -2,7 +2,7 @@
 //! a laptop's screen, failures with their fix one click away, retries that ask before they
 //! may charge again, a key panel that says what it does, and the sandbox always in reach.
 
-use crate::ui::{FakeOpener, Setup, TestApp, copied_text};
+use crate::ui::{FakeDialogs, FakeOpener, Setup, TestApp, copied_text};
 use easel_sandbox::Scenario;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
@@ -181,4 +181,61 @@ fn search_finds_word_forms() {
     app.wait_for_text("Image: a cat on a wall");
     app.set_field("Search", "dogs");
     app.step_until("no match", |h| h.query_by_label_contains("Image: a cat on a wall").is_none());
+}
+
+/// A desktop without a file-chooser portal: no dialog could appear, so Easel's own chooser
+/// opens, walks to a folder, saves, and asks before it replaces a file.
+#[test]
+fn without_a_portal_save_as_saves_through_easels_own_chooser_and_asks_before_replacing() {
+    let out = tempfile::tempdir().unwrap();
+    let dialogs =
+        Arc::new(FakeDialogs { available: false, ..Arc::try_unwrap(FakeDialogs::choosing(out.path().join("unused.png"))).ok().unwrap() });
+    let mut app = TestApp::start(Setup { dialogs: dialogs.clone(), ..Setup::new(Scenario::Success) });
+    app.generate("a fox to keep");
+    app.harness.get_by_label_contains("Image: a fox to keep").click_accesskit();
+    app.step_until("the viewer", |h| h.query_by_label("Save as…").is_some());
+
+    let save_as = |app: &mut TestApp| {
+        app.click("Save as…");
+        app.wait_for_text("Save the picture as");
+    };
+    save_as(&mut app);
+    app.set_field("Folder", &out.path().display().to_string());
+    app.click("Go");
+    app.set_field("File name", "kept");
+    app.harness.check_accessibility();
+    app.click("Save");
+    app.wait_for_text("Saved ");
+    assert!(image::open(out.path().join("kept.png")).is_ok(), "a real picture was written");
+    assert!(dialogs.offered.lock().unwrap().is_empty(), "the desktop's dialog was never asked for");
+
+    save_as(&mut app);
+    app.step_until("the folder it was in last time", |h| h.query_by_label("kept.png").is_some());
+    app.set_field("File name", "kept.png");
+    app.click("Save");
+    app.wait_for_text("kept.png is already there. Replace it?");
+    app.click("Keep it, choose another name");
+    app.set_field("File name", "another");
+    app.click("Save");
+    app.step_until("the second file", |_| out.path().join("another.png").is_file());
+}
+
+#[test]
+fn without_a_portal_a_start_image_is_opened_through_easels_own_chooser() {
+    let pictures = tempfile::tempdir().unwrap();
+    image::RgbImage::from_pixel(512, 512, image::Rgb([200, 80, 40])).save(pictures.path().join("start.png")).unwrap();
+    std::fs::write(pictures.path().join("notes.txt"), "not a picture").unwrap();
+    let dialogs =
+        Arc::new(FakeDialogs { available: false, ..Arc::try_unwrap(FakeDialogs::picking(pictures.path().join("x.png"))).ok().unwrap() });
+    let mut app = TestApp::start(Setup { dialogs, ..Setup::new(Scenario::Success) });
+    app.click("Start from an image...");
+    app.wait_for_text("Choose a picture to start from");
+    app.set_field("Folder", &pictures.path().display().to_string());
+    app.click("Go");
+    app.step_until("the picture listed", |h| h.query_by_label("start.png").is_some());
+    assert!(!app.shows("notes.txt"), "only pictures are offered");
+    app.harness.get_by_label("start.png").click_accesskit();
+    app.harness.run_steps(2);
+    app.click("Open");
+    app.wait_for_text("Start image: start.png, ");
 }

@@ -69,14 +69,14 @@ impl Workspace {
             Action::SaveImageAs(id) => {
                 if let Some(record) = self.gallery.get(id).cloned() {
                     self.saving.asking();
-                    self.commands.ask_save_as(record);
+                    self.commands.ask_save_as(record, self.state.own_file_chooser);
                 }
             }
             Action::SavePickedToFolder => {
                 let records = self.gallery.picked();
                 if !records.is_empty() {
                     self.saving.asking();
-                    self.commands.ask_save_to_folder(records);
+                    self.commands.ask_save_to_folder(records, self.state.own_file_chooser);
                 }
             }
             Action::CopyCurl(index) => self.copy_curl(index, ctx),
@@ -95,8 +95,11 @@ impl Workspace {
                 }
             }
             Action::RefreshModels => self.list_models(true),
-            Action::PickInitImage => self.commands.pick_image(false),
-            Action::PickMask => self.commands.pick_image(true),
+            Action::PickInitImage => self.commands.pick_image(false, self.state.own_file_chooser),
+            Action::PickMask => self.commands.pick_image(true, self.state.own_file_chooser),
+            Action::SaveTo { batch, path } => self.commands.save(batch, path, self.state.embed_parameters),
+            Action::UseChosenImage { path, mask } => self.commands.check_image(path, mask),
+            Action::ListFolder { folder, folders_only } => self.commands.list_folder(folder, folders_only),
             Action::UseDroppedImage(path) => self.commands.check_image(path, false),
             Action::DescribeFile(path) => self.commands.describe_file(path),
             Action::TrySandbox => {

@@ -4,6 +4,7 @@
 
 use super::Workspace;
 use crate::app::actions::Action;
+use crate::app::file_chooser::{ChooserFor, Chosen};
 use crate::app::gallery::Toolbar;
 use crate::app::help;
 use crate::app::keys::balance_text;
@@ -50,9 +51,31 @@ impl Workspace {
         self.keys.ui(ui.ctx(), actions);
         self.help.ui(ui.ctx(), &help::logs_dir(&self.commands.engine().config().data_dir), self.sandbox_mode, actions);
         self.settings_ui(ui.ctx(), actions);
+        self.chooser_ui(ui.ctx(), actions);
         self.notices.ui(ui.ctx(), actions);
         if let Some(said) = self.history.ui(ui.ctx(), &mut self.state.draft, actions) {
             self.notices.info(said);
+        }
+    }
+
+    /// Easel's own file chooser; what was chosen goes where the desktop's dialog would have
+    /// sent it.
+    fn chooser_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some(chooser) = self.chooser.take() else { return };
+        let folder = chooser.folder().to_path_buf();
+        let (still, chosen) = chooser.ui(ctx, actions);
+        self.chooser = still;
+        match chosen {
+            Chosen::Not => {}
+            Chosen::Cancelled(ChooserFor::Save(_)) => self.saving.cancelled(),
+            Chosen::Cancelled(ChooserFor::Open { .. }) => {}
+            Chosen::Done(purpose, path) => {
+                self.state.last_folder = Some(folder);
+                actions.push(match purpose {
+                    ChooserFor::Save(batch) => Action::SaveTo { batch, path },
+                    ChooserFor::Open { mask } => Action::UseChosenImage { path, mask },
+                });
+            }
         }
     }
 

@@ -18,6 +18,7 @@ use super::actions::Action;
 use super::commands::{Commands, Outside};
 use super::deps::Deps;
 use super::diagnostics_pane::DiagnosticsPane;
+use super::file_chooser::FileChooser;
 use super::gallery::Gallery;
 use super::help::Help;
 use super::history::History;
@@ -65,6 +66,8 @@ pub struct Workspace {
     help: Help,
     history: History,
     settings: SettingsWindow,
+    /// Easel's own file chooser, while it is open.
+    chooser: Option<FileChooser>,
     /// Something for the app to carry out (it rebuilds the workspace).
     request: Option<AppRequest>,
     /// The provider's model list was asked for, with the key ending in these characters.
@@ -118,6 +121,7 @@ impl Workspace {
             help: Help::default(),
             history: History::default(),
             settings: SettingsWindow::default(),
+            chooser: None,
             request: None,
             models_asked: None,
             sandbox_mode: false,

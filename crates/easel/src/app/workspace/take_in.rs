@@ -4,6 +4,7 @@
 
 use super::{AppRequest, Workspace};
 use crate::app::actions::Action;
+use crate::app::file_chooser::FileChooser;
 use crate::app::gallery::{GroupKey, Said};
 use crate::app::inbox::Message;
 use crate::app::logging;
@@ -73,6 +74,15 @@ impl Workspace {
             Message::JobReport(Ok(text)) => {
                 ctx.copy_text(text);
                 self.notices.info("Copied this job's diagnostics report. Your API key is not in it.");
+            }
+            Message::OpenChooser { purpose, start, places } => {
+                let folder = self.state.last_folder.clone().unwrap_or(start);
+                self.chooser = Some(FileChooser::open(purpose, folder, places, actions));
+            }
+            Message::Chooser(listed) => {
+                if let Some(chooser) = &mut self.chooser {
+                    chooser.on_listed(listed);
+                }
             }
             Message::JobReport(Err(why)) => self.notices.error(format!("The job's report could not be read from the library ({why}).")),
             Message::SandboxStarted(Err(why)) => {
