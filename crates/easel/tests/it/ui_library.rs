@@ -355,3 +355,29 @@ fn the_gallery_counts_every_image_before_reading_them_all() {
     app.click("« Gallery"); // the viewer moved on to the next image
     app.wait_for_text(&format!("{total} images"));
 }
+
+/// Yesterday's failure can be reported today: after a restart the diagnostics pane shows the
+/// exchanges of earlier runs again, and the failed-jobs view copies a past job's report.
+#[test]
+fn diagnostics_and_reports_of_past_jobs_are_kept_across_restarts() {
+    let mut app = TestApp::start(Scenario::Failed);
+    let prompt = "a lighthouse that will not render, with a long description of the light on the water at dusk";
+    app.set_field("Prompt", prompt);
+    app.click("Generate");
+    app.wait_for_text("failed after ");
+    let TestApp { window, sandbox, data, _runtime } = app;
+    drop(window);
+
+    let mut app = TestApp::open(_runtime, sandbox, data);
+    app.click("Diagnostics");
+    app.step_until("the earlier run's exchange", |h| h.query_by_label("generate POST /api/v6/images/text2img").is_some());
+    let copy = app.harness.get_by_role_and_label(egui::accesskit::Role::Button, "Copy report");
+    assert!(!egui_kittest::kittest::NodeT::accesskit_node(&copy).is_disabled(), "a report can be copied after a restart");
+    app.click("Diagnostics");
+
+    app.click_label("Failed jobs");
+    app.step_until("the failed job, whole", |h| h.query_by_label(prompt).is_some());
+    assert!(app.shows("just now") || app.shows("min ago"), "a time as people read it");
+    app.harness.get_by_role_and_label(egui::accesskit::Role::Button, "Copy report").click_accesskit();
+    app.step_until("the job's report copied", |h| crate::ui::copied_text(h).is_some_and(|t| t.contains("/api/v6/images/text2img")));
+}
