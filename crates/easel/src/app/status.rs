@@ -61,7 +61,8 @@ impl Status {
             {
                 actions.push(Action::ToggleSettings);
             }
-            if ui.button("Help").on_hover_text("Troubleshooting, logs and the diagnostics report.").clicked() {
+            if ui.selectable_label(false, "Help").on_hover_text("Troubleshooting, the sandbox, logs and the diagnostics report.").clicked()
+            {
                 actions.push(Action::ToggleHelp);
             }
             let diagnostics = ui

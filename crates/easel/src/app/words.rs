@@ -49,9 +49,9 @@ pub fn elapsed_text(d: std::time::Duration) -> String {
     let secs = d.as_secs();
     match secs {
         0..=59 => format!("{secs} s"),
-        60..=3599 if secs % 60 == 0 => format!("{} min", secs / 60),
+        60..=3599 if secs.is_multiple_of(60) => format!("{} min", secs / 60),
         60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
-        _ if (secs % 3600) / 60 == 0 => format!("{} h", secs / 3600),
+        _ if (secs % 3600) < 60 => format!("{} h", secs / 3600),
         _ => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
     }
 }

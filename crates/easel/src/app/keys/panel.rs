@@ -88,10 +88,10 @@ impl Keys {
             } else {
                 "Test the pasted key with the service. Nothing is generated or charged."
             };
-            if ui.add_enabled(idle, egui::Button::new("Test key")).on_hover_text(test_tip).clicked() {
-                if let Some(key) = self.key_to_test() {
-                    actions.push(Action::TestKey(key));
-                }
+            if ui.add_enabled(idle, egui::Button::new("Test key")).on_hover_text(test_tip).clicked()
+                && let Some(key) = self.key_to_test()
+            {
+                actions.push(Action::TestKey(key));
             }
             // In the sandbox, the keychain's entry is the real service's key: leave it alone.
             let keychain = idle && !self.sandbox;
