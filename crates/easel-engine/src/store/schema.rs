@@ -3,6 +3,30 @@
 use super::StoreError;
 use rusqlite::Connection;
 
+/// The triggers that keep the full-text index in step with the images, and its first build:
+/// the same in migration 2 and in migration 5, which builds the index again.
+macro_rules! fts_triggers {
+    () => {
+        r#"
+    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
+        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
+    END;
+    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
+        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
+    END;
+    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, model ON images BEGIN
+        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
+        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
+        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
+        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
+    END;
+    INSERT INTO images_fts(images_fts) VALUES ('rebuild');
+    "#
+    };
+}
+
 /// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
 /// Never edit a released migration: add a new one.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -57,40 +81,30 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX diagnostics_by_job ON diagnostics(job_id);
     "#,
     // 2: trash, full-text search over prompts, named presets.
-    r#"
+    concat!(
+        r#"
     ALTER TABLE images ADD COLUMN deleted_ms INTEGER;
     CREATE INDEX images_by_deleted ON images(deleted_ms);
     CREATE VIRTUAL TABLE images_fts USING fts5(
         prompt, negative_prompt, model, content='images', content_rowid='id', tokenize='unicode61'
     );
-    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
-        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
-        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
-    END;
-    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
-        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
-        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
-    END;
-    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, model ON images BEGIN
-        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
-        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
-        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
-        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
-    END;
-    INSERT INTO images_fts(images_fts) VALUES ('rebuild');
-    CREATE TABLE presets (
+"#,
+        fts_triggers!(),
+        r#"    CREATE TABLE presets (
         name          TEXT PRIMARY KEY,
         settings_json TEXT NOT NULL,
         updated_ms    INTEGER NOT NULL
     );
-    "#,
+    "#
+    ),
     // 3 and 4: taken by the provider work being merged beside this one (its migrations go
     // here). Nothing to do until then.
     "-- 3: reserved",
     "-- 4: reserved",
     // 5: search finds word forms ("cats" finds "a cat", "running" finds "runs"): the full-text
     // index is built again with the Porter stemmer in front of unicode61.
-    r#"
+    concat!(
+        r#"
     DROP TRIGGER images_fts_insert;
     DROP TRIGGER images_fts_delete;
     DROP TRIGGER images_fts_update;
@@ -98,22 +112,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE VIRTUAL TABLE images_fts USING fts5(
         prompt, negative_prompt, model, content='images', content_rowid='id', tokenize='porter unicode61'
     );
-    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
-        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
-        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
-    END;
-    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
-        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
-        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
-    END;
-    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, model ON images BEGIN
-        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
-        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
-        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
-        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
-    END;
-    INSERT INTO images_fts(images_fts) VALUES ('rebuild');
-    "#,
+"#,
+        fts_triggers!()
+    ),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

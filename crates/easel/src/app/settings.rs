@@ -4,7 +4,7 @@
 //! (`Action::SwitchProvider`, carried out by the app).
 
 use super::actions::Action;
-use super::provider_picker::{ProviderPicker, SANDBOX_LABEL};
+use super::provider_picker::{ProviderPicker, SANDBOX_LABEL, try_sandbox_ui};
 use super::style::space;
 use easel_engine::provider::ProviderKind;
 
@@ -82,29 +82,17 @@ impl SettingsWindow {
 
             ui.strong("Try Easel without a key");
             ui.label(SANDBOX_LABEL);
-            ui.horizontal_wrapped(|ui| {
-                if view.sandbox {
-                    let leave = ui
-                        .add_enabled(!view.busy, egui::Button::new("Leave the sandbox"))
-                        .on_hover_text("Go back to the real service.")
-                        .on_disabled_hover_text("Wait until the running jobs end.");
-                    if leave.clicked() {
-                        actions.push(Action::UseUsualServer);
-                    }
-                } else {
-                    let start = ui
-                        .add_enabled(!view.busy && !view.starting_sandbox, egui::Button::new("Try the sandbox"))
-                        .on_hover_text("Start a pretend service inside Easel. Nothing is sent to the internet.")
-                        .on_disabled_hover_text("Wait until the running jobs end.");
-                    if start.clicked() {
-                        actions.push(Action::TrySandbox);
-                    }
-                    if view.starting_sandbox {
-                        ui.spinner();
-                        ui.label("Starting the sandbox...");
-                    }
+            if view.sandbox {
+                let leave = ui
+                    .add_enabled(!view.busy, egui::Button::new("Leave the sandbox"))
+                    .on_hover_text("Go back to the real service.")
+                    .on_disabled_hover_text("Wait until the running jobs end.");
+                if leave.clicked() {
+                    actions.push(Action::UseUsualServer);
                 }
-            });
+            } else {
+                try_sandbox_ui(ui, view.starting_sandbox, view.busy, actions);
+            }
         });
         self.open &= open;
     }

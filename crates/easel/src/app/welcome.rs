@@ -5,7 +5,7 @@
 
 use super::actions::Action;
 use super::links::link;
-use super::provider_picker::SANDBOX_LABEL;
+use super::provider_picker::{SANDBOX_LABEL, try_sandbox_ui};
 use super::style::space;
 use easel_engine::provider::ProviderKind;
 
@@ -44,18 +44,7 @@ impl Welcome {
             ui.strong("No key yet? Try the sandbox");
             ui.label(SANDBOX_LABEL);
             ui.label("The sandbox runs inside Easel on this computer. It makes test patterns so you can see how everything works.");
-            ui.horizontal(|ui| {
-                let button = ui
-                    .add_enabled(!self.starting_sandbox, egui::Button::new("Try the sandbox"))
-                    .on_hover_text("Start a pretend service inside Easel. Nothing is sent to the internet.");
-                if button.clicked() {
-                    actions.push(Action::TrySandbox);
-                }
-                if self.starting_sandbox {
-                    ui.spinner();
-                    ui.label("Starting the sandbox...");
-                }
-            });
+            try_sandbox_ui(ui, self.starting_sandbox, false, actions);
         });
     }
 }
