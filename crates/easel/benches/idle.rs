@@ -8,6 +8,7 @@
 //! ```text
 //! cargo bench --bench idle                    # an empty library and one of 2,000 images
 //! EASEL_BENCH_IMAGES=0 cargo bench --bench idle
+//! EASEL_BIN=target/release/easel cargo bench --profile dev --bench idle   # that binary
 //! ```
 //!
 //! Needs Xvfb and xdotool (tests/run.sh installs them). Without DISPLAY it starts its own
@@ -76,7 +77,8 @@ struct Window {
 
 impl Window {
     fn open(base_url: &str, home: &Path, data: &Path) -> Self {
-        let child = x(env!("CARGO_BIN_EXE_easel"))
+        let bin = std::env::var_os("EASEL_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_easel").into());
+        let child = x(bin)
             .args(["gui", "--base-url", base_url])
             .env("EASEL_API_KEY", "bench-key-0123456789")
             .env("EASEL_DATA_DIR", data)
@@ -151,7 +153,7 @@ fn own_display() -> Option<KillOnDrop> {
 static OWN_DISPLAY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// A command for the X display in use.
-fn x(program: &str) -> Command {
+fn x(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
     if let Some(display) = OWN_DISPLAY.get() {
         command.env("DISPLAY", display);
