@@ -15,6 +15,7 @@ async fn without_a_portal_save_as_still_saves_in_the_real_window() {
         eprintln!("SKIPPED: run tests/run.sh for the real-window test without a portal");
         return;
     };
+    let _one_window = crate::window::ONE_REAL_WINDOW.lock().await;
     let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success)).await.unwrap();
     let work = tempfile::tempdir().unwrap();
     // A bus that can start the accessibility bus and nothing else: no portal, no keyring.

@@ -6,6 +6,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use std::time::{Duration, Instant};
 
+/// One real window on the shared display at a time: the tests find their window by its title
+/// and type into whatever has the focus, so two at once would drive each other's windows.
+pub static ONE_REAL_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// How long a condition may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
