@@ -243,7 +243,9 @@ const GPT_IMAGE_2: Model = Model {
     start_images: StartImages::AnyFormat(16),
 };
 
-/// Spec, and the SDK for 1.5 and mini: the standard sizes, transparency, 16 start images.
+/// Spec: the standard sizes, transparency (`background` is "only supported for the GPT image
+/// models", which in the spec are these), 16 PNG, WebP or JPEG start images; the SDK repeats
+/// the sizes and start images for 1.5 and mini.
 /// `input_fidelity` high/low on `gpt-image-1.5` (SDK) and `gpt-image-1` (spec);
 /// `gpt-image-1-mini` takes only `low` (SDK), its default, so there is nothing to choose.
 const GPT_IMAGE_1: Model = Model {

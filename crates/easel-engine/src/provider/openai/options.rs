@@ -17,13 +17,8 @@ const OTHER_SIZES: &[(u32, u32)] = &[(512, 512), (768, 768), (1024, 1024), (1024
 /// what those are beyond this is unconfirmed.
 const FREE: FreeSize = FreeSize { max_ratio: 3, max_pixels: 3840 * 2160 };
 
-const QUALITY: &[Choice] = &[
-    Choice { value: "auto", label: "Automatic" },
-    Choice { value: "low", label: "Low (fastest, cheapest)" },
-    Choice { value: "medium", label: "Medium" },
-    Choice { value: "high", label: "High (slowest, dearest)" },
-];
-/// GPT Image 2.5's: the two above high are not described further by OpenAI.
+/// GPT Image 2.5's qualities; the others' are the first four. OpenAI does not describe the two
+/// above high further.
 const QUALITY_MAX: &[Choice] = &[
     Choice { value: "auto", label: "Automatic" },
     Choice { value: "low", label: "Low (fastest, cheapest)" },
@@ -32,6 +27,7 @@ const QUALITY_MAX: &[Choice] = &[
     Choice { value: "xhigh", label: "Extra high" },
     Choice { value: "max", label: "Maximum (slowest, dearest)" },
 ];
+const QUALITY: &[Choice] = QUALITY_MAX.split_at(4).0;
 const BACKGROUND: &[Choice] = &[
     Choice { value: "auto", label: "Automatic" },
     Choice { value: "opaque", label: "Opaque" },
