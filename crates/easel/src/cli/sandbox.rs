@@ -20,8 +20,8 @@ pub struct SandboxArgs {
     /// Seconds each job takes.
     #[arg(long, default_value_t = 0.0)]
     pub job_seconds: f64,
-    /// Also serve DALL·E 2 and 3, as an OpenAI-compatible server that still has them would
-    /// (OpenAI shut them down; by default the sandbox refuses them as OpenAI does).
+    /// Also serve GPT Image 1 and DALL·E 2 and 3, as an OpenAI-compatible server that still has
+    /// them would (OpenAI shut them down; by default the sandbox refuses them as OpenAI does).
     #[arg(long)]
     pub legacy_openai_models: bool,
     /// List the scenarios and exit.
