@@ -49,6 +49,19 @@ pub struct Capabilities {
     pub option_rules: &'static [OptionRule],
 }
 
+/// How a service enlarges pictures (upscaling), when it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Upscaler {
+    /// The upscaler it is asked for (ModelsLab's model id, A1111's upscaler name).
+    pub model: &'static str,
+    /// By how many times it enlarges, the first one offered first.
+    pub factors: &'static [u32],
+    /// The largest side it makes, in pixels.
+    pub max_side: u32,
+    /// What the person reads it as ("ModelsLab's super resolution").
+    pub service: &'static str,
+}
+
 /// Limits on a freely chosen size beyond its sides' range and multiple.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FreeSize {

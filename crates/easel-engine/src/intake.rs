@@ -29,6 +29,19 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// For pictures a person starts from: phone photos of 48 megapixels and files of tens of
+    /// megabytes are common (they are scaled down before anything is sent).
+    pub fn start_images() -> Self {
+        Self { max_side: 16_384, max_pixel_bytes: 256 << 20, max_download_bytes: 100 << 20 }
+    }
+
+    /// For enlarged pictures (upscales): up to 8192 pixels a side, whose PNG can pass 100 MB.
+    pub fn upscaled() -> Self {
+        Self { max_side: 8192, max_pixel_bytes: 256 << 20, max_download_bytes: 256 << 20 }
+    }
+}
+
 /// The image formats Easel keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

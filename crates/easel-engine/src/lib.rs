@@ -17,11 +17,13 @@ pub mod intake;
 mod job;
 pub mod keys;
 mod lookups;
+pub mod mask;
 pub mod provider;
 mod recorder;
 pub mod redact;
 pub mod request;
 pub mod retry;
+pub mod start_images;
 pub mod store;
 pub mod text;
 

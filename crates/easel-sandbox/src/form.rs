@@ -2,7 +2,7 @@
 //! as JSON in the request log, so tests can check what a client uploaded.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Multipart};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart};
 use axum::http::{HeaderMap, Request, header};
 use serde_json::{Map, Value, json};
 
@@ -25,12 +25,21 @@ pub(crate) fn is_multipart(headers: &HeaderMap) -> bool {
     headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().starts_with("multipart/form-data"))
 }
 
-/// Every field of a multipart body, in order; `Err` says why it does not read as one.
+/// Every field of a multipart body, in order; `Err` says why it does not read as one. The
+/// body was read whole within the server's limit already; `Multipart` alone would stop at
+/// 2 MB (its default when no limit is set), so the body's own length is its limit here.
 pub(crate) async fn read(headers: &HeaderMap, body: Bytes) -> Result<Vec<FormField>, String> {
+    use tower::{Layer as _, ServiceExt as _};
+    let limit = body.len().max(1);
     let mut request = Request::new(Body::from(body));
     if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
         request.headers_mut().insert(header::CONTENT_TYPE, content_type.clone());
     }
+    let parse = tower::service_fn(|request: Request<Body>| fields_of(request));
+    DefaultBodyLimit::max(limit).layer(parse).oneshot(request).await
+}
+
+async fn fields_of(request: Request<Body>) -> Result<Vec<FormField>, String> {
     let mut form = Multipart::from_request(request, &()).await.map_err(|e| e.body_text())?;
     let mut fields = Vec::new();
     while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {

@@ -42,8 +42,8 @@ impl Job {
             self.state(JobState::Downloading { index: index + 1, total });
             let verified = match intake::classify(entry) {
                 OutputEntry::Url(url) => self.download(&url, deadline).await,
-                OutputEntry::Inline(text) => intake::decode_base64_text(&text, self.inner.config.limits.max_download_bytes)
-                    .and_then(|bytes| intake::verify(bytes, &self.inner.config.limits))
+                OutputEntry::Inline(text) => intake::decode_base64_text(&text, self.limits().max_download_bytes)
+                    .and_then(|bytes| intake::verify(bytes, &self.limits()))
                     .map_err(|e| bad_output(&e)),
             };
             let verified = match verified {
@@ -72,6 +72,12 @@ impl Job {
             None => Ok(images),
             Some(e) => Err((images, e.with_request_id(finished.remote_id.clone()))),
         }
+    }
+
+    /// What this job's images are checked against: an enlarged picture may be 8192 pixels a
+    /// side (and its file over 100 MB).
+    fn limits(&self) -> intake::Limits {
+        if self.settings.upscale.is_some() { intake::Limits::upscaled() } else { self.inner.config.limits }
     }
 
     /// Store one verified image; with `finishes` (the job's real cache key), also mark the job
@@ -119,7 +125,7 @@ impl Job {
     /// re-download a few times quickly when it serves junk, then give up as bad output.
     async fn download(&mut self, url: &str, deadline: Instant) -> Result<VerifiedImage, EngineError> {
         let policy = self.inner.config.policy.clone();
-        let limits = self.inner.config.limits;
+        let limits = self.limits();
         let Ok(parsed_url) = url::Url::parse(url) else {
             return Err(EngineError::new(ErrorCategory::BadOutput).with_message("The service sent an image address that is not valid."));
         };

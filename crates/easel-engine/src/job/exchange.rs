@@ -20,7 +20,7 @@ impl Job {
             return self.exchange_streaming(call, timeout).await;
         }
         let Some(progress_call) = self.inner.provider.progress(self.key.as_ref()) else {
-            return self.exchange(call, timeout, MAX_API_BODY).await;
+            return self.exchange(call, timeout, self.answer_limit()).await;
         };
         let inner = self.inner.clone();
         let job = self.id.clone();
@@ -40,9 +40,15 @@ impl Job {
             }
         };
         tokio::select! {
-            done = self.exchange(call, timeout, MAX_API_BODY) => done,
+            done = self.exchange(call, timeout, self.answer_limit()) => done,
             () = watcher => unreachable!("the progress loop never ends by itself"),
         }
+    }
+
+    /// The longest generation answer read: an enlarged picture may come inline (A1111), as
+    /// base64 of a PNG of up to 256 MB.
+    fn answer_limit(&self) -> u64 {
+        if self.settings.upscale.is_some() { intake::Limits::upscaled().max_download_bytes / 3 * 4 + (1 << 20) } else { MAX_API_BODY }
     }
 
     /// A generation whose answer is a stream of server-sent events: each partial picture is

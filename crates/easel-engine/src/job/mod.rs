@@ -15,11 +15,11 @@ mod poll;
 mod send;
 
 use crate::error::{EngineError, ErrorCategory};
-use crate::intake;
 use crate::keys::ApiKey;
 use crate::provider::{ApiOutcome, Finished, InitImage, RemoteJob};
 use crate::recorder::Recorder;
 use crate::request::GenerationSettings;
+use crate::start_images;
 use crate::store::{self, ImageRecord, JobPhase, NewJob};
 use crate::{EventKind, Inner, JobOutcome, JobState};
 use std::sync::Arc;
@@ -223,12 +223,7 @@ impl Job {
 
     async fn generate_and_collect(&mut self) -> Collected {
         let started = Instant::now();
-        for init in self.settings.init_images.clone() {
-            self.init_images.push(load_init_image(init.path, "starting image").await.map_err(|e| (Vec::new(), e))?);
-        }
-        if let Some(mask) = self.settings.mask_image.clone() {
-            self.mask_image = Some(load_init_image(mask.path, "mask").await.map_err(|e| (Vec::new(), e))?);
-        }
+        self.load_images().await.map_err(|e| (Vec::new(), e))?;
         self.prepare_images().await.map_err(|e| (Vec::new(), e))?;
         self.upload_images().await.map_err(|e| (Vec::new(), e))?;
         let finished = match self.generate().await.map_err(|e| (Vec::new(), e))? {
@@ -277,26 +272,54 @@ async fn off_thread<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
     }
 }
 
-/// Load and check the starting image for image-to-image, off the async threads.
-async fn load_init_image(path: std::path::PathBuf, what: &'static str) -> Result<InitImage, EngineError> {
-    use base64::Engine as _;
+/// What a loaded picture is for: how it is made ready for the service.
+#[derive(Clone, Copy)]
+enum Role {
+    /// A start image: upright, scaled to what the model makes.
+    Start,
+    /// A picture to enlarge: upright, at its own size.
+    Source,
+    /// A mask: white-is-change grey at the first start image's final size.
+    Mask { width: u32, height: u32 },
+}
+
+impl Job {
+    /// Load the start images and the mask, each made ready the way its role says.
+    async fn load_images(&mut self) -> Result<(), EngineError> {
+        let role = if self.settings.upscale.is_some() { Role::Source } else { Role::Start };
+        let caps = self.inner.provider.capabilities(&self.settings.model);
+        for init in self.settings.init_images.clone() {
+            self.init_images.push(load_image(init.path, "start image", role, caps.clone()).await?);
+        }
+        if let (Some(mask), Some(first)) = (self.settings.mask_image.clone(), self.init_images.first()) {
+            let role = Role::Mask { width: first.width, height: first.height };
+            self.mask_image = Some(load_image(mask.path, "mask", role, caps).await?);
+        }
+        Ok(())
+    }
+}
+
+/// Load a start image, picture to enlarge or mask off the async threads, and make it ready
+/// for the service (see [`crate::start_images`]).
+async fn load_image(
+    path: std::path::PathBuf,
+    what: &'static str,
+    role: Role,
+    caps: crate::capabilities::Capabilities,
+) -> Result<InitImage, EngineError> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let read = off_thread(move || -> Result<InitImage, String> {
         let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-        let v = intake::verify(bytes, &intake::Limits::default()).map_err(|e| e.to_string())?;
-        Ok(InitImage {
-            base64: base64::engine::general_purpose::STANDARD.encode(&v.bytes),
-            url: None,
-            mime: v.format.mime(),
-            bytes: v.bytes.len(),
-            width: v.width,
-            height: v.height,
-        })
+        match role {
+            Role::Start => start_images::prepare_start(&bytes, &caps),
+            Role::Source => start_images::prepare_source(&bytes),
+            Role::Mask { width, height } => start_images::prepare_mask(&bytes, width, height),
+        }
     })
     .await;
     read.map_err(|why| {
         EngineError::new(ErrorCategory::Validation)
             .with_message(format!("The {what} {name} could not be used: {why}."))
-            .with_hint("Choose the image again (it may have been moved or changed). Nothing was sent.")
+            .with_hint("Choose the picture again (it may have been moved or changed). Nothing was sent.")
     })
 }

@@ -31,6 +31,11 @@ const MODELS: &[ModelInfo] = &[ModelInfo {
 
 const SIZE_PRESETS: &[(u32, u32)] = &[(512, 512), (768, 768), (1024, 1024), (768, 512), (512, 768), (1216, 832), (832, 1216)];
 
+/// How A1111 enlarges (`/sdapi/v1/extra-single-image`): the R-ESRGAN 4x+ upscaler every
+/// install ships, asked for 2× or 4× (`upscaling_resize`). A1111 itself has no limit but the
+/// graphics card's memory; Easel keeps at most 8192 pixels a side.
+const UPSCALER: super::Upscaler = super::Upscaler { model: "R-ESRGAN 4x+", factors: &[2, 4], max_side: 8192, service: "This server" };
+
 /// The AUTOMATIC1111 / Forge provider.
 pub struct A1111 {
     base: url::Url,
@@ -109,8 +114,22 @@ impl Provider for A1111 {
         }
     }
 
+    fn upscaler(&self) -> Option<super::Upscaler> {
+        Some(UPSCALER)
+    }
+
     fn generate(&self, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> HttpCall {
         let s = request.settings;
+        if let (Some(upscale), Some(source)) = (s.upscale, request.init_image()) {
+            let body = json!({
+                "image": source.base64,
+                "resize_mode": 0,
+                "upscaling_resize": upscale.factor,
+                "upscaler_1": s.model,
+                "show_extras_results": true,
+            });
+            return json_call("generate", Method::Post, self.url("sdapi/v1/extra-single-image"), Some(body), Self::auth(key));
+        }
         let seed = match s.seed {
             Seed::Random => -1,
             Seed::Fixed(n) => n as i64,
@@ -137,6 +156,9 @@ impl Provider for A1111 {
             Some(init) => {
                 body["init_images"] = json!([init.base64]);
                 body["denoising_strength"] = json!(s.strength);
+                // The picture keeps its shape: the output is made at the start image's size.
+                body["width"] = json!(init.width);
+                body["height"] = json!(init.height);
                 if let Some(mask) = request.mask_image {
                     // White is repainted; the rest of the image is kept as it is.
                     body["mask"] = json!(mask.base64);
@@ -187,6 +209,12 @@ fn parse(reply: &Reply) -> ApiOutcome {
         Ok(body) => body,
         Err(failure) => return ApiOutcome::Failed(failure),
     };
+    // An enlarged picture (extra-single-image) comes as one `image`.
+    if (200..300).contains(&reply.status)
+        && let Some(image) = body.get("image").and_then(Value::as_str).filter(|i| !i.is_empty())
+    {
+        return ApiOutcome::Finished(Finished { remote_id: None, outputs: vec![image.to_owned()], seeds: Vec::new(), usage: None });
+    }
     if (200..300).contains(&reply.status)
         && let Some(images) = body.get("images").and_then(Value::as_array)
     {
@@ -236,6 +264,8 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
             Retry::ServerError,
             Some("The server's graphics card ran out of memory. Try a smaller size or fewer images at once."),
         )
+    } else if status == 404 && lower.contains("upscaler") {
+        (ErrorCategory::Validation, Retry::No, Some("The server does not have the R-ESRGAN 4x+ upscaler Easel enlarges with."))
     } else if status == 404 && (lower.contains("sampler") || lower.contains("model") || lower.contains("script")) {
         (ErrorCategory::Validation, Retry::No, Some("The server does not have the sampler, model or script asked for."))
     } else if status == 404 {
@@ -325,6 +355,23 @@ mod tests {
         assert!(
             matches!(parse(&reply(401, r#"{"detail":"Incorrect username or password"}"#)), ApiOutcome::Failed(f) if f.category == ErrorCategory::Auth)
         );
+    }
+
+    #[test]
+    fn enlarging_sends_the_picture_to_extra_single_image_and_reads_one_image() {
+        let source = crate::request::InitImageRef { path: "/a.png".into(), sha256: "aa".into(), width: 64, height: 32 };
+        let s = GenerationSettings::upscale_of(source, "a fox", 2, &UPSCALER).unwrap();
+        let image = super::super::InitImage { base64: "iVBORw0KGgo".into(), url: None, mime: "image/png", bytes: 8, width: 64, height: 32 };
+        let call =
+            provider().generate(&GenerateRequest { settings: &s, init_images: std::slice::from_ref(&image), mask_image: None }, None);
+        assert_eq!(call.url.path(), "/sdapi/v1/extra-single-image");
+        let body = call.body.unwrap();
+        assert_eq!((body["image"].as_str(), body["upscaling_resize"].as_u64()), (Some("iVBORw0KGgo"), Some(2)));
+        assert_eq!(body["upscaler_1"], "R-ESRGAN 4x+");
+        let answer = reply(200, r#"{"html_info":"<p>Postprocess upscale to: 128x64</p>","image":"iVBORup"}"#);
+        assert!(matches!(parse(&answer), ApiOutcome::Finished(f) if f.outputs == ["iVBORup"]));
+        let missing = reply(404, r#"{"error":"HTTPException","detail":"Upscaler not found: R-ESRGAN 4x+","body":"","errors":""}"#);
+        assert!(matches!(parse(&missing), ApiOutcome::Failed(f) if f.message.as_deref().is_some_and(|m| m.contains("upscaler"))));
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod openai;
 pub mod stream;
 mod types;
 
-pub use crate::capabilities::Capabilities;
+pub use crate::capabilities::{Capabilities, Upscaler};
 pub use crate::http::{FormPart, FormValue, Header, HttpCall, Method, Reply};
 pub use crate::retry::Retry;
 pub use base_url::{BaseUrl, check_base_url, parse_base_url};
@@ -47,6 +47,11 @@ pub trait Provider: Send + Sync {
     }
     /// What the provider accepts for `model`.
     fn capabilities(&self, model: &str) -> Capabilities;
+    /// How the service enlarges pictures, if it does: then [`Provider::generate`] sends the
+    /// enlarging request for settings with `upscale` set.
+    fn upscaler(&self) -> Option<Upscaler> {
+        None
+    }
     /// Speed class of a model, for its timeout; unknown models count as quality (the safe, longer wait).
     fn speed(&self, model: &str) -> Speed {
         self.known_models().iter().find(|m| m.id == model).map_or(Speed::Quality, |m| m.speed)

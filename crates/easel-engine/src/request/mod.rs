@@ -9,7 +9,7 @@ mod images;
 mod serde_forms;
 mod validate;
 
-pub use images::{ImageFacts, inspect_image};
+pub use images::{ImageFacts, MaskFacts, inspect_image, inspect_mask};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -54,7 +54,8 @@ pub struct SettingsDraft {
     pub init_images: Vec<String>,
     /// How far to move away from the init image, 0 to 1.
     pub strength: String,
-    /// Inpainting: a black-and-white image the size of the init image; white is repainted.
+    /// Inpainting: a black-and-white picture of the start image's shape; white is repainted
+    /// (or, in OpenAI's form, transparent). It is scaled to the start image's size.
     pub mask_image: String,
     /// The model's own choices ([`crate::capabilities::ModelOption`]) by id; a choice the
     /// model does not have is left out when the draft is checked.
@@ -94,9 +95,6 @@ pub struct InitImageRef {
     pub height: u32,
 }
 
-/// Largest init image accepted (ModelsLab's base64 upload limit is 5 MB).
-pub const MAX_INIT_IMAGE_BYTES: u64 = 5_000_000;
-
 /// Checked settings for one job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GenerationSettings {
@@ -129,9 +127,65 @@ pub struct GenerationSettings {
     /// The model's own choices that were checked ([`crate::capabilities::ModelOption`]), by id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub options: BTreeMap<String, String>,
+    /// Enlarging the first start image instead of making a picture (see [`Self::upscale_of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upscale: Option<Upscale>,
+}
+
+/// Enlarging a picture: how many times wider and taller it becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upscale {
+    pub factor: u32,
 }
 
 impl GenerationSettings {
+    /// The job that enlarges `source` (a picture made from `prompt`, which the enlarged one
+    /// keeps, so it is found by the same words) `factor` times with `upscaler`. Refused, in
+    /// words and before anything is sent, when the service does not enlarge by that factor or
+    /// the picture would pass the largest side it makes.
+    pub fn upscale_of(
+        source: InitImageRef,
+        prompt: &str,
+        factor: u32,
+        upscaler: &crate::capabilities::Upscaler,
+    ) -> Result<Self, crate::error::EngineError> {
+        use crate::error::{EngineError, ErrorCategory};
+        let refuse = |message: String| {
+            Err(EngineError::new(ErrorCategory::Validation).with_message(message).with_hint("Nothing was sent and nothing was charged."))
+        };
+        if !upscaler.factors.contains(&factor) {
+            let factors: Vec<String> = upscaler.factors.iter().map(|f| format!("{f}×")).collect();
+            return refuse(format!("{} enlarges pictures {} only.", upscaler.service, factors.join(" or ")));
+        }
+        let (width, height) = (source.width.saturating_mul(factor), source.height.saturating_mul(factor));
+        if width.max(height) > upscaler.max_side {
+            let most =
+                upscaler.factors.iter().copied().filter(|f| source.width.max(source.height).saturating_mul(*f) <= upscaler.max_side).max();
+            return refuse(match most {
+                Some(f) => format!(
+                    "{factor}× would make this {}×{} picture {width}×{height}, larger than {} makes ({} pixels a side). Enlarge it {f}× instead.",
+                    source.width, source.height, upscaler.service, upscaler.max_side
+                ),
+                None => format!(
+                    "This picture is {}×{}, already at the largest size {} makes ({} pixels a side): it cannot be enlarged further.",
+                    source.width, source.height, upscaler.service, upscaler.max_side
+                ),
+            });
+        }
+        Ok(Self {
+            prompt: prompt.to_owned(),
+            model: upscaler.model.to_owned(),
+            width,
+            height,
+            samples: 1,
+            steps: 0,
+            guidance: 0.0,
+            init_images: vec![source],
+            upscale: Some(Upscale { factor }),
+            ..Self::default()
+        })
+    }
+
     /// The first start image, which the output's size follows.
     pub fn init_image(&self) -> Option<&InitImageRef> {
         self.init_images.first()
@@ -166,6 +220,7 @@ impl Default for GenerationSettings {
             strength: default_strength(),
             mask_image: None,
             options: BTreeMap::new(),
+            upscale: None,
         }
     }
 }
@@ -187,6 +242,10 @@ impl SettingsDraft {
         let s = settings;
         self.prompt.clone_from(&s.prompt);
         self.negative_prompt = s.negative_prompt.clone().unwrap_or_default();
+        // An enlarged picture was made by an upscaler, not a model: only its words come back.
+        if s.upscale.is_some() {
+            return;
+        }
         self.model.clone_from(&s.model);
         self.fallback_model = s.fallback_model.clone().unwrap_or_default();
         // Models that take an aspect ratio are sent no size (0 × 0).

@@ -1,7 +1,7 @@
 //! Checking a draft against what the model accepts: every bad field named at once, in plain
 //! words, before anything is sent.
 
-use super::images::check_init_image;
+use super::images::{check_init_image, check_mask};
 use super::{GenerationSettings, MAX_CANDIDATES, MAX_SEED, Seed, SettingsDraft, ValidRequest, default_strength};
 use crate::capabilities::Capabilities;
 use crate::error::{EngineError, ErrorCategory, FieldErrors};
@@ -93,13 +93,14 @@ impl SettingsDraft {
             bad("mask_image", "This model cannot repaint part of an image; clear the mask or pick another model.".into());
             None
         } else {
-            match check_init_image(std::path::Path::new(mask_path), caps) {
+            match check_mask(std::path::Path::new(mask_path)) {
                 Ok(mask) => match init_image {
-                    Some(init) if (init.width, init.height) != (mask.width, mask.height) => {
+                    // The mask is stretched to the start image's size: only its shape must agree.
+                    Some(init) if !crate::start_images::same_shape((mask.width, mask.height), (init.width, init.height)) => {
                         bad(
                             "mask_image",
                             format!(
-                                "The mask is {}×{} pixels but the starting image is {}×{}; they must be the same size.",
+                                "The mask is {}×{} pixels but the start image is {}×{}: they must have the same shape. Paint the mask on this picture instead.",
                                 mask.width, mask.height, init.width, init.height
                             ),
                         );
@@ -108,7 +109,7 @@ impl SettingsDraft {
                     _ => Some(mask),
                 },
                 Err(why) => {
-                    bad("mask_image", why.replacen("The image", "The mask", 1));
+                    bad("mask_image", why);
                     None
                 }
             }
@@ -207,6 +208,7 @@ impl SettingsDraft {
             strength: strength.unwrap_or_else(default_strength),
             mask_image,
             options,
+            upscale: None,
         };
         Ok(ValidRequest { candidates: candidate_seeds(&base, candidates, caps.seed) })
     }

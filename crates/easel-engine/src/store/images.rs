@@ -162,6 +162,19 @@ impl Store {
         Ok(if images.iter().all(|i| i.path.is_file()) { images } else { Vec::new() })
     }
 
+    /// The settings an image was made with (as its row keeps them), if the library has it.
+    pub fn image_settings(&self, image_id: i64) -> Result<Option<GenerationSettings>, StoreError> {
+        let json: Option<String> =
+            self.with(|c| c.query_row("SELECT settings_json FROM images WHERE id = ?1", [image_id], |r| r.get(0)).optional())?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// The images whose file has this content, those not in the trash first, newest first:
+    /// how a picture finds the one it was made from.
+    pub fn images_with_sha256(&self, sha256: &str) -> Result<Vec<ImageRecord>, StoreError> {
+        self.images_where("sha256 = ?1 ORDER BY deleted_ms IS NOT NULL, created_ms DESC, id DESC", [sha256])
+    }
+
     /// Images matching `filter`, newest first.
     pub fn search(&self, filter: &ImageFilter, limit: u32, offset: u32) -> Result<Vec<ImageRecord>, StoreError> {
         let (mut clause, mut values) = filter_clause(filter);

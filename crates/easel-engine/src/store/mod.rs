@@ -4,6 +4,8 @@
 //! ```text
 //! easel.db              jobs, images, diagnostics (SQLite, WAL)
 //! images/ab/<sha256>.png  every image, named by its content, original bytes
+//! inputs/<sha>-<name>     pictures started from (picked, dropped, pasted), kept with the library
+//! masks/<sha256>.png      painted masks (white = change)
 //! ```
 //! An image file is written (atomically) before the row that points at it is
 //! committed, so a row never points at a missing file.
@@ -24,6 +26,11 @@ pub use jobs::{JobPhase, JobSummary, NewJob, UnfinishedJob, cache_key};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// Where pictures a person starts from are kept (pasted, picked, dropped), named by content.
+pub const INPUTS_DIR: &str = "inputs";
+/// Where painted masks are kept, named by content.
+pub const MASKS_DIR: &str = "masks";
 
 /// The environment variable that moves the data directory.
 pub const DATA_DIR_ENV: &str = "EASEL_DATA_DIR";
@@ -72,7 +79,9 @@ impl Store {
         // A writer killed between writing and renaming leaves a temporary file: tidy those
         // (never another running Easel's).
         crate::intake::sweep_temporary_files(&dir.join("images"));
-        crate::intake::sweep_temporary_files(&dir.join("thumbs"));
+        for folder in ["thumbs", INPUTS_DIR, MASKS_DIR] {
+            crate::intake::sweep_temporary_files(&dir.join(folder));
+        }
         Ok(Self { dir: dir.to_path_buf(), conn: Arc::new(Mutex::new(conn)) })
     }
 

@@ -6,6 +6,7 @@
 // process it killed ended: discarding those results is the point.
 #![allow(clippy::let_underscore_must_use)]
 
+mod editing;
 mod engine_scenarios;
 mod fault_matrix;
 mod fuzz_props;

@@ -412,7 +412,7 @@ async fn a_key_check_and_a_model_list_each_leave_one_record() {
     assert_eq!(last.error.map(|e| e.category), Some(ErrorCategory::Auth));
 }
 
-/// A mask needs a starting image of its size, and a model that can repaint.
+/// A mask needs a starting image of its shape (it is stretched to its size), and a model that can repaint.
 #[test]
 fn masks_are_checked_before_sending() {
     use easel_engine::provider::Provider as _;
@@ -420,13 +420,16 @@ fn masks_are_checked_before_sending() {
     let init = write_png(dir.path(), 320, 256).display().to_string();
     let mask = write_mask(dir.path(), 320, 256).display().to_string();
     let small_mask = write_mask(dir.path(), 160, 128).display().to_string();
+    let square_mask = write_mask(dir.path(), 160, 160).display().to_string();
     let caps = easel_engine::provider::modelslab::ModelsLab::new(None).capabilities("sdxl");
 
     let d = SettingsDraft { mask_image: mask.clone(), ..draft("x") };
     assert!(d.validate(&caps).unwrap_err().fields["mask_image"][0].contains("starting image"));
     let d = SettingsDraft { init_images: vec![init.clone()], mask_image: small_mask, ..draft("x") };
+    assert!(d.validate(&caps).is_ok(), "a smaller mask of the same shape is stretched to the picture");
+    let d = SettingsDraft { init_images: vec![init.clone()], mask_image: square_mask, ..draft("x") };
     let err = d.validate(&caps).unwrap_err();
-    assert!(err.fields["mask_image"][0].contains("160×128") && err.fields["mask_image"][0].contains("320×256"), "{:?}", err.fields);
+    assert!(err.fields["mask_image"][0].contains("160×160") && err.fields["mask_image"][0].contains("same shape"), "{:?}", err.fields);
     let d = SettingsDraft { init_images: vec![init.clone()], mask_image: mask.clone(), ..draft("x") };
     let valid = d.validate(&caps).unwrap();
     assert_eq!(valid.candidates[0].mask_image.as_ref().map(|m| (m.width, m.height)), Some((320, 256)));
@@ -443,7 +446,7 @@ fn bad_init_images_are_refused_before_sending() {
     let not_image = dir.path().join("notes.png");
     std::fs::write(&not_image, b"<html>not an image</html>").unwrap();
     let big = write_png(dir.path(), 2000, 300);
-    for (path, why) in [(not_image, "PNG, JPEG or WebP"), (big, "between"), (dir.path().join("missing.png"), "cannot open")] {
+    for (path, why) in [(not_image, "PNG, JPEG or WebP"), (big, "too long and narrow"), (dir.path().join("missing.png"), "cannot open")] {
         let d = SettingsDraft { init_images: vec![path.display().to_string()], ..draft("x") };
         let err = d.validate(&caps).unwrap_err();
         assert!(err.fields["init_image"][0].contains(why), "{:?}", err.fields);

@@ -3,7 +3,8 @@
 //! - v6: `text2img`, `img2img`, `inpaint`, both fetch forms, the wallet balance,
 //!   `base64_to_url` (the upload v7 clients use for local images) and the public model list;
 //! - v7: `text-to-image`, `image-to-image` and `inpaint` (sized by `aspect_ratio`) and the
-//!   path-form fetch.
+//!   path-form fetch;
+//! - image editing: `super_resolution` (enlarging, `upscale.rs`) and its fetch.
 //!
 //! v6 and v7 share one job table, so a v7 job can also be fetched through either v6 form (clients
 //! fall back to them).
@@ -23,6 +24,7 @@ mod handlers;
 mod request;
 mod scenario;
 mod state;
+mod upscale;
 
 use std::sync::Arc;
 
@@ -50,6 +52,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v7/images/inpaint", post(handlers::inpaint_v7))
         .route("/api/v7/images/fetch/{id}", post(handlers::fetch_by_path))
         .route("/api/wallet_balance", post(handlers::wallet_balance))
+        .route("/api/v6/image_editing/super_resolution", post(upscale::super_resolution))
+        .route("/api/v6/image_editing/fetch/{id}", post(handlers::fetch_by_path))
         .method_not_allowed_fallback(not_found)
         .route("/api/{*rest}", any(not_found))
 }

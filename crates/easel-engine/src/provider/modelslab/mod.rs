@@ -11,6 +11,7 @@
 
 mod models;
 mod parse;
+mod upscale;
 
 pub use parse::parse_generation;
 
@@ -77,7 +78,14 @@ impl Provider for ModelsLab {
         models::capabilities(model)
     }
 
+    fn upscaler(&self) -> Option<crate::capabilities::Upscaler> {
+        Some(upscale::UPSCALER)
+    }
+
     fn generate(&self, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> HttpCall {
+        if let Some(call) = upscale::request(self, request, key) {
+            return call;
+        }
         let s = request.settings;
         let key = key.map_or("", ApiKey::expose);
         if models::is_v7(&s.model) {
@@ -147,6 +155,9 @@ impl Provider for ModelsLab {
     }
 
     fn fetch(&self, job: &RemoteJob, settings: &GenerationSettings, key: Option<&ApiKey>, form: usize) -> Option<HttpCall> {
+        if settings.upscale.is_some() {
+            return upscale::fetch(self, job, key, form);
+        }
         let key = key.map_or("", ApiKey::expose);
         // v7 jobs: the v7 path form first; then the v6 forms, which public clients fall back to.
         let form = if models::is_v7(&settings.model) { form } else { form + 1 };
@@ -165,10 +176,11 @@ impl Provider for ModelsLab {
         }
     }
 
-    /// v7 takes starting images as URLs, so a local file goes through `base64_to_url` first
-    /// (5 MB at most, kept by ModelsLab for 24 hours). v6 takes base64 inside the request.
+    /// v7 (and super resolution) take pictures as URLs, so a local file goes through
+    /// `base64_to_url` first (5 MB at most, kept by ModelsLab for 24 hours). v6 takes base64
+    /// inside the request.
     fn upload(&self, settings: &GenerationSettings, image: &InitImage, key: Option<&ApiKey>) -> Option<HttpCall> {
-        models::is_v7(&settings.model).then(|| {
+        (models::is_v7(&settings.model) || settings.upscale.is_some()).then(|| {
             let data_uri = format!("data:{};base64,{}", image.mime, image.base64);
             self.post("upload", "/api/v6/base64_to_url", json!({"key": key.map_or("", ApiKey::expose), "base64_string": data_uri}))
         })
