@@ -249,6 +249,11 @@ fn map_image_error(e: image::ImageError, limits: &Limits) -> IntakeError {
     }
 }
 
+/// The sha256 of `bytes`, in lower-case hex (files named by their content).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -99,10 +99,39 @@ pub enum Action {
     PickInitImage,
     /// Choose the inpainting mask (async file dialog).
     PickMask,
-    /// A file was dropped on the window: the start image, once checked off the UI thread.
-    UseDroppedImage(std::path::PathBuf),
-    /// Say what a chosen file is (its name and size), for the prompt panel.
-    DescribeFile(std::path::PathBuf),
+    /// Files were dropped on the window: start images, once checked off the UI thread.
+    UseDroppedImages(Vec<std::path::PathBuf>),
+    /// Ctrl+V with a picture on the clipboard: it becomes a start image.
+    UsePastedImage(std::sync::Arc<egui::ColorImage>),
+    /// Ctrl+V with text on the clipboard outside a text box: a copied picture file (its path
+    /// or `file://` address) becomes a start image.
+    UsePastedText(String),
+    /// Say what a chosen file is (its size, how it will be sent), for the prompt panel.
+    InspectFile(std::path::PathBuf),
+
+    /// "Edit this picture": start from it alone and paint the part to change.
+    EditImage(i64),
+    /// A variation: the same prompt from this picture at a low strength, sent at once.
+    Vary(i64),
+    /// Enlarge a picture this many times; the result is a new picture in the gallery.
+    Upscale {
+        image: i64,
+        factor: u32,
+    },
+    /// Open a picture that may not be listed in the gallery (what another was made from).
+    OpenRecord(Box<easel_engine::store::ImageRecord>),
+    /// Compare the two picked pictures.
+    Compare,
+    CloseCompare,
+    /// Paint the part to change on the first start image.
+    PaintMask,
+    ClosePainter,
+    /// The painting changed: write its mask (at the start image's size) and use it.
+    SaveMask(Box<easel_engine::mask::Painting>),
+    /// "Change the whole picture": the mask was taken out of the draft.
+    MaskRemoved,
+    /// The start images were removed or reordered in the strip.
+    StartImagesChanged,
     /// Start the built-in sandbox and point the window at it.
     TrySandbox,
     /// Show or hide the help and troubleshooting window.

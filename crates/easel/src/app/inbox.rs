@@ -54,6 +54,10 @@ pub enum Message {
     OpenChooser { purpose: super::file_chooser::ChooserFor, start: std::path::PathBuf, places: super::file_chooser::Places },
     /// A folder was listed for Easel's own file chooser.
     Chooser(super::file_chooser::ChooserMessage),
+    /// For the painter: its mask was written, or a mask file read to paint on.
+    Paint(super::paint::PaintMessage),
+    /// For the viewer: what a picture was made from.
+    Viewer(super::viewer::ViewerMessage),
 }
 
 /// The sending end: posts a message and wakes the UI.

@@ -15,8 +15,8 @@
 //!
 //! - [`EaselApp`] is the `eframe::App`. It owns a `Workspace` (everything that needs a running
 //!   engine) or, when the engine could not start, the plain reason why.
-//! - Panels (`prompt`, `gallery`, `jobs`, `keys`, `viewer`, …) hold their own state, draw it,
-//!   and push `Action`s. They never touch the engine, the library or the disk.
+//! - Panels (`prompt`, `gallery`, `jobs`, `keys`, `viewer`, `paint`, `compare`, …) hold their
+//!   own state, draw it, and push `Action`s. They never touch the engine, the library or the disk.
 //! - The workspace carries actions out after drawing through the command layer (`commands`),
 //!   the only code that calls the engine, reads or writes the library, asks the key store,
 //!   opens dialogs or decodes images. Everything slow runs off the UI thread.
@@ -30,6 +30,7 @@
 mod actions;
 mod advice;
 mod commands;
+mod compare;
 mod crash_notice;
 mod deps;
 mod diagnostics_pane;
@@ -47,6 +48,8 @@ mod keys;
 mod links;
 mod logging;
 mod notices;
+mod paint;
+mod picture;
 mod prompt;
 mod provider_picker;
 mod saving;

@@ -1,61 +1,109 @@
-//! The large viewer: one image to fit, zoom and pan, with its full settings beside it.
-//! The command layer decodes the image; it arrives through [`Viewer::on_loaded`].
+//! The large viewer: one picture to fit, zoom and pan, with what to do with it (edit, vary,
+//! enlarge, keep) and its full settings beside it, including what it was made from.
+//!
+//! Big pictures stay smooth: the picture is decoded off the UI thread and drawn from a fit
+//! texture and, zoomed in, from tiles (see [`Pictures`]); its gallery thumbnail stands in
+//! while it decodes.
 
 use super::actions::Action;
 use super::gallery::image_label;
+use super::picture::{Pictures, Shown, View};
 use super::style::{self, space};
-use super::textures::uv_full;
+use super::textures::{FileThumbs, Thumb, Thumbnails};
+use easel_engine::capabilities::Upscaler;
+use easel_engine::request::{GenerationSettings, InitImageRef};
 use easel_engine::store::ImageRecord;
+use std::path::PathBuf;
 
-/// Zoom limits, as a scale of the image's pixels.
-const MIN_ZOOM: f32 = 0.05;
-const MAX_ZOOM: f32 = 16.0;
-/// Zoom factor per button press.
-const ZOOM_STEP: f32 = 1.25;
+/// What a picture was made from, read from the library.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    /// Enlarged this many times (its start image is the picture enlarged).
+    pub upscaled: Option<u32>,
+    /// The start images, first first: each a file, and the library's image when it is one.
+    pub starts: Vec<(PathBuf, Option<ImageRecord>)>,
+    /// The mask, when only part was changed.
+    pub mask: Option<PathBuf>,
+    pub strength: f32,
+}
 
-/// The open viewer. Its texture is dropped (and freed) when the viewer closes.
+/// What the command layer reports to the viewer.
+pub enum ViewerMessage {
+    /// What `image` was made from (`None`: from words only).
+    Origin { image: i64, result: Result<Option<Origin>, String> },
+}
+
+/// What else the viewer needs to draw.
+pub struct ViewerContext<'a> {
+    pub starred: bool,
+    pub saving_busy: bool,
+    /// How the service enlarges pictures, if it does.
+    pub upscaler: Option<Upscaler>,
+    pub pictures: &'a mut Pictures,
+    pub thumbs: &'a mut Thumbnails,
+    pub files: &'a mut FileThumbs,
+}
+
+/// The open viewer. Its picture is let go when the viewer closes.
 pub struct Viewer {
-    image: i64,
-    texture: Option<egui::TextureHandle>,
-    error: Option<String>,
-    /// `None` fits the image to the space; otherwise a scale of its pixels.
-    zoom: Option<f32>,
-    pan: egui::Vec2,
-    /// The scale that fits the image to the space, as of the last frame.
-    fitted: f32,
+    record: ImageRecord,
+    view: View,
+    origin: Option<Result<Option<Origin>, String>>,
 }
 
 impl Viewer {
-    /// Open `record`; its pixels come when they are decoded.
+    /// Open `record`; its pixels come when they are decoded, what it was made from when read.
     pub fn open(record: &ImageRecord) -> Self {
-        Self { image: record.id, texture: None, error: None, zoom: None, pan: egui::Vec2::ZERO, fitted: 1.0 }
+        Self { record: record.clone(), view: View::default(), origin: None }
     }
 
     /// The image shown.
     pub fn image(&self) -> i64 {
-        self.image
+        self.record.id
     }
 
-    /// A full-size image was decoded; ignored if the viewer moved on meanwhile.
-    pub fn on_loaded(&mut self, image: i64, result: Result<egui::TextureHandle, String>) {
-        if image != self.image {
-            return;
-        }
-        match result {
-            Ok(texture) => self.texture = Some(texture),
-            Err(why) => self.error = Some(why),
+    pub fn record(&self) -> &ImageRecord {
+        &self.record
+    }
+
+    pub fn on_message(&mut self, message: ViewerMessage) {
+        match message {
+            ViewerMessage::Origin { image, result } if image == self.record.id => self.origin = Some(result),
+            ViewerMessage::Origin { .. } => {}
         }
     }
 
-    /// Draw the toolbar, the details and the image.
-    pub fn ui(&mut self, ui: &mut egui::Ui, record: &ImageRecord, starred: bool, saving_busy: bool, actions: &mut Vec<Action>) {
-        self.toolbar_ui(ui, record.id, starred, saving_busy, actions);
+    /// Draw the toolbar, the details and the picture.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: ViewerContext<'_>, actions: &mut Vec<Action>) {
+        self.toolbar_ui(ui, &cx, actions);
         ui.separator();
-        egui::Panel::right("easel-viewer-details").resizable(true).default_size(300.0).show(ui, |ui| details_ui(ui, record));
-        self.image_ui(ui, record);
+        let (thumbs, files) = (cx.thumbs, cx.files);
+        egui::Panel::right("easel-viewer-details")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| details_ui(ui, &self.record, self.origin.as_ref(), thumbs, files, actions));
+        let (rect, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, image_label(&self.record)));
+        let path = self.record.path.clone();
+        let size = match cx.pictures.shown(&path) {
+            Shown::Ready([w, h]) => egui::vec2(w as f32, h as f32),
+            Shown::Failed(why) => {
+                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, why, style::placeholder_font(), style::warn(ui));
+                return;
+            }
+            Shown::Loading => egui::vec2(self.record.width.max(1) as f32, self.record.height.max(1) as f32),
+        };
+        self.view.handle(ui, &response, rect, true);
+        let image_rect = self.view.image_rect(rect, size);
+        let placeholder = match thumbs.get(&self.record) {
+            Thumb::Ready(texture) => Some(texture.clone()),
+            _ => None,
+        };
+        cx.pictures.paint(ui, &path, rect, image_rect, placeholder.as_ref());
     }
 
-    fn toolbar_ui(&mut self, ui: &mut egui::Ui, id: i64, starred: bool, saving_busy: bool, actions: &mut Vec<Action>) {
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, cx: &ViewerContext<'_>, actions: &mut Vec<Action>) {
+        let id = self.record.id;
         ui.horizontal_wrapped(|ui| {
             if ui.button("« Gallery").on_hover_text("Back to all images (Esc)").clicked() {
                 actions.push(Action::CloseViewer);
@@ -67,21 +115,20 @@ impl Viewer {
                 actions.push(Action::StepImage(1));
             }
             ui.separator();
-            if ui.button("Fit").clicked() {
-                self.fit();
-            }
-            if ui.button("Zoom out").clicked() {
-                self.zoom_by(1.0 / ZOOM_STEP);
-            }
-            if ui.button("Zoom in").clicked() {
-                self.zoom_by(ZOOM_STEP);
-            }
-            if ui.button("100%").on_hover_text("One image pixel per screen pixel").clicked() {
-                self.zoom = Some(1.0 / ui.ctx().pixels_per_point());
-                self.pan = egui::Vec2::ZERO;
-            }
+            self.view.buttons_ui(ui);
             ui.separator();
-            if ui.selectable_label(starred, "Star").on_hover_text("Mark this image as a keeper").clicked() {
+            let edit = ui.button("Edit this picture").on_hover_text(
+                "Start from this picture: paint the part to change (or change it all), say what it should become, and press Generate.",
+            );
+            if edit.clicked() {
+                actions.push(Action::EditImage(id));
+            }
+            if ui.button("Vary").on_hover_text("A variation: the same prompt, starting from this picture at a low strength.").clicked() {
+                actions.push(Action::Vary(id));
+            }
+            upscale_menu(ui, &self.record, cx.upscaler.as_ref(), actions);
+            ui.separator();
+            if ui.selectable_label(cx.starred, "Star").on_hover_text("Mark this image as a keeper").clicked() {
                 actions.push(Action::ToggleStar(id));
             }
             if ui.button("Use these settings again").clicked() {
@@ -90,7 +137,7 @@ impl Viewer {
             if ui.button("Copy image").clicked() {
                 actions.push(Action::CopyImage(id));
             }
-            if ui.add_enabled(!saving_busy, egui::Button::new("Save as…")).clicked() {
+            if ui.add_enabled(!cx.saving_busy, egui::Button::new("Save as…")).clicked() {
                 actions.push(Action::SaveImageAs(id));
             }
             let trash = ui
@@ -101,59 +148,45 @@ impl Viewer {
             }
         });
     }
-
-    fn fit(&mut self) {
-        self.zoom = None;
-        self.pan = egui::Vec2::ZERO;
-    }
-
-    /// Zoom from the current scale (the fitted one if there is no zoom yet).
-    fn zoom_by(&mut self, factor: f32) {
-        let current = self.zoom.unwrap_or(self.fitted);
-        self.zoom = Some((current * factor).clamp(MIN_ZOOM, MAX_ZOOM));
-    }
-
-    fn image_ui(&mut self, ui: &mut egui::Ui, record: &ImageRecord) {
-        let (rect, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, image_label(record)));
-        let Some((texture, size)) = self.texture.as_ref().map(|t| (t.id(), t.size_vec2())) else {
-            self.placeholder_ui(ui, rect);
-            return;
-        };
-        let fitted = (rect.width() / size.x).min(rect.height() / size.y);
-        self.fitted = fitted;
-        if response.hovered() {
-            let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
-            let factor = pinch * (scroll * 0.002).exp();
-            if factor != 1.0 {
-                self.zoom_by(factor);
-            }
-        }
-        if response.dragged() {
-            self.pan += response.drag_delta();
-        }
-        if response.double_clicked() {
-            self.fit();
-        }
-        let scale = self.zoom.unwrap_or(fitted);
-        let image_rect = egui::Rect::from_center_size(rect.center() + self.pan, size * scale);
-        ui.painter_at(rect).image(texture, image_rect, uv_full(), egui::Color32::WHITE);
-    }
-
-    /// While the image loads, a spinner; if it could not be read, why.
-    fn placeholder_ui(&self, ui: &egui::Ui, rect: egui::Rect) {
-        match &self.error {
-            Some(why) => {
-                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, why, style::placeholder_font(), style::warn(ui));
-            }
-            None => egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(32.0, 32.0))),
-        }
-    }
 }
 
-/// The image's full settings, selectable for copying.
-fn details_ui(ui: &mut egui::Ui, record: &ImageRecord) {
+/// "Upscale": each factor the service has, with why one cannot be used.
+pub fn upscale_menu(ui: &mut egui::Ui, record: &ImageRecord, upscaler: Option<&Upscaler>, actions: &mut Vec<Action>) {
+    let Some(upscaler) = upscaler else {
+        ui.add_enabled(false, egui::Button::new("Upscale"))
+            .on_disabled_hover_text("This service cannot enlarge pictures. ModelsLab and AUTOMATIC1111 can.");
+        return;
+    };
+    ui.menu_button("Upscale", |ui| {
+        for &factor in upscaler.factors {
+            let source =
+                InitImageRef { path: record.path.clone(), sha256: record.sha256.clone(), width: record.width, height: record.height };
+            let checked = GenerationSettings::upscale_of(source, &record.prompt, factor, upscaler);
+            let text = format!("{factor}× larger ({}×{})", record.width * factor, record.height * factor);
+            let item = ui.add_enabled(checked.is_ok(), egui::Button::new(text));
+            let item = match &checked {
+                Ok(_) => item.on_hover_text(format!("With {}. The result is a new picture in the gallery.", upscaler.service)),
+                Err(why) => item.on_disabled_hover_text(why.message.clone()),
+            };
+            if item.clicked() {
+                actions.push(Action::Upscale { image: record.id, factor });
+                ui.close();
+            }
+        }
+    });
+}
+
+/// The image's full settings, selectable for copying, and what it was made from.
+fn details_ui(
+    ui: &mut egui::Ui,
+    record: &ImageRecord,
+    origin: Option<&Result<Option<Origin>, String>>,
+    thumbs: &mut Thumbnails,
+    files: &mut FileThumbs,
+    actions: &mut Vec<Action>,
+) {
     egui::ScrollArea::vertical().id_salt("easel-viewer-details").show(ui, |ui| {
+        origin_ui(ui, origin, thumbs, files, actions);
         let seed = record.seed.map_or("random".to_owned(), |s| s.to_string());
         let rows: [(&str, String); 11] = [
             ("Prompt", record.prompt.clone()),
@@ -177,4 +210,55 @@ fn details_ui(ui: &mut egui::Ui, record: &ImageRecord) {
             ui.weak("Served from your library: the same settings were made before.");
         }
     });
+}
+
+/// Side of the thumbnails of what a picture was made from.
+const ORIGIN_THUMB: f32 = 96.0;
+
+fn origin_ui(
+    ui: &mut egui::Ui,
+    origin: Option<&Result<Option<Origin>, String>>,
+    thumbs: &mut Thumbnails,
+    files: &mut FileThumbs,
+    actions: &mut Vec<Action>,
+) {
+    let origin = match origin {
+        None | Some(Ok(None)) => return,
+        Some(Err(why)) => {
+            ui.weak(format!("What it was made from could not be read ({why})."));
+            return;
+        }
+        Some(Ok(Some(origin))) => origin,
+    };
+    ui.strong(match origin.upscaled {
+        Some(factor) => format!("Enlarged {factor}× from"),
+        None if origin.mask.is_some() => format!("Made from (the painted part changed, strength {:.2})", origin.strength),
+        None => format!("Made from (strength {:.2})", origin.strength),
+    });
+    ui.horizontal_wrapped(|ui| {
+        for (path, library) in &origin.starts {
+            let (rect, response) = ui.allocate_exact_size(egui::vec2(ORIGIN_THUMB, ORIGIN_THUMB), egui::Sense::click());
+            let thumb = match library {
+                Some(record) => thumbs.get(record),
+                None => files.get(path),
+            };
+            super::gallery::paint_thumb_in(ui, rect, thumb);
+            let name = crate::app::prompt::file_name(path);
+            let label = match library {
+                Some(record) => format!("Made from: {}", image_label(record)),
+                None => format!("Made from the file {name}"),
+            };
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+            let response = response.on_hover_text(if library.is_some() { "Open this picture" } else { "A file on this computer" });
+            if let (true, Some(record)) = (response.clicked(), library) {
+                actions.push(Action::OpenRecord(Box::new(record.clone())));
+            }
+        }
+        if let Some(mask) = &origin.mask {
+            let (rect, response) = ui.allocate_exact_size(egui::vec2(ORIGIN_THUMB, ORIGIN_THUMB), egui::Sense::hover());
+            super::gallery::paint_thumb_in(ui, rect, files.get(mask));
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "The mask: white parts were changed"));
+        }
+    });
+    ui.add_space(space::PARAGRAPH);
 }

@@ -7,7 +7,7 @@ use crate::app::dialogs::{Dialogs, Opener};
 use crate::app::file_chooser::{ChooserFor, ChooserMessage, Entry, Places};
 use crate::app::inbox::Message;
 use crate::app::logging;
-use crate::app::prompt::{PromptMessage, file_name};
+use crate::app::prompt::PromptMessage;
 use crate::app::saving::{SaveBatch, SavingMessage};
 use easel_engine::export::{self, SaveOptions};
 use easel_engine::store::ImageRecord;
@@ -82,28 +82,11 @@ impl Commands {
         });
     }
 
-    /// Look at a chosen file: "photo.png, 1.2 MB" (one small metadata read).
-    pub fn describe_file(&self, path: PathBuf) {
+    /// Look at a chosen file: its size, how it will be sent, or why it cannot be used.
+    pub fn inspect_file(&self, path: PathBuf) {
         self.bg.blocking(move || {
-            let name = file_name(&path);
-            let text = match std::fs::metadata(&path) {
-                Ok(meta) if meta.len() >= 1_000_000 => format!("{name}, {:.1} MB", meta.len() as f64 / 1e6),
-                Ok(meta) => format!("{name}, {} KB", meta.len().div_ceil(1000)),
-                Err(_) => format!("{name} (cannot be read)"),
-            };
-            Message::Prompt(PromptMessage::Described { path: path.display().to_string(), text })
-        });
-    }
-
-    /// Read and check a chosen image off the UI thread, then use it: the draft is validated on
-    /// every edit, and the check of this file is then remembered. What is wrong with the file
-    /// is said at its field by that validation.
-    pub fn check_image(&self, path: PathBuf, mask: bool) {
-        self.bg.blocking(move || {
-            if let Err(why) = easel_engine::request::inspect_image(&path) {
-                logging::note(&format!("the chosen image cannot be used: {why}"));
-            }
-            Message::Prompt(PromptMessage::Checked { path, mask })
+            let result = easel_engine::request::inspect_image(&path);
+            Message::Prompt(PromptMessage::Inspected { path: path.display().to_string(), result })
         });
     }
 
@@ -128,7 +111,7 @@ fn places() -> Places {
 }
 
 /// A file the chooser offers: one Easel can open or save.
-fn is_picture(name: &str) -> bool {
+pub(super) fn is_picture(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     [".png", ".jpg", ".jpeg", ".webp"].iter().any(|ext| lower.ends_with(ext))
 }

@@ -1,13 +1,16 @@
-//! Decoding images off the UI thread: thumbnails (through their disk cache), the viewer's
-//! full-size image, the clipboard's pixels; and handing decoded pixels to the GPU.
+//! Decoding images off the UI thread: thumbnails (through their disk cache), small thumbnails
+//! of files, big pictures and their tiles, the clipboard's pixels; and handing decoded pixels
+//! to the GPU.
 
 use super::Commands;
 use crate::app::inbox::Message;
 use crate::app::logging;
-use crate::app::textures::{ImageMessage, THUMB_SIDE, WantedThumb};
+use crate::app::picture::{FIT_SIDE, LoadedPicture, PictureMessage, WantedTile};
+use crate::app::textures::{FILE_THUMB_SIDE, ImageMessage, THUMB_SIDE, WantedThumb};
 use easel_engine::store::ImageRecord;
 use egui::{ColorImage, TextureHandle, TextureOptions};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 impl Commands {
     /// Decode and upload the thumbnails the gallery asked for while drawing.
@@ -21,14 +24,47 @@ impl Commands {
         }
     }
 
-    /// Decode and upload the viewer's image, scaled down to what the GPU accepts.
-    pub fn decode_full_image(&self, record: &ImageRecord) {
-        let (image, path, ctx) = (record.id, record.path.clone(), self.bg.ctx().clone());
-        self.bg.blocking(move || {
-            let max_side = u32::try_from(ctx.input(|i| i.max_texture_side)).unwrap_or(u32::MAX);
-            let result = decode(&path, max_side).map(|pixels| upload(&ctx, format!("image-{image}"), pixels));
-            Message::Images(ImageMessage::Full { image, result })
-        });
+    /// Decode the big pictures asked for while drawing (upright), and upload each one's fit
+    /// texture; the pixels are kept for tiles when the picture is larger than that.
+    pub fn load_pictures(&self, paths: Vec<PathBuf>) {
+        for path in paths {
+            let ctx = self.bg.ctx().clone();
+            self.bg.blocking(move || {
+                let result = load_picture(&ctx, &path);
+                Message::Images(ImageMessage::Picture(PictureMessage::Loaded { path, result }))
+            });
+        }
+    }
+
+    /// Cut and upload the tiles asked for while drawing.
+    pub fn cut_tiles(&self, wanted: Vec<WantedTile>) {
+        for WantedTile { path, full, tile } in wanted {
+            let ctx = self.bg.ctx().clone();
+            self.bg.blocking(move || {
+                let pixels = crate::app::picture::cut_tile(&full, tile);
+                let texture = ctx.load_texture(
+                    format!("tile-{}-{}-{}-{}", path.display(), tile.level, tile.x, tile.y),
+                    pixels,
+                    TextureOptions::LINEAR,
+                );
+                Message::Images(ImageMessage::Picture(PictureMessage::Tile { path, tile, result: Ok(texture) }))
+            });
+        }
+    }
+
+    /// Decode and upload small thumbnails of files (start images, masks), upright.
+    pub fn decode_file_thumbs(&self, paths: Vec<PathBuf>) {
+        for path in paths {
+            let ctx = self.bg.ctx().clone();
+            self.bg.blocking(move || {
+                let result = upright(&path).map(|image| {
+                    let rgba = image.thumbnail(FILE_THUMB_SIDE, FILE_THUMB_SIDE).into_rgba8();
+                    let pixels = ColorImage::from_rgba_unmultiplied([rgba.width() as usize, rgba.height() as usize], rgba.as_raw());
+                    upload(&ctx, format!("file-{}", path.display()), pixels)
+                });
+                Message::Images(ImageMessage::File { path, result })
+            });
+        }
     }
 
     /// Decode an image for the clipboard (full size).
@@ -62,6 +98,25 @@ fn thumbnail(original: &Path, cached: Option<&Path>) -> Result<ColorImage, Strin
     }
     let size = [rgba.width() as usize, rgba.height() as usize];
     Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
+}
+
+/// A picture file decoded upright, within the start-image limits, or why not (plain words).
+fn upright(path: &Path) -> Result<image::DynamicImage, String> {
+    let bytes = std::fs::read(path).map_err(|e| crate::app::words::plain_io_error(&e, path))?;
+    easel_engine::start_images::decode_upright(&bytes, &easel_engine::intake::Limits::start_images())
+        .map_err(|why| format!("The picture could not be read: {why}."))
+}
+
+/// Decode a big picture and upload its fit texture (at most [`FIT_SIDE`], and what the GPU
+/// takes, on its longer side).
+fn load_picture(ctx: &egui::Context, path: &Path) -> Result<LoadedPicture, String> {
+    let image = upright(path)?;
+    let size = [image.width(), image.height()];
+    let side = FIT_SIDE.min(u32::try_from(ctx.input(|i| i.max_texture_side)).unwrap_or(FIT_SIDE));
+    let (fit, full) = if size[0].max(size[1]) > side { (image.thumbnail(side, side), Some(Arc::new(image))) } else { (image, None) };
+    let rgba = fit.into_rgba8();
+    let pixels = ColorImage::from_rgba_unmultiplied([rgba.width() as usize, rgba.height() as usize], rgba.as_raw());
+    Ok(LoadedPicture { fit: upload(ctx, format!("picture-{}", path.display()), pixels), size, full })
 }
 
 /// Read an image file and scale it down so that neither side exceeds `max_side`.

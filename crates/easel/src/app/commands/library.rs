@@ -98,13 +98,19 @@ impl Commands {
     /// The settings that made one image, for "Use these settings again": its job's settings
     /// (fallback, images per request, aspect ratio, start image…) with this image's own seed.
     pub fn image_settings(&self, record: ImageRecord) {
+        self.image_settings_for(record, false);
+    }
+
+    /// [`Self::image_settings`], for a variation of the picture when `vary`.
+    pub(super) fn image_settings_for(&self, record: ImageRecord, vary: bool) {
         let engine = self.engine.clone();
         self.bg.blocking(move || {
             let job = job_settings(&engine, &record.job).unwrap_or_else(|why| {
                 crate::app::logging::note(&format!("the settings of job {} could not be read: {why}", record.job));
                 None
             });
-            Message::Prompt(PromptMessage::Reuse(Box::new(settings_of_image(job, &record))))
+            let vary = vary.then(|| record.path.clone());
+            Message::Prompt(PromptMessage::Reuse { settings: Box::new(settings_of_image(job, &record)), vary })
         });
     }
 

@@ -7,8 +7,12 @@
 //! - `library`: reads and writes of the library (gallery, trash, stars, history, presets);
 //! - `keyring`: the key store;
 //! - `files`: file dialogs, checking picked images, saving, the logs folder, crash reports;
-//! - `images`: decoding images for the gallery, the viewer and the clipboard.
+//! - `images`: decoding images for the gallery, big pictures and their tiles, file thumbnails,
+//!   the clipboard;
+//! - `editing`: chosen and pasted pictures kept with the library, painted masks, what a
+//!   picture was made from, variations.
 
+mod editing;
 mod files;
 mod images;
 mod keyring;

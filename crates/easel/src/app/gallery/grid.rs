@@ -7,6 +7,7 @@ use crate::app::actions::Action;
 use crate::app::style::{self, space};
 use crate::app::textures::Thumbnails;
 use crate::app::words::one_line;
+use easel_engine::capabilities::Upscaler;
 use easel_engine::store::ImageRecord;
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -52,7 +53,7 @@ impl Gallery {
 
     /// Draw the toolbar and the grid.
     pub fn ui(&mut self, ui: &mut egui::Ui, thumbs: &mut Thumbnails, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
-        let provider = toolbar.provider;
+        let (provider, upscaler) = (toolbar.provider, toolbar.upscaler);
         self.toolbar_ui(ui, toolbar, actions);
         if self.feed.bar_ui(ui) {
             self.reset(actions);
@@ -92,7 +93,8 @@ impl Gallery {
                         }
                         for record in &self.groups[*g].images[range.clone()] {
                             let marks = Marks { starred: self.starred.contains(&record.id), picked: self.picked.contains(&record.id) };
-                            cell_ui(ui, record, marks, trash_view, thumbs, actions, &mut self.picked);
+                            let cell = Cell { record, marks, trash_view, upscaler: upscaler.as_ref() };
+                            cell_ui(ui, cell, thumbs, actions, &mut self.picked);
                         }
                     }
                 });
@@ -104,22 +106,32 @@ impl Gallery {
     }
 }
 
-/// One thumbnail: click opens the viewer, Ctrl+click picks, right click offers the actions.
-fn cell_ui(
-    ui: &mut egui::Ui,
-    record: &ImageRecord,
+/// What one cell shows.
+struct Cell<'a> {
+    record: &'a ImageRecord,
     marks: Marks,
     trash_view: bool,
-    thumbs: &mut Thumbnails,
-    actions: &mut Vec<Action>,
-    picked: &mut BTreeSet<i64>,
-) {
+    upscaler: Option<&'a Upscaler>,
+}
+
+/// One thumbnail: click opens the viewer, Ctrl+click picks, right click offers the actions;
+/// under the pointer, "Edit" starts from it.
+fn cell_ui(ui: &mut egui::Ui, cell: Cell<'_>, thumbs: &mut Thumbnails, actions: &mut Vec<Action>, picked: &mut BTreeSet<i64>) {
+    let Cell { record, marks, trash_view, upscaler } = cell;
     let (rect, response) = ui.allocate_exact_size(egui::vec2(CELL, CELL), egui::Sense::click());
     let label = image_label(record);
     response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, marks.picked, &label));
+    let hovered = response.hovered() || ui.rect_contains_pointer(rect);
     if ui.is_rect_visible(rect) {
         paint_thumbnail(ui, rect, record, thumbs.get(record));
-        paint_marks(ui, rect, &marks, response.hovered());
+        paint_marks(ui, rect, &marks, hovered);
+    }
+    if hovered && !trash_view {
+        let place = egui::Rect::from_min_size(rect.left_bottom() + egui::vec2(6.0, -28.0), egui::vec2(44.0, 22.0));
+        let edit = ui.put(place, egui::Button::new("Edit").small()).on_hover_text("Edit this picture: paint the part to change");
+        if edit.clicked() {
+            actions.push(Action::EditImage(record.id));
+        }
     }
     if response.clicked() {
         if trash_view || ui.input(|i| i.modifiers.command) {
@@ -140,15 +152,24 @@ fn cell_ui(
             }
         });
     } else {
-        response.context_menu(|ui| image_menu(ui, record.id, marks.starred, actions));
+        response.context_menu(|ui| image_menu(ui, record, marks.starred, upscaler, actions));
     }
     response.on_hover_text(&label);
 }
 
 /// The actions offered for an image (right-click menu).
-fn image_menu(ui: &mut egui::Ui, id: i64, starred: bool, actions: &mut Vec<Action>) {
+fn image_menu(ui: &mut egui::Ui, record: &ImageRecord, starred: bool, upscaler: Option<&Upscaler>, actions: &mut Vec<Action>) {
+    let id = record.id;
+    let items = [("Open", Action::OpenImage(id)), ("Edit this picture", Action::EditImage(id)), ("Vary", Action::Vary(id))];
+    for (text, action) in items {
+        if ui.button(text).clicked() {
+            actions.push(action);
+            ui.close();
+        }
+    }
+    crate::app::viewer::upscale_menu(ui, record, upscaler, actions);
+    ui.separator();
     let items = [
-        ("Open", Action::OpenImage(id)),
         (if starred { "Remove star" } else { "Star" }, Action::ToggleStar(id)),
         ("Use these settings again", Action::ReuseSettings(id)),
         ("Copy image", Action::CopyImage(id)),

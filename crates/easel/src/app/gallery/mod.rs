@@ -19,6 +19,7 @@ mod toolbar;
 
 pub use feed::PAGE;
 pub use grid::image_label;
+pub use paint::paint_thumb_in;
 pub use toolbar::Toolbar;
 
 use super::actions::Action;

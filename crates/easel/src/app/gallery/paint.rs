@@ -16,6 +16,20 @@ pub struct Marks {
 
 /// The thumbnail fitted in its cell, a spinner while it loads, or why it cannot be shown.
 pub fn paint_thumbnail(ui: &egui::Ui, rect: egui::Rect, record: &ImageRecord, thumb: Thumb<'_>) {
+    match thumb {
+        Thumb::Failed(why) => {
+            let painter = ui.painter_at(rect);
+            painter.rect_filled(rect, CORNER, style::image_backdrop(ui));
+            let text = format!("This image could not be shown.\n{why}\n{}", record.path.display());
+            let galley = painter.layout(text, style::small_font(), style::warn(ui), rect.width() - 8.0);
+            painter.galley(rect.left_top() + egui::vec2(4.0, 4.0), galley, style::warn(ui));
+        }
+        thumb => paint_thumb_in(ui, rect, thumb),
+    }
+}
+
+/// Any thumbnail fitted in `rect` on the image backdrop: the picture, a spinner, or why not.
+pub fn paint_thumb_in(ui: &egui::Ui, rect: egui::Rect, thumb: Thumb<'_>) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, CORNER, style::image_backdrop(ui));
     match thumb {
@@ -27,8 +41,7 @@ pub fn paint_thumbnail(ui: &egui::Ui, rect: egui::Rect, record: &ImageRecord, th
         }
         Thumb::Loading => egui::Spinner::new().paint_at(ui, egui::Rect::from_center_size(rect.center(), egui::vec2(24.0, 24.0))),
         Thumb::Failed(why) => {
-            let text = format!("This image could not be shown.\n{why}\n{}", record.path.display());
-            let galley = painter.layout(text, style::small_font(), style::warn(ui), rect.width() - 8.0);
+            let galley = painter.layout(format!("Cannot be shown: {why}"), style::small_font(), style::warn(ui), rect.width() - 8.0);
             painter.galley(rect.left_top() + egui::vec2(4.0, 4.0), galley, style::warn(ui));
         }
     }

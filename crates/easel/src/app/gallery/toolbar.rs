@@ -14,6 +14,8 @@ pub struct Toolbar<'a> {
     pub saving_busy: bool,
     /// The history and presets window is open.
     pub history_open: &'a mut bool,
+    /// How the service enlarges pictures, if it does (the pictures' menus offer it).
+    pub upscaler: Option<easel_engine::capabilities::Upscaler>,
 }
 
 impl Gallery {
@@ -80,6 +82,13 @@ impl Gallery {
                 .on_disabled_hover_text("Ctrl+click images to select them.");
             if save.clicked() {
                 actions.push(Action::SavePickedToFolder);
+            }
+            let compare = ui
+                .add_enabled(picked == 2, egui::Button::new("Compare"))
+                .on_hover_text("The two selected pictures side by side, or one over the other with a slider.")
+                .on_disabled_hover_text("Ctrl+click two pictures to compare them.");
+            if compare.clicked() {
+                actions.push(Action::Compare);
             }
             if ui.add_enabled(picked > 0, egui::Button::new("Clear selection")).clicked() {
                 self.picked.clear();

@@ -19,11 +19,13 @@ pub use start_image::file_name;
 
 use super::actions::Action;
 use super::style::{self, space};
+use crate::app::textures::FileThumbs;
 use easel_engine::error::{EngineError, FieldErrors};
 use easel_engine::provider::{Capabilities, Provider};
+use easel_engine::request::ImageFacts;
 use easel_engine::request::{GenerationSettings, SettingsDraft};
-use start_image::FileNote;
-use std::collections::BTreeSet;
+use start_image::FileFacts;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 /// Width of the short number fields.
@@ -35,13 +37,15 @@ pub enum PromptMessage {
     Models(Result<Vec<String>, EngineError>),
     /// The file dialog for the start image (`mask: false`) or the mask closed.
     Picked { path: Option<PathBuf>, mask: bool },
-    /// A picked or dropped image was read and checked off the UI thread (the check is
-    /// remembered, so validating the draft on every edit stays cheap): use it now.
-    Checked { path: PathBuf, mask: bool },
-    /// The settings an image was made with, for "Use these settings again".
-    Reuse(Box<GenerationSettings>),
-    /// What a chosen file is ("photo.png, 1.2 MB"), for the line under its button.
-    Described { path: String, text: String },
+    /// Pictures picked, dropped or pasted were read and checked off the UI thread (kept with
+    /// the library; the check is remembered, so validating the draft on every edit stays
+    /// cheap): use them now. What could not be used is said.
+    Checked { paths: Vec<PathBuf>, mask: bool, problems: Vec<String> },
+    /// The settings an image was made with: for "Use these settings again", or for a
+    /// variation of the picture at `vary`.
+    Reuse { settings: Box<GenerationSettings>, vary: Option<PathBuf> },
+    /// What a chosen file is (its size, how it will be sent), or why it cannot be used.
+    Inspected { path: String, result: Result<ImageFacts, String> },
 }
 
 /// The draft fields the panel shows, by the names validation messages use.
@@ -85,10 +89,8 @@ pub struct PromptPanel {
     listed_models: Vec<String>,
     /// Why the list could not be read, or that it is being read.
     models_note: Option<String>,
-    /// What is said about the start image ("name, 1.2 MB").
-    init_info: Option<FileNote>,
-    /// The same for the mask.
-    mask_info: Option<FileNote>,
+    /// What is known of the chosen files (start images), by path.
+    files: HashMap<String, FileFacts>,
 }
 
 impl Default for PromptPanel {
@@ -104,8 +106,7 @@ impl Default for PromptPanel {
             option_fields: Vec::new(),
             listed_models: Vec::new(),
             models_note: None,
-            init_info: None,
-            mask_info: None,
+            files: HashMap::new(),
         }
     }
 }
@@ -155,22 +156,9 @@ impl PromptPanel {
         }
     }
 
-    /// An image to start from was chosen (dialog or drop).
-    pub fn init_image_chosen(&mut self, draft: &mut SettingsDraft, path: &std::path::Path) {
-        draft.init_images = vec![path.display().to_string()];
-        self.note_changed("init_image");
-    }
-
-    /// A mask was chosen (dialog).
-    pub fn mask_chosen(&mut self, draft: &mut SettingsDraft, path: &std::path::Path) {
-        draft.mask_image = path.display().to_string();
-        self.note_changed("mask_image");
-    }
-
-    /// A chosen file was looked at (its name and size).
-    pub fn file_described(&mut self, path: &str, text: &str) {
-        FileNote::described(&mut self.init_info, path, text);
-        FileNote::described(&mut self.mask_info, path, text);
+    /// Give the prompt box the keys on the next frame (the person types the change next).
+    pub fn focus_prompt(&mut self) {
+        self.focus_prompt = true;
     }
 
     /// Fill the draft with the settings an image was made with ("Use these settings again").
@@ -188,18 +176,13 @@ impl PromptPanel {
         draft: &mut SettingsDraft,
         provider: &dyn Provider,
         more_open: &mut bool,
+        files: &mut FileThumbs,
         actions: &mut Vec<Action>,
     ) {
         let caps = provider.capabilities(draft.model.trim());
         self.check(draft, &caps);
         self.option_fields = caps.options.iter().map(|o| o.id).collect();
         let before = draft.clone();
-        if caps.img2img()
-            && let Some(path) =
-                ui.ctx().input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).find(|p| !p.as_os_str().is_empty()))
-        {
-            actions.push(Action::UseDroppedImage(path));
-        }
         if self.open_more {
             *more_open = true;
             self.open_more = false;
@@ -217,8 +200,8 @@ impl PromptPanel {
             self.model_ui(ui, draft, provider);
             ui.add_space(space::SECTION);
             self.count_ui(ui, draft);
-            if !*more_open {
-                self.start_image_summary_ui(ui, draft, actions);
+            if !draft.init_images.is_empty() {
+                self.start_images_ui(ui, draft, &caps, files, actions);
             }
             ui.add_space(space::SECTION);
             let header =

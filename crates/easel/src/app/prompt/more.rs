@@ -1,6 +1,7 @@
 //! "More settings": everything beyond the first screen — what to leave out, the exact size,
 //! the model's own choices, pictures per request, steps, guidance, seed, another model by its
-//! id, a fallback model, and the picture to start from.
+//! id, a fallback model, and how to start from a picture (once there is one, it shows on the
+//! first screen).
 
 use super::{NUMBER_WIDTH, PromptPanel};
 use crate::app::actions::Action;
@@ -10,19 +11,7 @@ use easel_engine::provider::{Capabilities, Provider};
 use easel_engine::request::SettingsDraft;
 
 /// The draft fields shown under "More settings" (a problem in one of them unfolds it).
-pub const FIELDS: &[&str] = &[
-    "negative_prompt",
-    "width",
-    "height",
-    "samples",
-    "steps",
-    "guidance",
-    "seed",
-    "fallback_model",
-    "init_image",
-    "strength",
-    "mask_image",
-];
+pub const FIELDS: &[&str] = &["negative_prompt", "width", "height", "samples", "steps", "guidance", "seed", "fallback_model"];
 
 /// Most models of the server's list shown at once.
 const MODELS_SHOWN: usize = 60;
@@ -47,16 +36,9 @@ impl PromptPanel {
         self.numbers_ui(ui, draft, caps);
         ui.add_space(space::SECTION);
         self.model_id_ui(ui, draft, provider, actions);
-        if caps.img2img() {
+        if draft.init_images.is_empty() {
             ui.add_space(space::SECTION);
-            self.init_image_ui(ui, draft, caps, actions);
-        } else if !draft.init_images.is_empty() {
-            ui.add_space(space::SECTION);
-            let response = ui.label("Start image: this model cannot use one.");
-            self.after_edit(ui, &response, "init_image");
-            if ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
-                self.clear_init_image(draft);
-            }
+            self.start_from_ui(ui, caps, actions);
         }
     }
 

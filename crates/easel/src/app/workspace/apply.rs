@@ -40,6 +40,20 @@ impl Workspace {
             Action::UseKeyForSession(key) => self.keys.use_for_session(key),
             Action::OpenImage(id) => self.open_image(id),
             Action::CloseViewer => self.viewer = None,
+            action @ (Action::EditImage(_)
+            | Action::Vary(_)
+            | Action::Upscale { .. }
+            | Action::OpenRecord(_)
+            | Action::Compare
+            | Action::CloseCompare
+            | Action::PaintMask
+            | Action::ClosePainter
+            | Action::SaveMask(_)
+            | Action::MaskRemoved
+            | Action::StartImagesChanged
+            | Action::UseDroppedImages(_)
+            | Action::UsePastedImage(_)
+            | Action::UsePastedText(_)) => self.apply_editing(action),
             Action::StepImage(step) => {
                 if let Some(next) = self.viewer.as_ref().and_then(|v| self.gallery.neighbour(v.image(), step)) {
                     self.open_image(next);
@@ -50,8 +64,8 @@ impl Workspace {
                 self.commands.set_starred(id, starred, self.gallery.listing());
             }
             Action::ReuseSettings(id) => {
-                if let Some(record) = self.gallery.get(id) {
-                    self.commands.image_settings(record.clone());
+                if let Some(record) = self.record(id) {
+                    self.commands.image_settings(record);
                 }
             }
             Action::TrashImage(id) => self.trash_image(id),
@@ -62,12 +76,12 @@ impl Workspace {
             Action::EmptyTrash => self.commands.empty_trash(),
             Action::ReadLibrary(read) => self.commands.read_library(read),
             Action::CopyImage(id) => {
-                if let Some(record) = self.gallery.get(id) {
-                    self.commands.decode_for_clipboard(record);
+                if let Some(record) = self.record(id) {
+                    self.commands.decode_for_clipboard(&record);
                 }
             }
             Action::SaveImageAs(id) => {
-                if let Some(record) = self.gallery.get(id).cloned() {
+                if let Some(record) = self.record(id) {
                     self.saving.asking();
                     self.commands.ask_save_as(record, self.state.own_file_chooser);
                 }
@@ -98,10 +112,9 @@ impl Workspace {
             Action::PickInitImage => self.commands.pick_image(false, self.state.own_file_chooser),
             Action::PickMask => self.commands.pick_image(true, self.state.own_file_chooser),
             Action::SaveTo { batch, path } => self.commands.save(batch, path, self.state.embed_parameters),
-            Action::UseChosenImage { path, mask } => self.commands.check_image(path, mask),
+            Action::UseChosenImage { path, mask } => self.commands.check_images(vec![path], mask),
             Action::ListFolder { folder, folders_only } => self.commands.list_folder(folder, folders_only),
-            Action::UseDroppedImage(path) => self.commands.check_image(path, false),
-            Action::DescribeFile(path) => self.commands.describe_file(path),
+            Action::InspectFile(path) => self.commands.inspect_file(path),
             Action::TrySandbox => {
                 if !self.welcome.starting_sandbox {
                     self.welcome.starting_sandbox = true;
@@ -130,8 +143,13 @@ impl Workspace {
     }
 
     /// Check the draft; if it is valid and there is a key, start its jobs. An invalid draft
-    /// sends nothing and explains every field.
-    fn generate(&mut self) {
+    /// sends nothing and explains every field. While a painted mask is still being written,
+    /// it generates once the mask is in the draft.
+    pub(super) fn generate(&mut self) {
+        if self.mask_being_saved() {
+            self.generate_after_mask = true;
+            return;
+        }
         let caps = self.commands.engine().provider().capabilities(self.state.draft.model.trim());
         let Ok(request) = self.state.draft.validate(&caps) else {
             self.prompt.show_all_problems();
@@ -174,10 +192,16 @@ impl Workspace {
     }
 
     fn open_image(&mut self, id: i64) {
-        if let Some(record) = self.gallery.get(id) {
-            self.commands.decode_full_image(record);
-            self.viewer = Some(Viewer::open(record));
+        if let Some(record) = self.gallery.get(id).cloned() {
+            self.open_record(&record);
         }
+    }
+
+    /// Show a picture in the viewer, and read what it was made from.
+    pub(super) fn open_record(&mut self, record: &easel_engine::store::ImageRecord) {
+        self.commands.read_origin(record);
+        self.viewer = Some(Viewer::open(record));
+        self.compare = None;
     }
 
     /// Move an image to the library's trash (the viewer moves on), with an Undo.

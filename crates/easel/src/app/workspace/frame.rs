@@ -10,6 +10,7 @@ use crate::app::help;
 use crate::app::keys::balance_text;
 use crate::app::settings::SettingsView;
 use crate::app::status::Status;
+use crate::app::viewer::ViewerContext;
 use easel_engine::provider::openai::AuthStyle;
 
 impl Workspace {
@@ -18,7 +19,20 @@ impl Workspace {
         if ctx.input_mut(|i| i.consume_shortcut(&generate)) {
             actions.push(Action::Generate);
         }
-        if self.viewer.is_some() && !ctx.egui_wants_keyboard_input() {
+        self.pasted_and_dropped(ctx, actions);
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let escape = ctx.input(|i| i.key_pressed(egui::Key::Escape));
+        if self.painter.is_some() {
+            if escape {
+                actions.push(Action::ClosePainter);
+            }
+        } else if self.compare.is_some() {
+            if escape {
+                actions.push(Action::CloseCompare);
+            }
+        } else if self.viewer.is_some() {
             ctx.input(|i| {
                 if i.key_pressed(egui::Key::ArrowLeft) {
                     actions.push(Action::StepImage(-1));
@@ -26,11 +40,31 @@ impl Workspace {
                 if i.key_pressed(egui::Key::ArrowRight) {
                     actions.push(Action::StepImage(1));
                 }
-                if i.key_pressed(egui::Key::Escape) {
-                    actions.push(Action::CloseViewer);
-                }
             });
+            if escape {
+                actions.push(Action::CloseViewer);
+            }
         }
+    }
+
+    /// Ctrl+V with a picture (or a copied picture file) and files dropped on the window: they
+    /// become start images. Text pasted into a text box stays the text box's.
+    fn pasted_and_dropped(&self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let typing = ctx.egui_wants_keyboard_input();
+        ctx.input(|i| {
+            for event in &i.events {
+                match event {
+                    egui::Event::PasteImage(image) => actions.push(Action::UsePastedImage(image.clone())),
+                    egui::Event::Paste(text) if !typing => actions.push(Action::UsePastedText(text.clone())),
+                    _ => {}
+                }
+            }
+            let dropped: Vec<_> =
+                i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect();
+            if !dropped.is_empty() {
+                actions.push(Action::UseDroppedImages(dropped));
+            }
+        });
     }
 
     pub(super) fn panels_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
@@ -44,7 +78,8 @@ impl Workspace {
         let engine = self.commands.engine();
         egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).size_range(280.0..=640.0).show(ui, |ui| {
             keep_width(ui, |ui| {
-                self.prompt.ui(ui, &mut self.state.draft, engine.provider(), &mut self.state.more_settings_open, actions);
+                let more_open = &mut self.state.more_settings_open;
+                self.prompt.ui(ui, &mut self.state.draft, engine.provider(), more_open, &mut self.files, actions);
             });
         });
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, actions));
@@ -125,20 +160,35 @@ impl Workspace {
             let provider = self.commands.engine().provider().kind();
             egui::Panel::top("easel-jobs").resizable(true).default_size(150.0).show(ui, |ui| self.jobs.ui(ui, provider, actions));
         }
+        if let Some(painter) = &mut self.painter {
+            let inpaints = self.commands.engine().provider().capabilities(self.state.draft.model.trim()).inpaint;
+            painter.ui(ui, &mut self.pictures, inpaints, actions);
+            return;
+        }
+        if let Some(compare) = &mut self.compare {
+            compare.ui(ui, &mut self.pictures, actions);
+            return;
+        }
         if self.viewer.is_none() && self.shows_welcome() {
             self.welcome.ui(ui, self.commands.engine().provider().kind(), actions);
             return;
         }
         let saving_busy = self.saving.busy();
         if let Some(viewer) = &mut self.viewer {
-            match self.gallery.get(viewer.image()) {
-                Some(record) => viewer.ui(ui, record, self.gallery.is_starred(record.id), saving_busy, actions),
-                None => actions.push(Action::CloseViewer),
-            }
+            let cx = ViewerContext {
+                starred: self.gallery.is_starred(viewer.image()),
+                saving_busy,
+                upscaler: self.commands.engine().provider().upscaler(),
+                pictures: &mut self.pictures,
+                thumbs: &mut self.thumbs,
+                files: &mut self.files,
+            };
+            viewer.ui(ui, cx, actions);
             return;
         }
         let provider = self.commands.engine().provider().kind();
-        let toolbar = Toolbar { provider, saving_busy, history_open: &mut self.history.open };
+        let upscaler = self.commands.engine().provider().upscaler();
+        let toolbar = Toolbar { provider, saving_busy, history_open: &mut self.history.open, upscaler };
         self.gallery.ui(ui, &mut self.thumbs, toolbar, actions);
     }
 }

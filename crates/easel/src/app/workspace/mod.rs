@@ -8,14 +8,18 @@
 //! - this file: the workspace's state and the frame's order;
 //! - `frame`: how the panels are laid out in the window;
 //! - `take_in`: a [`Message`] (an engine event, a background result) to the panel it is for;
-//! - `apply`: an [`Action`] to the panels' state and the command layer.
+//! - `apply`: an [`Action`] to the panels' state and the command layer;
+//! - `editing`: the same for editing pictures (start images, painting, variations,
+//!   enlarging, comparing) and what comes back for it.
 
 mod apply;
+mod editing;
 mod frame;
 mod take_in;
 
 use super::actions::Action;
 use super::commands::{Commands, Outside};
+use super::compare::Compare;
 use super::deps::Deps;
 use super::diagnostics_pane::DiagnosticsPane;
 use super::file_chooser::FileChooser;
@@ -26,12 +30,14 @@ use super::inbox::{Background, Inbox, Message};
 use super::jobs::Jobs;
 use super::keys::Keys;
 use super::notices::Notices;
+use super::paint::Painter;
+use super::picture::Pictures;
 use super::prompt::{self, PromptPanel};
 use super::provider_picker::Switch;
 use super::saving::Saving;
 use super::settings::SettingsWindow;
 use super::state::AppState;
-use super::textures::Thumbnails;
+use super::textures::{FileThumbs, Thumbnails};
 use super::viewer::Viewer;
 use super::welcome::Welcome;
 use easel_engine::error::EngineError;
@@ -58,7 +64,21 @@ pub struct Workspace {
     jobs: Jobs,
     gallery: Gallery,
     thumbs: Thumbnails,
+    /// Thumbnails of files: the start images, masks, what a picture was made from.
+    files: FileThumbs,
+    /// Big pictures on screen (viewer, painter, comparison) and their tiles.
+    pictures: Pictures,
     viewer: Option<Viewer>,
+    /// Painting the part of the first start image to change, while open.
+    painter: Option<Painter>,
+    /// Two pictures compared, while open.
+    compare: Option<Compare>,
+    /// Painted masks asked to be written, and the one last written: each is the latest only
+    /// while no newer one was asked for (and the mask was not removed meanwhile).
+    masks_asked: u64,
+    mask_saved: u64,
+    /// Generate was pressed while the painted mask was being written: generate once it is.
+    generate_after_mask: bool,
     diagnostics: DiagnosticsPane,
     notices: Notices,
     saving: Saving,
@@ -113,7 +133,14 @@ impl Workspace {
             jobs: Jobs::default(),
             gallery: Gallery::default(),
             thumbs,
+            files: FileThumbs::default(),
+            pictures: Pictures::default(),
             viewer: None,
+            painter: None,
+            compare: None,
+            masks_asked: 0,
+            mask_saved: 0,
+            generate_after_mask: false,
             diagnostics: DiagnosticsPane::default(),
             notices: Notices::default(),
             saving: Saving::default(),
@@ -190,6 +217,12 @@ impl Workspace {
         self.panels_ui(ui, &mut actions);
         self.commands.decode_thumbnails(self.thumbs.take_wanted());
         self.thumbs.end_frame();
+        let (pictures, tiles) = self.pictures.take_wanted();
+        self.commands.load_pictures(pictures);
+        self.commands.cut_tiles(tiles);
+        self.pictures.end_frame();
+        self.commands.decode_file_thumbs(self.files.take_wanted());
+        self.files.end_frame();
         if !actions.is_empty() {
             ui.ctx().request_repaint();
         }

@@ -84,6 +84,12 @@ impl Workspace {
                     chooser.on_listed(listed);
                 }
             }
+            Message::Paint(message) => self.on_paint_message(message),
+            Message::Viewer(message) => {
+                if let Some(viewer) = &mut self.viewer {
+                    viewer.on_message(message);
+                }
+            }
             Message::JobReport(Err(why)) => self.notices.error(format!("The job's report could not be read from the library ({why}).")),
             Message::SandboxStarted(Err(why)) => {
                 self.welcome.starting_sandbox = false;
@@ -111,26 +117,19 @@ impl Workspace {
     fn on_prompt_message(&mut self, message: PromptMessage) {
         match message {
             PromptMessage::Models(result) => self.prompt.models_listed(result),
-            PromptMessage::Picked { path: Some(path), mask } => self.commands.check_image(path, mask),
+            PromptMessage::Picked { path: Some(path), mask } => self.commands.check_images(vec![path], mask),
             PromptMessage::Picked { path: None, .. } => {}
-            PromptMessage::Checked { path, mask: false } => self.prompt.init_image_chosen(&mut self.state.draft, &path),
-            PromptMessage::Checked { path, mask: true } => self.prompt.mask_chosen(&mut self.state.draft, &path),
-            PromptMessage::Described { path, text } => self.prompt.file_described(&path, &text),
-            PromptMessage::Reuse(settings) => {
-                self.prompt.reuse(&mut self.state.draft, &settings);
-                self.notices.info("The prompt panel now holds this image's settings.");
-            }
+            PromptMessage::Checked { paths, mask, problems } => self.on_checked(paths, mask, problems),
+            PromptMessage::Inspected { path, result } => self.prompt.file_inspected(&path, result),
+            PromptMessage::Reuse { settings, vary } => self.on_reuse(&settings, vary),
         }
     }
 
     fn on_image(&mut self, message: ImageMessage, ctx: &egui::Context) {
         match message {
             ImageMessage::Thumbnail { image, result } => self.thumbs.on_loaded(image, result),
-            ImageMessage::Full { image, result } => {
-                if let Some(viewer) = &mut self.viewer {
-                    viewer.on_loaded(image, result);
-                }
-            }
+            ImageMessage::File { path, result } => self.files.on_loaded(&path, result),
+            ImageMessage::Picture(message) => self.pictures.on_message(message),
             ImageMessage::Clipboard(Ok(image)) => {
                 ctx.copy_image(image);
                 self.notices.info("Image copied. You can paste it into another app.");

@@ -1,8 +1,13 @@
-//! Image textures on the GPU: thumbnails kept within a byte budget, and what a thumbnail cell
-//! draws meanwhile.
+//! Image textures on the GPU: gallery thumbnails kept within a byte budget, and what a
+//! thumbnail cell draws meanwhile; small thumbnails of files (start images, masks) in
+//! `files`. Big pictures are in [`crate::app::picture`].
 //!
 //! Drawing only notes which thumbnails are wanted; after the frame the workspace hands them to
 //! the command layer, which decodes and uploads them on a worker and posts an [`ImageMessage`].
+
+mod files;
+
+pub use files::{FILE_THUMB_SIDE, FileThumbs};
 
 use easel_engine::store::ImageRecord;
 use egui::{ColorImage, TextureHandle};
@@ -20,8 +25,10 @@ const IDLE_FRAMES: u64 = 3;
 pub enum ImageMessage {
     /// A gallery thumbnail.
     Thumbnail { image: i64, result: Result<TextureHandle, String> },
-    /// The viewer's full-size image.
-    Full { image: i64, result: Result<TextureHandle, String> },
+    /// A thumbnail of a file (a start image, a mask).
+    File { path: PathBuf, result: Result<TextureHandle, String> },
+    /// A big picture, or one of its tiles.
+    Picture(crate::app::picture::PictureMessage),
     /// An image for the clipboard (pixels only: the clipboard takes them on the UI thread).
     Clipboard(Result<ColorImage, String>),
 }
@@ -174,10 +181,7 @@ pub fn thumb_path(dir: &Path, record: &ImageRecord) -> Option<PathBuf> {
     (sha.len() >= 16 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| dir.join(format!("{sha}.png")))
 }
 
-/// Texture coordinates of the whole texture.
-pub fn uv_full() -> egui::Rect {
-    egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0))
-}
+pub use crate::app::picture::uv_full;
 
 #[cfg(test)]
 mod tests {
