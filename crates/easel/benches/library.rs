@@ -206,6 +206,7 @@ fn build_library(dir: &Path, count: usize) {
                 provider: "modelslab",
                 base_url,
                 request_id: None,
+                made: None,
             };
             store.add_image(&image, &meta).unwrap();
         }

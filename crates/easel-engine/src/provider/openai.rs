@@ -154,6 +154,7 @@ impl Provider for OpenAi {
             inpaint: false,
             model_required: true,
             options: Vec::new(),
+            rules: Default::default(),
         }
     }
 
@@ -228,7 +229,13 @@ fn parse(reply: &Reply) -> ApiOutcome {
             f.message = Some("The service said it succeeded but sent no images.".into());
             return ApiOutcome::Failed(f);
         }
-        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds: Vec::new(), usage: usage(&body) });
+        return ApiOutcome::Finished(Finished {
+            remote_id: None,
+            outputs,
+            seeds: Vec::new(),
+            usage: usage(&body),
+            made: Default::default(),
+        });
     }
     ApiOutcome::Failed(map_error(reply, &body))
 }

@@ -100,6 +100,37 @@ pub struct Finished {
     /// What the service counted for the whole request, when it says (OpenAI's `usage`): the
     /// basis of a cost estimate.
     pub usage: Option<TokenUsage>,
+    /// What the service says it used, when it reports it (ModelsLab's `meta`).
+    pub made: MadeWith,
+}
+
+/// What the service says it made the pictures with, where that may differ from what was
+/// asked: a rewritten prompt, capped steps, a size of its own. Only what it reported is set.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MadeWith {
+    /// The prompt the service used, when it differs from the one sent (ModelsLab rewrites
+    /// prompts when asked to, and by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+}
+
+impl MadeWith {
+    /// Nothing reported.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Tokens a service counted for one request (OpenAI image models bill by them).

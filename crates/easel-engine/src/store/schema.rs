@@ -84,6 +84,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         updated_ms    INTEGER NOT NULL
     );
     "#,
+    // 3: what the service says it made an image with, where that differs from its settings
+    // (ModelsLab's `meta`: the prompt it used after rewriting it, the steps it capped).
+    r#"
+    ALTER TABLE images ADD COLUMN made_json TEXT;
+    "#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
