@@ -27,6 +27,8 @@ impl Job {
             fetch_url: None,
             eta_seconds: None,
             future_links: finished.outputs.iter().filter(|o| o.starts_with("http")).cloned().collect(),
+            seeds: finished.seeds.clone(),
+            made: finished.made.clone(),
         };
         self.phase(JobPhase::Downloading, Some(&outputs_at), None).await;
         let total = finished.outputs.len() as u32;

@@ -147,7 +147,13 @@ impl Job {
         };
         let started = Instant::now();
         let finished = if remote.id.is_empty() {
-            Ok(Finished { remote_id: None, outputs: remote.future_links.clone(), ..Finished::default() })
+            Ok(Finished {
+                remote_id: None,
+                outputs: remote.future_links.clone(),
+                seeds: remote.seeds.clone(),
+                made: remote.made.clone(),
+                usage: None,
+            })
         } else {
             self.poll(remote, started).await
         };

@@ -60,8 +60,15 @@ impl Job {
             let parsed = self.inner.provider.parse_generation(&reply);
             Recorder::annotate(&mut record, &parsed);
             match parsed.outcome {
-                ApiOutcome::Finished(f) => {
+                ApiOutcome::Finished(mut f) => {
                     self.finish_record(record, None);
+                    // The documented finished fetch is bare: what the first answer said stands.
+                    if f.seeds.is_empty() {
+                        f.seeds = std::mem::take(&mut remote.seeds);
+                    }
+                    if f.made.is_empty() {
+                        f.made = std::mem::take(&mut remote.made);
+                    }
                     return Ok(f);
                 }
                 ApiOutcome::Processing(update) => {
@@ -121,7 +128,7 @@ impl Job {
     /// are waited for when it gave them, else the job ends (it is never sent again).
     fn nothing_to_ask_by(&self, remote: RemoteJob) -> Result<Finished, EngineError> {
         if !remote.future_links.is_empty() {
-            return Ok(Finished { remote_id: None, outputs: remote.future_links, ..Finished::default() });
+            return Ok(Finished { remote_id: None, outputs: remote.future_links, seeds: remote.seeds, made: remote.made, usage: None });
         }
         Err(EngineError::new(ErrorCategory::GenerationFailed)
             .with_message("The service accepted the job but gave no job id or address to ask for its result.")
@@ -167,7 +174,7 @@ mod tests {
     use super::*;
 
     fn job(id: &str, fetch_url: Option<&str>) -> RemoteJob {
-        RemoteJob { id: id.into(), fetch_url: fetch_url.map(str::to_owned), eta_seconds: Some(2.0), future_links: Vec::new() }
+        RemoteJob { id: id.into(), fetch_url: fetch_url.map(str::to_owned), eta_seconds: Some(2.0), ..RemoteJob::default() }
     }
 
     #[test]

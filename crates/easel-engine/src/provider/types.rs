@@ -80,13 +80,21 @@ pub struct Progress {
 }
 
 /// A provider job that is still being made, and how to ask for it later.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RemoteJob {
+    /// The provider's id for the job; empty in a "still processing" answer that names none
+    /// (the job keeps its first answer's).
     pub id: String,
     pub fetch_url: Option<String>,
     pub eta_seconds: Option<f64>,
     /// Where the outputs will appear, handed out ahead of time.
     pub future_links: Vec<String>,
+    /// The seeds the first answer reported: the finished fetch is often bare.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<u64>,
+    /// What the first answer said the pictures are made with (ModelsLab's queued `meta`).
+    #[serde(default, skip_serializing_if = "MadeWith::is_empty")]
+    pub made: MadeWith,
 }
 
 /// A finished generation: where to get the images.

@@ -10,4 +10,5 @@ mod engine_scenarios;
 mod fault_matrix;
 mod fuzz_props;
 mod keys;
+mod modelslab_real;
 mod providers;

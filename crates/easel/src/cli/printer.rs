@@ -57,6 +57,12 @@ impl Printer {
         }
     }
 
+    /// Something the person should know before the jobs go, on standard error (never in the
+    /// JSON stream): that a setting will be capped, that a model's limits are unknown.
+    pub fn note(&self, text: &str) {
+        eprintln!("Note: {text}");
+    }
+
     pub fn error(&self, job: Option<&str>, err: &EngineError) {
         if self.json {
             let mut value = serde_json::to_value(err).unwrap_or_default();

@@ -20,12 +20,15 @@ pub struct SandboxArgs {
     /// Seconds each job takes.
     #[arg(long, default_value_t = 0.0)]
     pub job_seconds: f64,
+    /// Fetches a queued job answers "processing" before it is ready (queued scenarios).
+    #[arg(long, default_value_t = 1)]
+    pub processing_polls: u32,
     /// List the scenarios and exit.
     #[arg(long)]
     pub list: bool,
 }
 
-pub fn run(&SandboxArgs { port, ref scenario, queue_limit, job_seconds, list }: &SandboxArgs) -> i32 {
+pub fn run(&SandboxArgs { port, ref scenario, queue_limit, job_seconds, processing_polls, list }: &SandboxArgs) -> i32 {
     if list {
         for s in Scenario::ALL {
             println!("{:<22} {}", s.name(), s.description());
@@ -43,6 +46,7 @@ pub fn run(&SandboxArgs { port, ref scenario, queue_limit, job_seconds, list }: 
     config.port = port;
     config.queue_limit = queue_limit.max(1);
     config.job_duration = Duration::from_secs_f64(job_seconds.clamp(0.0, 3600.0));
+    config.processing_polls = processing_polls.min(1000);
     let Some(rt) = runtime() else { return 1 };
     match rt.block_on(sandbox::serve_forever(config)) {
         Ok(()) => 0,

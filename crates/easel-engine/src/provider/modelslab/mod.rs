@@ -231,7 +231,7 @@ pub(super) mod tests {
     fn fetch_asks_the_named_address_first_then_the_path_and_body_forms() {
         let p = ModelsLab::new(Some(url::Url::parse("http://127.0.0.1:9999").unwrap()));
         let key = ApiKey::parse("k").unwrap();
-        let job = RemoteJob { id: "ab/c 1".into(), fetch_url: None, eta_seconds: None, future_links: vec![] };
+        let job = RemoteJob { id: "ab/c 1".into(), ..RemoteJob::default() };
         let v6 = GenerationSettings { model: "sdxl".into(), ..Default::default() };
         let paths = |job: &RemoteJob, s: &GenerationSettings| -> Vec<String> {
             (0..6).filter_map(|f| p.fetch(job, s, Some(&key), f)).map(|c| c.url.path().to_owned()).collect()

@@ -47,6 +47,8 @@ pub fn parse_generation(reply: &Reply) -> Parsed {
             fetch_url: body.get("fetch_result").and_then(Value::as_str).map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned),
             eta_seconds: body.get("eta").and_then(number_lenient).filter(|e| e.is_finite()),
             future_links: string_list(body.get("future_links")),
+            seeds: seeds(&body, 0),
+            made: made_with(&body),
         }),
         _ => ApiOutcome::Failed(map_error(reply, &body)),
     };
@@ -417,6 +419,7 @@ mod tests {
                 fetch_url: Some("https://modelslab.com/api/v6/images/fetch/134701497".into()),
                 eta_seconds: Some(2.75),
                 future_links: vec!["https://pub-x.r2.dev/generations/0-u.jpg".into()],
+                ..RemoteJob::default()
             })
         );
     }
@@ -441,10 +444,7 @@ mod tests {
     fn processing_without_an_id_is_progress() {
         // The documented answer of a fetch while the job is still queued.
         let p = parse_generation(&reply(200, r#"{"status":"processing","messege":"try again later.","output":"","tip":"Get 20x faster"}"#));
-        assert_eq!(
-            p.outcome,
-            ApiOutcome::Processing(RemoteJob { id: String::new(), fetch_url: None, eta_seconds: None, future_links: vec![] })
-        );
+        assert_eq!(p.outcome, ApiOutcome::Processing(RemoteJob::default()));
         assert_eq!(p.body_id, None);
     }
 
