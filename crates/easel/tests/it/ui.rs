@@ -363,7 +363,10 @@ fn a_model_that_takes_an_aspect_ratio_gets_an_aspect_ratio_picker_instead_of_a_s
     assert!(app.harness.query_by_role_and_label(Role::ComboBox, "Aspect ratio").is_some());
     assert!(app.harness.query_by_label("Width").is_none() && app.harness.query_by_label("Height").is_none());
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "imagen-4 takes none");
-    assert!(app.harness.query_by_label("Start from an image...").is_some(), "a start image (uploaded first on v7)");
+    assert!(app.harness.query_by_label("Start from an image...").is_none(), "Imagen has no image-to-image");
+    app.set_field("Model id (or type another)", "seedream-4.5");
+    app.harness.run_steps(2);
+    assert!(app.harness.query_by_label("Start from an image...").is_some(), "Seedream edits (uploaded first on v7)");
     app.harness.check_accessibility();
 }
 
