@@ -135,21 +135,30 @@ async fn refusal(shared: &Shared, model_id: &str, nth: usize) -> Option<Response
     })
 }
 
-impl Admitted {
-    /// Answers a checked generation: queued, or made after the configured job duration. The
-    /// job stops counting as in flight when its place is dropped: at the end of this function,
-    /// or when a queued job completes.
-    pub(super) async fn respond(self, shared: &Shared, generation: Generation, arrived: Instant) -> Result<Response, Rejection> {
-        use Scenario as S;
-        Ok(match shared.config.scenario {
-            S::Processing
+/// Whether the scenario queues its jobs (answers `processing`, then fetch completes them).
+fn queues(scenario: Scenario) -> bool {
+    use Scenario as S;
+    matches!(
+        scenario,
+        S::Processing
             | S::ProcessingStringId
             | S::FetchBodyForm
             | S::ProcessingThenFailed
             | S::ProcessingForever
             | S::BigEta
-            | S::DuplicateId => enqueue(shared, &generation, self.slot),
-            _ => succeed(shared, &generation, arrived).await?,
+            | S::DuplicateId
+    )
+}
+
+impl Admitted {
+    /// Answers a checked generation: queued, or made after the configured job duration. The
+    /// job stops counting as in flight when its place is dropped: at the end of this function,
+    /// or when a queued job completes.
+    pub(super) async fn respond(self, shared: &Shared, generation: Generation, arrived: Instant) -> Result<Response, Rejection> {
+        Ok(if queues(shared.config.scenario) {
+            enqueue(shared, &generation, self.slot)
+        } else {
+            succeed(shared, &generation, arrived).await?
         })
     }
 }
@@ -267,6 +276,9 @@ mod tests {
     /// The HTTP status and `status` field (`None`: not JSON) of the first text2img reply.
     fn first_reply(scenario: Scenario) -> (u16, Option<&'static str>) {
         use Scenario as S;
+        if queues(scenario) {
+            return (200, Some("processing"));
+        }
         match scenario {
             S::Success
             | S::ObjectOutput
@@ -278,13 +290,6 @@ mod tests {
             | S::EmptyImage
             | S::NotAnImage
             | S::HugeImage => (200, Some("success")),
-            S::Processing
-            | S::ProcessingStringId
-            | S::FetchBodyForm
-            | S::ProcessingThenFailed
-            | S::ProcessingForever
-            | S::BigEta
-            | S::DuplicateId => (200, Some("processing")),
             S::Failed => (200, Some("failed")),
             S::Auth200 | S::Validation200 | S::MessegeError => (200, Some("error")),
             S::Auth401 => (401, Some("error")),
@@ -303,6 +308,7 @@ mod tests {
             S::ModelOutage => (503, Some("error")),
             S::Html502 => (502, None),
             S::Html200 | S::Empty200 | S::Hang => (200, None),
+            queued => unreachable!("{queued} queues: answered above"),
         }
     }
 

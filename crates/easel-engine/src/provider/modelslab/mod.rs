@@ -149,7 +149,7 @@ impl Provider for ModelsLab {
     }
 
     fn queue_count(&self, key: Option<&ApiKey>) -> Option<HttpCall> {
-        Some(self.post("queue", "/api/v6/processing/request_count", json!({"key": exposed(key)})))
+        Some(self.post("queue_count", "/api/v6/processing/request_count", json!({"key": exposed(key)})))
     }
 
     fn parse_queue_count(&self, reply: &Reply) -> Option<u32> {

@@ -443,7 +443,8 @@ fn table_capabilities(spec: &ModelSpec) -> Capabilities {
         samples: 1..=spec.max_samples.max(1),
         steps: None,
         guidance: v6.then_some(1.0..=10.0),
-        seed: v6,
+        // No v7 schema, and none of the SDK's BFL schemas on v6, names a seed.
+        seed: false,
         negative_prompt: v6,
         negative_prompt_note: (!v6).then_some("This model takes no negative prompt, so the field is hidden."),
         max_prompt_chars: 2000,

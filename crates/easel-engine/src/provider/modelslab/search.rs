@@ -36,7 +36,7 @@ pub(super) fn request(base: &url::Url, model: &str, key: Option<&ApiKey>) -> Opt
     url.set_path("/api/v6/model-search/");
     url.path_segments_mut().ok()?.pop_if_empty().push(model);
     url.query_pairs_mut().append_pair("key", key.map_or("", ApiKey::expose));
-    Some(json_call("model search", Method::Get, url, None, Vec::new()))
+    Some(json_call("model_search", Method::Get, url, None, Vec::new()))
 }
 
 /// What an answer said about one model; `None` where it said nothing readable.
