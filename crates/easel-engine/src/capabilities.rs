@@ -27,17 +27,26 @@ pub struct Capabilities {
     pub aspect_ratios: &'static [&'static str],
     /// Only the preset sizes are accepted (OpenAI's models).
     pub exact_sizes: bool,
+    /// Any size within `size` and `size_multiple` is made, within these further limits
+    /// (gpt-image-2: ratio up to 3:1, at most 3840×2160 pixels); `None` for no further limit.
+    pub free_size: Option<FreeSize>,
     /// How many start images the model takes (image-to-image, editing, references); 0 when it
     /// makes pictures from words only.
     pub max_init_images: u32,
     /// Inpainting (image-to-image with a mask) is possible with this model.
     pub inpaint: bool,
+    /// Start images of any size are taken: the provider converts them (OpenAI); otherwise the
+    /// output follows the first image's size, so it must be a size the model makes.
+    pub any_init_size: bool,
     /// A model id must be given (A1111 can use whatever the server has loaded).
     pub model_required: bool,
     /// Choices only this model (or provider) has — quality, background, output format, letting
     /// the service rewrite the prompt… Both faces show them generically ("More settings" in the
     /// window, `--option id=value` on the command line); a draft is checked against them.
     pub options: Vec<ModelOption>,
+    /// Choices of `options` that do not go together (OpenAI: a transparent background needs PNG
+    /// or WebP), checked with the draft.
+    pub option_rules: &'static [OptionRule],
     /// What the service does or needs beyond the ranges above: start images it cannot do
     /// without, a cap it applies by itself, what Easel does not know. `Default` for nothing.
     pub rules: ModelRules,
@@ -61,6 +70,40 @@ pub struct ModelRules {
     /// One plain line about the model as a whole (that Easel does not know its limits, or
     /// that the service picks the picture's size).
     pub note: Option<&'static str>,
+}
+
+/// Limits on a freely chosen size beyond its sides' range and multiple.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FreeSize {
+    /// The long side may be at most this many times the short side (3 for 3:1).
+    pub max_ratio: u32,
+    /// Most pixels (width × height).
+    pub max_pixels: u64,
+}
+
+impl FreeSize {
+    /// Why `width`×`height` is not made, in plain words; `None` when it is.
+    pub fn refusal(&self, width: u32, height: u32) -> Option<String> {
+        let (long, short) = (width.max(height), width.min(height).max(1));
+        if long > short * self.max_ratio {
+            return Some(format!("{width}×{height} is too narrow: the long side may be at most {} times the short side.", self.max_ratio));
+        }
+        let pixels = u64::from(width) * u64::from(height);
+        (pixels > self.max_pixels).then(|| {
+            format!("{width}×{height} is too large: at most {:.1} million pixels (such as 3840×2160).", self.max_pixels as f64 / 1e6)
+        })
+    }
+}
+
+/// "When option `when` is `is`, option `then` must be one of `allowed`."
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OptionRule {
+    pub when: &'static str,
+    pub is: &'static str,
+    pub then: &'static str,
+    pub allowed: &'static [&'static str],
+    /// What the person reads when the rule is broken.
+    pub message: &'static str,
 }
 
 impl Capabilities {

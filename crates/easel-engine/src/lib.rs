@@ -106,12 +106,28 @@ pub enum EventKind {
     Wait { seconds: f64, reason: WaitReason, source: WaitSource },
     /// The main model failed; the fallback model is tried once.
     Fallback { from: String, to: String, message: String },
+    /// A rough version of the picture, sent while the service is still working on it
+    /// (OpenAI's streaming previews). Never stored; the finished image follows as `Image`.
+    Preview(Box<Preview>),
     /// An image is safely on disk.
     Image(Box<ImageRecord>),
     /// The job failed (images it already stored are kept).
     Error(Box<EngineError>),
     /// The job ended (successfully or not).
     Finished { ok: bool, images: usize },
+}
+
+/// A partial picture of a job still being made, checked like any image (intake's limits).
+#[derive(Clone, Debug, Serialize)]
+pub struct Preview {
+    /// Which preview this is, from 0.
+    pub index: u32,
+    pub width: u32,
+    pub height: u32,
+    pub mime: &'static str,
+    /// The encoded picture (PNG, JPEG or WebP); left out of `--json`.
+    #[serde(skip)]
+    pub bytes: bytes::Bytes,
 }
 
 /// Where events go. The window forwards them to its channel and requests a repaint;

@@ -20,6 +20,7 @@
 mod a1111;
 mod canned;
 mod clock;
+mod form;
 mod image_store;
 mod images;
 mod in_flight;
@@ -67,6 +68,10 @@ pub struct SandboxConfig {
     /// `base64_to_url` answers with a URL but keeps nothing behind it, so a generation that
     /// uses it cannot fetch its starting image (as when an upload has expired).
     pub forget_uploads: bool,
+    /// Answer for DALL·E 2 and 3 as an OpenAI-compatible server that still offers them would
+    /// (OpenAI itself shut them down on 2026-05-12 and refuses them, as the sandbox does by
+    /// default).
+    pub legacy_openai_models: bool,
 }
 
 impl Default for SandboxConfig {
@@ -79,6 +84,7 @@ impl Default for SandboxConfig {
             processing_polls: 1,
             download_delay: Duration::ZERO,
             forget_uploads: false,
+            legacy_openai_models: false,
         }
     }
 }

@@ -11,4 +11,5 @@ mod fault_matrix;
 mod fuzz_props;
 mod keys;
 mod modelslab_real;
+mod openai;
 mod providers;

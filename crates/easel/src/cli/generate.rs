@@ -58,6 +58,15 @@ pub struct GenerateArgs {
     /// white where the picture should change and black where it should stay.
     #[arg(long, requires = "init_image")]
     pub mask: Option<PathBuf>,
+    /// OpenAI's GPT image models: low, medium, high or auto (the same as --option quality=…).
+    #[arg(long)]
+    pub quality: Option<String>,
+    /// OpenAI's GPT image models: transparent, opaque or auto (--option background=…).
+    #[arg(long)]
+    pub background: Option<String>,
+    /// OpenAI's GPT image models: png, webp or jpeg; the saved file keeps it (--option output_format=…).
+    #[arg(long)]
+    pub output_format: Option<String>,
     /// A choice only some models have, as ID=VALUE (repeatable), e.g. `--option quality=high`;
     /// `easel models` is not needed: a wrong id or value is named with the ones the model takes.
     #[arg(long = "option", value_name = "ID=VALUE")]
@@ -124,6 +133,12 @@ pub fn run(args: GenerateArgs) -> i32 {
             }
         }
     }
+    // The convenience flags are the options of the same name.
+    for (id, value) in [("quality", &args.quality), ("background", &args.background), ("output_format", &args.output_format)] {
+        if let Some(value) = value {
+            draft.options.insert(id.to_owned(), value.trim().to_owned());
+        }
+    }
     if args.enhance_prompt {
         draft.options.insert("enhance_prompt".into(), "yes".into());
     }
@@ -172,6 +187,9 @@ pub fn run(args: GenerateArgs) -> i32 {
         let known: Vec<&str> = caps.options.iter().map(|o| o.id).collect();
         let takes = if known.is_empty() { "takes no options".to_owned() } else { format!("takes: {}", known.join(", ")) };
         bad.insert("option".into(), vec![format!("The model {} has no option '{id}'; it {takes}.", draft.model.trim())]);
+    }
+    if !caps.seed && args.seed.as_deref().is_some_and(|s| !s.trim().is_empty() && !s.trim().eq_ignore_ascii_case("random")) {
+        printer.note("This service takes no seed, so the seed is not used: the same settings make a different picture each time.");
     }
     let valid = match draft.validate(&caps) {
         Ok(v) if bad.is_empty() => v,

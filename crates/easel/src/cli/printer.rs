@@ -32,6 +32,15 @@ impl Printer {
         }
     }
 
+    /// Something the person should know that is not an error: on stderr, or as a `note` event.
+    pub fn note(&self, text: &str) {
+        if self.json {
+            self.json_line(&serde_json::json!({"event": "note", "message": text}));
+        } else {
+            eprintln!("Note: {text}");
+        }
+    }
+
     pub fn event(&self, event: &Event) {
         if self.json {
             // The documented events; job states are for the window's job list.
@@ -52,15 +61,12 @@ impl Printer {
             EventKind::State(JobState::Downloading { index, total }) => eprintln!("[{short}] downloading {index}/{total}…"),
             EventKind::Wait { seconds, reason, .. } => eprintln!("[{short}] waiting {seconds:.1} s ({})", reason.label()),
             EventKind::Fallback { message, .. } => eprintln!("[{short}] {message}"),
+            EventKind::Preview(preview) => {
+                eprintln!("[{short}] preview {} arrived ({}×{}); still working…", preview.index + 1, preview.width, preview.height);
+            }
             EventKind::Image(image) => eprintln!("[{short}] saved {}", image.path.display()),
             _ => {}
         }
-    }
-
-    /// Something the person should know before the jobs go, on standard error (never in the
-    /// JSON stream): that a setting will be capped, that a model's limits are unknown.
-    pub fn note(&self, text: &str) {
-        eprintln!("Note: {text}");
     }
 
     pub fn error(&self, job: Option<&str>, err: &EngineError) {

@@ -326,7 +326,9 @@ fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_support
     assert!(app.harness.query_by_label("Steps").is_none(), "OpenAI has no steps");
     assert!(app.harness.query_by_label("Guidance").is_none(), "nor guidance");
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "nor a negative prompt");
-    assert!(app.harness.query_by_label("Width").is_none(), "only its exact sizes, from a list");
+    assert!(app.harness.query_by_label("Width").is_some(), "GPT Image 2, the default, makes any size within its rules");
+    app.set_field("Model id (or type another)", "gpt-image-1.5");
+    assert!(app.harness.query_by_label("Width").is_none(), "GPT Image 1.5 makes only its exact sizes, from a list");
     assert!(app.harness.query_by_label("Size").is_some(), "the size presets");
     app.harness.check_accessibility();
 
@@ -432,7 +434,7 @@ fn a_mask_repaints_only_part_of_the_start_image() {
 #[test]
 fn the_api_key_header_option_from_the_command_line_reaches_the_window() {
     let mut app = TestApp::start(Setup { provider: ProviderKind::OpenAi, api_key_header: true, ..Setup::new(Scenario::Success) });
-    app.set_field("Model id (or type another)", "gpt-image-1");
+    app.set_field("Model id (or type another)", "gpt-image-2");
     app.generate("a kite in the style of a blueprint");
     let sent = app.sandbox.requests().into_iter().find(|r| r.path == "/v1/images/generations").unwrap();
     let header = |name: &str| sent.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());

@@ -404,10 +404,13 @@ fn community_capabilities(model: &str) -> Capabilities {
         balance: true,
         aspect_ratios: &[],
         exact_sizes: false,
+        free_size: None,
         max_init_images: 1,
         inpaint: true,
+        any_init_size: false,
         model_required: true,
         options: if flux { Vec::new() } else { vec![enhance_prompt_option()] },
+        option_rules: &[],
         rules: ModelRules {
             steps_capped: (!flux).then_some(STEPS_CAPPED),
             note: known.is_none().then_some(UNKNOWN_LIMITS),
@@ -451,11 +454,15 @@ fn table_capabilities(spec: &ModelSpec) -> Capabilities {
         balance: true,
         aspect_ratios: ratios,
         exact_sizes: matches!(shape, Shape::Service) && spec.text.is_some(),
+        free_size: None,
         max_init_images: edit.map_or(0, |e| e.max_images),
         // No source says which models ModelsLab's v7 inpainting serves.
         inpaint: false,
+        // v7 start images travel as URLs, and the output does not take their size.
+        any_init_size: spec.api == Api::V7,
         model_required: true,
         options: Vec::new(),
+        option_rules: &[],
         rules: ModelRules {
             edits_only: spec.text.is_none(),
             min_init_images: edit.map_or(0, |e| if e.images == Images::Pair { 2 } else { 1 }),
