@@ -159,6 +159,9 @@ struct Inner {
     runtime: tokio::runtime::Handle,
     running: Mutex<HashMap<JobId, Running>>,
     models: Mutex<Option<Vec<String>>>,
+    /// The per-attempt timeout for every model when set (`config.timeout` at first); the
+    /// window's "Allow more time" changes it for the jobs sent after.
+    timeout: Mutex<Option<Duration>>,
 }
 
 /// A job's task, and the key to interrupt it with on servers that can.
@@ -186,6 +189,7 @@ impl Engine {
         let clients =
             http::Clients::new(config.policy.connect_timeout).map_err(|e| EngineError::new(ErrorCategory::Network).with_detail(e))?;
         let slots = job::Slots::new(config.concurrency, config.concurrency != config.provider.default_concurrency());
+        let timeout = Mutex::new(config.timeout);
         Ok(Self {
             inner: Arc::new(Inner {
                 provider,
@@ -197,6 +201,7 @@ impl Engine {
                 runtime,
                 running: Mutex::new(HashMap::new()),
                 models: Mutex::new(None),
+                timeout,
             }),
         })
     }
@@ -351,6 +356,20 @@ impl Engine {
     /// `Ok(None)` when the provider has no balance to show but accepted the key.
     pub async fn check_key<'k>(&self, key: impl Into<Option<&'k ApiKey>>) -> Result<Option<Balance>, EngineError> {
         lookups::check_key(&self.inner, key.into()).await
+    }
+
+    /// Allow every try this long from now on (`None`: each model's usual time, 1 to 10 minutes).
+    /// Jobs already waiting keep the time they started with.
+    pub fn set_timeout(&self, timeout: Option<Duration>) {
+        match self.inner.timeout.lock() {
+            Ok(mut current) => *current = timeout,
+            Err(_) => tracing::error!("the timeout could not be changed: its lock was poisoned by a crash"),
+        }
+    }
+
+    /// The per-attempt timeout set for every model, if any.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout.lock().ok().and_then(|t| *t)
     }
 
     /// Forget the cached model list, so the next [`Engine::list_models`] asks the server again.

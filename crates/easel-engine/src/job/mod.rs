@@ -272,7 +272,8 @@ impl Job {
 
     /// The per-attempt timeout for the current model.
     fn attempt_timeout(&self) -> Duration {
-        self.inner.config.timeout.unwrap_or_else(|| self.inner.provider.speed(&self.settings.model).attempt_timeout())
+        let set = self.inner.timeout.lock().ok().and_then(|t| *t);
+        set.unwrap_or_else(|| self.inner.provider.speed(&self.settings.model).attempt_timeout())
     }
 }
 

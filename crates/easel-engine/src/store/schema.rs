@@ -3,6 +3,30 @@
 use super::StoreError;
 use rusqlite::Connection;
 
+/// The triggers that keep the full-text index in step with the images, and its first build:
+/// the same in migration 2 and in migration 5, which builds the index again.
+macro_rules! fts_triggers {
+    () => {
+        r#"
+    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
+        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
+    END;
+    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
+        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
+    END;
+    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, model ON images BEGIN
+        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
+        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
+        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
+        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
+    END;
+    INSERT INTO images_fts(images_fts) VALUES ('rebuild');
+    "#
+    };
+}
+
 /// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
 /// Never edit a released migration: add a new one.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -57,38 +81,43 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX diagnostics_by_job ON diagnostics(job_id);
     "#,
     // 2: trash, full-text search over prompts, named presets.
-    r#"
+    concat!(
+        r#"
     ALTER TABLE images ADD COLUMN deleted_ms INTEGER;
     CREATE INDEX images_by_deleted ON images(deleted_ms);
     CREATE VIRTUAL TABLE images_fts USING fts5(
         prompt, negative_prompt, model, content='images', content_rowid='id', tokenize='unicode61'
     );
-    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
-        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
-        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
-    END;
-    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
-        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
-        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
-    END;
-    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, model ON images BEGIN
-        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
-        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
-        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
-        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
-    END;
-    INSERT INTO images_fts(images_fts) VALUES ('rebuild');
-    CREATE TABLE presets (
+"#,
+        fts_triggers!(),
+        r#"    CREATE TABLE presets (
         name          TEXT PRIMARY KEY,
         settings_json TEXT NOT NULL,
         updated_ms    INTEGER NOT NULL
     );
-    "#,
+    "#
+    ),
     // 3: what the service says it made an image with, where that differs from its settings
     // (ModelsLab's `meta`: the prompt it used after rewriting it, the steps it capped).
     r#"
     ALTER TABLE images ADD COLUMN made_json TEXT;
     "#,
+    // 4: taken by other work being merged beside this one (its migration goes here).
+    "-- 4: reserved",
+    // 5: search finds word forms ("cats" finds "a cat", "running" finds "runs"): the full-text
+    // index is built again with the Porter stemmer in front of unicode61.
+    concat!(
+        r#"
+    DROP TRIGGER images_fts_insert;
+    DROP TRIGGER images_fts_delete;
+    DROP TRIGGER images_fts_update;
+    DROP TABLE images_fts;
+    CREATE VIRTUAL TABLE images_fts USING fts5(
+        prompt, negative_prompt, model, content='images', content_rowid='id', tokenize='porter unicode61'
+    );
+"#,
+        fts_triggers!()
+    ),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -153,6 +182,8 @@ mod tests {
         let found = store.search(&ImageFilter { text: Some("lighthouse".into()), ..Default::default() }, 10, 0).unwrap();
         assert_eq!(found.len(), 1, "rows from before the upgrade are in the new full-text index");
         assert_eq!(found[0].batch, "b");
+        let forms = store.search(&ImageFilter { text: Some("lighthouses".into()), ..Default::default() }, 10, 0).unwrap();
+        assert_eq!(forms.len(), 1, "the rebuilt index (schema 5) finds word forms of old prompts too");
         store.trash(found[0].id).unwrap();
         assert_eq!(store.count_matching(&ImageFilter::default()).unwrap(), 0, "the new trash column works on old rows");
         let conn = Connection::open(dir.path().join("easel.db")).unwrap();

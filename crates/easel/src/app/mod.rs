@@ -28,35 +28,42 @@
 //!   and the file dialogs for a fake.
 
 mod actions;
+mod advice;
 mod commands;
 mod crash_notice;
 mod deps;
 mod diagnostics_pane;
 mod dialogs;
+mod file_chooser;
 #[cfg(test)]
 mod fixtures;
 mod gallery;
 mod help;
 mod history;
+mod idle;
 mod inbox;
 mod jobs;
 mod keys;
+mod links;
 mod logging;
 mod notices;
 mod prompt;
 mod provider_picker;
 mod saving;
+mod settings;
 mod state;
 mod status;
 mod style;
 mod textures;
 mod viewer;
 mod welcome;
+mod when;
 mod words;
 mod workspace;
 
+pub use commands::XdgOpener;
 pub use deps::Deps;
-pub use dialogs::{DialogReply, Dialogs, RfdDialogs};
+pub use dialogs::{DialogReply, Dialogs, Opener, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
 pub use gallery::PAGE as GALLERY_PAGE;
 pub use state::AppState;
@@ -131,6 +138,8 @@ pub struct EaselApp {
     sandbox: Option<easel_sandbox::Sandbox>,
     /// A crash report from the last run, offered once.
     crash: Option<crash_notice::CrashNotice>,
+    /// The text cursor blinks only while the person is typing or clicking.
+    blink: idle::Blink,
 }
 
 /// What the window shows: the workspace, or why it could not start.
@@ -157,7 +166,7 @@ impl EaselApp {
         let screen = Self::start(&cc.egui_ctx, &deps, state);
         let launch = (deps.provider, deps.env_key.clone());
         let crash = commands::unseen_crash_report(&deps.data_dir).map(|(report, text)| crash_notice::CrashNotice::new(report, text));
-        Self { deps, screen, launch, sandbox: None, crash }
+        Self { deps, screen, launch, sandbox: None, crash, blink: idle::Blink::default() }
     }
 
     fn start(ctx: &egui::Context, deps: &Deps, state: AppState) -> Screen {
@@ -243,6 +252,7 @@ impl eframe::App for EaselApp {
     /// Take in what the engine and the background work sent. eframe calls this before every
     /// frame and also while the window is hidden or minimised, so jobs keep being followed.
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.blink.update(ctx);
         if let Screen::Ready(workspace) = &mut self.screen {
             workspace.logic(ctx);
         }

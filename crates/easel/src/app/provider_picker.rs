@@ -11,6 +11,23 @@ use easel_sandbox::Sandbox;
 /// What the sandbox is, in the words the window uses everywhere.
 pub const SANDBOX_LABEL: &str = "Sandbox: test patterns, no real images, no credits";
 
+/// "Try the sandbox", and while it starts a spinner. `busy`: jobs are running (no switch now).
+pub fn try_sandbox_ui(ui: &mut egui::Ui, starting: bool, busy: bool, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        let start = ui
+            .add_enabled(!busy && !starting, egui::Button::new("Try the sandbox"))
+            .on_hover_text("Start a pretend service inside Easel. Nothing is sent to the internet.")
+            .on_disabled_hover_text("Wait until the running jobs end.");
+        if start.clicked() {
+            actions.push(Action::TrySandbox);
+        }
+        if starting {
+            ui.spinner();
+            ui.label("Starting the sandbox...");
+        }
+    });
+}
+
 /// A switch the workspace asks the app to carry out (the app owns the workspace).
 pub struct Switch {
     pub kind: ProviderKind,
@@ -59,7 +76,8 @@ impl ProviderPicker {
             plain(current_url).clone_into(&mut self.address);
         }
         let before = self.choice;
-        egui::CollapsingHeader::new(format!("Service: {}", current.label())).id_salt("easel-provider").default_open(true).show(ui, |ui| {
+        ui.strong(format!("Service: {}", current.label()));
+        ui.vertical(|ui| {
             ui.horizontal_wrapped(|ui| {
                 for kind in ProviderKind::ALL {
                     ui.radio_value(&mut self.choice, Some(*kind), kind.label()).on_hover_text(match kind {
