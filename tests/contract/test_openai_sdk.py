@@ -1,5 +1,7 @@
-"""OpenAI's official Python SDK against `easel sandbox`: every current model generates, edits
-take a mask, streams stream, and each kind of failure raises the SDK's own error class."""
+"""OpenAI's official Python SDK against `easel sandbox`: every model the SDK names and has not
+been shut down generates and edits with what the SDK's docstrings say it takes, a shut-down
+model raises the SDK's own error, edits take a mask, streams stream, and each kind of failure
+raises the SDK's own error class."""
 import io
 import json
 import urllib.error
@@ -10,27 +12,107 @@ import pytest
 
 from conftest import KEY
 from images import decode, png_bytes, start_image, transparent_left_mask, white_left_mask
+from openai_spec import SHUT_DOWN, current_models, sdk_models
 
 
 def client(box, retries=0):
     return openai.OpenAI(base_url=box.url + "/v1", api_key=KEY, max_retries=retries, timeout=30)
 
 
-@pytest.mark.parametrize("model,size", [
-    ("gpt-image-2", "1536x864"),
-    ("gpt-image-2-2026-04-21", "1024x1024"),
-    ("gpt-image-1.5", "1024x1536"),
-    ("gpt-image-1", "1536x1024"),
-    ("gpt-image-1-mini", "1024x1024"),
-    ("chatgpt-image-latest", "auto"),
-])
-def test_every_current_model_generates(sandbox, model, size):
+# A size each model takes, as the SDK 3.57 docstrings say (`images.py` `generate`, `size`):
+# arbitrary `WIDTHxHEIGHT` for gpt-image-2, 2.5 and their snapshots, the standard three (or
+# `auto`) for every GPT image model.
+SIZES = {
+    "gpt-image-2": "1536x864",
+    "gpt-image-2-2026-04-21": "1024x1024",
+    "gpt-image-2.5-sunburst": "3840x2160",
+    "gpt-image-2.5-sunburst-2026-09-08": "864x1536",
+    "gpt-image-2.5-flare": "2560x1440",
+    "gpt-image-2.5-flare-2026-09-08": "1024x1024",
+    "gpt-image-2.6-sunburst": "1024x1024",
+    "gpt-image-2.6-flare": "1536x1024",
+    "gpt-image-1.5": "1024x1536",
+    "gpt-image-1-mini": "1024x1024",
+    "chatgpt-image-latest": "auto",
+}
+
+
+def test_the_sdk_names_the_models_the_sandbox_serves():
+    assert sorted(SIZES) == sorted(current_models()), "a model the SDK names is missing here, or one is here it does not name"
+    assert set(SHUT_DOWN) <= set(sdk_models())
+
+
+@pytest.mark.parametrize("model", sorted(SIZES))
+def test_every_current_model_generates(sandbox, model):
     box = sandbox("success")
+    size = SIZES[model]
     answer = client(box).images.generate(model=model, prompt="a lighthouse at dusk", size=size)
     picture = decode(answer.data[0].b64_json)
     want = (1024, 1024) if size == "auto" else tuple(int(s) for s in size.split("x"))
     assert picture.size == want
     assert answer.output_format == "png" and answer.usage.output_tokens > 0
+
+
+@pytest.mark.parametrize("model", sorted(SIZES))
+def test_every_current_model_edits(sandbox, model):
+    box = sandbox("success")
+    answer = client(box).images.edit(model=model, prompt="make it dusk", image=("a.png", png_bytes(start_image()), "image/png"),
+                                    size="1024x1024")
+    assert decode(answer.data[0].b64_json).size == (1024, 1024)
+
+
+@pytest.mark.parametrize("model", SHUT_DOWN)
+def test_a_model_openai_shut_down_raises_the_sdks_not_found_error(sandbox, model):
+    with pytest.raises(openai.NotFoundError) as gone:
+        client(sandbox("success")).images.generate(model=model, prompt="x")
+    assert gone.value.code == "model_not_found" and model in gone.value.message
+
+
+def test_a_compatible_server_that_still_has_gpt_image_1_serves_it(sandbox):
+    answer = client(sandbox("success", "--legacy-openai-models")).images.generate(model="gpt-image-1", prompt="x", size="1536x1024")
+    assert decode(answer.data[0].b64_json).size == (1536, 1024)
+
+
+@pytest.mark.parametrize("model", ["gpt-image-2.5-sunburst", "gpt-image-2.5-flare-2026-09-08"])
+def test_gpt_image_2_5_takes_its_own_qualities_and_transparency(sandbox, model):
+    box = sandbox("success")
+    c = client(box)
+    for quality in ("xhigh", "max"):
+        answer = c.images.generate(model=model, prompt="a glass fox", size="1536x864", quality=quality, complexity="high",
+                                   background="transparent", output_format="png")
+        assert (answer.quality, answer.background) == (quality, "transparent")
+        assert decode(answer.data[0].b64_json).getpixel((0, 0))[3] == 0
+    for other in ("gpt-image-2", "gpt-image-2.6-sunburst", "gpt-image-1.5"):
+        with pytest.raises(openai.BadRequestError) as refused:
+            c.images.generate(model=other, prompt="x", size="1024x1024", quality="xhigh")
+        assert refused.value.param == "quality", "xhigh and max: GPT Image 2.5 only (SDK)"
+
+
+def test_markup_guides_a_gpt_image_2_5_edit_and_nothing_else(sandbox):
+    box = sandbox("success")
+    c = client(box)
+    image, guide = ("a.png", png_bytes(start_image()), "image/png"), ("markup.png", png_bytes(transparent_left_mask()), "image/png")
+    answer = c.images.edit(model="gpt-image-2.5-flare", prompt="follow the sketch", image=image, markup=guide)
+    assert answer.data[0].b64_json
+    sent = [r for r in box.requests() if r["path"] == "/v1/images/edits"][0]["body"]
+    assert sent["markup"]["format"] == "png"
+    with pytest.raises(openai.BadRequestError) as refused:
+        c.images.edit(model="gpt-image-2.5-flare", prompt="x", image=image, markup=guide, mask=("m.png", guide[1], "image/png"))
+    assert refused.value.param == "markup", "cannot be combined with mask (SDK)"
+    with pytest.raises(openai.BadRequestError) as refused:
+        c.images.edit(model="gpt-image-2", prompt="x", image=image, markup=guide)
+    assert refused.value.param == "markup", "supports GPT Image 2.5 (SDK)"
+
+
+def test_input_fidelity_as_the_sdk_says_per_model(sandbox):
+    c = client(sandbox("success"))
+    image = ("a.png", png_bytes(start_image()), "image/png")
+    assert c.images.edit(model="gpt-image-1.5", prompt="x", image=image, input_fidelity="high").data
+    assert c.images.edit(model="gpt-image-1-mini", prompt="x", image=image, input_fidelity="low").data
+    for model, fidelity in (("gpt-image-1-mini", "high"), ("gpt-image-2", "low")):
+        with pytest.raises(openai.BadRequestError) as refused:
+            c.images.edit(model=model, prompt="x", image=image, input_fidelity=fidelity)
+        assert refused.value.param == "input_fidelity", model
 
 
 def test_transparent_webp_comes_back_transparent(sandbox):
@@ -46,9 +128,10 @@ def test_transparent_webp_comes_back_transparent(sandbox):
 def test_what_openai_refuses_the_sandbox_refuses(sandbox):
     box = sandbox("success")
     c = client(box)
-    with pytest.raises(openai.BadRequestError) as refused:
-        c.images.generate(model="gpt-image-1.5", prompt="x", size="1536x864")
-    assert refused.value.param == "size"
+    for model in ("gpt-image-1.5", "gpt-image-2.6-sunburst", "chatgpt-image-latest"):
+        with pytest.raises(openai.BadRequestError) as refused:
+            c.images.generate(model=model, prompt="x", size="1536x864")
+        assert refused.value.param == "size", "arbitrary sizes are for gpt-image-2 and 2.5 (SDK)"
     with pytest.raises(openai.BadRequestError) as refused:
         c.images.generate(model="gpt-image-2", prompt="x", response_format="b64_json")
     assert refused.value.code == "unknown_parameter"
@@ -101,10 +184,11 @@ def test_models_are_listed_and_unknown_routes_answer_like_openai(sandbox):
     box = sandbox("success")
     c = client(box)
     ids = [m.id for m in c.models.list()]
-    assert {"gpt-image-2", "gpt-image-1.5", "gpt-image-1-mini"} <= set(ids) and "dall-e-3" not in ids
-    assert c.models.retrieve("gpt-image-2").id == "gpt-image-2"
-    with pytest.raises(openai.NotFoundError):
-        c.models.retrieve("dall-e-2")
+    assert set(current_models()) <= set(ids) and not set(SHUT_DOWN) & set(ids), ids
+    assert c.models.retrieve("gpt-image-2.6-sunburst").id == "gpt-image-2.6-sunburst"
+    for gone in SHUT_DOWN:
+        with pytest.raises(openai.NotFoundError):
+            c.models.retrieve(gone)
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(urllib.request.Request(box.url + "/v1/nowhere", headers={"Authorization": "Bearer " + KEY}))
     assert missing.value.code == 404

@@ -68,9 +68,9 @@ pub struct SandboxConfig {
     /// `base64_to_url` answers with a URL but keeps nothing behind it, so a generation that
     /// uses it cannot fetch its starting image (as when an upload has expired).
     pub forget_uploads: bool,
-    /// Answer for DALL·E 2 and 3 as an OpenAI-compatible server that still offers them would
-    /// (OpenAI itself shut them down on 2026-05-12 and refuses them, as the sandbox does by
-    /// default).
+    /// Answer for GPT Image 1 and DALL·E 2 and 3 as an OpenAI-compatible server that still
+    /// offers them would (OpenAI itself shut them down, GPT Image 1 on 2026-10-23 and DALL·E on
+    /// 2026-05-12, and refuses them, as the sandbox does by default).
     pub legacy_openai_models: bool,
 }
 

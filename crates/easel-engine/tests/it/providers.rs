@@ -16,7 +16,7 @@ fn draft_for(kind: ProviderKind) -> SettingsDraft {
         ProviderKind::ModelsLab => draft("a kite over the sea"),
         ProviderKind::OpenAi => SettingsDraft {
             prompt: "a kite over the sea".into(),
-            model: "gpt-image-1".into(),
+            model: "gpt-image-1.5".into(),
             width: "1024".into(),
             height: "1024".into(),
             ..Default::default()

@@ -2,6 +2,9 @@
 //! `CreateImageEditRequest`): `image` or `image[]` (GPT image models: PNG, WebP or JPEG under
 //! 50 MB, up to 16; DALL·E 2: one square PNG under 4 MB), and an optional `mask`, a PNG
 //! under 4 MB with an alpha channel, the size of the first image, transparent where to edit.
+//! SDK 3.57 adds `markup` for GPT Image 2.5 (`gpt-image-2.5-*`): "a transparent PNG overlaid on
+//! the first image to guide the edit", the first image's size, with transparent pixels, never
+//! with a mask. (How OpenAI words its refusals of a wrong `markup` is unconfirmed.)
 
 use serde_json::{Map, Value};
 
@@ -22,10 +25,12 @@ pub(super) fn check(fields: Vec<FormField>, legacy: bool) -> Result<ImageRequest
     let mut text = Map::new();
     let mut images = Vec::new();
     let mut mask = None;
+    let mut markup = None;
     for field in fields {
         match (field.name.as_str(), field.value) {
             ("image" | "image[]", FieldValue::File { bytes, .. }) => images.push(bytes),
             ("mask", FieldValue::File { bytes, .. }) => mask = Some(bytes),
+            ("markup", FieldValue::File { bytes, .. }) => markup = Some(bytes),
             (name, FieldValue::File { .. }) => {
                 return Err(answers::invalid(&format!("Unknown parameter: '{name}'."), name, "unknown_parameter"));
             }
@@ -65,6 +70,9 @@ pub(super) fn check(fields: Vec<FormField>, legacy: bool) -> Result<ImageRequest
         }
         first_size.get_or_insert((width, height));
     }
+    if let (Some(markup), Some(first)) = (markup, first_size) {
+        check_markup(&request, &markup, mask.is_some(), first)?;
+    }
     if let (Some(mask), Some((width, height))) = (mask, first_size) {
         let format = supported_format(&mask);
         if format != Some(image::ImageFormat::Png) || mask.len() >= MAX_MASK_BYTES {
@@ -82,4 +90,31 @@ pub(super) fn check(fields: Vec<FormField>, legacy: bool) -> Result<ImageRequest
         }
     }
     Ok(request)
+}
+
+/// `markup`: for GPT Image 2.5 only, not with a mask, a PNG the first image's size with some
+/// transparent pixels.
+fn check_markup(request: &ImageRequest, markup: &[u8], with_mask: bool, first: (u32, u32)) -> Result<(), Rejection> {
+    if request.family != Family::GptImage25 {
+        return Err(answers::invalid(
+            &format!("The 'markup' parameter is not supported for model '{}'.", request.model),
+            "markup",
+            "unsupported_parameter",
+        ));
+    }
+    if with_mask {
+        return Err(answers::invalid("'markup' cannot be combined with 'mask'.", "markup", "invalid_value"));
+    }
+    let decoded = (supported_format(markup) == Some(image::ImageFormat::Png)).then(|| image::load_from_memory(markup).ok()).flatten();
+    let Some(picture) = decoded.filter(|p| (p.width(), p.height()) == first) else {
+        return Err(answers::invalid(
+            "Invalid markup image: must be a PNG file with the same dimensions as the first image.",
+            "markup",
+            "invalid_image_file",
+        ));
+    };
+    if !picture.to_rgba8().pixels().any(|p| p.0[3] < 255) {
+        return Err(answers::invalid("Invalid markup image: it must contain transparent pixels.", "markup", "invalid_image_file"));
+    }
+    Ok(())
 }

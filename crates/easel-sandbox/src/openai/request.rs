@@ -1,8 +1,14 @@
 //! Reading and checking an image request the way OpenAI does, per model: the first problem
 //! found gives a 400 naming its `param`, in OpenAI's wording. Generations arrive as JSON,
 //! edits as a form whose fields are all text; both are checked by the same rules (spec
-//! `CreateImageRequest`, `CreateImageEditRequest`; `null` counts as absent, as the spec's
-//! `nullable` says).
+//! `CreateImageRequest`, `CreateImageEditRequest`, and where it says more, the SDK 3.57's
+//! `types/image_generate_params.py` and `image_edit_params.py`; `null` counts as absent, as
+//! the spec's `nullable` says).
+//!
+//! Not taken: GIF and SVG output and their fields (`frame_count`, `frame_duration_ms`, `svg`),
+//! which the SDK says need preview or project access, which the sandbox's account has not;
+//! they are refused as unknown values and parameters (OpenAI's own wording for that is
+//! unconfirmed).
 
 use serde_json::{Map, Value};
 
@@ -16,6 +22,7 @@ const MAX_IMAGES: u64 = 10;
 /// The fields a generation takes.
 const GENERATION_FIELDS: &[&str] = &[
     "prompt",
+    "complexity",
     "model",
     "n",
     "quality",
@@ -34,6 +41,7 @@ const GENERATION_FIELDS: &[&str] = &[
 /// The fields an edit takes besides its files.
 const EDIT_FIELDS: &[&str] = &[
     "prompt",
+    "complexity",
     "background",
     "model",
     "n",
@@ -159,7 +167,8 @@ impl ImageRequest {
             }
             Some(p) => p,
         };
-        // The spec's defaults: dall-e-2 for generations, gpt-image-1.5 for edits.
+        // The spec's defaults: dall-e-2 for generations, gpt-image-1.5 for edits. (The SDK says
+        // only "Specify a model explicitly"; what OpenAI does without one now is unconfirmed.)
         let model = f.text("model")?.map(|m| m.trim().to_owned()).unwrap_or_else(|| if edit { "gpt-image-1.5" } else { "dall-e-2" }.into());
         let family = Family::of(&model, legacy).ok_or_else(|| answers::model_not_found_rejection(&model))?;
         if edit && family == Family::Dalle3 {
@@ -213,7 +222,7 @@ impl ImageRequest {
             f.choice("response_format", &["url", "b64_json"])?
         };
         let quality = f.choice("quality", family.qualities())?;
-        let gpt_only = ["background", "output_format", "output_compression", "moderation", "stream", "partial_images", "input_fidelity"];
+        let gpt_only = ["background", "output_format", "output_compression", "moderation", "stream", "partial_images", "complexity"];
         if !family.gpt_image()
             && let Some(name) = gpt_only.iter().find(|name| f.get(name).is_some())
         {
@@ -224,7 +233,12 @@ impl ImageRequest {
         }
         f.choice("style", &["vivid", "natural"])?;
         f.choice("moderation", &["low", "auto"])?;
-        f.choice("input_fidelity", &["high", "low"])?;
+        if let Some(fidelities) = family.fidelities(&model) {
+            f.choice("input_fidelity", fidelities)?;
+        } else if f.get("input_fidelity").is_some() {
+            return Err(not_for_model("input_fidelity", &model));
+        }
+        f.choice("complexity", &["low", "medium", "high"])?;
         let background = f.choice("background", &["transparent", "opaque", "auto"])?;
         let output_format = f.choice("output_format", &["png", "jpeg", "webp"])?;
         let lossy = matches!(output_format.as_deref(), Some("jpeg" | "webp"));
@@ -330,8 +344,14 @@ mod tests {
                 }
             }
         };
-        refused(json!({"model": "gpt-image-1", "prompt": "x", "response_format": "b64_json"}), "response_format", 400).await;
+        refused(json!({"model": "gpt-image-1.5", "prompt": "x", "response_format": "b64_json"}), "response_format", 400).await;
         refused(json!({"model": "gpt-image-1.5", "prompt": "x", "size": "1536x864"}), "size", 400).await;
+        refused(json!({"model": "gpt-image-2.6-sunburst", "prompt": "x", "size": "1536x864"}), "size", 400).await;
+        refused(json!({"model": "gpt-image-2", "prompt": "x", "quality": "xhigh"}), "quality", 400).await;
+        refused(json!({"model": "gpt-image-2.6-flare", "prompt": "x", "quality": "max"}), "quality", 400).await;
+        refused(json!({"model": "gpt-image-2", "prompt": "x", "complexity": "extreme"}), "complexity", 400).await;
+        refused(json!({"model": "gpt-image-2", "prompt": "x", "output_format": "gif"}), "output_format", 400).await;
+        refused(json!({"model": "gpt-image-1", "prompt": "x"}), "", 404).await;
         refused(json!({"model": "gpt-image-2", "prompt": "x", "size": "1600x512"}), "size", 400).await;
         refused(json!({"model": "gpt-image-2", "prompt": "x", "quality": "hd"}), "quality", 400).await;
         refused(json!({"model": "gpt-image-2", "prompt": "x", "background": "transparent", "output_format": "jpeg"}), "background", 400)
@@ -354,5 +374,8 @@ mod tests {
             (reply["size"].as_str(), reply["output_format"].as_str(), reply["background"].as_str()),
             (Some("1536x864"), Some("webp"), Some("transparent"))
         );
+        let max = json!({"model": "gpt-image-2.5-sunburst", "prompt": "x", "size": "3840x2160", "quality": "max", "complexity": "high"});
+        let (status, _, reply) = call(&sandbox, BEARER, max).await;
+        assert_eq!((status, reply["quality"].as_str()), (200, Some("max")), "{reply}");
     }
 }

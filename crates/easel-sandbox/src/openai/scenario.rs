@@ -215,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn quota_and_rate_limits() {
-        let body = json!({"model": "gpt-image-1", "prompt": "x", "size": "1024x1024"});
+        let body = json!({"model": "gpt-image-1.5", "prompt": "x", "size": "1024x1024"});
         let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Quota429)).await.unwrap();
         let (status, headers, reply) = call(&sandbox, BEARER, body.clone()).await;
         assert_eq!(status, 429);

@@ -23,8 +23,8 @@ pub struct SandboxArgs {
     /// Fetches a queued job answers "processing" before it is ready (queued scenarios).
     #[arg(long, default_value_t = 1)]
     pub processing_polls: u32,
-    /// Also serve DALL·E 2 and 3, as an OpenAI-compatible server that still has them would
-    /// (OpenAI shut them down; by default the sandbox refuses them as OpenAI does).
+    /// Also serve GPT Image 1 and DALL·E 2 and 3, as an OpenAI-compatible server that still has
+    /// them would (OpenAI shut them down; by default the sandbox refuses them as OpenAI does).
     #[arg(long)]
     pub legacy_openai_models: bool,
     /// List the scenarios and exit.

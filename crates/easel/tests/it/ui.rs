@@ -373,10 +373,10 @@ fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_support
     assert!(app.harness.query_by_label("Steps").is_none(), "OpenAI has no steps");
     assert!(app.harness.query_by_label("Guidance").is_none(), "nor guidance");
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "nor a negative prompt");
-    assert!(app.harness.query_by_label("Width").is_some(), "GPT Image 2, the default, makes any size within its rules");
-    app.set_field("Model id (any model the service has)", "gpt-image-1.5");
-    assert!(app.harness.query_by_label("Width").is_none(), "GPT Image 1.5 makes only its exact sizes, from a list");
-    assert!(app.harness.query_by_label("Size").is_some(), "the size presets");
+    assert!(app.harness.query_by_label("Width").is_none(), "GPT Image 2.6 Sunburst, the default, makes only its exact sizes");
+    assert!(app.harness.query_by_label("Size").is_some(), "from a list: the size presets");
+    app.set_field("Model id (any model the service has)", "gpt-image-2.5-sunburst");
+    assert!(app.harness.query_by_label("Width").is_some(), "GPT Image 2.5 Sunburst makes any size within its rules");
     app.harness.check_accessibility();
 
     app.switch_to("AUTOMATIC1111 / Forge", &root);

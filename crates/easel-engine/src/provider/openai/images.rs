@@ -4,10 +4,11 @@
 //!   repainted, the same size as the first image, under 4 MB. Easel's masks (like ModelsLab's
 //!   and A1111's) are black and white, white where to repaint: each is turned into OpenAI's
 //!   form here. A mask that already has transparency is taken as OpenAI-style and kept so.
-//! - GPT image models take PNG, WebP and JPEG start images; DALL·E 2 and other compatible
-//!   servers a PNG (DALL·E 2: square, under 4 MB). What they do not take is converted to PNG.
+//! - Most GPT image models take PNG, WebP and JPEG start images; DALL·E 2, compatible
+//!   servers' own models and those whose formats OpenAI does not state a PNG (DALL·E 2: square,
+//!   under 4 MB). What a model does not take is converted to PNG (`models.rs` says which).
 
-use super::models::Family;
+use super::models::{self, StartImages};
 use crate::provider::InitImage;
 use base64::Engine as _;
 use image::{DynamicImage, GenericImageView, ImageFormat, Pixel as _, RgbaImage};
@@ -17,10 +18,10 @@ pub(super) const MAX_MASK_BYTES: usize = 4 * 1024 * 1024;
 
 /// Make the loaded start images and mask fit what `model` takes.
 pub(super) fn prepare(model: &str, init: &mut [InitImage], mask: &mut Option<InitImage>) -> Result<(), String> {
-    let family = Family::of(model);
+    let takes = models::find(model).start_images;
     for image in init.iter_mut() {
-        let png_only = !family.gpt_image();
-        if family == Family::Dalle2 && image.width != image.height {
+        let png_only = !matches!(takes, StartImages::AnyFormat(_));
+        if takes == StartImages::SquarePng && image.width != image.height {
             return Err(format!(
                 "DALL·E 2 edits only square pictures, and this start image is {}×{}. Crop it square, or choose a GPT Image model.",
                 image.width, image.height

@@ -10,13 +10,15 @@
 //! | file | holds |
 //! |---|---|
 //! | `mod.rs` | the provider: auth, URLs, which request a job makes |
-//! | `models.rs` | the model table and what each model accepts, with its sources |
+//! | `models.rs` | the model table: what each model accepts, each row with its source |
+//! | `options.rs` | a model's row as the capabilities and options the faces show |
 //! | `request.rs` | the generation body and the edit form |
 //! | `images.rs` | start images and the mask in the form OpenAI takes |
 //! | `parse.rs` | answers, streams, usage and errors |
 
 mod images;
 mod models;
+mod options;
 mod parse;
 mod request;
 
@@ -26,7 +28,6 @@ use super::{
 };
 use crate::keys::ApiKey;
 use crate::request::GenerationSettings;
-use models::Family;
 use serde_json::Value;
 
 /// The official API root.
@@ -101,7 +102,7 @@ impl Provider for OpenAi {
     }
 
     fn capabilities(&self, model: &str) -> Capabilities {
-        models::capabilities(model)
+        options::capabilities(model)
     }
 
     fn generate(&self, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> HttpCall {
@@ -121,7 +122,7 @@ impl Provider for OpenAi {
     }
 
     fn streams(&self, settings: &GenerationSettings) -> bool {
-        Family::of(&settings.model).gpt_image() && request::partial_images(settings).is_some()
+        models::find(&settings.model).gpt_image() && request::partial_images(settings).is_some()
     }
 
     fn parse_stream_event(&self, event: Option<&str>, data: &str) -> Option<PartialImage> {
@@ -139,7 +140,7 @@ impl Provider for OpenAi {
             .into_iter()
             .flatten()
             .filter_map(|m| m["id"].as_str())
-            .filter(|id| Family::of(id) != Family::Other || id.contains("image"))
+            .filter(|id| models::find(id).kind != models::Kind::Other || id.contains("image"))
             .map(str::to_owned)
             .collect();
         ids.sort();
@@ -160,7 +161,7 @@ mod tests {
         let p = provider();
         let key = ApiKey::parse("sk-canary").unwrap();
         let s = GenerationSettings {
-            model: "gpt-image-1".into(),
+            model: "gpt-image-1.5".into(),
             prompt: "p".into(),
             width: 1536,
             height: 1024,
@@ -200,10 +201,15 @@ mod tests {
     fn only_compatible_servers_offer_the_retired_models() {
         let ids = |p: &OpenAi| p.known_models().iter().map(|m| m.id).collect::<Vec<_>>();
         let official = ids(&provider());
-        assert_eq!(official[0], "gpt-image-2");
-        assert!(official.contains(&"gpt-image-1.5") && !official.iter().any(|id| id.starts_with("dall-e")), "{official:?}");
+        assert_eq!(provider().default_model(), "gpt-image-2.6-sunburst", "OpenAI's own default (SDK types/responses/tool.py)");
+        assert!(official.contains(&"gpt-image-2.5-sunburst") && official.contains(&"chatgpt-image-latest"), "{official:?}");
+        assert!(!official.iter().any(|id| id.starts_with("dall-e") || *id == "gpt-image-1"), "shut down: {official:?}");
         let compatible = OpenAi::new(url::Url::parse("https://images.example.com/v1").unwrap(), AuthStyle::Bearer);
-        assert!(ids(&compatible).contains(&"dall-e-3"));
+        let offered = ids(&compatible);
+        assert!(offered.starts_with(&official) && offered.contains(&"dall-e-3") && offered.contains(&"gpt-image-1"), "{offered:?}");
+        for id in offered {
+            assert_eq!(models::find(id).id, id, "every model offered has its own row");
+        }
         let dalle3 = provider().capabilities("dall-e-3");
         assert!(dalle3.exact_sizes && dalle3.size_presets.contains(&(1792, 1024)));
         assert_eq!(dalle3.samples, 1..=1);

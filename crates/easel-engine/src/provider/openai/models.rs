@@ -1,52 +1,85 @@
-//! OpenAI's image models and what each accepts: one table, with its sources.
+//! OpenAI's image models and what each accepts: one table, each row with its source.
 //!
-//! Sources: OpenAI's OpenAPI spec 2.3.0 of 2026-08-21 (`CreateImageRequest`,
-//! `CreateImageEditRequest`), OpenAI's Python SDK 3.57 (`types/image_generate_params.py`,
-//! `types/image_model.py`), OpenAI's models pages (DALL·E 2 and 3 shut down on 2026-05-12), as
-//! summarised in `shared/reference/real-services.md` §2.
+//! Sources, newest first; where they differ the newer wins, as the service's own word does:
+//! - **SDK**: OpenAI's Python SDK 3.57.0 (`pip install openai==3.57.0`): `types/image_model.py`
+//!   (the model names, and which were shut down), the docstrings of `resources/images.py`
+//!   (`generate`, `edit`) and `types/image_generate_params.py` / `image_edit_params.py` (what
+//!   each model takes), `types/responses/tool.py` (`ImageGeneration.model`: the default model).
+//! - **spec**: OpenAI's OpenAPI spec 2.3.0 of 2026-08-21 (`CreateImageRequest`,
+//!   `CreateImageEditRequest`, `InputFidelity`), for what the SDK does not say (DALL·E's limits,
+//!   the retired `gpt-image-1`).
 //!
-//! - GPT image models: `n` 1–10, prompts up to 32,000 characters, up to 16 start images
-//!   (`image[]`) and a mask; `quality`, `background`, `output_format`, `output_compression`,
-//!   `moderation`; streaming with `partial_images` 0–3. Sizes 1024×1024, 1536×1024, 1024×1536.
-//! - `gpt-image-2` (and its dated snapshots, and the later `gpt-image-2.x` models the SDK
-//!   names): any size whose sides are multiples of 16, the long side at most three times the
-//!   short one, up to 3840×2160 ("above 2560×1440 is experimental").
-//! - `dall-e-3`: `n` 1, prompts up to 4,000 characters, 1024×1024, 1792×1024, 1024×1792,
-//!   `quality` standard/hd, `style` vivid/natural, no edits. `dall-e-2`: 256², 512², 1024²,
-//!   prompts up to 1,000, one square PNG start image. Both retired by OpenAI: offered only for
-//!   OpenAI-compatible servers that still have them.
-//! - Anything else (a compatible server's own model): what most such servers take.
+//! What the SDK says of every GPT image model: `n` 1–10, prompts up to 32,000 characters, the
+//! standard sizes 1024×1024, 1536×1024 and 1024×1536, `quality` low/medium/high/auto,
+//! `output_format` png/webp/jpeg, `output_compression` (WebP and JPEG), `moderation` low/auto
+//! (generations only), streaming with `partial_images` 0–3, never `response_format` or `style`.
+//! What it says of some only is in the rows. Not offered, because the SDK does not say which
+//! models take them (unconfirmed): `complexity`, GIF and SVG output (they also need preview
+//! access on the account) and `markup` (an edit guide for "GPT Image 2.5", not combinable with
+//! a mask).
 
-use crate::capabilities::{Capabilities, Choice, FreeSize, ModelOption, OptionRule};
 use crate::provider::{ModelInfo, Speed};
 
-/// What OpenAI offers today, newest first (the first is the default).
+/// What OpenAI offers today, as the picker shows it; the first is the default (SDK
+/// `types/responses/tool.py`: "Default: `gpt-image-2.6-sunburst`"; the Images API itself has
+/// none: "Specify a model explicitly"). Dated snapshots are not listed: they can be typed.
+/// OpenAI's material says nothing of these models' speed (unconfirmed): all get the longer
+/// per-attempt timeout.
 pub(super) const CURRENT: &[ModelInfo] = &[
+    ModelInfo {
+        id: "gpt-image-2.6-sunburst",
+        label: "GPT Image 2.6 Sunburst",
+        description: "OpenAI's default picture model: square, wide or tall pictures.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "gpt-image-2.6-flare",
+        label: "GPT Image 2.6 Flare",
+        // Unconfirmed how Flare differs from Sunburst: the SDK does not say.
+        description: "The Flare kind of GPT Image 2.6 (OpenAI has not said how it differs): square, wide or tall pictures.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "gpt-image-2.5-sunburst",
+        label: "GPT Image 2.5 Sunburst",
+        description: "Any size up to 4K, extra-high and maximum quality, transparent backgrounds.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "gpt-image-2.5-flare",
+        label: "GPT Image 2.5 Flare",
+        description: "The Flare kind of GPT Image 2.5: any size up to 4K, extra-high and maximum quality, transparent backgrounds.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
     ModelInfo {
         id: "gpt-image-2",
         label: "GPT Image 2",
-        description: "OpenAI's newest picture model: any size up to 4K, follows instructions closely, good with text.",
+        description: "Any size up to 4K; transparent backgrounds are still a preview at OpenAI.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
+    ModelInfo {
+        id: "chatgpt-image-latest",
+        label: "ChatGPT Image (latest)",
+        description: "The picture model OpenAI names as ChatGPT's latest: square, wide or tall pictures.",
         speed: Speed::Quality,
         negative_prompt: false,
     },
     ModelInfo {
         id: "gpt-image-1.5",
         label: "GPT Image 1.5",
-        description: "OpenAI's picture model in three sizes: follows instructions closely, good at editing.",
+        description: "Square, wide or tall pictures; can keep faces and details of your start images closely.",
         speed: Speed::Quality,
         negative_prompt: false,
     },
     ModelInfo {
         id: "gpt-image-1-mini",
         label: "GPT Image 1 mini",
-        description: "A cheaper, faster GPT Image.",
-        speed: Speed::Fast,
-        negative_prompt: false,
-    },
-    ModelInfo {
-        id: "gpt-image-1",
-        label: "GPT Image 1",
-        description: "The first GPT Image model.",
+        description: "The small GPT Image: square, wide or tall pictures.",
         speed: Speed::Quality,
         negative_prompt: false,
     },
@@ -58,42 +91,37 @@ pub(super) const WITH_RETIRED: &[ModelInfo] = &[
     CURRENT[1],
     CURRENT[2],
     CURRENT[3],
+    CURRENT[4],
+    CURRENT[5],
+    CURRENT[6],
+    CURRENT[7],
+    ModelInfo {
+        id: "gpt-image-1",
+        label: "GPT Image 1",
+        description: "Shut down by OpenAI in October 2026; some compatible servers still offer it.",
+        speed: Speed::Quality,
+        negative_prompt: false,
+    },
     ModelInfo {
         id: "dall-e-3",
         label: "DALL·E 3",
-        description: "An older model OpenAI retired in May 2026; some compatible servers still offer it.",
+        description: "Shut down by OpenAI in May 2026; some compatible servers still offer it.",
         speed: Speed::Quality,
         negative_prompt: false,
     },
     ModelInfo {
         id: "dall-e-2",
         label: "DALL·E 2",
-        description: "The oldest model, retired by OpenAI in May 2026; some compatible servers still offer it.",
+        description: "The oldest model, shut down by OpenAI in May 2026; some compatible servers still offer it.",
         speed: Speed::Fast,
         negative_prompt: false,
     },
 ];
 
-/// Models OpenAI has shut down: the id, the name a person knows, and when.
-pub(super) const RETIRED: &[(&str, &str, &str)] = &[("dall-e-3", "DALL·E 3", "12 May 2026"), ("dall-e-2", "DALL·E 2", "12 May 2026")];
-
-const GPT_IMAGE_SIZES: &[(u32, u32)] = &[(1024, 1024), (1536, 1024), (1024, 1536)];
-/// Suggestions for gpt-image-2, which makes any size within its rules.
-const GPT_IMAGE_2_SIZES: &[(u32, u32)] =
-    &[(1024, 1024), (1536, 1024), (1024, 1536), (1536, 864), (864, 1536), (2048, 2048), (2560, 1440), (3840, 2160), (2160, 3840)];
-const DALLE3_SIZES: &[(u32, u32)] = &[(1024, 1024), (1792, 1024), (1024, 1792)];
-const DALLE2_SIZES: &[(u32, u32)] = &[(256, 256), (512, 512), (1024, 1024)];
-const OTHER_SIZES: &[(u32, u32)] = &[(512, 512), (768, 768), (1024, 1024), (1024, 768), (768, 1024)];
-
-/// gpt-image-2's rule: the long side at most 3× the short one, at most 3840×2160 pixels.
-const GPT_IMAGE_2_FREE: FreeSize = FreeSize { max_ratio: 3, max_pixels: 3840 * 2160 };
-
-/// The model families that accept different things.
+/// What kind of request a model takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Family {
-    /// gpt-image-2 and later: free sizes.
-    GptImage2,
-    /// gpt-image-1, -1-mini, -1.5, chatgpt-image-latest: three sizes.
+pub(super) enum Kind {
+    /// A GPT image model: always base64, never `response_format`; the options above.
     GptImage,
     Dalle3,
     Dalle2,
@@ -101,197 +129,235 @@ pub(super) enum Family {
     Other,
 }
 
-impl Family {
-    pub(super) fn of(model: &str) -> Self {
-        let model = model.trim().to_ascii_lowercase();
-        if model.starts_with("gpt-image-2") {
-            Self::GptImage2
-        } else if model.starts_with("gpt-image") || model.starts_with("chatgpt-image") {
-            Self::GptImage
-        } else if model == "dall-e-3" {
-            Self::Dalle3
-        } else if model == "dall-e-2" {
-            Self::Dalle2
-        } else {
-            Self::Other
-        }
-    }
+/// Which sizes a model makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sizes {
+    /// The GPT image models' standard sizes: 1024×1024, 1536×1024, 1024×1536.
+    Standard,
+    /// Any `WIDTHxHEIGHT` with both sides divisible by 16, the ratio between 1:3 and 3:1, at
+    /// most 3840×2160 ("above 2560x1440 is experimental").
+    Free,
+    /// 1024×1024, 1792×1024, 1024×1792.
+    Dalle3,
+    /// 256×256, 512×512, 1024×1024.
+    Dalle2,
+    /// Whatever most compatible servers take.
+    Other,
+}
 
-    /// GPT image models: always base64, never `response_format`; the options above.
-    pub(super) fn gpt_image(self) -> bool {
-        matches!(self, Self::GptImage2 | Self::GptImage)
+/// The `quality` values a model takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Qualities {
+    /// low, medium, high, auto.
+    Gpt,
+    /// Those and `xhigh`, `max`.
+    GptMax,
+    /// standard, hd.
+    Dalle3,
+    /// None to choose.
+    Fixed,
+}
+
+/// Whether a transparent background can be chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Background {
+    /// auto, opaque, transparent.
+    Offered,
+    /// The same, transparency being "in preview" at OpenAI.
+    Preview,
+    /// Not offered: unconfirmed that the model takes it (the model decides, as with `auto`).
+    Unconfirmed,
+}
+
+/// The start images an edit with a model takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum StartImages {
+    /// Up to this many PNG, WebP or JPEG files under 50 MB.
+    AnyFormat(u32),
+    /// Up to this many, sent as PNG: what every OpenAI image model takes, for a model whose
+    /// accepted formats are not stated.
+    Png(u32),
+    /// One square PNG under 4 MB.
+    SquarePng,
+    None,
+}
+
+/// One model: what it takes. The row's comment names where that is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Model {
+    pub(super) id: &'static str,
+    pub(super) kind: Kind,
+    pub(super) sizes: Sizes,
+    pub(super) qualities: Qualities,
+    pub(super) background: Background,
+    /// `input_fidelity` high/low can be chosen (edits).
+    pub(super) fidelity: bool,
+    pub(super) start_images: StartImages,
+}
+
+impl Model {
+    pub(super) fn gpt_image(&self) -> bool {
+        self.kind == Kind::GptImage
     }
 }
 
-const QUALITY: &[Choice] = &[
-    Choice { value: "auto", label: "Automatic" },
-    Choice { value: "low", label: "Low (fastest, cheapest)" },
-    Choice { value: "medium", label: "Medium" },
-    Choice { value: "high", label: "High (slowest, dearest)" },
-];
-const BACKGROUND: &[Choice] = &[
-    Choice { value: "auto", label: "Automatic" },
-    Choice { value: "opaque", label: "Opaque" },
-    Choice { value: "transparent", label: "Transparent" },
-];
-const OUTPUT_FORMAT: &[Choice] =
-    &[Choice { value: "png", label: "PNG" }, Choice { value: "webp", label: "WebP" }, Choice { value: "jpeg", label: "JPEG" }];
-const COMPRESSION: &[Choice] = &[
-    Choice { value: "100", label: "None (100%)" },
-    Choice { value: "90", label: "90%" },
-    Choice { value: "75", label: "75%" },
-    Choice { value: "50", label: "50%" },
-    Choice { value: "25", label: "25%" },
-];
-const MODERATION: &[Choice] = &[Choice { value: "auto", label: "Standard" }, Choice { value: "low", label: "Less strict" }];
-const PARTIAL_IMAGES: &[Choice] = &[
-    Choice { value: "0", label: "Off" },
-    Choice { value: "1", label: "1 preview" },
-    Choice { value: "2", label: "2 previews" },
-    Choice { value: "3", label: "3 previews" },
-];
-const DALLE3_QUALITY: &[Choice] = &[Choice { value: "standard", label: "Standard" }, Choice { value: "hd", label: "HD (finer detail)" }];
-const DALLE3_STYLE: &[Choice] = &[Choice { value: "vivid", label: "Vivid" }, Choice { value: "natural", label: "Natural" }];
+// The rows, by model family. Each says where its facts are written.
 
-/// What the options of a GPT image model must agree on.
-const GPT_IMAGE_RULES: &[OptionRule] = &[OptionRule {
-    when: "background",
-    is: "transparent",
-    then: "output_format",
-    allowed: &["png", "webp"],
-    message: "A transparent background needs PNG or WebP: JPEG has no transparency.",
-}];
+/// SDK: `gpt-image-2.6-sunburst` / `-flare` are image models for generations and edits, no
+/// more. So only what the SDK says of every GPT image model: the standard sizes (unconfirmed
+/// whether they make free sizes: they are not among the models the SDK says do), the plain
+/// qualities, no transparent background (unconfirmed). Edits: their start images' formats
+/// and number are not stated (unconfirmed): one, sent as PNG. `input_fidelity`: not stated.
+const GPT_IMAGE_2_6: Model = Model {
+    id: "gpt-image-2.6",
+    kind: Kind::GptImage,
+    sizes: Sizes::Standard,
+    qualities: Qualities::Gpt,
+    background: Background::Unconfirmed,
+    fidelity: false,
+    start_images: StartImages::Png(1),
+};
 
-fn gpt_image_options() -> Vec<ModelOption> {
-    vec![
-        ModelOption {
-            id: "quality",
-            label: "Quality",
-            help: "Higher quality takes longer and costs more.",
-            choices: QUALITY,
-            default: "auto",
-        },
-        ModelOption {
-            id: "background",
-            label: "Background",
-            help: "Transparent makes a cut-out picture (PNG or WebP).",
-            choices: BACKGROUND,
-            default: "auto",
-        },
-        ModelOption {
-            id: "output_format",
-            label: "File format",
-            help: "PNG keeps every detail; WebP and JPEG make smaller files.",
-            choices: OUTPUT_FORMAT,
-            default: "png",
-        },
-        ModelOption {
-            id: "output_compression",
-            label: "Compression",
-            help: "For WebP and JPEG only: lower means smaller files and less detail.",
-            choices: COMPRESSION,
-            default: "100",
-        },
-        ModelOption {
-            id: "moderation",
-            label: "Content filter",
-            help: "How strictly the service filters what it makes (not for edits, which use the standard filter).",
-            choices: MODERATION,
-            default: "auto",
-        },
-        ModelOption {
-            id: "partial_images",
-            label: "Previews while it works",
-            help: "Rough versions of the picture shown before it is finished.",
-            choices: PARTIAL_IMAGES,
-            default: "0",
-        },
-    ]
+/// SDK: `gpt-image-2.5-sunburst` / `-flare` and their `-2026-09-08` snapshots make free sizes,
+/// take `xhigh` and `max` quality, "support `opaque` and `transparent` backgrounds", and up
+/// to 16 PNG, WebP or JPEG start images. `input_fidelity`: not stated, so not sent.
+const GPT_IMAGE_2_5: Model = Model {
+    id: "gpt-image-2.5",
+    kind: Kind::GptImage,
+    sizes: Sizes::Free,
+    qualities: Qualities::GptMax,
+    background: Background::Offered,
+    fidelity: false,
+    start_images: StartImages::AnyFormat(16),
+};
+
+/// SDK and spec: `gpt-image-2` and `gpt-image-2-2026-04-21` make free sizes and take 16 start
+/// images; SDK: transparency is "in preview" for them and `input_fidelity` is to be omitted.
+const GPT_IMAGE_2: Model = Model {
+    id: "gpt-image-2",
+    kind: Kind::GptImage,
+    sizes: Sizes::Free,
+    qualities: Qualities::Gpt,
+    background: Background::Preview,
+    fidelity: false,
+    start_images: StartImages::AnyFormat(16),
+};
+
+/// Spec: the standard sizes, transparency (`background` is "only supported for the GPT image
+/// models", which in the spec are these), 16 PNG, WebP or JPEG start images; the SDK repeats
+/// the sizes and start images for 1.5 and mini.
+/// `input_fidelity` high/low on `gpt-image-1.5` (SDK) and `gpt-image-1` (spec);
+/// `gpt-image-1-mini` takes only `low` (SDK), its default, so there is nothing to choose.
+const GPT_IMAGE_1: Model = Model {
+    id: "gpt-image-1",
+    kind: Kind::GptImage,
+    sizes: Sizes::Standard,
+    qualities: Qualities::Gpt,
+    background: Background::Offered,
+    fidelity: true,
+    start_images: StartImages::AnyFormat(16),
+};
+
+/// SDK and spec: `chatgpt-image-latest` "follows the same input constraints as GPT image
+/// models" (16 PNG, WebP or JPEG start images); nothing more is said of it, so the standard
+/// sizes and no transparent background (unconfirmed) or `input_fidelity`.
+const CHATGPT_IMAGE: Model = Model { id: "chatgpt-image-latest", background: Background::Unconfirmed, fidelity: false, ..GPT_IMAGE_1 };
+
+/// The models OpenAI serves today, by id.
+const TODAY: &[Model] = &[
+    Model { id: "gpt-image-2.6-sunburst", ..GPT_IMAGE_2_6 },
+    Model { id: "gpt-image-2.6-flare", ..GPT_IMAGE_2_6 },
+    Model { id: "gpt-image-2.5-sunburst", ..GPT_IMAGE_2_5 },
+    Model { id: "gpt-image-2.5-sunburst-2026-09-08", ..GPT_IMAGE_2_5 },
+    Model { id: "gpt-image-2.5-flare", ..GPT_IMAGE_2_5 },
+    Model { id: "gpt-image-2.5-flare-2026-09-08", ..GPT_IMAGE_2_5 },
+    GPT_IMAGE_2,
+    Model { id: "gpt-image-2-2026-04-21", ..GPT_IMAGE_2 },
+    CHATGPT_IMAGE,
+    Model { id: "gpt-image-1.5", ..GPT_IMAGE_1 },
+    Model { id: "gpt-image-1-mini", fidelity: false, ..GPT_IMAGE_1 },
+];
+
+/// Models OpenAI has shut down, as compatible servers that still have them take them.
+const SHUT_DOWN: &[Model] = &[
+    // Spec; shut down on 2026-10-23 (SDK).
+    GPT_IMAGE_1,
+    // Spec: one image, 4,000 characters, no edits.
+    Model {
+        id: "dall-e-3",
+        kind: Kind::Dalle3,
+        sizes: Sizes::Dalle3,
+        qualities: Qualities::Dalle3,
+        background: Background::Unconfirmed,
+        fidelity: false,
+        start_images: StartImages::None,
+    },
+    // Spec: 1,000 characters, edits of one square PNG.
+    Model {
+        id: "dall-e-2",
+        kind: Kind::Dalle2,
+        sizes: Sizes::Dalle2,
+        qualities: Qualities::Fixed,
+        background: Background::Unconfirmed,
+        fidelity: false,
+        start_images: StartImages::SquarePng,
+    },
+];
+
+/// A GPT image model the table does not know (a newer one, or a compatible server's): only
+/// what the SDK says of every GPT image model, as for GPT Image 2.6.
+const UNKNOWN_GPT_IMAGE: Model = Model { id: "", ..GPT_IMAGE_2_6 };
+
+/// A compatible server's own model: what most such servers take.
+const OTHER: Model = Model {
+    id: "",
+    kind: Kind::Other,
+    sizes: Sizes::Other,
+    qualities: Qualities::Fixed,
+    background: Background::Unconfirmed,
+    fidelity: false,
+    start_images: StartImages::Png(1),
+};
+
+/// What `model` takes: its row; for a dated snapshot the table does not list, its model's row
+/// (assumed: the SDK's own snapshots take what their models take); otherwise by its name.
+pub(super) fn find(model: &str) -> Model {
+    let id = model.trim().to_ascii_lowercase();
+    let row = |id: &str| TODAY.iter().chain(SHUT_DOWN).find(|m| m.id == id).copied();
+    if let Some(found) = row(&id).or_else(|| undated(&id).and_then(row)) {
+        return found;
+    }
+    if id.starts_with("gpt-image") || id.starts_with("chatgpt-image") { UNKNOWN_GPT_IMAGE } else { OTHER }
 }
 
-/// What `model` accepts.
-pub(super) fn capabilities(model: &str) -> Capabilities {
-    let family = Family::of(model);
-    let mut caps = Capabilities {
-        size: 256..=2048,
-        size_multiple: 16,
-        size_presets: OTHER_SIZES,
-        samples: 1..=10,
-        steps: None,
-        guidance: None,
-        seed: false,
-        negative_prompt: false,
-        negative_prompt_note: Some("This service has no negative prompt; describe what you want instead."),
-        max_prompt_chars: 4000,
-        balance: false,
-        aspect_ratios: &[],
-        exact_sizes: false,
-        free_size: None,
-        max_init_images: 1,
-        inpaint: true,
-        any_init_size: true,
-        model_required: true,
-        options: Vec::new(),
-        option_rules: &[],
-        rules: Default::default(),
-    };
-    match family {
-        Family::GptImage2 => {
-            caps.size = 16..=3840;
-            caps.size_presets = GPT_IMAGE_2_SIZES;
-            caps.free_size = Some(GPT_IMAGE_2_FREE);
-        }
-        Family::GptImage => {
-            // Wider than its sizes, so a size it does not make is answered with the list.
-            caps.size = 256..=2048;
-            caps.size_presets = GPT_IMAGE_SIZES;
-            caps.exact_sizes = true;
-        }
-        Family::Dalle3 => {
-            caps.size = 256..=2048;
-            caps.size_presets = DALLE3_SIZES;
-            caps.exact_sizes = true;
-            caps.samples = 1..=1;
-            caps.max_init_images = 0;
-            caps.inpaint = false;
-            caps.options = vec![
-                ModelOption {
-                    id: "quality",
-                    label: "Quality",
-                    help: "HD takes longer and costs more.",
-                    choices: DALLE3_QUALITY,
-                    default: "standard",
-                },
-                ModelOption {
-                    id: "style",
-                    label: "Style",
-                    help: "Vivid leans dramatic; natural less so.",
-                    choices: DALLE3_STYLE,
-                    default: "vivid",
-                },
-            ];
-        }
-        Family::Dalle2 => {
-            caps.size = 256..=2048;
-            caps.size_presets = DALLE2_SIZES;
-            caps.exact_sizes = true;
-            caps.max_prompt_chars = 1000;
-        }
-        Family::Other => {}
-    }
-    if family.gpt_image() {
-        caps.max_prompt_chars = 32_000;
-        caps.max_init_images = 16;
-        caps.options = gpt_image_options();
-        caps.option_rules = GPT_IMAGE_RULES;
-    }
-    caps
+/// `name` without a `-YYYY-MM-DD` snapshot date at its end.
+fn undated(name: &str) -> Option<&str> {
+    let (base, date) = name.split_at_checked(name.len().checked_sub(11)?)?;
+    let digits = date.bytes().enumerate().all(|(i, b)| if matches!(i, 0 | 5 | 8) { b == b'-' } else { b.is_ascii_digit() });
+    digits.then_some(base)
 }
+
+/// A model OpenAI has shut down: its id, the name a person knows, when, and what to use instead.
+struct Retired {
+    id: &'static str,
+    name: &'static str,
+    when: &'static str,
+    instead: &'static str,
+}
+
+/// SDK `types/image_model.py`: "GPT Image 1 was shut down on October 23, 2026. Use
+/// gpt-image-2.5-sunburst or gpt-image-2.5-flare instead"; "dall-e-2", "dall-e-3": "retired
+/// on May 12, 2026. Use a GPT image model instead."
+const RETIRED: &[Retired] = &[
+    Retired { id: "gpt-image-1", name: "GPT Image 1", when: "23 October 2026", instead: "GPT Image 2.5 Sunburst or GPT Image 2.5 Flare" },
+    Retired { id: "dall-e-3", name: "DALL·E 3", when: "12 May 2026", instead: "a GPT Image model, such as GPT Image 2.6 Sunburst" },
+    Retired { id: "dall-e-2", name: "DALL·E 2", when: "12 May 2026", instead: "a GPT Image model, such as GPT Image 2.6 Sunburst" },
+];
 
 /// The plain sentence for a model OpenAI has shut down, when `text` (an error message) names one.
 pub(super) fn retired_in(text: &str) -> Option<String> {
-    RETIRED.iter().find(|(id, _, _)| text.contains(&format!("`{id}`")) || text.contains(&format!("'{id}'"))).map(|(_, name, when)| {
-        format!("OpenAI shut down {name} on {when}. Choose GPT Image 2 or another current model (or a server that still offers {name}).")
+    RETIRED.iter().find(|r| text.contains(&format!("`{}`", r.id)) || text.contains(&format!("'{}'", r.id))).map(|r| {
+        format!("OpenAI shut down {} on {}. Choose {} instead (or a server that still offers {}).", r.name, r.when, r.instead, r.name)
     })
 }
 
@@ -300,33 +366,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gpt_image_2_makes_free_sizes_within_its_rules() {
-        let rule = capabilities("gpt-image-2").free_size.unwrap();
-        for (w, h) in [(1536, 864), (3840, 2160), (2160, 3840), (1024, 1024), (768, 256)] {
-            assert_eq!(rule.refusal(w, h), None, "{w}×{h}");
+    fn every_model_the_sdk_names_has_its_row() {
+        // SDK 3.57 `types/image_model.py`, in its order.
+        let sdk = [
+            "gpt-image-1.5",
+            "gpt-image-2",
+            "gpt-image-2-2026-04-21",
+            "gpt-image-2.5-sunburst",
+            "gpt-image-2.5-sunburst-2026-09-08",
+            "gpt-image-2.5-flare",
+            "gpt-image-2.5-flare-2026-09-08",
+            "gpt-image-2.6-sunburst",
+            "gpt-image-2.6-flare",
+            "gpt-image-1",
+            "gpt-image-1-mini",
+            "chatgpt-image-latest",
+            "dall-e-2",
+            "dall-e-3",
+        ];
+        for id in sdk {
+            assert_eq!(find(id).id, id, "{id} has a row of its own");
         }
-        assert!(rule.refusal(1600, 512).unwrap().contains("3 times"));
-        assert!(rule.refusal(3840, 2304).unwrap().contains("too large"));
-        assert_eq!(capabilities("gpt-image-2-2026-04-21").free_size, Some(GPT_IMAGE_2_FREE));
-        assert_eq!(capabilities("gpt-image-1.5").free_size, None);
+        assert_eq!(TODAY.len() + SHUT_DOWN.len(), sdk.len(), "and no row names a model the SDK does not");
     }
 
     #[test]
-    fn limits_per_model() {
-        let gpt = capabilities("gpt-image-1.5");
-        assert_eq!((gpt.max_prompt_chars, gpt.samples.clone(), gpt.max_init_images, gpt.inpaint), (32_000, 1..=10, 16, true));
-        assert!(gpt.exact_sizes && gpt.option("background").is_some() && !gpt.seed);
-        let dalle3 = capabilities("dall-e-3");
-        assert_eq!((dalle3.max_prompt_chars, dalle3.samples.clone(), dalle3.max_init_images), (4000, 1..=1, 0));
-        assert!(dalle3.option("style").is_some() && dalle3.option("background").is_none());
-        assert_eq!(capabilities("dall-e-2").max_prompt_chars, 1000);
-        assert_eq!(capabilities("flux-schnell").max_prompt_chars, 4000);
+    fn what_the_sdk_says_of_some_models_only() {
+        assert_eq!(find("gpt-image-2.5-flare-2026-09-08").qualities, Qualities::GptMax);
+        assert_eq!(find("gpt-image-2").qualities, Qualities::Gpt, "xhigh and max: 2.5 only");
+        assert_eq!((find("gpt-image-2.6-sunburst").sizes, find("gpt-image-2").sizes), (Sizes::Standard, Sizes::Free));
+        assert_eq!(find("gpt-image-2-2026-04-21").background, Background::Preview);
+        assert!(find("gpt-image-1.5").fidelity && !find("gpt-image-1-mini").fidelity && !find("gpt-image-2").fidelity);
+        assert_eq!(find("chatgpt-image-latest").start_images, StartImages::AnyFormat(16));
+        assert_eq!(find("gpt-image-2.6-flare").start_images, StartImages::Png(1));
     }
 
     #[test]
-    fn a_retired_model_gets_a_plain_sentence() {
+    fn unlisted_snapshots_and_names() {
+        assert_eq!(find(" GPT-Image-2.5-Sunburst-2027-01-02 ").id, "gpt-image-2.5-sunburst");
+        assert_eq!(find("gpt-image-3"), UNKNOWN_GPT_IMAGE);
+        assert_eq!(find("flux-schnell").kind, Kind::Other);
+        assert_eq!((undated("x-2026-09-0a"), undated("2026-09-08"), undated("x-2026-09-08")), (None, None, Some("x")));
+    }
+
+    #[test]
+    fn a_retired_model_gets_a_plain_sentence_naming_what_to_use() {
+        let sentence = retired_in("The model `gpt-image-1` does not exist or you do not have access to it.").unwrap();
+        assert!(sentence.contains("GPT Image 1 on 23 October 2026") && sentence.contains("GPT Image 2.5 Sunburst"), "{sentence}");
         let sentence = retired_in("The model `dall-e-3` does not exist or you do not have access to it.").unwrap();
         assert!(sentence.contains("DALL·E 3") && sentence.contains("12 May 2026"), "{sentence}");
+        assert_eq!(retired_in("The model `gpt-image-1.5` does not exist"), None);
         assert_eq!(retired_in("The model `gpt-image-9` does not exist"), None);
     }
 }

@@ -7,7 +7,7 @@
 //! against. Several start images travel as `image[]`, one as `image`, as OpenAI's SDK sends
 //! them.
 
-use super::models::Family;
+use super::models;
 use crate::http::{FormPart, FormValue};
 use crate::provider::{GenerateRequest, InitImage};
 use crate::request::GenerationSettings;
@@ -15,17 +15,18 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 /// The fields of either request, as JSON values (a form sends each as text). An edit takes
-/// no `moderation` and no `style` (spec `CreateImageEditRequest`).
+/// no `moderation` and no `style`, a generation no `input_fidelity` (spec and SDK 3.57).
 fn common_fields(s: &GenerationSettings, edit: bool) -> Map<String, Value> {
-    let family = Family::of(&s.model);
+    let row = models::find(&s.model);
     let mut fields = Map::new();
     fields.insert("model".into(), json!(s.model));
     fields.insert("prompt".into(), json!(s.prompt));
     fields.insert("n".into(), json!(s.samples));
     fields.insert("size".into(), json!(format!("{}x{}", s.width, s.height)));
-    if family.gpt_image() {
-        for id in ["quality", "background", "moderation", "output_format"] {
-            if let Some(value) = s.option(id).filter(|_| !(edit && id == "moderation")) {
+    if row.gpt_image() {
+        let not_here = if edit { "moderation" } else { "input_fidelity" };
+        for id in ["quality", "background", "moderation", "output_format", "input_fidelity"] {
+            if let Some(value) = s.option(id).filter(|_| id != not_here) {
                 fields.insert(id.into(), json!(value));
             }
         }
@@ -152,5 +153,16 @@ mod tests {
         assert!(matches!(&form[1].value, FormValue::File { file_name, .. } if file_name == "image-2.jpg"));
         let one = GenerateRequest { settings: &s, init_images: std::slice::from_ref(&image), mask_image: None };
         assert_eq!(edit_form(&one)[0].name, "image");
+    }
+
+    #[test]
+    fn input_fidelity_goes_with_edits_and_moderation_with_generations() {
+        let s = settings("gpt-image-1.5", &[("input_fidelity", "high"), ("moderation", "low")]);
+        let image = InitImage { base64: "iVBORw0KGgo=".into(), url: None, mime: "image/png", bytes: 8, width: 8, height: 8 };
+        let form = edit_form(&GenerateRequest { settings: &s, init_images: std::slice::from_ref(&image), mask_image: None });
+        let text = |name: &str| form.iter().find(|p| p.name == name).map(|p| matches!(&p.value, FormValue::Text(t) if t == "high"));
+        assert_eq!((text("input_fidelity"), text("moderation").is_some()), (Some(true), false));
+        let body = generation_body(&s);
+        assert!(body.get("input_fidelity").is_none() && body["moderation"] == "low", "{body}");
     }
 }
