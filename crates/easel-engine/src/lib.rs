@@ -155,7 +155,8 @@ struct Inner {
     config: EngineConfig,
     clients: http::Clients,
     store: Store,
-    slots: Arc<tokio::sync::Semaphore>,
+    /// Jobs in flight at once; fitted to the account's queue cap once the service says it.
+    slots: Arc<job::Slots>,
     sink: EventSink,
     runtime: tokio::runtime::Handle,
     running: Mutex<HashMap<JobId, Running>>,
@@ -189,7 +190,7 @@ impl Engine {
         })?;
         let clients =
             http::Clients::new(config.policy.connect_timeout).map_err(|e| EngineError::new(ErrorCategory::Network).with_detail(e))?;
-        let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
+        let slots = job::Slots::new(config.concurrency, config.concurrency != config.provider.default_concurrency());
         let timeout = Mutex::new(config.timeout);
         Ok(Self {
             inner: Arc::new(Inner {

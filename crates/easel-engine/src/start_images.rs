@@ -238,7 +238,6 @@ pub fn same_shape(mask: (u32, u32), start: (u32, u32)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Provider as _;
 
     fn caps(kind: crate::provider::ProviderKind, model: &str) -> Capabilities {
         let base = (kind == crate::provider::ProviderKind::OpenAi).then_some("https://api.openai.com/v1");

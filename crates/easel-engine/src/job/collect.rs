@@ -5,8 +5,9 @@ use super::{Collected, Job, off_thread};
 use crate::error::{EngineError, ErrorCategory};
 use crate::http::{HttpCall, Method, TransportKind};
 use crate::intake::{self, IntakeError, OutputEntry, VerifiedImage};
-use crate::provider::{Finished, RemoteJob};
+use crate::provider::{Finished, MadeWith, RemoteJob};
 use crate::recorder::{Exchange, transport_error};
+use crate::request::GenerationSettings;
 use crate::request::Seed;
 use crate::retry::{Decision, DownloadTries, DownloadTrouble};
 use crate::store::{ImageRecord, JobPhase, NewImage};
@@ -26,11 +27,14 @@ impl Job {
             fetch_url: None,
             eta_seconds: None,
             future_links: finished.outputs.iter().filter(|o| o.starts_with("http")).cloned().collect(),
+            seeds: finished.seeds.clone(),
+            made: finished.made.clone(),
         };
         self.phase(JobPhase::Downloading, Some(&outputs_at), None).await;
         let total = finished.outputs.len() as u32;
         let mut images = Vec::new();
         let mut first_error = None;
+        let made = differences(&finished.made, &self.settings);
         // A seed the service never saw is no image's seed (older records may hold one).
         let seeded = self.inner.provider.capabilities(&self.settings.model).seed;
         let base_seed = match self.settings.seed {
@@ -57,7 +61,7 @@ impl Job {
             // The last image of a job with no failure also marks the job done, in one commit.
             let finishes = (index + 1 == total && first_error.is_none()).then(|| self.real_cache_key());
             let last = finishes.is_some();
-            match self.save(verified, index, seed, finished.remote_id.clone(), finishes).await {
+            match self.save(verified, index, seed, finished.remote_id.clone(), &made, finishes).await {
                 Ok(record) => {
                     self.done_in_store |= last;
                     self.emit(EventKind::Image(Box::new(record.clone())));
@@ -88,6 +92,7 @@ impl Job {
         index: u32,
         seed: Option<u64>,
         request_id: Option<String>,
+        made: &MadeWith,
         finishes: Option<Option<String>>,
     ) -> Result<ImageRecord, EngineError> {
         let store = self.inner.store.clone();
@@ -96,6 +101,7 @@ impl Job {
         let batch_id = self.batch_id.clone();
         let provider = self.inner.provider.kind().id();
         let base_url = self.inner.provider.base_url().to_string();
+        let made = made.clone();
         off_thread(move || {
             let meta = NewImage {
                 job_id: &job_id,
@@ -106,6 +112,7 @@ impl Job {
                 provider,
                 base_url: &base_url,
                 request_id: request_id.as_deref(),
+                made: Some(&made),
             };
             match finishes {
                 Some(cache_key) => store.add_last_image(&image, &meta, cache_key.as_deref()),
@@ -198,9 +205,46 @@ impl Job {
     }
 }
 
+/// What the service reported that differs from the settings sent: the library keeps the
+/// person's own prompt and settings, and beside them what was really used.
+fn differences(made: &MadeWith, settings: &GenerationSettings) -> MadeWith {
+    let differs = |used: &Option<String>, asked: &str| used.clone().filter(|u| u.trim() != asked.trim());
+    MadeWith {
+        prompt: differs(&made.prompt, &settings.prompt),
+        model: differs(&made.model, &settings.model),
+        steps: made.steps.filter(|s| *s != settings.steps),
+        guidance: made.guidance.filter(|g| (g - settings.guidance).abs() > 0.001),
+        width: made.width.filter(|w| *w != settings.width),
+        height: made.height.filter(|h| *h != settings.height),
+        scheduler: made.scheduler.clone(),
+    }
+}
+
 fn bad_output(e: &IntakeError) -> EngineError {
     EngineError::new(ErrorCategory::BadOutput).with_message(format!(
         "The service said it succeeded, but the image it sent is not usable: {}.",
         e.to_string().trim_end_matches('.')
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_the_service_changed_is_kept_beside_the_settings() {
+        let settings = GenerationSettings { prompt: "women playing tennis".into(), model: "sdxl".into(), steps: 20, ..Default::default() };
+        let made = MadeWith {
+            prompt: Some("women playing tennis, hyperrealistic, full body, detailed clothing".into()),
+            model: Some("sdxl".into()),
+            steps: Some(20),
+            width: Some(1024),
+            ..MadeWith::default()
+        };
+        let kept = differences(&made, &settings);
+        assert_eq!(kept.prompt, made.prompt, "a rewritten prompt is kept beside the person's");
+        assert_eq!((kept.model, kept.steps, kept.width), (None, None, Some(1024)));
+        let same = MadeWith { prompt: Some(" women playing tennis ".into()), ..MadeWith::default() };
+        assert!(differences(&same, &settings).is_empty(), "the prompt as typed is not kept twice");
+    }
 }

@@ -12,7 +12,11 @@
 mod collect;
 mod exchange;
 mod poll;
+mod prepare;
 mod send;
+mod slots;
+
+pub(crate) use slots::Slots;
 
 use crate::error::{EngineError, ErrorCategory};
 use crate::keys::ApiKey;
@@ -126,7 +130,7 @@ impl Job {
             return images;
         }
 
-        let permit = match self.inner.slots.clone().acquire_owned().await {
+        let permit = match self.inner.slots.acquire().await {
             Ok(p) => p,
             Err(_) => return self.fail(Vec::new(), EngineError::new(ErrorCategory::Cancelled)).await,
         };
@@ -139,13 +143,19 @@ impl Job {
     /// (or download its recorded outputs). It is never sent again.
     pub(crate) async fn resume(mut self, remote: RemoteJob) -> JobOutcome {
         self.state(JobState::Queued);
-        let permit = match self.inner.slots.clone().acquire_owned().await {
+        let permit = match self.inner.slots.acquire().await {
             Ok(p) => p,
             Err(_) => return self.fail(Vec::new(), EngineError::new(ErrorCategory::Cancelled)).await,
         };
         let started = Instant::now();
         let finished = if remote.id.is_empty() {
-            Ok(Finished { remote_id: None, outputs: remote.future_links.clone(), seeds: Vec::new(), usage: None })
+            Ok(Finished {
+                remote_id: None,
+                outputs: remote.future_links.clone(),
+                seeds: remote.seeds.clone(),
+                made: remote.made.clone(),
+                usage: None,
+            })
         } else {
             self.poll(remote, started).await
         };
@@ -223,6 +233,10 @@ impl Job {
 
     async fn generate_and_collect(&mut self) -> Collected {
         let started = Instant::now();
+        // What the service says of the model comes first: the start images are fitted to it.
+        if self.settings.upscale.is_none() {
+            self.check_with_service().await.map_err(|e| (Vec::new(), e))?;
+        }
         self.load_images().await.map_err(|e| (Vec::new(), e))?;
         self.prepare_images().await.map_err(|e| (Vec::new(), e))?;
         self.upload_images().await.map_err(|e| (Vec::new(), e))?;

@@ -111,6 +111,7 @@ impl Provider for A1111 {
             model_required: false,
             options: Vec::new(),
             option_rules: &[],
+            rules: Default::default(),
         }
     }
 
@@ -213,7 +214,13 @@ fn parse(reply: &Reply) -> ApiOutcome {
     if (200..300).contains(&reply.status)
         && let Some(image) = body.get("image").and_then(Value::as_str).filter(|i| !i.is_empty())
     {
-        return ApiOutcome::Finished(Finished { remote_id: None, outputs: vec![image.to_owned()], seeds: Vec::new(), usage: None });
+        return ApiOutcome::Finished(Finished {
+            remote_id: None,
+            outputs: vec![image.to_owned()],
+            seeds: Vec::new(),
+            usage: None,
+            made: Default::default(),
+        });
     }
     if (200..300).contains(&reply.status)
         && let Some(images) = body.get("images").and_then(Value::as_array)
@@ -235,7 +242,7 @@ fn parse(reply: &Reply) -> ApiOutcome {
             f.message = Some("The server finished but sent no images (was it interrupted?).".into());
             return ApiOutcome::Failed(f);
         }
-        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds, usage: None });
+        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds, usage: None, made: Default::default() });
     }
     ApiOutcome::Failed(map_error(reply, &body))
 }

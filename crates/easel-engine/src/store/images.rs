@@ -4,6 +4,7 @@
 use super::jobs::mark_done;
 use super::{Store, StoreError, now_ms, rfc3339};
 use crate::intake::{ImageFormat, VerifiedImage};
+use crate::provider::MadeWith;
 use crate::request::GenerationSettings;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,10 @@ pub struct ImageRecord {
     /// Served from the local store instead of being generated again.
     #[serde(default)]
     pub cached: bool,
+    /// What the service says it used where that differs from the settings (a rewritten
+    /// prompt, capped steps): the person's prompt stays in `prompt`.
+    #[serde(default, skip_serializing_if = "MadeWith::is_empty")]
+    pub made: MadeWith,
 }
 
 /// What a new image row holds besides the verified file.
@@ -65,6 +70,8 @@ pub struct NewImage<'a> {
     pub provider: &'a str,
     pub base_url: &'a str,
     pub request_id: Option<&'a str>,
+    /// What the service reported it used, when it differs from `settings`.
+    pub made: Option<&'a MadeWith>,
 }
 
 impl Store {
@@ -87,12 +94,14 @@ impl Store {
         let settings = serde_json::to_string(s).unwrap_or_default();
         let created_ms = now_ms();
         let format = serde_json::to_value(image.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let made = meta.made.filter(|m| !m.is_empty()).cloned().unwrap_or_default();
+        let made_json = (!made.is_empty()).then(|| serde_json::to_string(&made).unwrap_or_default());
         let id = self.with(|c| {
             let tx = c.unchecked_transaction()?;
             tx.execute(
                 "INSERT INTO images (job_id, idx, sha256, path, format, bytes, width, height, seed, prompt,
-                     negative_prompt, model, provider, base_url, settings_json, request_id, created_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                     negative_prompt, model, provider, base_url, settings_json, request_id, created_ms, made_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT(job_id, idx) DO UPDATE SET sha256 = excluded.sha256, path = excluded.path",
                 params![
                     meta.job_id,
@@ -112,6 +121,7 @@ impl Store {
                     settings,
                     meta.request_id,
                     created_ms,
+                    made_json,
                 ],
             )?;
             let id = tx.query_row("SELECT id FROM images WHERE job_id = ?1 AND idx = ?2", params![meta.job_id, meta.index], |r| {
@@ -146,6 +156,7 @@ impl Store {
             created_ms,
             starred: false,
             cached: false,
+            made,
         })
     }
 
@@ -239,7 +250,7 @@ impl Store {
             let sql = format!(
                 "SELECT id, job_id, idx, path, bytes, width, height, format, sha256, seed, prompt, negative_prompt,
                         model, provider, request_id, created_ms, starred, settings_json,
-                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id) FROM images WHERE {clause}"
+                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id), made_json FROM images WHERE {clause}"
             );
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt.query_map(params, |r| {
@@ -269,6 +280,10 @@ impl Store {
                     created_ms,
                     starred: r.get::<_, i64>(16)? != 0,
                     cached: false,
+                    made: r
+                        .get::<_, Option<String>>(19)?
+                        .and_then(|j| super::from_json("an image's service report", &j))
+                        .unwrap_or_default(),
                 })
             })?;
             rows.collect()
@@ -347,6 +362,7 @@ mod tests {
             provider: "modelslab",
             base_url: "u",
             request_id: None,
+            made: None,
         };
         let record = store.add_last_image(&v, &meta, Some("key-9")).unwrap();
         assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Done));

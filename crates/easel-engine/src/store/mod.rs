@@ -170,6 +170,7 @@ pub(super) mod tests {
             provider: "modelslab",
             base_url: "u",
             request_id: None,
+            made: None,
         };
         store.add_image(&v, &meta).unwrap()
     }

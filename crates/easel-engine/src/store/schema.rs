@@ -97,9 +97,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     "#
     ),
-    // 3 and 4: taken by the provider work being merged beside this one (its migrations go
-    // here). Nothing to do until then.
-    "-- 3: reserved",
+    // 3: what the service says it made an image with, where that differs from its settings
+    // (ModelsLab's `meta`: the prompt it used after rewriting it, the steps it capped).
+    r#"
+    ALTER TABLE images ADD COLUMN made_json TEXT;
+    "#,
+    // 4: taken by other work being merged beside this one (its migration goes here).
     "-- 4: reserved",
     // 5: search finds word forms ("cats" finds "a cat", "running" finds "runs"): the full-text
     // index is built again with the Porter stemmer in front of unicode61.

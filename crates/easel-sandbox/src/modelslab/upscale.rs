@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -38,8 +38,8 @@ const MAX_SIDE: u32 = 8192;
 pub(super) const TOO_LARGE: &str = "The upscaled image would exceed the maximum resolution of 8192 pixels";
 
 /// `POST /api/v6/image_editing/super_resolution`.
-pub(super) async fn super_resolution(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
-    let body = parse_request(&body)?;
+pub(super) async fn super_resolution(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Result<Response, Rejection> {
+    let body = parse_request(&headers, &body)?;
     if let Some(refused) = refused_key(&shared) {
         return Ok(refused);
     }
@@ -82,13 +82,12 @@ pub(super) async fn super_resolution(State(shared): State<Arc<Shared>>, body: By
     let id = json!(shared.modelslab.next_id());
     let meta = json!({"init_image": source_for_meta(&source), "upscale_factor": scale, "model_id": model, "face_enhance": false});
     if !queued {
-        let job = Job::finished(id, json!([url]), meta, Api::V6);
-        let body = job.final_body();
-        shared.modelslab.insert(job);
+        let body = answers::success(&id, &json!([url]), &meta, Api::V6);
+        shared.modelslab.insert(Job::finished(id, json!([url]), Api::V6));
         return Ok(json_response(StatusCode::OK, body));
     }
     let Some(slot) = shared.in_flight.try_acquire() else {
-        return Ok(shared.too_many_requests(answers::queue_full(1), []));
+        return Ok(shared.too_many_requests(answers::queue_full(shared.config.queue_limit, 30), []));
     };
     let plan = if shared.config.scenario == Scenario::ProcessingForever { Plan::Never } else { Plan::Succeed };
     let body = answers::Queued {
@@ -100,7 +99,7 @@ pub(super) async fn super_resolution(State(shared): State<Arc<Shared>>, body: By
         message_key: "message",
     }
     .body();
-    let job = QueuedJob { api: Api::V6, id, plan, slot, files: vec![file], output: json!([url]), meta, message_key: "message" };
+    let job = QueuedJob { api: Api::V6, id, plan, slot, files: vec![file], output: json!([url]), message_key: "message" };
     shared.modelslab.insert(Job::queued(job));
     Ok(json_response(StatusCode::OK, body))
 }

@@ -43,7 +43,8 @@ pub struct GenerateArgs {
     /// Separate jobs with different seeds, to pick from.
     #[arg(long)]
     pub candidates: Option<String>,
-    /// For models that take an aspect ratio (ModelsLab v7): 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3.
+    /// For models that take an aspect ratio instead of a size (ModelsLab v7), e.g. 16:9; each
+    /// model takes its own set, and a ratio it does not take is refused with the list.
     #[arg(long)]
     pub aspect_ratio: Option<String>,
     /// Start from this image (image-to-image): PNG, JPEG or WebP. Repeat it for models that
@@ -70,6 +71,10 @@ pub struct GenerateArgs {
     /// `easel models` is not needed: a wrong id or value is named with the ones the model takes.
     #[arg(long = "option", value_name = "ID=VALUE")]
     pub options: Vec<String>,
+    /// Let the service rewrite the prompt with words of its own (ModelsLab community models;
+    /// the same as `--option enhance_prompt=yes`). Off by default: the prompt is sent as typed.
+    #[arg(long)]
+    pub enhance_prompt: bool,
     /// Jobs in flight at once.
     #[arg(long)]
     pub concurrency: Option<String>,
@@ -134,6 +139,9 @@ pub fn run(args: GenerateArgs) -> i32 {
             draft.options.insert(id.to_owned(), value.trim().to_owned());
         }
     }
+    if args.enhance_prompt {
+        draft.options.insert("enhance_prompt".into(), "yes".into());
+    }
     let mut seconds = |text: &Option<String>, field: &str, max: f64| -> Option<Duration> {
         let text = text.as_deref()?;
         match text.trim().parse::<f64>() {
@@ -197,6 +205,15 @@ pub fn run(args: GenerateArgs) -> i32 {
             return fail(e);
         }
     };
+    if let Some(note) = caps.rules.note {
+        printer.note(note);
+    }
+    let asked_steps = args.steps.as_deref().and_then(|s| s.trim().parse::<u32>().ok());
+    if let (Some(why), Some(asked), Some(range)) = (caps.rules.steps_capped, asked_steps, &caps.steps)
+        && asked > *range.end()
+    {
+        printer.note(why);
+    }
     // The key is looked up only once the request is known to be valid.
     let key = match credentials(kind) {
         Ok(key) => key,

@@ -13,7 +13,8 @@
 //! The largest side it makes is not documented ("ultra_resolution: 4K+"): Easel asks for at
 //! most 8192 pixels a side, the most it keeps.
 
-use super::{ModelsLab, image_reference};
+use super::ModelsLab;
+use super::requests::image_reference;
 use crate::capabilities::Upscaler;
 use crate::keys::ApiKey;
 use crate::provider::{GenerateRequest, HttpCall, RemoteJob};
@@ -26,7 +27,7 @@ pub(super) const UPSCALER: Upscaler =
 /// The super-resolution request, for settings that enlarge a picture.
 pub(super) fn request(p: &ModelsLab, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> Option<HttpCall> {
     let upscale = request.settings.upscale?;
-    let source = request.init_image().map(image_reference).unwrap_or_default();
+    let source = request.init_image().map(image_reference).unwrap_or(serde_json::Value::Null);
     let body = json!({
         "key": key.map_or("", ApiKey::expose),
         "init_image": source,
@@ -76,7 +77,7 @@ mod tests {
         let body = call.body.unwrap();
         assert_eq!((body["init_image"].as_str(), body["scale"].as_u64()), (Some("https://pub.example/u/1.png"), Some(4)));
         assert_eq!(body["model_id"], "realesr-general-x4v3");
-        let job = RemoteJob { id: "77".into(), fetch_url: None, eta_seconds: None, future_links: vec![] };
+        let job = RemoteJob { id: "77".into(), fetch_url: None, eta_seconds: None, future_links: vec![], ..Default::default() };
         let paths: Vec<String> = (0..3).filter_map(|f| p.fetch(&job, &s, Some(&key), f)).map(|c| c.url.path().to_owned()).collect();
         assert_eq!(paths, ["/api/v6/image_editing/fetch/77"]);
     }
