@@ -31,7 +31,10 @@ pub struct Header {
     pub alpha: bool,
 }
 
-fn reader<'b>(bytes: &'b [u8], limits: &Limits) -> Result<(image::ImageReader<std::io::Cursor<&'b [u8]>>, ImageFormat), String> {
+/// A reader of picture bytes in memory.
+type Reader<'b> = image::ImageReader<std::io::Cursor<&'b [u8]>>;
+
+fn reader<'b>(bytes: &'b [u8], limits: &Limits) -> Result<(Reader<'b>, ImageFormat), String> {
     let format = intake::sniff(bytes).ok_or_else(|| "it is not a PNG, JPEG or WebP picture".to_owned())?;
     let image_format = match format {
         ImageFormat::Png => image::ImageFormat::Png,
@@ -165,27 +168,32 @@ fn resized(image: DynamicImage, w: u32, h: u32) -> DynamicImage {
     }
 }
 
-/// PNG (transparency kept) or JPEG, under [`MAX_SENT_BYTES`].
+/// PNG (transparency kept) or JPEG, under [`MAX_SENT_BYTES`]: a picture too detailed for
+/// that even as a JPEG (a huge noisy photo for a service that takes any size) is made smaller
+/// until it fits.
 fn encode_within_limit(image: &DynamicImage, alpha: bool, photo: bool) -> Result<InitImage, String> {
-    let (w, h) = (image.width(), image.height());
-    if alpha || !photo {
-        let png = encode(image, image::ImageFormat::Png)?;
-        if png.len() <= MAX_SENT_BYTES {
-            return Ok(loaded(png, "image/png", w, h));
+    let mut image = std::borrow::Cow::Borrowed(image);
+    for _ in 0..6 {
+        let (w, h) = (image.width(), image.height());
+        if alpha || !photo {
+            let png = encode(&image, image::ImageFormat::Png)?;
+            if png.len() <= MAX_SENT_BYTES {
+                return Ok(loaded(png, "image/png", w, h));
+            }
         }
-        if alpha {
-            return Err(format!("even scaled to {w}×{h} it is over 5 MB as a PNG (it keeps its transparency). Save it smaller."));
+        if !alpha {
+            let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
+            for quality in [92, 85, 75] {
+                let mut jpeg = Vec::new();
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality).encode_image(&rgb).map_err(|e| e.to_string())?;
+                if jpeg.len() <= MAX_SENT_BYTES {
+                    return Ok(loaded(jpeg, "image/jpeg", w, h));
+                }
+            }
         }
+        image = std::borrow::Cow::Owned(image.thumbnail_exact((w * 4 / 5).max(1), (h * 4 / 5).max(1)));
     }
-    let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
-    for quality in [92, 85, 75] {
-        let mut jpeg = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality).encode_image(&rgb).map_err(|e| e.to_string())?;
-        if jpeg.len() <= MAX_SENT_BYTES {
-            return Ok(loaded(jpeg, "image/jpeg", w, h));
-        }
-    }
-    Err(format!("even scaled to {w}×{h} it is over 5 MB. Save it smaller."))
+    Err("it stays over 5 MB however it is saved; save it smaller".to_owned())
 }
 
 fn encode(image: &DynamicImage, format: image::ImageFormat) -> Result<Vec<u8>, String> {

@@ -95,7 +95,7 @@ pub enum Action {
     },
     /// Ask the provider for its model list again.
     RefreshModels,
-    /// "Start from an image...": open the file dialog.
+    /// "Start from a picture..." (or "Add a picture..."): open the file dialog.
     PickInitImage,
     /// Choose the inpainting mask (async file dialog).
     PickMask,

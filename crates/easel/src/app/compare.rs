@@ -32,17 +32,6 @@ impl Compare {
         Self { pictures: [left, right], mode: Mode::Slider, split: 0.5, zoom: 1.0, pan: Vec2::ZERO }
     }
 
-    /// The images compared, left first.
-    #[cfg(test)]
-    pub fn images(&self) -> [i64; 2] {
-        [self.pictures[0].id, self.pictures[1].id]
-    }
-
-    #[cfg(test)]
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
     pub fn ui(&mut self, ui: &mut egui::Ui, pictures: &mut Pictures, actions: &mut Vec<Action>) {
         ui.horizontal_wrapped(|ui| {
             if ui.button("« Gallery").on_hover_text("Back to all images (Esc)").clicked() {

@@ -8,7 +8,7 @@
 use super::actions::Action;
 use super::gallery::image_label;
 use super::picture::{Pictures, Shown, View};
-use super::style::{self, space};
+use super::style::space;
 use super::textures::{FileThumbs, Thumb, Thumbnails};
 use easel_engine::capabilities::Upscaler;
 use easel_engine::request::{GenerationSettings, InitImageRef};
@@ -87,11 +87,7 @@ impl Viewer {
         let path = self.record.path.clone();
         let size = match cx.pictures.shown(&path) {
             Shown::Ready([w, h]) => egui::vec2(w as f32, h as f32),
-            Shown::Failed(why) => {
-                ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, why, style::placeholder_font(), style::warn(ui));
-                return;
-            }
-            Shown::Loading => egui::vec2(self.record.width.max(1) as f32, self.record.height.max(1) as f32),
+            Shown::Loading | Shown::Failed(_) => egui::vec2(self.record.width.max(1) as f32, self.record.height.max(1) as f32),
         };
         self.view.handle(ui, &response, rect, true);
         let image_rect = self.view.image_rect(rect, size);

@@ -15,6 +15,7 @@ mod resume;
 mod secrecy;
 mod smoke;
 mod ui;
+mod ui_editing;
 mod ui_library;
 mod ui_plain;
 mod window;

@@ -5,6 +5,7 @@
 //! UI from the test thread until a condition holds, with a deadline.
 
 use crate::window::{DEADLINE, Window, texts};
+use base64::Engine as _;
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp, Opener};
 use easel_engine::keys::{ApiKey, SecretStore, StoreError};
 use easel_engine::provider::ProviderKind;
@@ -39,7 +40,7 @@ impl FakeDialogs {
         Self::picking_in_turn(vec![file])
     }
 
-    fn picking_in_turn(files: Vec<PathBuf>) -> Arc<Self> {
+    pub(crate) fn picking_in_turn(files: Vec<PathBuf>) -> Arc<Self> {
         Arc::new(Self {
             available: true,
             choose: std::env::temp_dir().join("easel-ui-test-unused.png"),
@@ -413,10 +414,10 @@ fn a_model_that_takes_an_aspect_ratio_gets_an_aspect_ratio_picker_instead_of_a_s
     assert!(app.harness.query_by_role_and_label(Role::ComboBox, "Aspect ratio").is_some());
     assert!(app.harness.query_by_label("Width").is_none() && app.harness.query_by_label("Height").is_none());
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "imagen-4 takes none");
-    assert!(app.harness.query_by_label("Start from an image...").is_none(), "Imagen has no image-to-image");
+    assert!(app.harness.query_by_label("Start from a picture...").is_none(), "Imagen has no image-to-image");
     app.set_field("Model id (any model the service has)", "seedream-4.5");
     app.harness.run_steps(2);
-    assert!(app.harness.query_by_label("Start from an image...").is_some(), "Seedream edits (uploaded first on v7)");
+    assert!(app.harness.query_by_label("Start from a picture...").is_some(), "Seedream edits (uploaded first on v7)");
     app.harness.check_accessibility();
 }
 
@@ -428,10 +429,10 @@ fn image_to_image_sends_the_picked_file_to_img2img() {
     let mut app = TestApp::start(Setup { dialogs: FakeDialogs::picking(start), ..Setup::new(Scenario::Success) });
 
     app.set_field("Prompt", "the same scene at night");
-    app.click("Start from an image...");
-    app.wait_for_text("Start image: start.png, ");
+    app.click("Start from a picture...");
+    app.wait_for_text("Start picture 1: start.png");
     assert!(app.harness.query_by_role_and_label(Role::Slider, "Strength").is_some(), "a strength slider");
-    assert!(app.harness.query_by_role_and_label(Role::Button, "Clear").is_some(), "and a way to clear it");
+    assert!(app.harness.query_by_role_and_label(Role::Button, "Remove").is_some(), "and a way to stop using it");
     app.harness.check_accessibility();
 
     app.click("Generate");
@@ -441,41 +442,49 @@ fn image_to_image_sends_the_picked_file_to_img2img() {
     assert!(!paths.iter().any(|p| p == "/api/v6/images/text2img"), "{paths:?}");
 }
 
-/// Inpainting from the window: a start image, then a mask that repaints part of it. A mask of
-/// the wrong size is explained at its field before anything is sent.
+/// Inpainting from the window with a mask file: a start image, then a mask that repaints part
+/// of it (of any size, as long as it has the picture's shape). A mask of another shape is
+/// explained at its field before anything is sent.
 #[test]
 fn a_mask_repaints_only_part_of_the_start_image() {
     let pictures = tempfile::tempdir().unwrap();
     let start = pictures.path().join("room.png");
     image::RgbImage::from_pixel(512, 384, image::Rgb([200, 80, 40])).save(&start).unwrap();
-    let small = pictures.path().join("small-mask.png");
-    image::GrayImage::from_pixel(256, 192, image::Luma([255])).save(&small).unwrap();
+    let square = pictures.path().join("square-mask.png");
+    image::GrayImage::from_pixel(256, 256, image::Luma([255])).save(&square).unwrap();
     let mask = pictures.path().join("window-mask.png");
-    image::GrayImage::from_fn(512, 384, |x, _| image::Luma([if x < 256 { 255 } else { 0 }])).save(&mask).unwrap();
-    let dialogs = FakeDialogs::picking_in_turn(vec![start, small, mask]);
+    image::GrayImage::from_fn(256, 192, |x, _| image::Luma([if x < 128 { 255 } else { 0 }])).save(&mask).unwrap();
+    let dialogs = FakeDialogs::picking_in_turn(vec![start, square, mask]);
     let mut app = TestApp::start(Setup { dialogs, ..Setup::new(Scenario::Success) });
 
     app.set_field("Prompt", "a window in the left wall");
-    app.click("Start from an image...");
-    app.wait_for_text("Start image: room.png, ");
-    app.click("Repaint only part...");
-    app.wait_for_text("Mask: small-mask.png, ");
-    app.wait_for_text("The mask is 256×192 pixels but the starting image is 512×384");
+    app.click("Start from a picture...");
+    app.wait_for_text("Start picture 1: room.png");
+    assert!(app.shows("The whole picture changes."));
+    app.click("Load a mask file...");
+    app.wait_for_text("Only the part marked in square-mask.png changes.");
+    app.wait_for_text("The mask is 256×256 pixels but the start image is 512×384");
     app.click("Generate");
-    assert!(app.sent().is_empty(), "a mask of the wrong size sends nothing");
+    assert!(app.sent().is_empty(), "a mask of another shape sends nothing");
 
-    app.click("Repaint only part...");
-    app.wait_for_text("Mask: window-mask.png, ");
-    assert!(!app.shows("The mask is 256×192"), "the new mask fits");
+    app.click("Change the whole picture");
+    app.click("Load a mask file...");
+    app.wait_for_text("Only the part marked in window-mask.png changes.");
+    assert!(!app.shows("The mask is 256×256"), "the new mask fits: half the size, the same shape");
     app.harness.check_accessibility();
     app.click("Generate");
     app.wait_for_text("Image: a window in the left wall");
-    let paths: Vec<String> = app.sandbox.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths.iter().filter(|p| *p == "/api/v6/images/inpaint").count(), 1, "{paths:?}");
+    let inpaint = app.sandbox.requests().into_iter().find(|r| r.path == "/api/v6/images/inpaint").expect("an inpaint request");
+    let sent =
+        image::load_from_memory(&base64::engine::general_purpose::STANDARD.decode(inpaint.body["mask_image"].as_str().unwrap()).unwrap())
+            .unwrap()
+            .to_luma8();
+    assert_eq!(sent.dimensions(), (512, 384), "the mask follows the start image's size");
+    assert_eq!((sent.get_pixel(100, 200).0[0], sent.get_pixel(400, 200).0[0]), (255, 0));
 
-    // Clearing the start image clears its mask too.
-    app.click("Clear");
-    assert!(!app.shows("Mask: window-mask.png") && !app.shows("Start image: room.png"));
+    // Removing the start image removes its mask too.
+    app.click("Remove");
+    assert!(!app.shows("window-mask.png") && !app.shows("Start picture 1: room.png"));
 }
 
 /// `easel gui --provider openai --api-key-header`: the window sends the key the Azure way.
@@ -511,7 +520,7 @@ fn a_picture_dropped_on_the_window_becomes_the_start_image() {
     let mut app = TestApp::start(Setup::new(Scenario::Success));
     app.set_field("Prompt", "the dropped scene in autumn");
     app.harness.input_mut().dropped_files.push(Arc::new(Dropped(start)));
-    app.wait_for_text("Start image: dropped.png, ");
+    app.wait_for_text("Start picture 1: dropped.png");
 
     app.click("Generate");
     app.wait_for_text("Image: the dropped scene in autumn");
@@ -519,22 +528,18 @@ fn a_picture_dropped_on_the_window_becomes_the_start_image() {
 }
 
 #[test]
-fn a_start_image_that_is_not_an_image_is_explained_at_the_field_and_nothing_is_sent() {
+fn a_start_image_that_is_not_an_image_is_explained_and_not_used() {
     let pictures = tempfile::tempdir().unwrap();
     let fake = pictures.path().join("notes.png");
     std::fs::write(&fake, "these are notes, not a picture").unwrap();
     let mut app = TestApp::start(Setup { dialogs: FakeDialogs::picking(fake), ..Setup::new(Scenario::Success) });
     app.set_field("Prompt", "a boat");
-    app.click("Start from an image...");
-    app.wait_for_text("Start image: notes.png");
-    app.click("Generate");
-    app.wait_for_text("notes.png cannot be used");
-    assert!(app.sent().is_empty(), "an unusable start image sends nothing");
-
-    app.click("Clear");
-    assert!(!app.shows("Start image: notes.png"), "Clear forgets the start image");
+    app.click("Start from a picture...");
+    app.wait_for_text("notes.png cannot be used: it is not a PNG, JPEG or WebP picture");
+    assert!(!app.shows("Start picture 1"), "an unusable picture is not used");
     app.click("Generate");
     app.wait_for_text("Image: a boat");
+    assert!(app.sandbox.requests().iter().all(|r| r.path != "/api/v6/images/img2img"), "made from words");
 }
 
 #[test]

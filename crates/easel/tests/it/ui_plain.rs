@@ -228,7 +228,7 @@ fn without_a_portal_a_start_image_is_opened_through_easels_own_chooser() {
     let dialogs =
         Arc::new(FakeDialogs { available: false, ..Arc::try_unwrap(FakeDialogs::picking(pictures.path().join("x.png"))).ok().unwrap() });
     let mut app = TestApp::start(Setup { dialogs, ..Setup::new(Scenario::Success) });
-    app.click("Start from an image...");
+    app.click("Start from a picture...");
     app.wait_for_text("Choose a picture to start from");
     app.set_field("Folder", &pictures.path().display().to_string());
     app.click("Go");
@@ -237,5 +237,5 @@ fn without_a_portal_a_start_image_is_opened_through_easels_own_chooser() {
     app.harness.get_by_label("start.png").click_accesskit();
     app.harness.run_steps(2);
     app.click("Open");
-    app.wait_for_text("Start image: start.png, ");
+    app.wait_for_text("Start picture 1: start.png");
 }

@@ -14,7 +14,7 @@ use easel_engine::store::ImageRecord;
 use std::path::{Path, PathBuf};
 
 impl Commands {
-    /// "Start from an image..." (`mask: false`) or "Repaint only part..." (`mask: true`).
+    /// "Start from a picture..." (`mask: false`) or "Load a mask file..." (`mask: true`).
     pub fn pick_image(&self, mask: bool, own_chooser: bool) {
         let inbox = self.bg.inbox().clone();
         self.choose(ChooserFor::Open { mask }, own_chooser, move |dialogs| {

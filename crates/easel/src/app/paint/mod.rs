@@ -104,10 +104,14 @@ impl Painter {
         self.status_ui(ui, inpaints);
         ui.separator();
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
-        response.widget_info(|| {
-            egui::WidgetInfo::labeled(egui::Role::Image, true, format!("Painting on {name}: paint over the part to change"))
-        });
-        let Shown::Ready(size) = pictures.shown(&self.path) else {
+        let shown = pictures.shown(&self.path);
+        let label = match &shown {
+            Shown::Ready(_) => format!("Painting on {name}: paint over the part to change"),
+            Shown::Loading => format!("Painting on {name}: the picture is loading"),
+            Shown::Failed(why) => format!("Painting on {name}: the picture cannot be shown ({why})"),
+        };
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
+        let Shown::Ready(size) = shown else {
             pictures.paint(ui, &self.path, rect, rect, None);
             return;
         };
@@ -262,3 +266,6 @@ impl Painter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -153,7 +153,11 @@ impl Pictures {
                     spinner(ui, clip);
                 }
                 (Shown::Loading, None) => spinner(ui, clip),
-                _ => {}
+                (Shown::Failed(why), _) => {
+                    let font = crate::app::style::placeholder_font();
+                    painter.text(clip.center(), egui::Align2::CENTER_CENTER, why, font, crate::app::style::warn(ui));
+                }
+                (Shown::Ready(_), _) => {}
             }
             return shown;
         };

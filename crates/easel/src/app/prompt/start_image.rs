@@ -102,10 +102,13 @@ impl PromptPanel {
     /// Under "More settings" while there is no start image: how to start from a picture.
     pub(super) fn start_from_ui(&mut self, ui: &mut egui::Ui, caps: &Capabilities, actions: &mut Vec<Action>) {
         ui.strong("Start from a picture (optional)");
+        if !caps.img2img() {
+            ui.weak("This model makes pictures from words only; to start from a picture, choose another model.");
+            return;
+        }
         let pick = ui
-            .add_enabled(caps.img2img(), egui::Button::new("Start from a picture..."))
-            .on_hover_text("Pick a PNG, JPEG or WebP picture to change. You can also drop one on the window, or paste one with Ctrl+V.")
-            .on_disabled_hover_text("This model makes pictures from words only.");
+            .button("Start from a picture...")
+            .on_hover_text("Pick a PNG, JPEG or WebP picture to change. You can also drop one on the window, or paste one with Ctrl+V.");
         if pick.clicked() {
             actions.push(Action::PickInitImage);
         }
@@ -136,7 +139,8 @@ impl PromptPanel {
             if most > 1 && draft.init_images.len() < most as usize && ui.button("Add a picture...").clicked() {
                 actions.push(Action::PickInitImage);
             }
-            if ui.button("Clear").on_hover_text("Stop starting from a picture: make one from words.").clicked() {
+            let remove = if draft.init_images.len() > 1 { "Remove all" } else { "Remove" };
+            if ui.button(remove).on_hover_text("Stop starting from a picture: make one from words.").clicked() {
                 self.clear_init_image(draft);
             }
         });
@@ -236,10 +240,13 @@ impl PromptPanel {
             self.messages(ui, "mask_image");
             return;
         }
-        if draft.mask_image.is_empty() {
+        let mask = Path::new(draft.mask_image.trim());
+        if draft.mask_image.trim().is_empty() {
             ui.label("The whole picture changes.");
-        } else {
+        } else if mask.parent().and_then(Path::file_name).is_some_and(|d| d == easel_engine::store::MASKS_DIR) {
             ui.label("Only the painted part changes.");
+        } else {
+            ui.label(format!("Only the part marked in {} changes.", super::file_name(mask)));
         }
         ui.horizontal_wrapped(|ui| {
             let paint = ui
@@ -270,7 +277,12 @@ fn size_text(bytes: u64) -> String {
 }
 
 /// The name of a file, for saying which one was chosen. A copy Easel keeps in its library's
-/// `inputs/<hash>/` folder is named after the original.
+/// `inputs/<hash>/` folder is named after the original; a picture of the library itself
+/// (named by its content) is called what it is.
 pub fn file_name(path: &Path) -> String {
+    let from_library = path.file_stem().is_some_and(|s| s.len() == 64 && s.to_string_lossy().bytes().all(|b| b.is_ascii_hexdigit()));
+    if from_library {
+        return "a picture from your library".to_owned();
+    }
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }

@@ -158,6 +158,10 @@ impl Workspace {
         if self.ready_to_send() {
             self.prompt.submitted();
             self.submit(request);
+            // Painting is done: the new picture shows in the gallery as it arrives.
+            if self.painter.take().is_some() {
+                self.viewer = None;
+            }
         }
     }
 

@@ -123,6 +123,7 @@ impl Workspace {
             Ok(settings) if self.ready_to_send() => {
                 self.notices.info(format!("Enlarging the picture {factor}×: the larger one appears in the gallery when it is ready."));
                 self.submit(ValidRequest { candidates: vec![settings] });
+                self.viewer = None;
             }
             Ok(_) => {}
             Err(why) => self.notices.error(format!("{} {}", why.message, why.hint)),
@@ -155,7 +156,7 @@ impl Workspace {
     }
 
     /// "Use these settings again", or a variation of the picture at `vary`: the same prompt
-    /// and settings, starting from the picture at a low strength, sent at once.
+    /// and settings with a new seed, starting from the picture at a low strength, sent at once.
     pub(super) fn on_reuse(&mut self, settings: &GenerationSettings, vary: Option<PathBuf>) {
         self.prompt.reuse(&mut self.state.draft, settings);
         self.follow_start_images();
@@ -165,7 +166,10 @@ impl Workspace {
         };
         self.prompt.start_from(&mut self.state.draft, &path);
         self.state.draft.strength = VARY_STRENGTH.to_owned();
-        self.painter = None;
+        // A new seed, so that it varies.
+        self.state.draft.seed.clear();
+        // The variation shows in the gallery as it arrives.
+        (self.painter, self.viewer) = (None, None);
         self.notices.info(format!("Making a variation: the same prompt, starting from this picture at strength {VARY_STRENGTH}."));
         self.generate();
     }
