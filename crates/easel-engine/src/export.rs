@@ -294,6 +294,7 @@ mod tests {
             created_ms: 0,
             starred: false,
             cached: false,
+            ..ImageRecord::default()
         }
     }
 

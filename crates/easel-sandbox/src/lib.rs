@@ -33,6 +33,7 @@ mod server;
 mod shared;
 #[cfg(test)]
 mod test_support;
+mod wallet;
 
 pub use pattern::oversized_png;
 pub use request_log::LoggedRequest;
@@ -67,6 +68,10 @@ pub struct SandboxConfig {
     /// `base64_to_url` answers with a URL but keeps nothing behind it, so a generation that
     /// uses it cannot fetch its starting image (as when an upload has expired).
     pub forget_uploads: bool,
+    /// The ModelsLab wallet's balance at start, in dollars; each picture ModelsLab makes takes
+    /// `image_price` from it.
+    pub starting_balance: f64,
+    pub image_price: f64,
 }
 
 impl Default for SandboxConfig {
@@ -79,6 +84,8 @@ impl Default for SandboxConfig {
             processing_polls: 1,
             download_delay: Duration::ZERO,
             forget_uploads: false,
+            starting_balance: 43.6,
+            image_price: 0.002,
         }
     }
 }
@@ -125,6 +132,11 @@ impl Sandbox {
     /// The largest number of generation jobs that were in flight at the same time.
     pub fn max_in_flight(&self) -> usize {
         self.shared.in_flight.peak()
+    }
+
+    /// The ModelsLab wallet's balance now, in dollars.
+    pub fn balance(&self) -> f64 {
+        self.shared.wallet.balance()
     }
 
     /// How many HTTP 429 responses were sent.

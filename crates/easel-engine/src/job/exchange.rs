@@ -15,10 +15,11 @@ impl Job {
     /// The generation exchange; for synchronous servers with a progress endpoint (A1111),
     /// progress is read on a second connection meanwhile and shown as the job's state.
     pub(super) async fn exchange_with_progress(&mut self, call: &HttpCall, timeout: Duration) -> (Exchange, Diagnostics) {
-        let Some(progress_call) = self.inner.provider.progress(self.key.as_ref()) else {
+        let Some(progress_call) = self.service.provider.progress(self.key.as_ref()) else {
             return self.exchange(call, timeout, MAX_API_BODY).await;
         };
         let inner = self.inner.clone();
+        let service = self.service.clone();
         let job = self.id.clone();
         let watcher = async move {
             let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -27,7 +28,7 @@ impl Job {
                 ticker.tick().await;
                 // Progress is a nicety read every second: a failed read just shows no progress.
                 let (result, _) = http::send(&inner.clients.api, &progress_call, Duration::from_secs(10), 1 << 20).await;
-                if let Some(p) = result.ok().and_then(|r| inner.provider.parse_progress(&r))
+                if let Some(p) = result.ok().and_then(|r| service.provider.parse_progress(&r))
                     && p.fraction > 0.0
                 {
                     let state = JobState::Generating { progress: p.fraction, eta_seconds: p.eta_seconds };

@@ -29,7 +29,7 @@ impl Job {
             tokio::time::sleep(wait).await;
             polls += 1;
 
-            let Some(call) = self.inner.provider.fetch(&remote, &self.settings, self.key.as_ref(), form) else {
+            let Some(call) = self.service.provider.fetch(&remote, &self.settings, self.key.as_ref(), form) else {
                 return Err(EngineError::new(ErrorCategory::Server)
                     .with_message("The service has no way to ask for this job's result.")
                     .with_request_id(Some(remote.id.clone())));
@@ -49,7 +49,7 @@ impl Job {
                     return Err(err);
                 }
             };
-            let parsed = self.inner.provider.parse_generation(&reply);
+            let parsed = self.service.provider.parse_generation(&reply);
             Recorder::annotate(&mut record, &parsed);
             match parsed.outcome {
                 ApiOutcome::Finished(f) => {
@@ -71,7 +71,7 @@ impl Job {
                     form += 1;
                     polls = 0;
                     remote.eta_seconds = None;
-                    if self.inner.provider.fetch(&remote, &self.settings, self.key.as_ref(), form).is_none() {
+                    if self.service.provider.fetch(&remote, &self.settings, self.key.as_ref(), form).is_none() {
                         if !remote.future_links.is_empty() {
                             return Ok(Finished {
                                 remote_id: Some(remote.id.clone()),

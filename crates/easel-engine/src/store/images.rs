@@ -1,8 +1,10 @@
 //! Images in the library: stored (file first, then the row), listed, searched (full text over
 //! the prompts), starred, trashed and restored.
 
+use super::check::FileProblem;
 use super::jobs::mark_done;
 use super::{Store, StoreError, now_ms, rfc3339};
+use crate::cost::{CostSource, ImageCost};
 use crate::intake::{ImageFormat, VerifiedImage};
 use crate::request::GenerationSettings;
 use rusqlite::{OptionalExtension, params};
@@ -24,7 +26,7 @@ pub struct ImageFilter {
 }
 
 /// A stored image, as events, the gallery and `library list` report it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageRecord {
     pub id: i64,
     pub job: String,
@@ -53,6 +55,21 @@ pub struct ImageRecord {
     /// Served from the local store instead of being generated again.
     #[serde(default)]
     pub cached: bool,
+    /// The server it was made on, as the library keeps it.
+    #[serde(default)]
+    pub base_url: String,
+    /// The try-on-several-models group its job belongs to ([`Store::group`]).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// What it cost, once known; `None` while (or when) that is unknown.
+    #[serde(default)]
+    pub cost: Option<ImageCost>,
+    /// Found by the library check with no row, and added back: its settings are lost.
+    #[serde(default)]
+    pub recovered: bool,
+    /// What the library check found wrong with its file, if anything.
+    #[serde(default)]
+    pub file_problem: Option<FileProblem>,
 }
 
 /// What a new image row holds besides the verified file.
@@ -81,6 +98,7 @@ impl Store {
     }
 
     fn add_image_then(&self, image: &VerifiedImage, meta: &NewImage<'_>, finish: Option<Option<&str>>) -> Result<ImageRecord, StoreError> {
+        super::faults::check(&self.dir)?;
         let path = crate::intake::store(&self.images_dir(), image).map_err(|source| StoreError::Io { path: self.images_dir(), source })?;
         let relative = path.strip_prefix(&self.dir).unwrap_or(&path).to_string_lossy().into_owned();
         let s = meta.settings;
@@ -89,6 +107,9 @@ impl Store {
         let format = serde_json::to_value(image.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let id = self.with(|c| {
             let tx = c.unchecked_transaction()?;
+            // The library check may have added this file back as recovered (its row was lost
+            // to a full disk): the real row takes its place.
+            tx.execute("DELETE FROM images WHERE sha256 = ?1 AND recovered = 1", [&image.sha256])?;
             tx.execute(
                 "INSERT INTO images (job_id, idx, sha256, path, format, bytes, width, height, seed, prompt,
                      negative_prompt, model, provider, base_url, settings_json, request_id, created_ms)
@@ -120,9 +141,11 @@ impl Store {
             if let Some(cache_key) = finish {
                 mark_done(&tx, meta.job_id, cache_key)?;
             }
+            let group = tx.query_row("SELECT group_id FROM jobs WHERE id = ?1", [meta.job_id], |r| r.get::<_, Option<String>>(0))?;
             tx.commit()?;
-            Ok(id)
+            Ok((id, group))
         })?;
+        let (id, group) = id;
         Ok(ImageRecord {
             id,
             job: meta.job_id.to_owned(),
@@ -146,6 +169,11 @@ impl Store {
             created_ms,
             starred: false,
             cached: false,
+            base_url: meta.base_url.to_owned(),
+            group,
+            cost: None,
+            recovered: false,
+            file_problem: None,
         })
     }
 
@@ -220,13 +248,15 @@ impl Store {
         Ok(removed.len())
     }
 
-    fn images_where<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Vec<ImageRecord>, StoreError> {
+    pub(super) fn images_where<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Vec<ImageRecord>, StoreError> {
         let dir = self.dir.clone();
         self.with(|c| {
             let sql = format!(
                 "SELECT id, job_id, idx, path, bytes, width, height, format, sha256, seed, prompt, negative_prompt,
                         model, provider, request_id, created_ms, starred, settings_json,
-                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id) FROM images WHERE {clause}"
+                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id), base_url,
+                        (SELECT group_id FROM jobs WHERE jobs.id = images.job_id),
+                        cost, cost_currency, cost_source, recovered, file_problem FROM images WHERE {clause}"
             );
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt.query_map(params, |r| {
@@ -256,11 +286,21 @@ impl Store {
                     created_ms,
                     starred: r.get::<_, i64>(16)? != 0,
                     cached: false,
+                    base_url: r.get(19)?,
+                    group: r.get(20)?,
+                    cost: image_cost(r.get(21)?, r.get(22)?, r.get(23)?),
+                    recovered: r.get::<_, i64>(24)? != 0,
+                    file_problem: r.get::<_, Option<String>>(25)?.as_deref().and_then(FileProblem::parse),
                 })
             })?;
             rows.collect()
         })
     }
+}
+
+/// A picture's cost from its row: only with a known source (a number alone is not a cost).
+fn image_cost(amount: Option<f64>, currency: Option<String>, source: Option<String>) -> Option<ImageCost> {
+    Some(ImageCost { amount: amount?, currency, source: CostSource::parse(source.as_deref()?)? })
 }
 
 /// The `WHERE` clause (and its values) that selects the images `filter` asks for.
@@ -316,7 +356,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let s = settings("sdxl", Seed::Fixed(9));
-        store.insert_job(&NewJob { id: "j1", batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
+        store.insert_job(&NewJob::new("j1", "b", "modelslab", "u", &s)).unwrap();
         let png = {
             let mut png = Vec::new();
             image::RgbImage::from_pixel(4, 4, image::Rgb([9, 9, 9]))

@@ -206,10 +206,6 @@ pub(super) fn public_models() -> Response {
     json_response(StatusCode::OK, Value::Array(models))
 }
 
-pub(super) fn wallet_balance() -> Response {
-    json_response(StatusCode::OK, json!({"status": "success", "data": {"balance": 43.6, "currency": "USD"}}))
-}
-
 /// `base64_to_url`'s answer: the upload's id and URL.
 pub(super) fn uploaded(id: u64, url: &str) -> Response {
     json_response(StatusCode::OK, json!({"status": "success", "id": id, "output": [url]}))

@@ -160,7 +160,7 @@ pub(super) async fn model_list(State(shared): State<Arc<Shared>>, body: Bytes) -
 /// `POST /api/wallet_balance`.
 pub(super) async fn wallet_balance(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, Rejection> {
     parse_request(&body)?;
-    Ok(refused_key(&shared).unwrap_or_else(answers::wallet_balance))
+    Ok(refused_key(&shared).unwrap_or_else(|| json_response(StatusCode::OK, shared.wallet.answer())))
 }
 
 /// `POST /api/v6/images/fetch` with `{"key", "request_id"}`.

@@ -32,7 +32,13 @@ pub struct Jobs {
 /// What start-up resume reports.
 pub enum JobsMessage {
     /// The unfinished jobs it picked up (the error is a plain sentence).
-    Resumed(Result<Vec<ResumedJob>, String>),
+    Resumed(Result<Resumed, String>),
+}
+
+/// What start-up resume picked up, and how many jobs wait for their service's key.
+pub struct Resumed {
+    pub jobs: Vec<ResumedJob>,
+    pub waiting_for_key: usize,
 }
 
 /// A job picked up again at start-up, and what it was sent with.
@@ -77,6 +83,9 @@ impl JobRow {
                 _ => format!("generating {:.0}%", progress * 100.0),
             },
             JobState::Downloading { index, total } => format!("downloading {index}/{total}"),
+            JobState::WaitingForRoom { pictures, seconds, problem } => {
+                format!("{problem} Keeping {pictures} picture(s), saving again in {} s. Nothing is sent again.", left(*seconds))
+            }
             JobState::Done { .. } => "done".to_owned(),
             JobState::Failed { category } => match &self.error {
                 Some(error) => format!("failed: {}", error.message),
@@ -90,7 +99,9 @@ impl JobRow {
     /// Seconds until the countdown text next changes, while there is one.
     fn next_tick(&self, now: Instant) -> Option<Duration> {
         let seconds = match self.state {
-            JobState::Waiting { seconds, .. } | JobState::Processing { eta_seconds: Some(seconds) } => seconds,
+            JobState::Waiting { seconds, .. }
+            | JobState::Processing { eta_seconds: Some(seconds) }
+            | JobState::WaitingForRoom { seconds, .. } => seconds,
             _ => return None,
         };
         let left = seconds - now.duration_since(self.since).as_secs_f64();
@@ -101,7 +112,7 @@ impl JobRow {
         match self.state {
             JobState::Done { .. } => style::good(ui),
             JobState::Failed { .. } => style::error(ui),
-            JobState::Waiting { .. } | JobState::Unknown => style::warn(ui),
+            JobState::Waiting { .. } | JobState::WaitingForRoom { .. } | JobState::Unknown => style::warn(ui),
             JobState::Cancelled => style::muted(ui),
             _ => style::text(ui),
         }
@@ -123,7 +134,7 @@ impl Jobs {
     /// Take in what start-up resume reported. Returns the sentence to show when it failed.
     pub fn on_message(&mut self, message: JobsMessage, now: Instant) -> Option<String> {
         match message {
-            JobsMessage::Resumed(Ok(jobs)) => {
+            JobsMessage::Resumed(Ok(Resumed { jobs, .. })) => {
                 self.resumed(jobs, now);
                 self.drop_early_events();
                 None

@@ -61,7 +61,11 @@ async fn generate_writes_real_pngs_and_reports_each_event() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let request = run.event("request");
     assert_eq!(request["endpoint"], "generate");
-    let response = run.event("response");
+    // The balance is read before and after the job (that is how its cost is known): the
+    // generation's own answer is among the responses.
+    let responses = run.all("response");
+    assert_eq!(responses.iter().filter(|r| r["endpoint"] == "balance").count(), 2, "before and after");
+    let response = responses.iter().find(|r| r["endpoint"] == "generate").expect("the generation's answer");
     assert_eq!(response["http_status"], 200);
     assert_eq!(response["api_status"], "success");
     assert!(response["request_id"].is_string());
@@ -121,7 +125,7 @@ async fn waits_are_reported_as_events() {
     assert_eq!(waits.len(), 2);
     assert_eq!(waits[0]["seconds"], 1.0);
     assert_eq!(waits[0]["reason"], "rate_limited");
-    let statuses: Vec<_> = run.all("response").iter().map(|r| r["http_status"].clone()).collect();
+    let statuses: Vec<_> = run.all("response").iter().filter(|r| r["endpoint"] == "generate").map(|r| r["http_status"].clone()).collect();
     assert_eq!(statuses[..3], [429, 429, 200]);
 }
 

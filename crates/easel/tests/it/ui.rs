@@ -178,8 +178,11 @@ fn a_pasted_key_is_saved_to_the_keychain_and_the_window_says_so() {
     app.click("Save to keychain");
     app.wait_for_text("Saved to the system keychain.");
 
-    let saved = secrets.get("modelslab").unwrap();
+    // Each server has its own entry: this is the sandbox's, not ModelsLab's usual one.
+    let account = easel_engine::ServiceSpec::at(ProviderKind::ModelsLab, Some(app.sandbox.base_url())).key_account();
+    let saved = secrets.get(&account).unwrap();
     assert_eq!(saved, Some(ApiKey::parse("pasted-key-0123456789").unwrap()), "trimmed and stored");
+    assert_eq!(secrets.get("modelslab").unwrap(), None, "never under another server's name");
     assert!(app.shows("saved in the system keychain"), "the status bar names where the key lives");
 }
 

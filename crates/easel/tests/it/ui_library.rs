@@ -124,14 +124,7 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     let sent = Store::open(data.path()).unwrap();
     let sent_settings = easel_engine::request::GenerationSettings { prompt: "a kite lost in the wind".into(), ..settings };
     let base_url = engine.provider().base_url().to_string();
-    let new_job = NewJob {
-        id: "j-sentnoanswer",
-        batch_id: "b-old",
-        provider: "modelslab",
-        base_url: &base_url,
-        settings: &sent_settings,
-        cache_key: None,
-    };
+    let new_job = NewJob::new("j-sentnoanswer", "b-old", "modelslab", &base_url, &sent_settings);
     sent.insert_job(&new_job).unwrap();
     sent.set_job_phase("j-sentnoanswer", JobPhase::Sent, None, None).unwrap();
     drop(engine);
@@ -317,7 +310,7 @@ fn the_gallery_counts_every_image_before_reading_them_all() {
         let store = Store::open(data.path()).unwrap();
         let settings =
             easel_engine::request::GenerationSettings { prompt: "an old picture".into(), model: "sdxl".into(), ..Default::default() };
-        let job = NewJob { id: "j-old", batch_id: "b-old", provider: "modelslab", base_url: "u", settings: &settings, cache_key: None };
+        let job = NewJob::new("j-old", "b-old", "modelslab", "u", &settings);
         store.insert_job(&job).unwrap();
         for i in 0..total {
             let pixel = image::Rgb([(i % 256) as u8, (i / 256) as u8, 7]);

@@ -39,10 +39,10 @@ impl Workspace {
                 .default_size(280.0)
                 .show(ui, |ui| self.diagnostics.ui(ui, &mut self.state.errors_only, actions));
         }
-        let engine = self.commands.engine();
+        let service = self.commands.service();
         egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).show(ui, |ui| {
-            let api_key_header = engine.config().options.openai_auth == AuthStyle::ApiKeyHeader;
-            self.prompt.ui(ui, &mut self.state.draft, engine.provider(), api_key_header, actions);
+            let api_key_header = service.spec().openai_auth == AuthStyle::ApiKeyHeader;
+            self.prompt.ui(ui, &mut self.state.draft, service.provider(), api_key_header, actions);
         });
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, actions));
         self.keys.ui(ui.ctx(), actions);
@@ -54,11 +54,11 @@ impl Workspace {
     }
 
     fn status(&self) -> Status {
-        let engine = self.commands.engine();
+        let service = self.commands.service();
         Status {
             key: self.keys.status(),
-            provider: engine.provider().kind().label(),
-            server_override: engine.config().base_url.clone(),
+            provider: service.kind().label(),
+            server_override: service.spec().base_url.clone(),
             balance: self.keys.balance().map(balance_text),
             in_flight: self.jobs.in_flight(),
             diagnostics_open: self.state.show_diagnostics,
@@ -71,7 +71,7 @@ impl Workspace {
         !self.sandbox_mode
             && !self.keys.looking()
             && self.keys.active().is_none()
-            && self.commands.engine().provider().kind().needs_key()
+            && self.commands.service().kind().needs_key()
             && self.gallery.len() == 0
             && self.jobs.is_empty()
     }
@@ -82,7 +82,7 @@ impl Workspace {
             egui::Panel::top("easel-jobs").resizable(true).default_size(130.0).show(ui, |ui| self.jobs.ui(ui, actions));
         }
         if self.viewer.is_none() && self.shows_welcome() {
-            self.welcome.ui(ui, self.commands.engine().provider().kind(), actions);
+            self.welcome.ui(ui, self.commands.service().kind(), actions);
             return;
         }
         let saving_busy = self.saving.busy();

@@ -29,6 +29,9 @@ impl Workspace {
             },
             Message::History(message) => self.history.on_message(message, actions),
             Message::Jobs(message) => {
+                if let crate::app::jobs::JobsMessage::Resumed(Ok(resumed)) = &message {
+                    self.waiting_for_key = resumed.waiting_for_key;
+                }
                 if let Some(why) = self.jobs.on_message(message, Instant::now()) {
                     self.notices.error(why);
                 }
