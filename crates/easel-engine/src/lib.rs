@@ -276,8 +276,14 @@ impl Engine {
     /// One target is an ordinary submission (no group).
     pub fn submit_group(&self, targets: Vec<Target>) -> Submitted {
         let group = (targets.len() > 1).then(|| new_id("g"));
-        let jobs =
-            targets.into_iter().flat_map(|target| self.start(&target.service, target.request, target.key, group.as_deref())).collect();
+        let jobs = targets
+            .into_iter()
+            .enumerate()
+            .flat_map(|(place, target)| {
+                let group = group.as_deref().map(|g| (g, place as u32));
+                self.start(&target.service, target.request, target.key, group)
+            })
+            .collect();
         Submitted { group, jobs }
     }
 
@@ -286,7 +292,7 @@ impl Engine {
         service: &Service,
         request: ValidRequest,
         key: Option<ApiKey>,
-        group: Option<&str>,
+        group: Option<(&str, u32)>,
     ) -> Vec<(JobId, Service, tokio::task::JoinHandle<JobOutcome>)> {
         let batch_id = new_id("b");
         request
@@ -294,7 +300,12 @@ impl Engine {
             .into_iter()
             .map(|settings| {
                 let id = new_id("j");
-                let ids = job::Ids { id: id.clone(), batch: batch_id.clone(), group: group.map(str::to_owned) };
+                let ids = job::Ids {
+                    id: id.clone(),
+                    batch: batch_id.clone(),
+                    group: group.map(|(g, _)| g.to_owned()),
+                    place: group.map_or(0, |(_, p)| p),
+                };
                 let job = job::Job::new(self.inner.clone(), service.rt.clone(), ids, settings, key.clone());
                 let handle = self.inner.runtime.spawn(job.run());
                 self.track(&id, handle.abort_handle(), key.clone(), &service.rt);

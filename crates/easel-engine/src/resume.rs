@@ -130,7 +130,7 @@ pub(crate) fn resume(
             match (job.phase, job.remote.clone()) {
                 (JobPhase::Processing | JobPhase::Downloading, Some(remote)) => match key.get_or_insert_with(|| keys(&service)) {
                     Ok(key) => {
-                        let ids = job::Ids { id: job.id.clone(), batch: job.batch_id.clone(), group: job.group_id.clone() };
+                        let ids = job::Ids { id: job.id.clone(), batch: job.batch_id.clone(), group: job.group_id.clone(), place: 0 };
                         let runner = job::Job::new(inner.clone(), service.rt.clone(), ids, job.settings, key.clone());
                         let handle = inner.runtime.spawn(runner.resume(remote, job.collect_before_ms));
                         engine.track(&job.id, handle.abort_handle(), key.clone(), &service.rt);

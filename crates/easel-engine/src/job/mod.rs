@@ -34,11 +34,13 @@ use std::time::{Duration, Instant};
 /// The images a job stored, or those it stored before the error that ended it.
 type Collected = Result<Vec<ImageRecord>, (Vec<ImageRecord>, EngineError)>;
 
-/// What names a job: its id, its press of Generate, its try-on-several-models group.
+/// What names a job: its id, its press of Generate, its try-on-several-models group and its
+/// place in it.
 pub(crate) struct Ids {
     pub id: String,
     pub batch: String,
     pub group: Option<String>,
+    pub place: u32,
 }
 
 pub(crate) struct Job {
@@ -47,6 +49,7 @@ pub(crate) struct Job {
     id: String,
     batch_id: String,
     group: Option<String>,
+    place: u32,
     settings: GenerationSettings,
     key: Option<ApiKey>,
     /// Sends this job's calls and keeps their diagnostics records.
@@ -77,6 +80,7 @@ impl Job {
             id: ids.id,
             batch_id: ids.batch,
             group: ids.group,
+            place: ids.place,
             settings,
             key,
             recorder,
@@ -139,12 +143,13 @@ impl Job {
         let recorded = {
             let store = self.inner.store.clone();
             let (id, batch, settings, key) = (self.id.clone(), self.batch_id.clone(), self.settings.clone(), wanted_key.clone());
-            let (service, group) = (self.service.spec.clone(), self.group.clone());
+            let (service, group, place) = (self.service.spec.clone(), self.group.clone(), self.place);
             in_store(move || {
                 store.insert_job(&NewJob {
                     cache_key: key.as_deref(),
                     service: Some(&service),
                     group_id: group.as_deref(),
+                    group_place: place,
                     ..NewJob::new(&id, &batch, provider_id, &base_url, &settings)
                 })
             })

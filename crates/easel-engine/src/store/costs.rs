@@ -106,7 +106,7 @@ impl Store {
             let mut stmt = c.prepare(
                 "SELECT id, provider, base_url, service_json, settings_json, state, created_ms, finished_ms,
                         cost, cost_currency, cost_source, error_json
-                 FROM jobs WHERE group_id = ?1 ORDER BY created_ms, id",
+                 FROM jobs WHERE group_id = ?1 ORDER BY group_place, created_ms, id",
             )?;
             let rows = stmt.query_map([group_id], |r| {
                 Ok((
@@ -183,8 +183,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let (flux, sdxl) = (settings("flux", crate::request::Seed::Random), settings("sdxl", crate::request::Seed::Random));
-        for (id, s) in [("j1", &flux), ("j2", &sdxl)] {
-            store.insert_job(&NewJob { group_id: Some("g-1"), ..NewJob::new(id, id, "modelslab", "u", s) }).unwrap();
+        for (place, id, s) in [(1, "j2", &sdxl), (0, "j1", &flux)] {
+            store.insert_job(&NewJob { group_id: Some("g-1"), group_place: place, ..NewJob::new(id, id, "modelslab", "u", s) }).unwrap();
         }
         store.set_job_phase("j2", JobPhase::Failed, None, Some(&EngineError::new(crate::error::ErrorCategory::Server))).unwrap();
         let members = store.group("g-1").unwrap();

@@ -96,14 +96,16 @@ pub struct NewJob<'a> {
     pub cache_key: Option<&'a str>,
     /// The service as it was named, so the job is picked up on the same one.
     pub service: Option<&'a ServiceSpec>,
-    /// The try-on-several-models group it belongs to.
+    /// The try-on-several-models group it belongs to, and its place there (the order the
+    /// person listed the models in).
     pub group_id: Option<&'a str>,
+    pub group_place: u32,
 }
 
 impl<'a> NewJob<'a> {
     /// A job with no cache key, service record or group.
     pub fn new(id: &'a str, batch_id: &'a str, provider: &'a str, base_url: &'a str, settings: &'a GenerationSettings) -> Self {
-        Self { id, batch_id, provider, base_url, settings, cache_key: None, service: None, group_id: None }
+        Self { id, batch_id, provider, base_url, settings, cache_key: None, service: None, group_id: None, group_place: 0 }
     }
 }
 
@@ -130,9 +132,20 @@ impl Store {
         self.with_relaxed(|c| {
             c.execute(
                 "INSERT INTO jobs (id, batch_id, created_ms, updated_ms, provider, base_url, settings_json, state, cache_key,
-                     service_json, group_id)
-                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9)",
-                params![job.id, job.batch_id, now, job.provider, job.base_url, settings, job.cache_key, service, job.group_id],
+                     service_json, group_id, group_place)
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?10)",
+                params![
+                    job.id,
+                    job.batch_id,
+                    now,
+                    job.provider,
+                    job.base_url,
+                    settings,
+                    job.cache_key,
+                    service,
+                    job.group_id,
+                    job.group_place
+                ],
             )
             .map(drop)
         })

@@ -109,6 +109,7 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         sql: r#"
     ALTER TABLE jobs ADD COLUMN service_json TEXT;
     ALTER TABLE jobs ADD COLUMN group_id TEXT;
+    ALTER TABLE jobs ADD COLUMN group_place INTEGER;
     ALTER TABLE jobs ADD COLUMN finished_ms INTEGER;
     ALTER TABLE jobs ADD COLUMN cost REAL;
     ALTER TABLE jobs ADD COLUMN cost_currency TEXT;

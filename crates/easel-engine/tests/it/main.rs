@@ -11,3 +11,4 @@ mod fault_matrix;
 mod fuzz_props;
 mod keys;
 mod providers;
+mod services;

@@ -65,6 +65,8 @@ impl Dialogs for FakeDialogs {
 /// What a test starts with.
 struct Setup {
     scenario: Scenario,
+    /// Anything else about the sandbox (its scenario is `scenario`).
+    sandbox_config: SandboxConfig,
     /// The key "from EASEL_API_KEY" (passed in, never read from the environment).
     env_key: Option<&'static str>,
     secrets: Arc<MemoryStore>,
@@ -80,6 +82,7 @@ impl Setup {
     fn new(scenario: Scenario) -> Self {
         Self {
             scenario,
+            sandbox_config: SandboxConfig::new(scenario),
             env_key: Some(KEY),
             secrets: Arc::new(MemoryStore::default()),
             dialogs: FakeDialogs::choosing(std::env::temp_dir().join("easel-ui-test-unused.png")),
@@ -120,7 +123,7 @@ impl TestApp {
 
     fn start(setup: Setup) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let sandbox = runtime.block_on(Sandbox::start(SandboxConfig::new(setup.scenario))).unwrap();
+        let sandbox = runtime.block_on(Sandbox::start(SandboxConfig { scenario: setup.scenario, ..setup.sandbox_config })).unwrap();
         let data = setup.library.unwrap_or_else(|| tempfile::tempdir().unwrap());
         let deps = Deps {
             runtime: runtime.handle().clone(),
@@ -143,9 +146,6 @@ impl TestApp {
 
     /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
     fn switch_to(&mut self, provider: &str, base_url: &str) {
-        // The window refuses to switch while a job runs; a job's image can show a moment
-        // before the job itself has finished.
-        self.step_until("no job running", |h| texts(h).iter().all(|t| !t.ends_with(" running") || t == "0 running"));
         self.harness.get_by_role_and_label(Role::RadioButton, provider).click_accesskit();
         self.harness.run_steps(2);
         self.set_field("Server address", base_url);
@@ -336,6 +336,33 @@ fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_support
     app.switch_to("AUTOMATIC1111 / Forge", &root);
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_some(), "the negative prompt returns");
     assert_eq!(app.prompt_text(), "a kite over hills");
+}
+
+#[test]
+fn switching_service_while_a_job_runs_is_allowed_and_the_job_finishes() {
+    let mut setup = Setup::new(Scenario::Processing);
+    setup.sandbox_config.job_duration = Duration::from_secs(2);
+    let mut app = TestApp::start(setup);
+    let root = app.sandbox.base_url();
+    app.set_field("Prompt", "a boat that keeps sailing");
+    app.click("Generate");
+    app.step_until("the job processing", |h| texts(h).iter().any(|t| t.starts_with("processing")));
+
+    app.switch_to("AUTOMATIC1111 / Forge", &root);
+    assert!(app.shows("Service: AUTOMATIC1111 / Forge"), "switched while the job runs");
+    app.wait_for_text("Image: a boat that keeps sailing");
+    let sent = app.sandbox.requests();
+    assert!(sent.iter().any(|r| r.path.contains("/fetch")), "the ModelsLab job was fetched on ModelsLab");
+    assert_eq!(sent.iter().filter(|r| r.path.ends_with("/text2img")).count(), 1, "and never resubmitted");
+    assert!(!sent.iter().any(|r| r.path == "/sdapi/v1/txt2img"), "nothing went to the new service by itself");
+    assert_eq!(app.stored_images().len(), 1);
+    assert_eq!(app.stored_images()[0].provider, "modelslab", "the job kept its own service");
+
+    // The next job goes to the new service.
+    app.set_field("Prompt", "a kite on the new service");
+    app.click("Generate");
+    app.wait_for_text("Image: a kite on the new service");
+    assert!(app.sandbox.requests().iter().any(|r| r.path == "/sdapi/v1/txt2img"));
 }
 
 #[test]
