@@ -44,6 +44,8 @@ pub enum Message {
     RetrySettings(Result<Option<GenerationSettings>, String>),
     /// "Try the sandbox": the built-in sandbox started (or why not).
     SandboxStarted(Result<easel_sandbox::Sandbox, String>),
+    /// The library check finished (the error is a plain sentence).
+    LibraryChecked(Result<easel_engine::store::CheckReport, String>),
 }
 
 /// The sending end: posts a message and wakes the UI.

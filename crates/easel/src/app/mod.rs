@@ -132,6 +132,9 @@ pub struct EaselApp {
     sandbox: Option<easel_sandbox::Sandbox>,
     /// A crash report from the last run, offered once.
     crash: Option<crash_notice::CrashNotice>,
+    /// Says the data folder is in use while the window is open (a run that ends without
+    /// removing it is noticed at the next start, which then checks the library).
+    _running: easel_engine::store::RunMarker,
 }
 
 /// What the window shows: the workspace, or why it could not start.
@@ -155,10 +158,14 @@ impl EaselApp {
         if deps.api_key_header {
             state.openai_api_key_header = true;
         }
+        let (running, crashed) = easel_engine::store::RunMarker::claim(&deps.data_dir);
         let screen = Self::start(&cc.egui_ctx, &deps, state);
+        if let (true, Screen::Ready(workspace)) = (crashed, &screen) {
+            workspace.check_library_after_crash();
+        }
         let launch = (deps.provider, deps.env_key.clone());
         let crash = commands::unseen_crash_report(&deps.data_dir).map(|(report, text)| crash_notice::CrashNotice::new(report, text));
-        Self { deps, screen, launch, sandbox: None, crash }
+        Self { deps, screen, launch, sandbox: None, crash, _running: running }
     }
 
     fn start(ctx: &egui::Context, deps: &Deps, state: AppState) -> Screen {

@@ -191,10 +191,23 @@ pub fn run(args: GenerateArgs) -> i32 {
             Err(e) => return fail(e),
         }
     }
-    let estimate = {
-        let targets: Vec<_> = sendable.iter().map(|t| (&t.service, &t.request, t.key.as_ref())).collect();
-        engine.estimate(&targets)
-    };
+    let targets: Vec<_> = sendable.iter().map(|t| (&t.service, &t.request, t.key.as_ref())).collect();
+    let mut estimate = engine.estimate(&targets);
+    // With a price known, the balance is read once per service that has one, to warn when the
+    // batch could cost more than is left.
+    if estimate.high.is_some_and(|high| high > 0.0) {
+        let mut asked: Vec<&easel_engine::Service> = Vec::new();
+        for (service, _, key) in &targets {
+            if service.provider().balance(*key).is_none() || asked.iter().any(|s| s.is(service)) {
+                continue;
+            }
+            asked.push(service);
+            if let Err(e) = rt.block_on(service.check_key(*key)) {
+                tracing::warn!("the balance of {} could not be read before sending: {}", service.label(), e.message);
+            }
+        }
+        estimate = engine.estimate(&targets);
+    }
     printer.estimate(&estimate);
     let outcomes = rt.block_on(engine.run_group(sendable));
     finish_run(&printer, &outcomes, args.out.as_deref())

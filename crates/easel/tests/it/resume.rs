@@ -147,13 +147,13 @@ async fn killed_while_processing_is_fetched_by_id_on_resume() {
     assert_eq!(assert_library_consistent(data.path()).await.len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn killed_mid_job_on_two_services_a_plain_resume_finishes_both() {
+/// One process with a job on each of two sandboxes at once (the same prompt on sdxl at A and on
+/// sdxl at B), killed while both services are making them.
+async fn killed_mid_job_on_two_services() -> (Sandbox, Sandbox, tempfile::TempDir) {
     let queued = || SandboxConfig { job_duration: Duration::from_secs(3), ..SandboxConfig::new(Scenario::Processing) };
     let (a, b) = (Sandbox::start(queued()).await.unwrap(), Sandbox::start(queued()).await.unwrap());
     let data = tempfile::tempdir().unwrap();
     let on_b = format!("modelslab:sdxl@{}", b.base_url());
-    // One process, two services at once: the same prompt on sdxl at A and on sdxl at B.
     let (child, events) = start_generate_with(data.path(), &["--base-url", &a.base_url(), "--model", "sdxl", "--model", &on_b]);
     let mut processing = std::collections::HashSet::new();
     while processing.len() < 2 {
@@ -163,6 +163,12 @@ async fn killed_mid_job_on_two_services_a_plain_resume_finishes_both() {
         });
     }
     kill9(child);
+    (a, b, data)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_mid_job_on_two_services_a_plain_resume_finishes_both() {
+    let (a, b, data) = killed_mid_job_on_two_services().await;
 
     let (code, events, out) = run_cli(data.path(), &["resume", "--json"]).await;
     assert_eq!(code, 0, "{out}");
@@ -179,18 +185,7 @@ async fn killed_mid_job_on_two_services_a_plain_resume_finishes_both() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn resume_narrowed_to_one_service_leaves_the_others_for_later() {
-    let queued = || SandboxConfig { job_duration: Duration::from_secs(3), ..SandboxConfig::new(Scenario::Processing) };
-    let (a, b) = (Sandbox::start(queued()).await.unwrap(), Sandbox::start(queued()).await.unwrap());
-    let data = tempfile::tempdir().unwrap();
-    let on_b = format!("modelslab:sdxl@{}", b.base_url());
-    let (child, events) = start_generate_with(data.path(), &["--base-url", &a.base_url(), "--model", "sdxl", "--model", &on_b]);
-    let mut processing = std::collections::HashSet::new();
-    while processing.len() < 2 {
-        wait_for_event(&events, "a processing wait", |e| {
-            e["event"] == "wait" && e["reason"] == "processing" && processing.insert(e["job"].as_str().unwrap_or_default().to_owned())
-        });
-    }
-    kill9(child);
+    let (a, b, data) = killed_mid_job_on_two_services().await;
     let (code, events, out) = run_cli(data.path(), &["resume", "--base-url", &b.base_url(), "--json"]).await;
     assert_eq!(code, 0, "{out}");
     assert_eq!(events.iter().filter(|e| e["event"] == "image").count(), 1, "only B's: {out}");

@@ -106,6 +106,13 @@ impl Commands {
         });
     }
 
+    /// Compare every picture with its file and every file with a picture, and repair what can
+    /// be repaired (the engine's library check). Reads every image file, off the UI thread.
+    pub fn check_library(&self) {
+        let store = self.store();
+        self.bg.blocking(move || Message::LibraryChecked(store.check_library().map_err(|e| e.to_string())));
+    }
+
     /// The recent prompts and the presets.
     pub fn read_history(&self) {
         let store = self.store();

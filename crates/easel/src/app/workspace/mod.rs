@@ -139,6 +139,12 @@ impl Workspace {
         self.request.take()
     }
 
+    /// The previous run ended without saying goodbye: check the library (and say what was
+    /// found and repaired, if anything).
+    pub fn check_library_after_crash(&self) {
+        self.commands.check_library();
+    }
+
     /// Talking to the built-in sandbox.
     pub fn in_sandbox(&self) -> bool {
         self.sandbox_mode
@@ -166,6 +172,7 @@ impl Workspace {
             self.commands.load_key();
         }
         self.sandbox_mode = sandbox;
+        self.welcome.starting_sandbox = false;
         if sandbox {
             self.keys.use_sandbox();
         }

@@ -62,6 +62,13 @@ impl Workspace {
                 switch.sandbox = Some(sandbox);
                 self.request = Some(AppRequest::Switch(switch));
             }
+            Message::LibraryChecked(Ok(report)) if report.is_clean() => {}
+            Message::LibraryChecked(Ok(report)) => {
+                self.notices.info(format!("Easel stopped unexpectedly last time, so it checked the library. {}", report.summary()));
+                // Recovered pictures and marks: the gallery reads the library again.
+                self.gallery.reset(actions);
+            }
+            Message::LibraryChecked(Err(why)) => self.notices.error(format!("The library could not be checked: {why}")),
             Message::SandboxStarted(Err(why)) => {
                 self.welcome.starting_sandbox = false;
                 self.notices.error(format!("The sandbox could not start: {why}"));
