@@ -10,8 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# at-spi2-core, python3-pyatspi and gsettings-desktop-schemas: the real-window test without a
+# file-chooser portal drives the window through its accessibility tree (tests/window/).
 packages=(xvfb xauth x11-utils xdotool imagemagick dbus dbus-x11 gnome-keyring libsecret-tools
-          libgl1-mesa-dri libegl-mesa0 libglx-mesa0 libxkbcommon-x11-0 fonts-dejavu-core)
+          libgl1-mesa-dri libegl-mesa0 libglx-mesa0 libxkbcommon-x11-0 fonts-dejavu-core
+          at-spi2-core python3-pyatspi gsettings-desktop-schemas)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -88,7 +88,7 @@ pub const ERROR_TABLE: &[CategoryInfo] = &[
         category: ErrorCategory::Timeout,
         exit_code: 7,
         message: "The service did not answer in time.",
-        hint: "Try again; quality models can take minutes. You can allow more time in the settings (--timeout).",
+        hint: "Try again; quality models can take minutes. Press Allow more time (in the window's Settings too), or use --timeout on the command line.",
     },
     CategoryInfo {
         category: ErrorCategory::BadOutput,

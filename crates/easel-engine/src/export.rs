@@ -330,6 +330,24 @@ mod tests {
         assert_eq!(again.windows(10).filter(|w| *w == b"parameters").count(), 1);
     }
 
+    /// A cut-out from OpenAI (`background: transparent`) stays a cut-out wherever it is saved
+    /// that can hold transparency.
+    #[test]
+    fn transparency_survives_export_to_png_and_webp() {
+        let dir = tempfile::tempdir().unwrap();
+        let cut_out = image::RgbaImage::from_fn(32, 24, |x, _| image::Rgba([200, 40, 40, if x < 16 { 0 } else { 255 }]));
+        let mut png = Vec::new();
+        cut_out.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        let v = verify(png, &Limits::default()).unwrap();
+        let r =
+            ImageRecord { path: intake::store(dir.path(), &v).unwrap(), sha256: v.sha256.clone(), ..record_in(dir.path(), "a sticker") };
+        for name in ["sticker.png", "sticker.webp"] {
+            let saved = save_image(&r, &dir.path().join("out").join(name), &SaveOptions::default()).unwrap();
+            let pixels = image::open(&saved).unwrap().to_rgba8();
+            assert_eq!((pixels.get_pixel(2, 2).0[3], pixels.get_pixel(30, 2).0[3]), (0, 255), "{name}");
+        }
+    }
+
     #[test]
     fn privacy_setting_keeps_the_png_byte_for_byte() {
         let dir = tempfile::tempdir().unwrap();

@@ -35,8 +35,46 @@ pub struct HttpCall {
     /// Extra headers, each with the form diagnostics may show.
     pub headers: Vec<Header>,
     pub body: Option<Value>,
-    /// `body` with every secret replaced, for diagnostics.
+    /// A `multipart/form-data` body instead of JSON (OpenAI's image edits), in order.
+    pub form: Option<Vec<FormPart>>,
+    /// `body` (or `form`, as JSON) with every secret replaced and files shortened, for
+    /// diagnostics.
     pub redacted_body: Option<Value>,
+}
+
+/// One field of a multipart form.
+#[derive(Clone, Debug)]
+pub struct FormPart {
+    /// The field name as the service reads it (`prompt`, `image[]`, `mask`).
+    pub name: String,
+    pub value: FormValue,
+}
+
+/// A form field's text, or a file it carries.
+#[derive(Clone, Debug)]
+pub enum FormValue {
+    Text(String),
+    File { file_name: String, mime: &'static str, bytes: bytes::Bytes },
+}
+
+/// A form as diagnostics show it: each field's text, each file as its size and type; fields
+/// given more than once (`image[]`) as a list.
+pub fn form_as_json(form: &[FormPart]) -> Value {
+    let mut shown = serde_json::Map::new();
+    for part in form {
+        let value = match &part.value {
+            FormValue::Text(text) => Value::String(text.clone()),
+            FormValue::File { file_name, mime, bytes } => Value::String(format!("({} bytes of {mime}, {file_name})", bytes.len())),
+        };
+        match shown.get_mut(&part.name) {
+            Some(Value::Array(items)) => items.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+            None => {
+                shown.insert(part.name.clone(), value);
+            }
+        }
+    }
+    Value::Object(shown)
 }
 
 /// A request header; `shown` replaces `value` in diagnostics (e.g. "Bearer [redacted]").
@@ -176,14 +214,48 @@ pub async fn send(
     timeout: Duration,
     max_body: u64,
 ) -> (Result<Reply, TransportError>, Duration) {
+    send_observed(client, call, timeout, max_body, &mut |_| {}).await
+}
+
+/// [`send`], showing `observe` each piece of a successful answer's body as it arrives (a
+/// stream of server-sent events, read while the rest is still coming).
+pub async fn send_observed(
+    client: &reqwest::Client,
+    call: &HttpCall,
+    timeout: Duration,
+    max_body: u64,
+    observe: &mut (dyn FnMut(&[u8]) + Send),
+) -> (Result<Reply, TransportError>, Duration) {
     let started = Instant::now();
-    let result = tokio::time::timeout(timeout, send_inner(client, call, max_body)).await.unwrap_or_else(|_| {
+    let result = tokio::time::timeout(timeout, send_inner(client, call, max_body, observe)).await.unwrap_or_else(|_| {
         Err(TransportError { kind: TransportKind::Timeout, text: format!("no complete answer within {} s", timeout.as_secs()) })
     });
     (result, started.elapsed())
 }
 
-async fn send_inner(client: &reqwest::Client, call: &HttpCall, max_body: u64) -> Result<Reply, TransportError> {
+fn multipart(form: &[FormPart]) -> Result<reqwest::multipart::Form, TransportError> {
+    let mut out = reqwest::multipart::Form::new();
+    for part in form {
+        out = match &part.value {
+            FormValue::Text(text) => out.text(part.name.clone(), text.clone()),
+            FormValue::File { file_name, mime, bytes } => {
+                let file = reqwest::multipart::Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
+                    .file_name(file_name.clone())
+                    .mime_str(mime)
+                    .map_err(|e| TransportError { kind: TransportKind::Other, text: e.to_string() })?;
+                out.part(part.name.clone(), file)
+            }
+        };
+    }
+    Ok(out)
+}
+
+async fn send_inner(
+    client: &reqwest::Client,
+    call: &HttpCall,
+    max_body: u64,
+    observe: &mut (dyn FnMut(&[u8]) + Send),
+) -> Result<Reply, TransportError> {
     let mut request = match call.method {
         Method::Get => client.get(call.url.clone()),
         Method::Post => client.post(call.url.clone()),
@@ -191,7 +263,9 @@ async fn send_inner(client: &reqwest::Client, call: &HttpCall, max_body: u64) ->
     for header in &call.headers {
         request = request.header(header.name, &header.value);
     }
-    if let Some(body) = &call.body {
+    if let Some(form) = &call.form {
+        request = request.multipart(multipart(form)?);
+    } else if let Some(body) = &call.body {
         request = request.json(body);
     }
     let mut response = request.send().await.map_err(TransportError::from_reqwest)?;
@@ -210,6 +284,9 @@ async fn send_inner(client: &reqwest::Client, call: &HttpCall, max_body: u64) ->
     while let Some(chunk) = response.chunk().await.map_err(TransportError::from_reqwest)? {
         if body.len() as u64 + chunk.len() as u64 > max_body {
             return Err(too_large(max_body));
+        }
+        if (200..300).contains(&status) {
+            observe(&chunk);
         }
         body.extend_from_slice(&chunk);
     }

@@ -18,19 +18,32 @@ pub struct ApiKey(String);
 
 impl ApiKey {
     /// Trim pasted white space and newlines; refuse empty keys and keys with inner spaces.
+    /// The key becomes a secret every log line and crash report of this process is cleaned
+    /// of: parse only a key that is used or kept (see [`ApiKey::problem`] to check text as it
+    /// is typed).
     pub fn parse(raw: &str) -> Result<Self, KeyProblem> {
+        if let Some(problem) = Self::problem(raw) {
+            return Err(problem);
+        }
         let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return Err(KeyProblem::Empty);
-        }
-        if trimmed.chars().any(char::is_whitespace) {
-            return Err(KeyProblem::InnerWhitespace);
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err(KeyProblem::ControlCharacters);
-        }
         remember_secret(trimmed);
         Ok(Self(trimmed.to_owned()))
+    }
+
+    /// What is wrong with `raw` as a key, without making it a secret to remove from logs:
+    /// for checking a key box while the person types (each partial key is no secret, and
+    /// removing "m" from every log line would garble them).
+    pub fn problem(raw: &str) -> Option<KeyProblem> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            Some(KeyProblem::Empty)
+        } else if trimmed.chars().any(char::is_whitespace) {
+            Some(KeyProblem::InnerWhitespace)
+        } else if trimmed.chars().any(char::is_control) {
+            Some(KeyProblem::ControlCharacters)
+        } else {
+            None
+        }
     }
     /// The secret itself, for request builders and the key store only.
     pub fn expose(&self) -> &str {
@@ -277,6 +290,23 @@ mod tests {
         assert_eq!(ApiKey::parse("abc\n123"), Err(KeyProblem::InnerWhitespace));
         assert_eq!(ApiKey::parse("   \n"), Err(KeyProblem::Empty));
         assert_eq!(ApiKey::parse("ab\u{7}c"), Err(KeyProblem::ControlCharacters));
+    }
+
+    /// Checking a key as it is typed makes no secret of it: otherwise every partial key ("m",
+    /// "mo"…) would be cut out of every log line ("[redacted]odelslab POST /api/v6/i…").
+    #[test]
+    fn checking_typed_text_makes_no_secret_and_only_a_parsed_key_is_cleaned_from_logs() {
+        let typed = "modelslab-typed-key-0123";
+        for end in 1..typed.len() {
+            assert_eq!(ApiKey::problem(&typed[..end]), None);
+        }
+        assert_eq!(ApiKey::problem("  "), Some(KeyProblem::Empty));
+        assert_eq!(ApiKey::problem("a b"), Some(KeyProblem::InnerWhitespace));
+        let line = "modelslab POST /api/v6/images/text2img attempt 1";
+        assert_eq!(crate::redact::Redactor::all_known().text(line), line, "no partial key is a secret");
+        let key = ApiKey::parse(typed).unwrap();
+        let cleaned = crate::redact::Redactor::all_known().text(&format!("{line} key={}", key.expose()));
+        assert_eq!(cleaned, format!("{line} key=[redacted]"));
     }
 
     #[test]

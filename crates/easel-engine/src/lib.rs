@@ -131,6 +131,9 @@ pub enum EventKind {
     Wait { seconds: f64, reason: WaitReason, source: WaitSource },
     /// The main model failed; the fallback model is tried once.
     Fallback { from: String, to: String, message: String },
+    /// A rough version of the picture, sent while the service is still working on it
+    /// (OpenAI's streaming previews). Never stored; the finished image follows as `Image`.
+    Preview(Box<Preview>),
     /// An image is safely on disk.
     Image(Box<ImageRecord>),
     /// What the job cost, once known (it may come after `finished` when jobs on the same key
@@ -143,6 +146,19 @@ pub enum EventKind {
     Error(Box<EngineError>),
     /// The job ended (successfully or not).
     Finished { ok: bool, images: usize },
+}
+
+/// A partial picture of a job still being made, checked like any image (intake's limits).
+#[derive(Clone, Debug, Serialize)]
+pub struct Preview {
+    /// Which preview this is, from 0.
+    pub index: u32,
+    pub width: u32,
+    pub height: u32,
+    pub mime: &'static str,
+    /// The encoded picture (PNG, JPEG or WebP); left out of `--json`.
+    #[serde(skip)]
+    pub bytes: bytes::Bytes,
 }
 
 /// Where events go. The window forwards them to its channel and requests a repaint;
@@ -188,6 +204,9 @@ pub(crate) struct Inner {
     services: Mutex<HashMap<ServiceKey, Arc<ServiceRt>>>,
     running: Mutex<HashMap<JobId, Running>>,
     ledger: cost::Ledger,
+    /// The per-attempt timeout for every model when set (`config.timeout` at first); the
+    /// window's "Allow more time" changes it for the jobs sent after.
+    timeout: Mutex<Option<Duration>>,
 }
 
 /// A job's task, and what interrupting it on servers that can takes.
@@ -207,6 +226,7 @@ impl Engine {
         let clients =
             http::Clients::new(config.policy.connect_timeout).map_err(|e| EngineError::new(ErrorCategory::Network).with_detail(e))?;
         let services = Mutex::new(HashMap::from([(first.key(), first.clone())]));
+        let timeout = Mutex::new(config.timeout);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -218,6 +238,7 @@ impl Engine {
                 services,
                 running: Mutex::new(HashMap::new()),
                 ledger: cost::Ledger::default(),
+                timeout,
             }),
         })
     }
@@ -401,6 +422,20 @@ impl Engine {
     /// Check a key with the first service ([`Service::check_key`]).
     pub async fn check_key<'k>(&self, key: impl Into<Option<&'k ApiKey>>) -> Result<Option<Balance>, EngineError> {
         self.default_service().check_key(key).await
+    }
+
+    /// Allow every try this long from now on (`None`: each model's usual time, 1 to 10 minutes),
+    /// on every service. Jobs already waiting keep the time they started with.
+    pub fn set_timeout(&self, timeout: Option<Duration>) {
+        match self.inner.timeout.lock() {
+            Ok(mut current) => *current = timeout,
+            Err(_) => tracing::error!("the timeout could not be changed: its lock was poisoned by a crash"),
+        }
+    }
+
+    /// The per-attempt timeout set for every model, if any.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout.lock().ok().and_then(|t| *t)
     }
 
     /// Forget the first service's cached model list ([`Service::forget_models`]).

@@ -77,7 +77,7 @@ pub(crate) async fn list_models(inner: &Arc<Inner>, service: &ServiceRt, key: Op
 /// an exchange that got no answer (its record kept). A lookup returns once its record is in
 /// the library.
 async fn ask(recorder: &mut Recorder, inner: &Inner, call: &HttpCall) -> Result<(Reply, Diagnostics), EngineError> {
-    let (exchange, record) = recorder.send(&inner.clients.api, call, TIMEOUT, MAX_API_BODY, "").await;
+    let (exchange, record) = recorder.send(&inner.clients.api, call, TIMEOUT, MAX_API_BODY, "", &mut |_| {}).await;
     match exchange {
         Exchange::Reply(reply) => Ok((reply, record)),
         Exchange::Transport(t) => {

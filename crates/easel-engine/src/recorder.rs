@@ -49,7 +49,8 @@ impl Recorder {
     }
 
     /// One HTTP exchange and its record (not yet kept: see [`Recorder::keep`]). `model` is
-    /// what the request asks of, for the faces' "request" line.
+    /// what the request asks of, for the faces' "request" line; `observe` sees each piece of a
+    /// successful answer as it arrives (a streaming answer's events; `&mut |_| {}` otherwise).
     pub(crate) async fn send(
         &mut self,
         client: &reqwest::Client,
@@ -57,6 +58,7 @@ impl Recorder {
         timeout: Duration,
         max_body: u64,
         model: &str,
+        observe: &mut (dyn FnMut(&[u8]) + Send),
     ) -> (Exchange, Diagnostics) {
         self.exchanges += 1;
         let path = self.redactor.text(call.url.path());
@@ -68,7 +70,7 @@ impl Recorder {
             model: model.to_owned(),
         });
         let time = now_rfc3339();
-        let (result, elapsed) = http::send(client, call, timeout, max_body).await;
+        let (result, elapsed) = http::send_observed(client, call, timeout, max_body, observe).await;
         let mut record = Diagnostics {
             time,
             job: self.job.clone(),

@@ -20,6 +20,7 @@
 mod a1111;
 mod canned;
 mod clock;
+mod form;
 mod image_store;
 mod images;
 mod in_flight;
@@ -68,6 +69,10 @@ pub struct SandboxConfig {
     /// `base64_to_url` answers with a URL but keeps nothing behind it, so a generation that
     /// uses it cannot fetch its starting image (as when an upload has expired).
     pub forget_uploads: bool,
+    /// Answer for GPT Image 1 and DALL·E 2 and 3 as an OpenAI-compatible server that still
+    /// offers them would (OpenAI itself shut them down, GPT Image 1 on 2026-10-23 and DALL·E on
+    /// 2026-05-12, and refuses them, as the sandbox does by default).
+    pub legacy_openai_models: bool,
     /// The ModelsLab wallet's balance at start, in dollars; each picture ModelsLab makes takes
     /// `image_price` from it.
     pub starting_balance: f64,
@@ -84,6 +89,7 @@ impl Default for SandboxConfig {
             processing_polls: 1,
             download_delay: Duration::ZERO,
             forget_uploads: false,
+            legacy_openai_models: false,
             starting_balance: 43.6,
             image_price: 0.002,
         }

@@ -38,6 +38,29 @@ impl ImageSpec {
     pub(crate) fn png_base64(self) -> String {
         encode_base64(&self.png())
     }
+
+    /// The pattern in `format`; with `transparent`, everything outside an ellipse inscribed in
+    /// the picture is fully transparent (PNG and WebP keep it; JPEG has no alpha).
+    pub(crate) fn encoded(self, format: ImageFormat, transparent: bool) -> Vec<u8> {
+        let rgb = test_pattern(self.width, self.height, self.seed);
+        if format == ImageFormat::Jpeg {
+            return encode_jpeg(&rgb);
+        }
+        let mut out = Vec::new();
+        let written = if transparent {
+            let (w, h) = (f64::from(self.width), f64::from(self.height));
+            let rgba = image::RgbaImage::from_fn(self.width, self.height, |x, y| {
+                let (dx, dy) = ((f64::from(x) + 0.5) / w * 2.0 - 1.0, (f64::from(y) + 0.5) / h * 2.0 - 1.0);
+                let [r, g, b] = rgb.get_pixel(x, y).0;
+                image::Rgba([r, g, b, if dx * dx + dy * dy <= 1.0 { 255 } else { 0 }])
+            });
+            rgba.write_to(&mut Cursor::new(&mut out), format)
+        } else {
+            rgb.write_to(&mut Cursor::new(&mut out), format)
+        };
+        written.expect("encoding a test pattern as PNG or lossless WebP into memory cannot fail");
+        out
+    }
 }
 
 /// Runs CPU-bound work (rendering and encoding images) off the async threads. `None`, said on

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::form;
 use crate::reply::sandbox_error;
 use crate::server::MAX_BODY_BYTES;
 use crate::shared::{Shared, lock};
@@ -27,7 +28,9 @@ pub struct LoggedRequest {
     pub query: Option<String>,
     /// All request headers, in order, values decoded lossily as UTF-8.
     pub headers: Vec<(String, String)>,
-    /// The body parsed as JSON, or `Null` when it is empty or not JSON.
+    /// The body parsed as JSON; a multipart form as the JSON of its fields (files with their
+    /// format, size, alpha channel and base64, see `form::as_json`); `Null` when it is empty
+    /// or neither.
     pub body: Value,
 }
 
@@ -79,13 +82,20 @@ pub(crate) async fn record(State(shared): State<Arc<Shared>>, request: Request, 
     let at = Instant::now();
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
+    let logged = match &body {
+        Ok(bytes) if form::is_multipart(&parts.headers) => {
+            form::read(&parts.headers, bytes.clone()).await.map(|fields| form::as_json(&fields)).unwrap_or(Value::Null)
+        }
+        Ok(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    };
     shared.log.push(LoggedRequest {
         at,
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
         headers: header_list(&parts.headers),
-        body: body.as_ref().ok().and_then(|bytes| serde_json::from_slice(bytes).ok()).unwrap_or(Value::Null),
+        body: logged,
     });
     match body {
         Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,

@@ -19,8 +19,8 @@ use crate::shared::{Shared, wait_for_stop};
 use crate::{SandboxConfig, a1111, canned, image_store, modelslab, openai, request_log};
 
 /// Largest request body the sandbox reads; bigger bodies get HTTP 413. Starting images travel
-/// as base64 (up to 5 MB of image, so ~6.7 MB of text).
-pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// as base64 (up to 5 MB of image, so ~6.7 MB of text), or several as a form (OpenAI's edits).
+pub(crate) const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 
 /// A sandbox being served.
 pub(crate) struct Serving {
@@ -69,10 +69,17 @@ mod tests {
     #[tokio::test]
     async fn unknown_routes_get_a_json_404_under_every_prefix() {
         let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-        for path in ["/nowhere", "/api/v6/nowhere", "/v1/nowhere", "/sdapi/v1/nowhere", "/generations/a/b"] {
+        for path in ["/nowhere", "/api/v6/nowhere", "/generations/a/b"] {
             let (status, reply) = post(&format!("{}{path}", sandbox.base_url()), json!({})).await;
             assert_eq!((status, reply), (404, json!({"status": "error", "message": "Route not found"})), "{path}");
         }
+        // OpenAI's and FastAPI's (A1111's) own shapes under their prefixes.
+        let (status, reply) = post(&format!("{}/v1/nowhere", sandbox.base_url()), json!({})).await;
+        let openai =
+            json!({"error": {"message": "Invalid URL (POST /v1/nowhere)", "type": "invalid_request_error", "param": null, "code": null}});
+        assert_eq!((status, reply), (404, openai));
+        let (status, reply) = post(&format!("{}/sdapi/v1/nowhere", sandbox.base_url()), json!({})).await;
+        assert_eq!((status, reply), (404, json!({"detail": "Not Found"})));
         let wrong_method = reqwest::get(format!("{}/api/v6/images/text2img", sandbox.base_url())).await.unwrap();
         assert_eq!(wrong_method.status(), 404);
         assert_eq!(sandbox.requests().len(), 6, "unknown routes are logged too");

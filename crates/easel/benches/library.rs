@@ -17,11 +17,8 @@
 #![allow(clippy::unwrap_used)] // a benchmark stops at its first failed setup
 
 use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
-use easel_engine::intake::{Limits, verify};
 use easel_engine::keys::ApiKey;
 use easel_engine::provider::ProviderKind;
-use easel_engine::request::{GenerationSettings, Seed};
-use easel_engine::store::{JobPhase, NewImage, NewJob, Store};
 use easel_testkit::MemoryStore;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -30,8 +27,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const KEY: &str = "bench-key-0000";
-/// Images per job, as a Generate press with 4 samples makes them.
-const PER_JOB: usize = 4;
 /// Side of each library image, in pixels.
 const SIDE: u32 = 320;
 
@@ -51,10 +46,10 @@ fn main() {
     println!("# Easel library and gallery benchmarks\n\n{}\n", easel_testkit::bench::machine());
     let data = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    build_library(data.path(), images);
+    easel_testkit::bench::library(data.path(), images, SIDE);
     println!("Built a library of {images} images in {:.1} s (through Store::add_image).", started.elapsed().as_secs_f64());
     let checked = Instant::now();
-    let report = Store::open(data.path()).unwrap().check_library().unwrap();
+    let report = easel_engine::store::Store::open(data.path()).unwrap().check_library().unwrap();
     assert!(report.is_clean(), "{}", report.summary());
     println!("Library check of {} rows and {} files: {:.1} ms.", report.rows, report.files, ms(checked.elapsed()));
     let rss_before = peak_rss_kib();
@@ -91,6 +86,7 @@ fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {
         base_url: sandbox.as_ref().map(|s| s.base_url()),
         env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
         api_key_header: false,
+        opener: Arc::new(easel::app::XdgOpener),
     };
     let started = Instant::now();
     let mut harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
@@ -180,58 +176,6 @@ fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {
 /// The gallery's page size (kept in step with `src/app/library.rs`).
 fn easel_page() -> usize {
     500
-}
-
-/// A library of `count` small distinct PNGs, `PER_JOB` per job, oldest first.
-fn build_library(dir: &Path, count: usize) {
-    let store = Store::open(dir).unwrap();
-    let limits = Limits::default();
-    let base_url = ProviderKind::ModelsLab.default_base_url();
-    for job in 0..count.div_ceil(PER_JOB) {
-        let job_id = format!("j-bench{job:07}");
-        let first = job * PER_JOB;
-        let settings = GenerationSettings {
-            prompt: format!("library picture {first:05} of a quiet harbour"),
-            model: if job % 2 == 0 { "flux".into() } else { "sdxl".into() },
-            width: SIDE,
-            height: SIDE,
-            samples: PER_JOB as u32,
-            steps: 30,
-            guidance: 7.5,
-            seed: Seed::Random,
-            ..Default::default()
-        };
-        let new_job = NewJob::new(&job_id, "b-bench", "modelslab", base_url, &settings);
-        store.insert_job(&new_job).unwrap();
-        for index in 0..PER_JOB.min(count - first) {
-            let n = first + index;
-            let mut settings = settings.clone();
-            settings.prompt = format!("library picture {n:05} of a quiet harbour");
-            let image = verify(png(n as u32), &limits).unwrap();
-            let meta = NewImage {
-                job_id: &job_id,
-                batch_id: "b-bench",
-                index: index as u32,
-                seed: Some(n as u64),
-                settings: &settings,
-                provider: "modelslab",
-                base_url,
-                request_id: None,
-            };
-            store.add_image(&image, &meta).unwrap();
-        }
-        store.set_job_phase(&job_id, JobPhase::Done, None, None).unwrap();
-    }
-}
-
-/// A SIDE×SIDE PNG whose pixels encode `n`, so every image (and its sha256) differs. Larger
-/// than a thumbnail, so thumbnails are scaled down and the texture budget is exercised.
-fn png(n: u32) -> Vec<u8> {
-    let [a, b, c, _] = n.to_le_bytes();
-    let image = image::RgbaImage::from_fn(SIDE, SIDE, |x, y| image::Rgba([a ^ (x as u8), b ^ (y as u8), c, 255]));
-    let mut bytes = Vec::new();
-    image.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
-    bytes
 }
 
 fn ms(d: Duration) -> f64 {

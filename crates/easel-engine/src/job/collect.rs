@@ -35,9 +35,11 @@ impl Job {
         let total = finished.outputs.len() as u32;
         let mut images = Vec::new();
         let mut first_error = None;
+        // A seed the service never saw is no image's seed (older records may hold one).
+        let seeded = self.service.provider.capabilities(&self.settings.model).seed;
         let base_seed = match self.settings.seed {
-            Seed::Fixed(n) => Some(n),
-            Seed::Random => None,
+            Seed::Fixed(n) if seeded => Some(n),
+            _ => None,
         };
         for (index, entry) in finished.outputs.iter().enumerate() {
             let index = index as u32;
@@ -138,8 +140,15 @@ impl Job {
             return Err(EngineError::new(ErrorCategory::BadOutput)
                 .with_message(format!("The service sent an image address Easel does not fetch ({}:).", parsed_url.scheme())));
         }
-        let call =
-            HttpCall { endpoint: "download", method: Method::Get, url: parsed_url, headers: Vec::new(), body: None, redacted_body: None };
+        let call = HttpCall {
+            endpoint: "download",
+            method: Method::Get,
+            url: parsed_url,
+            headers: Vec::new(),
+            body: None,
+            form: None,
+            redacted_body: None,
+        };
         let mut tries = DownloadTries::default();
         loop {
             let timeout = self.attempt_timeout();

@@ -5,6 +5,7 @@ use super::Job;
 use crate::diagnostics::{Diagnostics, RequestIds, WaitInfo};
 use crate::error::EngineError;
 use crate::http::{self, HttpCall, MAX_API_BODY, Reply};
+use crate::intake;
 use crate::provider::ApiFailure;
 use crate::recorder::Exchange;
 use crate::retry::{WaitReason, WaitSource};
@@ -15,6 +16,9 @@ impl Job {
     /// The generation exchange; for synchronous servers with a progress endpoint (A1111),
     /// progress is read on a second connection meanwhile and shown as the job's state.
     pub(super) async fn exchange_with_progress(&mut self, call: &HttpCall, timeout: Duration) -> (Exchange, Diagnostics) {
+        if self.service.provider.streams(&self.settings) {
+            return self.exchange_streaming(call, timeout).await;
+        }
         let Some(progress_call) = self.service.provider.progress(self.key.as_ref()) else {
             return self.exchange(call, timeout, MAX_API_BODY).await;
         };
@@ -42,6 +46,41 @@ impl Job {
         }
     }
 
+    /// A generation whose answer is a stream of server-sent events: each partial picture is
+    /// checked like any image and handed to the faces as it arrives; the whole answer is then
+    /// read as usual, and only its finished images are stored.
+    async fn exchange_streaming(&mut self, call: &HttpCall, timeout: Duration) -> (Exchange, Diagnostics) {
+        let inner = self.inner.clone();
+        let service = self.service.clone();
+        let job = self.id.clone();
+        let mut decoder = crate::provider::stream::SseDecoder::default();
+        let mut observe = move |piece: &[u8]| {
+            for event in decoder.feed(piece) {
+                let Some(partial) = service.provider.parse_stream_event(event.event.as_deref(), &event.data) else { continue };
+                let limits = inner.config.limits;
+                let checked =
+                    intake::decode_base64_text(&partial.base64, limits.max_download_bytes).and_then(|b| intake::verify(b, &limits));
+                match checked {
+                    Ok(image) => {
+                        let preview = crate::Preview {
+                            index: partial.index,
+                            width: image.width,
+                            height: image.height,
+                            mime: image.format.mime(),
+                            bytes: image.bytes.into(),
+                        };
+                        (inner.sink)(Event { job: Some(job.clone()), kind: EventKind::Preview(Box::new(preview)) });
+                    }
+                    // A preview is a nicety: a broken one is skipped, the final image still counts.
+                    Err(why) => tracing::warn!("job {job}: partial picture {} is not usable: {why}", partial.index),
+                }
+            }
+        };
+        let client = self.inner.clients.api.clone();
+        let model = self.settings.model.clone();
+        self.recorder.send(&client, call, timeout, MAX_API_BODY, &model, &mut observe).await
+    }
+
     /// One API exchange and its record (not yet kept).
     pub(super) async fn exchange(&mut self, call: &HttpCall, timeout: Duration, max_body: u64) -> (Exchange, Diagnostics) {
         let client = self.inner.clients.api.clone();
@@ -56,7 +95,7 @@ impl Job {
         timeout: Duration,
         max_body: u64,
     ) -> (Exchange, Diagnostics) {
-        self.recorder.send(client, call, timeout, max_body, &self.settings.model).await
+        self.recorder.send(client, call, timeout, max_body, &self.settings.model, &mut |_| {}).await
     }
 
     /// Keep and announce a record, with the error it ended in, if any.

@@ -161,8 +161,10 @@ impl Job {
             return self.fail(Vec::new(), err).await;
         }
 
-        // A fixed seed with identical settings is answered from the library.
+        // A fixed seed with identical settings is answered from the library, where the
+        // service honours seeds (elsewhere the same settings make another picture).
         if self.settings.seed_from_person
+            && self.service.provider.capabilities(&self.settings.model).seed
             && let Some(key) = &wanted_key
             && let Some(images) = self.answer_from_cache(key).await
         {
@@ -295,6 +297,7 @@ impl Job {
         if let Some(mask) = self.settings.mask_image.clone() {
             self.mask_image = Some(load_init_image(mask.path, "mask").await.map_err(|e| (Vec::new(), e))?);
         }
+        self.prepare_images().await.map_err(|e| (Vec::new(), e))?;
         self.upload_images().await.map_err(|e| (Vec::new(), e))?;
         let finished = match self.generate().await.map_err(|e| (Vec::new(), e))? {
             ApiOutcome::Finished(f) => f,
@@ -304,9 +307,30 @@ impl Job {
         self.collect(finished, started).await
     }
 
+    /// Let the provider put the start images and mask in the form its service takes
+    /// (OpenAI: the mask as transparency), off the async threads; nothing is sent before.
+    async fn prepare_images(&mut self) -> Result<(), EngineError> {
+        if self.init_images.is_empty() && self.mask_image.is_none() {
+            return Ok(());
+        }
+        let service = self.service.clone();
+        let settings = self.settings.clone();
+        let (mut init, mut mask) = (std::mem::take(&mut self.init_images), self.mask_image.take());
+        let prepared = off_thread(move || service.provider.prepare_images(&settings, &mut init, &mut mask).map(|()| (init, mask))).await;
+        let (init, mask) = prepared.map_err(|why| {
+            EngineError::new(ErrorCategory::Validation)
+                .with_message(format!("The start image or mask could not be made ready for the service: {why}"))
+                .with_hint("Choose another image or mask. Nothing was sent.")
+        })?;
+        self.init_images = init;
+        self.mask_image = mask;
+        Ok(())
+    }
+
     /// The per-attempt timeout for the current model.
     fn attempt_timeout(&self) -> Duration {
-        self.inner.config.timeout.unwrap_or_else(|| self.service.provider.speed(&self.settings.model).attempt_timeout())
+        let set = self.inner.timeout.lock().ok().and_then(|t| *t);
+        set.unwrap_or_else(|| self.service.provider.speed(&self.settings.model).attempt_timeout())
     }
 }
 

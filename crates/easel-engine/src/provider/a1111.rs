@@ -99,10 +99,13 @@ impl Provider for A1111 {
             balance: false,
             aspect_ratios: &[],
             exact_sizes: false,
+            free_size: None,
             max_init_images: 1,
             inpaint: true,
+            any_init_size: false,
             model_required: false,
             options: Vec::new(),
+            option_rules: &[],
         }
     }
 

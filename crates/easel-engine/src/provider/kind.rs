@@ -37,6 +37,14 @@ impl ProviderKind {
             Self::A1111 => "https://github.com/AUTOMATIC1111/stable-diffusion-webui/wiki/API",
         }
     }
+    /// Where a person adds credits or changes their plan, for services that charge.
+    pub fn billing_page(self) -> Option<&'static str> {
+        match self {
+            Self::ModelsLab => Some("https://modelslab.com/dashboard"),
+            Self::OpenAi => Some("https://platform.openai.com/settings/organization/billing/overview"),
+            Self::A1111 => None,
+        }
+    }
     /// The official (or usual) server, and what `--base-url` means for this provider.
     pub fn default_base_url(self) -> &'static str {
         match self {

@@ -12,15 +12,17 @@ mod base_url;
 mod kind;
 pub mod modelslab;
 pub mod openai;
+pub mod stream;
 mod types;
 
 pub use crate::capabilities::Capabilities;
-pub use crate::http::{Header, HttpCall, Method, Reply};
+pub use crate::http::{FormPart, FormValue, Header, HttpCall, Method, Reply};
 pub use crate::retry::Retry;
 pub use base_url::{BaseUrl, check_base_url, parse_base_url};
 pub use kind::{ProviderKind, ProviderOptions};
 pub use types::{
-    ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, InitImage, ModelInfo, Parsed, Progress, RemoteJob, Speed, TokenUsage,
+    ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, InitImage, ModelInfo, Parsed, PartialImage, Progress, RemoteJob, Speed,
+    TokenUsage,
 };
 
 use crate::error::ErrorCategory;
@@ -56,6 +58,24 @@ pub trait Provider: Send + Sync {
     /// For APIs that take starting images only as URLs: the request that uploads `image`
     /// so the provider can fetch it. `None` when the image travels inside the request.
     fn upload(&self, _settings: &GenerationSettings, _image: &InitImage, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
+    /// Turn the loaded start images and mask into what the service accepts (another format, a
+    /// smaller size, the mask in the service's convention). Called once per job, off the async
+    /// threads, before anything is sent; an `Err` is a plain sentence on why the images cannot
+    /// be used, and nothing is sent.
+    fn prepare_images(&self, _settings: &GenerationSettings, _init: &mut [InitImage], _mask: &mut Option<InitImage>) -> Result<(), String> {
+        Ok(())
+    }
+    /// Whether the generation answer for `settings` is a stream of server-sent events whose
+    /// partial pictures [`Provider::parse_stream_event`] reads as they arrive.
+    fn streams(&self, _settings: &GenerationSettings) -> bool {
+        false
+    }
+    /// A partial picture from one server-sent event of a streaming answer (`event` is the
+    /// event's name, `data` its data), if it carries one. The finished answer is read whole by
+    /// [`Provider::parse_generation`] as usual.
+    fn parse_stream_event(&self, _event: Option<&str>, _data: &str) -> Option<PartialImage> {
         None
     }
     /// Read an upload answer: the URL the provider will fetch the image from.
@@ -123,7 +143,13 @@ pub trait Provider: Send + Sync {
 /// A JSON POST whose body may hold the key; its redacted twin replaces `key` fields.
 pub(crate) fn json_call(endpoint: &'static str, method: Method, url: url::Url, body: Option<Value>, headers: Vec<Header>) -> HttpCall {
     let redacted_body = body.as_ref().map(redact_body);
-    HttpCall { endpoint, method, url, headers, body, redacted_body }
+    HttpCall { endpoint, method, url, headers, body, form: None, redacted_body }
+}
+
+/// A multipart POST (OpenAI's image edits); diagnostics show its fields, files by their size.
+pub(crate) fn form_call(endpoint: &'static str, url: url::Url, form: Vec<FormPart>, headers: Vec<Header>) -> HttpCall {
+    let redacted_body = Some(redact_body(&crate::http::form_as_json(&form)));
+    HttpCall { endpoint, method: Method::Post, url, headers, body: None, form: Some(form), redacted_body }
 }
 
 /// Replace secrets and shorten inline images in a request body, for diagnostics.

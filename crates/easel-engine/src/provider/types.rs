@@ -49,6 +49,16 @@ pub struct InitImage {
     pub height: u32,
 }
 
+/// A picture the service sent while still working on the final one (OpenAI's streaming
+/// `partial_image` events): shown while the job runs, never stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartialImage {
+    /// Which partial picture this is, from 0.
+    pub index: u32,
+    /// The picture's base64, as sent.
+    pub base64: String,
+}
+
 /// Everything one generation request needs.
 #[derive(Clone, Copy, Debug)]
 pub struct GenerateRequest<'a> {

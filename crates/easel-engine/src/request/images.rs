@@ -8,6 +8,9 @@ use crate::capabilities::Capabilities;
 pub(super) fn check_init_image(path: &std::path::Path, caps: &Capabilities) -> Result<InitImageRef, String> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let facts = inspect_image(path)?;
+    if caps.any_init_size {
+        return Ok(InitImageRef { path: path.to_path_buf(), sha256: facts.sha256, width: facts.width, height: facts.height });
+    }
     // The output takes the init image's size, so it must fit what the model makes.
     let (lo, hi) = ((*caps.size.start()).min(64), *caps.size.end());
     let fits = |n: u32| (lo..=hi).contains(&n);

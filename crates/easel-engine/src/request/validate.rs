@@ -43,6 +43,11 @@ impl SettingsDraft {
                 let sizes: Vec<String> = caps.size_presets.iter().map(|(w, h)| format!("{w}×{h}")).collect();
                 bad("width", format!("This model makes only these sizes: {}.", sizes.join(", ")));
             }
+            if let (Some(w), Some(h), Some(rule)) = (width, height, caps.free_size)
+                && let Some(why) = rule.refusal(w, h)
+            {
+                bad("width", why);
+            }
             (width, height)
         } else {
             let ratio = self.aspect_ratio.trim();
@@ -141,7 +146,9 @@ impl SettingsDraft {
         };
 
         let seed_text = self.seed.trim();
-        let seed = if seed_text.is_empty() || seed_text.eq_ignore_ascii_case("random") {
+        // A service without seeds never sees one: none is kept, so none is recorded as the
+        // image's seed and no later request counts as "the same seed" (a different picture).
+        let seed = if !caps.seed || seed_text.is_empty() || seed_text.eq_ignore_ascii_case("random") {
             Some(Seed::Random)
         } else {
             match seed_text.parse::<u64>() {
@@ -154,6 +161,13 @@ impl SettingsDraft {
         };
 
         let options = check_options(&self.options, caps, &mut bad);
+        for rule in caps.option_rules {
+            if options.get(rule.when).is_some_and(|v| v == rule.is)
+                && options.get(rule.then).is_some_and(|v| !rule.allowed.contains(&v.as_str()))
+            {
+                bad(rule.then, rule.message.to_owned());
+            }
+        }
 
         let candidates = parse_whole(&self.candidates).filter(|n| (1..=MAX_CANDIDATES).contains(n));
         if candidates.is_none() {
@@ -194,17 +208,19 @@ impl SettingsDraft {
             mask_image,
             options,
         };
-        Ok(ValidRequest { candidates: candidate_seeds(&base, candidates) })
+        Ok(ValidRequest { candidates: candidate_seeds(&base, candidates, caps.seed) })
     }
 }
 
 /// N candidates with different seeds: a fixed seed counts up from the person's seed,
-/// a random seed gets a fresh random seed per candidate so each stays reproducible.
-fn candidate_seeds(base: &GenerationSettings, count: u32) -> Vec<GenerationSettings> {
+/// a random seed gets a fresh random seed per candidate so each stays reproducible. Where the
+/// service takes no seed, the candidates are plain copies (each answer differs anyway).
+fn candidate_seeds(base: &GenerationSettings, count: u32, seeded: bool) -> Vec<GenerationSettings> {
     (0..count)
         .map(|i| {
             let mut s = base.clone();
             match base.seed {
+                _ if !seeded => {}
                 Seed::Fixed(n) => {
                     s.seed = Seed::Fixed((n + u64::from(i)) % (MAX_SEED + 1));
                     // Only the person's own seed may be answered from the cache.

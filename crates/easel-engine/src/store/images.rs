@@ -392,6 +392,8 @@ mod tests {
         assert_eq!(find(text("whale")), ["a blue whale, deep sea"]);
         assert_eq!(find(text("fox")).len(), 2, "the last word is a prefix: fox, foxglove");
         assert_eq!(find(text("red fox")), ["a red fox in the snow"]);
+        assert_eq!(find(text("whales")), ["a blue whale, deep sea"], "word forms: whales finds a whale");
+        assert_eq!(find(text("foxes in the snows")), ["a red fox in the snow"], "every word, in any of its forms");
         assert_eq!(find(text("\"unbalanced AND (")), Vec::<String>::new(), "FTS syntax is taken literally");
         assert_eq!(find(ImageFilter { model: Some("sdxl".into()), ..text("fox") }), ["foxglove flowers"]);
         store.set_starred(fox.id, true).unwrap();

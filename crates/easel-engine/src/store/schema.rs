@@ -8,6 +8,30 @@
 use super::StoreError;
 use rusqlite::{Connection, OptionalExtension};
 
+/// The triggers that keep the full-text index in step with the images, and its first build:
+/// the same in migration 2 and in migration 5, which builds the index again.
+macro_rules! fts_triggers {
+    () => {
+        r#"
+    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
+        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
+    END;
+    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
+        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
+    END;
+    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, model ON images BEGIN
+        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
+        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
+        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
+        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
+    END;
+    INSERT INTO images_fts(images_fts) VALUES ('rebuild');
+    "#
+    };
+}
+
 /// One migration: its number and its SQL.
 pub(super) struct Migration {
     pub version: i64,
@@ -73,34 +97,24 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     // 2: trash, full-text search over prompts, named presets.
     Migration {
         version: 2,
-        sql: r#"
+        sql: concat!(
+            r#"
     ALTER TABLE images ADD COLUMN deleted_ms INTEGER;
     CREATE INDEX images_by_deleted ON images(deleted_ms);
     CREATE VIRTUAL TABLE images_fts USING fts5(
         prompt, negative_prompt, model, content='images', content_rowid='id', tokenize='unicode61'
     );
-    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
-        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
-        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
-    END;
-    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
-        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
-        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
-    END;
-    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, model ON images BEGIN
-        INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt, model)
-        VALUES ('delete', old.id, old.prompt, old.negative_prompt, old.model);
-        INSERT INTO images_fts(rowid, prompt, negative_prompt, model)
-        VALUES (new.id, new.prompt, new.negative_prompt, new.model);
-    END;
-    INSERT INTO images_fts(images_fts) VALUES ('rebuild');
-    CREATE TABLE presets (
+"#,
+            fts_triggers!(),
+            r#"    CREATE TABLE presets (
         name          TEXT PRIMARY KEY,
         settings_json TEXT NOT NULL,
         updated_ms    INTEGER NOT NULL
     );
-    "#,
+    "#
+        ),
     },
+    // 3: taken by the provider work being merged beside this one.
     // 4: a job's service, its try-on-several-models group, when it ended, what it cost and
     // until when the service keeps its outputs; a picture's cost, and what the library check
     // found about its file.
@@ -124,7 +138,29 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     CREATE INDEX images_by_sha256 ON images(sha256);
     "#,
     },
+    // 5: search finds word forms ("cats" finds "a cat", "running" finds "runs"): the full-text
+    // index is built again with the Porter stemmer in front of unicode61.
+    Migration {
+        version: 5,
+        sql: concat!(
+            r#"
+    DROP TRIGGER images_fts_insert;
+    DROP TRIGGER images_fts_delete;
+    DROP TRIGGER images_fts_update;
+    DROP TABLE images_fts;
+    CREATE VIRTUAL TABLE images_fts USING fts5(
+        prompt, negative_prompt, model, content='images', content_rowid='id', tokenize='porter unicode61'
+    );
+"#,
+            fts_triggers!()
+        ),
+    },
 ];
+
+/// The migrations whose SQL ran in libraries made before `schema_migrations` existed, when
+/// migrations were applied by their place in a list: 3 and 4 were empty placeholders then, so a
+/// library of that time has not really applied them.
+const BEFORE_THE_TABLE: &[i64] = &[1, 2, 5];
 
 /// The highest migration number this build knows.
 pub(super) fn newest() -> i64 {
@@ -155,7 +191,8 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// The migrations the library has: from `schema_migrations`, or, in a library from before it
-/// existed (whose migrations were applied in order), 1 to `user_version`.
+/// existed (whose migrations were applied in order), those of [`BEFORE_THE_TABLE`] up to
+/// `user_version`.
 fn applied(conn: &Connection, user_version: i64) -> Result<Vec<i64>, StoreError> {
     let has_table: Option<String> = conn
         .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'", [], |r| r.get(0))
@@ -163,7 +200,7 @@ fn applied(conn: &Connection, user_version: i64) -> Result<Vec<i64>, StoreError>
     if has_table.is_none() {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)")?;
-        for version in 1..=user_version {
+        for version in BEFORE_THE_TABLE.iter().filter(|v| **v <= user_version) {
             tx.execute("INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, 0)", [version])?;
         }
         tx.commit()?;
@@ -220,9 +257,31 @@ mod tests {
         let found = store.search(&ImageFilter { text: Some("lighthouse".into()), ..Default::default() }, 10, 0).unwrap();
         assert_eq!(found.len(), 1, "rows from before the upgrade are in the new full-text index");
         assert_eq!(found[0].batch, "b");
+        let forms = store.search(&ImageFilter { text: Some("lighthouses".into()), ..Default::default() }, 10, 0).unwrap();
+        assert_eq!(forms.len(), 1, "the rebuilt index (schema 5) finds word forms of old prompts too");
         store.trash(found[0].id).unwrap();
         assert_eq!(store.count_matching(&ImageFilter::default()).unwrap(), 0, "the new trash column works on old rows");
         let conn = Connection::open(dir.path().join("easel.db")).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, newest());
+    }
+
+    #[test]
+    fn a_library_from_the_numbered_list_gets_the_migrations_that_were_placeholders_then() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("images")).unwrap();
+        {
+            // Applied by place: 1, 2, the empty 3 and 4, then 5.
+            let conn = Connection::open(dir.path().join("easel.db")).unwrap();
+            for v in [1, 2, 5] {
+                conn.execute_batch(MIGRATIONS.iter().find(|m| m.version == v).unwrap().sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+        }
+        Store::open(dir.path()).unwrap();
+        let conn = Connection::open(dir.path().join("easel.db")).unwrap();
+        let has = |column: &str| conn.prepare(&format!("SELECT {column} FROM jobs")).is_ok();
+        assert!(has("service_json") && has("group_place"), "migration 4 ran");
         let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, newest());
     }

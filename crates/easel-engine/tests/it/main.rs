@@ -10,5 +10,6 @@ mod engine_scenarios;
 mod fault_matrix;
 mod fuzz_props;
 mod keys;
+mod openai;
 mod providers;
 mod services;

@@ -16,7 +16,7 @@ fn draft_for(kind: ProviderKind) -> SettingsDraft {
         ProviderKind::ModelsLab => draft("a kite over the sea"),
         ProviderKind::OpenAi => SettingsDraft {
             prompt: "a kite over the sea".into(),
-            model: "gpt-image-1".into(),
+            model: "gpt-image-1.5".into(),
             width: "1024".into(),
             height: "1024".into(),
             ..Default::default()
@@ -431,8 +431,8 @@ fn masks_are_checked_before_sending() {
     let valid = d.validate(&caps).unwrap();
     assert_eq!(valid.candidates[0].mask_image.as_ref().map(|m| (m.width, m.height)), Some((320, 256)));
 
-    let openai = ProviderKind::OpenAi.build(None, &Default::default()).unwrap().capabilities("gpt-image-1");
-    assert!(!openai.inpaint);
+    let openai = ProviderKind::OpenAi.build(None, &Default::default()).unwrap().capabilities("dall-e-3");
+    assert!(!openai.inpaint, "DALL·E 3 has no edits");
 }
 
 #[test]

@@ -228,17 +228,17 @@ async fn openai_usage_is_priced_by_the_table_and_marked_an_estimate() {
     let spec = ServiceSpec::at(ProviderKind::OpenAi, Some(format!("{}/v1", s.base_url())));
     let mut rig = rig(&spec, |_| {});
     let service = rig.engine.default_service();
-    let d = SettingsDraft { model: "gpt-image-1".into(), width: "1024".into(), height: "1024".into(), ..draft("a priced fox") };
+    let d = SettingsDraft { model: "gpt-image-1.5".into(), width: "1024".into(), height: "1024".into(), ..draft("a priced fox") };
     let mut request = rig.request(&service, d);
     request.candidates[0].options.insert("quality".into(), "medium".into());
     let estimate = rig.engine.estimate(&[(&service, &request, None)]);
     assert!(matches!(estimate.jobs[0].basis, EstimateBasis::PriceTable { .. }), "{estimate:?}");
-    assert!((estimate.low.unwrap() - 1056.0 * 40.0 / 1e6).abs() < 1e-9);
+    assert!((estimate.low.unwrap() - 1056.0 * 32.0 / 1e6).abs() < 1e-9);
     let outcome = rig.engine.run(request, key()).await;
     assert!(outcome[0].error.is_none(), "{:?}", outcome[0].error);
     let EventKind::Cost(cost) = rig.wait_for("the cost", |e| matches!(e.kind, EventKind::Cost(_))).await.kind else { unreachable!() };
     let usage = cost.usage.unwrap();
-    let expected = (usage.input_tokens as f64 * 5.0 + usage.output_tokens as f64 * 40.0) / 1e6;
+    let expected = (usage.input_tokens as f64 * 5.0 + usage.output_tokens as f64 * 32.0) / 1e6;
     assert_eq!(cost.source, CostSource::UsageEstimate);
     assert!((cost.amount - expected).abs() < 1e-12, "{} vs {expected}", cost.amount);
 }

@@ -29,6 +29,16 @@ pub(super) fn detail(loc: Value, msg: &str, kind: &str) -> Value {
     json!({"loc": loc, "msg": msg, "type": kind})
 }
 
+/// FastAPI's 404 for a path no route serves.
+pub(super) fn fastapi_not_found() -> Response {
+    json_response(StatusCode::NOT_FOUND, json!({"detail": "Not Found"}))
+}
+
+/// FastAPI's 405 for a route asked with a method it does not take.
+pub(super) fn fastapi_method_not_allowed() -> Response {
+    json_response(StatusCode::METHOD_NOT_ALLOWED, json!({"detail": "Method Not Allowed"}))
+}
+
 /// The 401 of `--api-auth` with other credentials.
 pub(super) fn incorrect_credentials() -> Response {
     let mut response = json_response(StatusCode::UNAUTHORIZED, json!({"detail": "Incorrect username or password"}));

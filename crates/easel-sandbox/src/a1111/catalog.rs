@@ -65,6 +65,19 @@ pub(super) const SAMPLERS: &[(&str, &[&str])] = &[
     ("UniPC", &[]),
 ];
 
+/// The schedulers: name and label.
+pub(super) const SCHEDULERS: &[(&str, &str)] = &[
+    ("automatic", "Automatic"),
+    ("uniform", "Uniform"),
+    ("karras", "Karras"),
+    ("exponential", "Exponential"),
+    ("polyexponential", "Polyexponential"),
+    ("sgm_uniform", "SGM Uniform"),
+];
+
+/// The upscalers: name and scale.
+pub(super) const UPSCALERS: &[(&str, f64)] = &[("None", 4.0), ("Lanczos", 4.0), ("Nearest", 4.0), ("R-ESRGAN 4x+", 4.0)];
+
 /// The canonical name of a sampler given by name or alias; a scheduler suffix such as
 /// " Karras" (the pre-1.9 names) is allowed.
 pub(super) fn resolve_sampler(name: &str) -> Option<&'static str> {

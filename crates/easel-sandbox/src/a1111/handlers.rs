@@ -8,10 +8,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::answers;
 use super::fields::parse_object;
 use super::request::{Mode, Params};
 use super::scenario::{generate, refusal};
+use super::{answers, extras};
 use crate::shared::Shared;
 
 /// `POST /sdapi/v1/txt2img`.
@@ -77,6 +77,67 @@ pub(super) async fn set_options(State(shared): State<Arc<Shared>>, body: Bytes) 
         return answers::checkpoint_not_found(wanted);
     }
     answers::null()
+}
+
+/// `GET /sdapi/v1/scripts`, which webuiapi reads at start-up.
+pub(super) async fn scripts(State(shared): State<Arc<Shared>>) -> Response {
+    refusal(&shared).unwrap_or_else(extras::scripts)
+}
+
+/// `GET /sdapi/v1/schedulers`.
+pub(super) async fn schedulers(State(shared): State<Arc<Shared>>) -> Response {
+    refusal(&shared).unwrap_or_else(extras::schedulers)
+}
+
+/// `GET /sdapi/v1/upscalers`.
+pub(super) async fn upscalers(State(shared): State<Arc<Shared>>) -> Response {
+    refusal(&shared).unwrap_or_else(extras::upscalers)
+}
+
+/// `GET /sdapi/v1/{list}` for the lists that answer a fixed value ([`extras::FIXED`]).
+pub(super) async fn fixed_list(State(shared): State<Arc<Shared>>, list: &'static str) -> Response {
+    if let Some(refused) = refusal(&shared) {
+        return refused;
+    }
+    match extras::fixed(list) {
+        Some(value) => crate::reply::json_response(axum::http::StatusCode::OK, value),
+        None => answers::fastapi_not_found(),
+    }
+}
+
+/// `POST /sdapi/v1/skip`: skips the running image (here: ends it like an interrupt).
+pub(super) async fn skip(State(shared): State<Arc<Shared>>) -> Response {
+    refusal(&shared).unwrap_or_else(|| {
+        shared.a1111.interrupt();
+        answers::empty_object()
+    })
+}
+
+/// `POST /sdapi/v1/refresh-checkpoints`: answers `null`.
+pub(super) async fn refresh_checkpoints(State(shared): State<Arc<Shared>>) -> Response {
+    refusal(&shared).unwrap_or_else(answers::null)
+}
+
+/// `POST /sdapi/v1/png-info`.
+pub(super) async fn png_info(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    if let Some(refused) = refusal(&shared) {
+        return refused;
+    }
+    match parse_object(&body) {
+        Ok(body) => extras::png_info(&body),
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// `POST /sdapi/v1/extra-single-image`.
+pub(super) async fn extra_single_image(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    if let Some(refused) = refusal(&shared) {
+        return refused;
+    }
+    match parse_object(&body) {
+        Ok(body) => extras::extra_single_image(&body).await,
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 #[cfg(test)]

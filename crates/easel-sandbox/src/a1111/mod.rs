@@ -23,6 +23,9 @@
 //! | `model_outage` | 500 `OutOfMemoryError` when the checkpoint asked for contains `xl` |
 //! | `html_502`, `html_200`, `empty_200`, `hang` | as for ModelsLab |
 //!
+//! Unknown paths answer FastAPI's `{"detail":"Not Found"}` (404), a known path with another
+//! method `{"detail":"Method Not Allowed"}` (405).
+//!
 //! | file | holds |
 //! |---|---|
 //! | `mod.rs` | the routes, `X-Process-Time`, the 404 under `/sdapi/` |
@@ -30,11 +33,13 @@
 //! | `request.rs`, `fields.rs` | what txt2img/img2img read, and pydantic-style field checks |
 //! | `scenario.rs` | what each scenario makes a generation answer; holding it while it runs |
 //! | `state.rs` | the queue lock, the running generation's progress, the loaded checkpoint |
-//! | `catalog.rs` | the installed checkpoints and samplers |
+//! | `catalog.rs` | the installed checkpoints, samplers, schedulers and upscalers |
+//! | `extras.rs` | the other routes `webuiapi` calls: lists, `png-info`, `extra-single-image` |
 //! | `answers.rs` | A1111's answer shapes: FastAPI and middleware errors, the generation answer |
 
 mod answers;
 mod catalog;
+mod extras;
 mod fields;
 mod handlers;
 mod request;
@@ -51,7 +56,6 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 
-use crate::canned;
 use crate::shared::Shared;
 
 pub(crate) use state::ProtocolState;
@@ -66,14 +70,29 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/sdapi/v1/sd-models", get(handlers::sd_models))
         .route("/sdapi/v1/samplers", get(handlers::samplers))
         .route("/sdapi/v1/options", get(handlers::get_options).post(handlers::set_options))
-        .route_layer(middleware::from_fn(process_time))
-        .method_not_allowed_fallback(not_found)
+        .route("/sdapi/v1/scripts", get(handlers::scripts))
+        .route("/sdapi/v1/schedulers", get(handlers::schedulers))
+        .route("/sdapi/v1/upscalers", get(handlers::upscalers))
+        .route("/sdapi/v1/skip", post(handlers::skip))
+        .route("/sdapi/v1/refresh-checkpoints", post(handlers::refresh_checkpoints))
+        .route("/sdapi/v1/png-info", post(handlers::png_info))
+        .route("/sdapi/v1/extra-single-image", post(handlers::extra_single_image))
+        .merge(extras::FIXED.iter().fold(Router::new(), |router, list| {
+            router.route(&format!("/sdapi/v1/{list}"), get(move |state| handlers::fixed_list(state, list)))
+        }))
+        .method_not_allowed_fallback(method_not_allowed)
         .route("/sdapi/{*rest}", any(not_found))
+        .route_layer(middleware::from_fn(process_time))
 }
 
-/// An unknown route (or method) under `/sdapi/`.
+/// An unknown route under `/sdapi/`, as FastAPI answers it.
 async fn not_found() -> Response {
-    canned::route_not_found().await
+    answers::fastapi_not_found()
+}
+
+/// A known route asked with another method, as FastAPI answers it.
+async fn method_not_allowed() -> Response {
+    answers::fastapi_method_not_allowed()
 }
 
 /// Adds `X-Process-Time` (seconds), as A1111's middleware does.

@@ -98,6 +98,14 @@ impl Params {
                 return Err(unprocessable(vec![detail(loc, "Invalid encoded image", "value_error")]));
             }
         }
+        // A mask (white: repaint) is decoded like the init images.
+        if mode == Mode::Img2Img
+            && let Some(mask) = body.get("mask").and_then(Value::as_str)
+            && !is_http_url(mask.trim_start())
+            && base64_image_size(mask).is_none()
+        {
+            return Err(unprocessable(vec![detail(json!(["body", "mask"]), "Invalid encoded image", "value_error")]));
+        }
 
         let mut echo = defaults(mode);
         if let Value::Object(echo) = &mut echo {

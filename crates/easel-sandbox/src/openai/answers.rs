@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::REQUEST_LIMIT;
-use super::request::{ImageRequest, SIDES};
+use super::catalog::{IMAGE_MODELS, OTHER_MODELS, RETIRED_MODELS};
+use super::request::ImageRequest;
 use crate::clock::unix_time;
 use crate::reply::{Rejection, json_response};
 use crate::scenario::Scenario;
@@ -16,8 +17,6 @@ use crate::shared::Shared;
 const SERVER_ERROR: &str = "The server had an error while processing your request. Sorry about that! \
 You can retry your request, or contact us through our help center at help.openai.com if the error persists.";
 const KEY_HELP: &str = "You can find your API key at https://platform.openai.com/account/api-keys.";
-/// What `GET /v1/models` lists: image models and a few others.
-const MODELS: [&str; 5] = ["gpt-image-1", "dall-e-3", "dall-e-2", "gpt-4o", "whisper-1"];
 
 // --- the error shape ------------------------------------------------------------------------
 
@@ -74,18 +73,14 @@ pub(super) fn malformed_json() -> Rejection {
     )
 }
 
-/// HTTP 400 for a `size` outside [`SIDES`].
-pub(super) fn invalid_size(size: &str) -> Rejection {
-    invalid(
-        &format!(
-            "Invalid value: '{size}'. Supported values are: WxH with both sides between {} and \
-             {} (such as '1024x1024', '1536x1024', '1024x1536'), and 'auto'.",
-            SIDES.start(),
-            SIDES.end()
-        ),
-        "size",
-        "invalid_value",
-    )
+/// HTTP 400 for a `size` the model does not make; `help` names what it makes.
+pub(super) fn invalid_size(size: &str, help: &str) -> Rejection {
+    invalid(&format!("Invalid value: '{size}'. {help}"), "size", "invalid_value")
+}
+
+/// HTTP 404 for an unknown route, as OpenAI answers one: `Invalid URL (METHOD /path)`.
+pub(super) fn invalid_url(method: &str, path: &str) -> Response {
+    error(StatusCode::NOT_FOUND, &format!("Invalid URL ({method} {path})"), "invalid_request_error", None, None)
 }
 
 // --- scenario errors ------------------------------------------------------------------------
@@ -125,8 +120,13 @@ pub(super) fn content_policy_violation() -> Response {
 }
 
 pub(super) fn model_not_found(model: &str) -> Response {
+    model_not_found_rejection(model).into_response()
+}
+
+/// HTTP 404 `model_not_found`, as for a model that does not exist or was shut down.
+pub(super) fn model_not_found_rejection(model: &str) -> Rejection {
     let message = format!("The model `{model}` does not exist or you do not have access to it.");
-    error(StatusCode::NOT_FOUND, &message, "invalid_request_error", None, Some("model_not_found"))
+    rejection(StatusCode::NOT_FOUND, &message, "invalid_request_error", None, Some("model_not_found"))
 }
 
 /// HTTP 400 whose `error` is a bare string, as some OpenAI-compatible gateways send.
@@ -196,20 +196,13 @@ pub(super) fn images(request: &ImageRequest, scenario: Scenario, entries: Vec<(&
         })
         .collect();
     let mut body = json!({"created": unix_time(), "data": data});
-    if request.gpt_image {
-        let format = if scenario == Scenario::JpegOutput { "jpeg" } else { "png" };
-        body["background"] = json!("opaque");
+    if request.family.gpt_image() {
+        let format = if scenario == Scenario::JpegOutput { "jpeg" } else { request.output_format() };
+        body["background"] = json!(if request.transparent() { "transparent" } else { "opaque" });
         body["output_format"] = json!(format);
         body["size"] = json!(format!("{}x{}", request.width, request.height));
-        body["quality"] = json!(request.quality.as_deref().unwrap_or("medium"));
-        let prompt_tokens = request.prompt.split_whitespace().count() as u64 + 8;
-        let image_tokens = 1056 * u64::from(request.n);
-        body["usage"] = json!({
-            "total_tokens": prompt_tokens + image_tokens,
-            "input_tokens": prompt_tokens,
-            "output_tokens": image_tokens,
-            "input_tokens_details": {"text_tokens": prompt_tokens, "image_tokens": 0},
-        });
+        body["quality"] = json!(answered_quality(request));
+        body["usage"] = usage(request, request.n);
     }
     if together_style {
         body["id"] = json!(format!("sandbox-{:016x}", rand::random::<u64>()));
@@ -219,9 +212,48 @@ pub(super) fn images(request: &ImageRequest, scenario: Scenario, entries: Vec<(&
     body
 }
 
+/// The quality an answer reports: what was asked, `auto` answered as `medium`.
+pub(super) fn answered_quality(request: &ImageRequest) -> &str {
+    match request.quality.as_deref() {
+        None | Some("auto") => "medium",
+        Some(q) => q,
+    }
+}
+
+/// The token usage of `images` images: the prompt's words as text tokens (plus 8), the start
+/// images as image tokens for an edit, and 1056 output tokens an image.
+pub(super) fn usage(request: &ImageRequest, images: u32) -> Value {
+    let text_tokens = request.prompt.split_whitespace().count() as u64 + 8;
+    let image_tokens = if request.edit { 388 } else { 0 };
+    let output_tokens = 1056 * u64::from(images);
+    json!({
+        "total_tokens": text_tokens + image_tokens + output_tokens,
+        "input_tokens": text_tokens + image_tokens,
+        "output_tokens": output_tokens,
+        "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_tokens},
+    })
+}
+
+fn model_entry(id: &str) -> Value {
+    json!({"id": id, "object": "model", "created": 1_700_000_000, "owned_by": "system"})
+}
+
+/// The models this server has: OpenAI's current image models and a few others (`legacy`:
+/// DALL·E too).
+fn listed(legacy: bool) -> impl Iterator<Item = &'static str> {
+    IMAGE_MODELS.iter().chain(OTHER_MODELS).chain(RETIRED_MODELS.iter().filter(move |_| legacy)).copied()
+}
+
 /// `GET /v1/models`: every model of the account, image models among them.
-pub(super) fn model_list() -> Response {
-    let data: Vec<Value> =
-        MODELS.iter().map(|id| json!({"id": id, "object": "model", "created": 1_700_000_000, "owned_by": "system"})).collect();
+pub(super) fn model_list(legacy: bool) -> Response {
+    let data: Vec<Value> = listed(legacy).map(model_entry).collect();
     json_response(StatusCode::OK, json!({"object": "list", "data": data}))
+}
+
+/// `GET /v1/models/{model}`: one model, or 404 as for a model the account cannot use.
+pub(super) fn model(id: &str, legacy: bool) -> Response {
+    if listed(legacy).any(|m| m == id) {
+        return json_response(StatusCode::OK, model_entry(id));
+    }
+    model_not_found(id)
 }

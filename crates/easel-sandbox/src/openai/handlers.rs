@@ -4,40 +4,79 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
-use super::answers;
 use super::request::ImageRequest;
 use super::scenario::{refuses_keys, respond};
+use super::{answers, edits};
+use crate::form;
 use crate::shared::Shared;
 
 /// `GET /v1/models`.
 pub(super) async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if api_key(&headers).is_none() || refuses_keys(&shared) {
-        return answers::incorrect_key(None);
+    if let Some(refused) = key_refusal(&shared, &headers) {
+        return refused;
     }
-    answers::model_list()
+    answers::model_list(shared.config.legacy_openai_models)
+}
+
+/// `GET /v1/models/{model}`.
+pub(super) async fn model(State(shared): State<Arc<Shared>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(refused) = key_refusal(&shared, &headers) {
+        return refused;
+    }
+    answers::model(&id, shared.config.legacy_openai_models)
 }
 
 /// `POST /v1/images/generations`.
 pub(super) async fn generations(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(key) = api_key(&headers) else {
-        return answers::missing_key();
-    };
-    if refuses_keys(&shared) {
-        return answers::incorrect_key(Some(&mask_key(&key)));
+    if let Some(refused) = key_refusal(&shared, &headers) {
+        return refused;
     }
-    let request = match ImageRequest::parse(&body) {
-        Ok(request) => request,
-        Err(rejection) => return rejection.into_response(),
+    match ImageRequest::from_json(&body, shared.config.legacy_openai_models) {
+        Ok(request) => admitted(&shared, &request).await,
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// `POST /v1/images/edits` (multipart).
+pub(super) async fn edits(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = key_refusal(&shared, &headers) {
+        return refused;
+    }
+    if !form::is_multipart(&headers) {
+        return answers::invalid(
+            "Invalid Content-Type header (application/json), expected multipart/form-data. (HINT: If you're using curl, you can pass -H 'Content-Type: multipart/form-data')",
+            "",
+            "invalid_content_type",
+        )
+        .into_response();
+    }
+    let fields = match form::read(&headers, body).await {
+        Ok(fields) => fields,
+        Err(_) => return answers::malformed_json().into_response(),
     };
+    match edits::check(fields, shared.config.legacy_openai_models) {
+        Ok(request) => admitted(&shared, &request).await,
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+/// A missing key (401 without a key), or a key the scenario refuses.
+fn key_refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+    let Some(key) = api_key(headers) else { return Some(answers::missing_key()) };
+    refuses_keys(shared).then(|| answers::incorrect_key(Some(&mask_key(&key))))
+}
+
+/// A checked request within the queue limit acts out the scenario.
+async fn admitted(shared: &Shared, request: &ImageRequest) -> Response {
     let Some(_slot) = shared.in_flight.try_acquire() else {
-        return answers::rate_limited(&shared, answers::retry_hints(1));
+        return answers::rate_limited(shared, answers::retry_hints(1));
     };
     let nth = shared.openai.next_submission();
-    respond(&shared, &request, nth).await
+    respond(shared, request, nth).await
 }
 
 /// The key from `Authorization: Bearer KEY` or `api-key: KEY`; empty keys do not count.
@@ -72,8 +111,7 @@ mod tests {
     #[tokio::test]
     async fn bearer_api_key_or_nothing() {
         let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-        let body = json!({"model": "dall-e-2", "prompt": "x", "size": "256x256",
-                          "response_format": "b64_json"});
+        let body = json!({"model": "gpt-image-2", "prompt": "x", "size": "256x256"});
         let (status, _, _) = call(&sandbox, BEARER, body.clone()).await;
         assert_eq!(status, 200);
         let (status, _, _) = call(&sandbox, Some(("api-key", "azure-key")), body.clone()).await;

@@ -1,5 +1,11 @@
-//! The OpenAI Images API (`POST /v1/images/generations`, `GET /v1/models`), acting out the
-//! configured [`crate::Scenario`] in OpenAI's dialect.
+//! The OpenAI Images API (`POST /v1/images/generations`, `POST /v1/images/edits`,
+//! `GET /v1/models`), acting out the configured [`crate::Scenario`] in OpenAI's dialect.
+//!
+//! Requests are checked per model as OpenAI does (sizes, enums, prompt lengths, unknown
+//! parameters, `response_format` refused for GPT image models; DALL·E refused as shut down
+//! unless `legacy_openai_models`). Answers honour `output_format` and `background`
+//! (transparent PNG/WebP), and `stream: true` answers server-sent events with
+//! `partial_images` previews. Unknown routes answer OpenAI's `Invalid URL` 404.
 //!
 //! Authentication is `Authorization: Bearer KEY` or Azure's `api-key: KEY`; neither gives 401.
 //! Every answer carries `x-request-id`, `openai-processing-ms`, `openai-version` and the
@@ -24,7 +30,7 @@
 //! | `rate_limited_forever` / `rate_limited_long` | every request 429, `retry-after: 1` / `600` |
 //! | `server_error_once` / `server_error` | first / every request 500 `server_error` |
 //! | `failed`, `processing_then_failed` | 500 `server_error` (the generation fails) |
-//! | `model_outage` | 503 for model `dall-e-3` only |
+//! | `model_outage` | 503 for `gpt-image-2` models only |
 //! | `html_502`, `html_200`, `empty_200`, `hang` | as for ModelsLab |
 //!
 //! The queue limit applies: a request over it gets the `rate_limited` 429.
@@ -33,16 +39,22 @@
 //! |---|---|
 //! | `mod.rs` | the routes, the headers on every answer, the 404 under `/v1/` |
 //! | `handlers.rs` | one function per route, and reading the key |
-//! | `request.rs` | reading and checking a generation request as OpenAI does |
+//! | `catalog.rs` | the models and what each takes |
+//! | `request.rs` | reading and checking a request's fields as OpenAI does |
+//! | `edits.rs` | the files of an edit: start images and the mask |
+//! | `stream.rs` | the server-sent events of a streaming answer |
 //! | `scenario.rs` | what each scenario makes a generation answer |
 //! | `state.rs` | submission counts |
 //! | `answers.rs` | OpenAI's answer shapes: errors, rate limits, the images answer |
 
 mod answers;
+mod catalog;
+mod edits;
 mod handlers;
 mod request;
 mod scenario;
 mod state;
+mod stream;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,11 +62,11 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::header::{HeaderName, HeaderValue};
+use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 
-use crate::canned;
 use crate::shared::Shared;
 
 pub(crate) use state::ProtocolState;
@@ -66,15 +78,17 @@ const REQUEST_LIMIT: u32 = 60;
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/v1/images/generations", post(handlers::generations))
+        .route("/v1/images/edits", post(handlers::edits))
         .route("/v1/models", get(handlers::models))
-        .route_layer(middleware::from_fn(common_headers))
+        .route("/v1/models/{model}", get(handlers::model))
         .method_not_allowed_fallback(not_found)
         .route("/v1/{*rest}", any(not_found))
+        .route_layer(middleware::from_fn(common_headers))
 }
 
-/// An unknown route (or method) under `/v1/`.
-async fn not_found() -> Response {
-    canned::route_not_found().await
+/// An unknown route (or method) under `/v1/`, answered as OpenAI does.
+async fn not_found(method: Method, uri: Uri) -> Response {
+    answers::invalid_url(method.as_str(), uri.path())
 }
 
 /// Adds the headers OpenAI sends on every answer, unless the handler set them already.

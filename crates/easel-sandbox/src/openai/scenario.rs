@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::answers;
 use super::request::ImageRequest;
+use super::stream::{self, Streamed};
 use crate::canned;
 use crate::image_store::{new_uuid, output_file};
 use crate::images::encode_base64;
@@ -16,6 +17,7 @@ use crate::pattern::{ImageSpec, off_thread};
 use crate::reply::json_response;
 use crate::scenario::Scenario;
 use crate::shared::Shared;
+use image::ImageFormat;
 
 /// Whether the scenario refuses every key ([`Scenario::Auth401`], [`Scenario::Auth200`]).
 pub(super) fn refuses_keys(shared: &Shared) -> bool {
@@ -28,7 +30,9 @@ pub(super) async fn respond(shared: &Shared, request: &ImageRequest, nth: usize)
     match shared.config.scenario {
         S::Credits402 | S::Quota429 => answers::insufficient_quota(shared),
         S::Plan403 => answers::organization_unverified(&request.model),
-        S::Validation400 | S::Validation200 => answers::invalid_size(&request.size_text).into_response(),
+        S::Validation400 | S::Validation200 => {
+            answers::invalid_size(&request.size_text, &request.family.size_help(request.edit)).into_response()
+        }
         S::ContentPolicy => answers::content_policy_violation(),
         S::MessegeError => answers::model_not_found(&request.model),
         S::ErrorField => answers::bare_string_error(),
@@ -44,7 +48,7 @@ pub(super) async fn respond(shared: &Shared, request: &ImageRequest, nth: usize)
         S::RateLimitedLong => answers::rate_limited(shared, [(header::RETRY_AFTER, HeaderValue::from(600))]),
         S::ServerErrorOnce if nth == 0 => answers::server_error(),
         S::ServerError | S::Failed | S::ProcessingThenFailed => answers::server_error(),
-        S::ModelOutage if request.model == "dall-e-3" => answers::model_overloaded(),
+        S::ModelOutage if request.model.starts_with("gpt-image-2") => answers::model_overloaded(),
         S::Html502 => canned::proxy_error_page(),
         S::Html200 => canned::sign_in_page(),
         S::Empty200 => canned::empty_json(),
@@ -87,6 +91,24 @@ async fn succeed(shared: &Shared, request: &ImageRequest) -> Response {
     let seed = u64::from(rand::random::<u32>());
     let specs: Vec<ImageSpec> =
         (0..request.n).map(|index| ImageSpec { width: request.width, height: request.height, seed: seed + u64::from(index) }).collect();
+    let look = Look::of(request, scenario);
+    if request.stream {
+        let partials = request.partial_images;
+        let images = off_thread("encoding images", move || {
+            specs
+                .into_iter()
+                .map(|spec| Streamed {
+                    partials: (0..partials).map(|p| look.base64(ImageSpec { seed: spec.seed ^ (0x5eed << p), ..spec })).collect(),
+                    image: look.base64(spec),
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        return match images {
+            Some(images) => stream::response(request, images),
+            None => answers::server_error(),
+        };
+    }
     let inline = match scenario {
         Scenario::InlineBase64 => Some(""),
         Scenario::DataUri => Some("data:image/png;base64,"),
@@ -96,7 +118,7 @@ async fn succeed(shared: &Shared, request: &ImageRequest) -> Response {
     let entries: Vec<(&'static str, String)> = match inline {
         Some(prefix) => {
             let encoded = off_thread("encoding images", move || {
-                specs.into_iter().map(|spec| format!("{prefix}{}", base64_payload(scenario, spec))).collect::<Vec<_>>()
+                specs.into_iter().map(|spec| format!("{prefix}{}", look.base64(spec))).collect::<Vec<_>>()
             })
             .await;
             match encoded {
@@ -120,15 +142,32 @@ async fn succeed(shared: &Shared, request: &ImageRequest) -> Response {
     json_response(StatusCode::OK, answers::images(request, scenario, entries))
 }
 
-/// The base64 that a `b64_json` entry carries in `scenario`: the same bytes the `url` form's
-/// file would serve (a PNG, or the scenario's broken file), never base64 of base64.
-fn base64_payload(scenario: Scenario, spec: ImageSpec) -> String {
-    if let Some(junk) = canned::broken_image(scenario) {
-        return encode_base64(&junk);
+/// How the answer's images look: the format and background asked for, or the scenario's
+/// broken file.
+#[derive(Clone, Copy)]
+struct Look {
+    scenario: Scenario,
+    format: ImageFormat,
+    transparent: bool,
+}
+
+impl Look {
+    fn of(request: &ImageRequest, scenario: Scenario) -> Self {
+        let format = match (scenario, request.output_format()) {
+            (Scenario::JpegOutput, _) | (_, "jpeg") => ImageFormat::Jpeg,
+            (_, "webp") => ImageFormat::WebP,
+            _ => ImageFormat::Png,
+        };
+        Self { scenario, format, transparent: request.transparent() }
     }
-    match scenario {
-        Scenario::JpegOutput => encode_base64(&spec.jpeg()),
-        _ => spec.png_base64(),
+
+    /// The base64 that a `b64_json` entry carries: the same bytes the `url` form's file would
+    /// serve (the picture, or the scenario's broken file), never base64 of base64.
+    fn base64(self, spec: ImageSpec) -> String {
+        match canned::broken_image(self.scenario) {
+            Some(junk) => encode_base64(&junk),
+            None => encode_base64(&spec.encoded(self.format, self.transparent)),
+        }
     }
 }
 
@@ -142,7 +181,7 @@ mod tests {
     #[tokio::test]
     async fn b64_json_and_url_forms() {
         let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-        let gpt = json!({"model": "gpt-image-1", "prompt": "a cat", "n": 2, "size": "256x320"});
+        let gpt = json!({"model": "gpt-image-2", "prompt": "a cat", "n": 2, "size": "256x320"});
         let (status, headers, reply) = call(&sandbox, BEARER, gpt).await;
         assert_eq!(status, 200);
         assert!(reply["created"].as_u64().unwrap() > 1_600_000_000);
@@ -159,6 +198,9 @@ mod tests {
 
         let dalle = json!({"model": "dall-e-2", "prompt": "a cat", "size": "256x256"});
         let (status, _, reply) = call(&sandbox, BEARER, dalle.clone()).await;
+        assert_eq!((status, &reply["error"]["code"]), (404, &json!("model_not_found")), "OpenAI shut DALL·E down");
+        let sandbox = Sandbox::start(SandboxConfig { legacy_openai_models: true, ..SandboxConfig::default() }).await.unwrap();
+        let (status, _, reply) = call(&sandbox, BEARER, dalle.clone()).await;
         assert_eq!(status, 200);
         let url = reply["data"][0]["url"].as_str().unwrap();
         assert!(url.starts_with(&format!("{}/generations/", sandbox.base_url())));
@@ -173,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn quota_and_rate_limits() {
-        let body = json!({"model": "gpt-image-1", "prompt": "x", "size": "256x256"});
+        let body = json!({"model": "gpt-image-1.5", "prompt": "x", "size": "1024x1024"});
         let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Quota429)).await.unwrap();
         let (status, headers, reply) = call(&sandbox, BEARER, body.clone()).await;
         assert_eq!(status, 429);
@@ -209,18 +251,19 @@ mod tests {
     #[tokio::test]
     async fn url_form_serves_broken_files_and_data_uri_is_forced() {
         let dalle = json!({"model": "dall-e-2", "prompt": "x", "size": "256x256"});
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::NotAnImage)).await.unwrap();
+        let legacy = |scenario| SandboxConfig { legacy_openai_models: true, ..SandboxConfig::new(scenario) };
+        let sandbox = Sandbox::start(legacy(Scenario::NotAnImage)).await.unwrap();
         let (_, _, reply) = call(&sandbox, BEARER, dalle.clone()).await;
         let text = reqwest::get(reply["data"][0]["url"].as_str().unwrap()).await.unwrap().text().await.unwrap();
         assert!(text.contains("Access denied"));
 
-        let sandbox = Sandbox::start(SandboxConfig::new(Scenario::DataUri)).await.unwrap();
+        let sandbox = Sandbox::start(legacy(Scenario::DataUri)).await.unwrap();
         let (_, _, reply) = call(&sandbox, BEARER, dalle).await;
         let uri = reply["data"][0]["b64_json"].as_str().unwrap();
         decode_image(uri.strip_prefix("data:image/png;base64,").unwrap());
     }
 
-    /// The HTTP status of the first answer in each scenario (model `dall-e-3`, b64_json).
+    /// The HTTP status of the first answer in each scenario (model `gpt-image-2`).
     fn first_status(scenario: Scenario) -> u16 {
         use Scenario as S;
         match scenario {
@@ -246,8 +289,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_scenario_answers_as_documented() {
-        let body = json!({"model": "dall-e-3", "prompt": "x", "size": "256x256",
-                          "response_format": "b64_json"});
+        let body = json!({"model": "gpt-image-2", "prompt": "x", "size": "256x256"});
         for &scenario in Scenario::ALL {
             if scenario == Scenario::Hang {
                 continue;

@@ -58,6 +58,34 @@ pub enum Action {
 
     /// Stop using the server override and go back to the provider's usual server.
     UseUsualServer,
+    /// Show or hide the settings window.
+    ToggleSettings,
+    /// Allow this many minutes for each try (`None`: each model's usual time).
+    SetTimeout(Option<u32>),
+    /// "Allow more time" on a job that did not get an answer in time: the next longer time.
+    AllowMoreTime,
+    /// Retry a job once a minute has passed (it was rate limited); pressed again, not.
+    WaitAndRetry(JobId),
+    /// Open a web page (a dashboard, a key page) with the desktop's browser; if none opens,
+    /// the address is shown to copy.
+    OpenLink(String),
+    /// Copy the diagnostics report of one job (from this run or an earlier one).
+    CopyJobReport(JobId),
+    /// Write pictures where Easel's own chooser said.
+    SaveTo {
+        batch: super::saving::SaveBatch,
+        path: std::path::PathBuf,
+    },
+    /// Easel's own chooser picked a start image (`mask: false`) or a mask: check it, then use it.
+    UseChosenImage {
+        path: std::path::PathBuf,
+        mask: bool,
+    },
+    /// Easel's own file chooser wants a folder's entries (only folders when saving into one).
+    ListFolder {
+        folder: std::path::PathBuf,
+        folders_only: bool,
+    },
 
     /// Talk to another provider (or another server): the workspace's engine is rebuilt.
     SwitchProvider {

@@ -1,7 +1,8 @@
 //! What the window needs from outside: the runtime, the key store, file dialogs, where data
 //! lives and which server to talk to. Tests build this with fakes.
 
-use super::dialogs::{Dialogs, RfdDialogs};
+use super::commands::XdgOpener;
+use super::dialogs::{Dialogs, Opener, RfdDialogs};
 use easel_engine::error::EngineError;
 use easel_engine::keys::{self, ApiKey, KeyringStore, SecretStore};
 use easel_engine::provider::ProviderKind;
@@ -18,6 +19,8 @@ pub struct Deps {
     pub secrets: Arc<dyn SecretStore>,
     /// Save and folder dialogs.
     pub dialogs: Arc<dyn Dialogs>,
+    /// Opens links and folders (a browser, a file manager).
+    pub opener: Arc<dyn Opener>,
     /// The data folder (library database and image files).
     pub data_dir: PathBuf,
     pub provider: ProviderKind,
@@ -38,6 +41,7 @@ impl Deps {
         Self {
             dialogs: Arc::new(RfdDialogs::new(runtime.clone())),
             runtime,
+            opener: Arc::new(XdgOpener),
             secrets: Arc::new(KeyringStore),
             data_dir: default_data_dir(),
             provider,

@@ -77,6 +77,20 @@ impl DiagnosticsPane {
         }
     }
 
+    /// Exchanges from earlier runs (read from the library at start-up) go before this run's;
+    /// those this run already has are not shown twice.
+    pub fn earlier(&mut self, records: Vec<Diagnostics>) {
+        let fresh: Vec<Diagnostics> = records.into_iter().filter(|r| !self.records.contains(r)).collect();
+        let added = fresh.len();
+        self.records.splice(0..0, fresh);
+        self.selected = self.selected.map(|i| i + added);
+        if self.records.len() > MAX_RECORDS {
+            let excess = self.records.len() - MAX_RECORDS;
+            self.records.drain(..excess);
+            self.selected = self.selected.and_then(|i| i.checked_sub(excess));
+        }
+    }
+
     pub fn records(&self) -> &[Diagnostics] {
         &self.records
     }

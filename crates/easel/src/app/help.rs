@@ -2,6 +2,7 @@
 //! the window and the README never disagree), the logs folder and the diagnostics report.
 
 use super::actions::Action;
+use super::provider_picker::SANDBOX_LABEL;
 use super::style::space;
 use easel_engine::error::ERROR_TABLE;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,8 @@ impl Help {
         self.open = !self.open;
     }
 
-    pub fn ui(&mut self, ctx: &egui::Context, logs: &Path, actions: &mut Vec<Action>) {
+    /// Draw the window when open. `sandbox`: the window talks to the built-in sandbox now.
+    pub fn ui(&mut self, ctx: &egui::Context, logs: &Path, sandbox: bool, actions: &mut Vec<Action>) {
         if !self.open {
             return;
         }
@@ -51,6 +53,19 @@ impl Help {
                         ui.end_row();
                     }
                 });
+                ui.add_space(space::BEFORE_ACTION);
+                ui.separator();
+                ui.strong("Try Easel without a key");
+                ui.label(SANDBOX_LABEL);
+                if sandbox {
+                    ui.label("You are using the sandbox now. Leave it from the bar at the bottom or in Settings.");
+                } else if ui
+                    .button("Try the sandbox")
+                    .on_hover_text("Start a pretend service inside Easel. Nothing is sent to the internet.")
+                    .clicked()
+                {
+                    actions.push(Action::TrySandbox);
+                }
                 ui.add_space(space::BEFORE_ACTION);
                 ui.separator();
                 ui.label(format!("Easel writes a log (without your key) to {}.", logs.display()));

@@ -44,6 +44,16 @@ pub enum Message {
     RetrySettings(Result<Option<GenerationSettings>, String>),
     /// "Try the sandbox": the built-in sandbox started (or why not).
     SandboxStarted(Result<easel_sandbox::Sandbox, String>),
+    /// A link or folder was opened, or could not be.
+    Opened(super::commands::Opened),
+    /// The service's exchanges from earlier runs, read at start-up.
+    Diagnostics(Result<Vec<easel_engine::diagnostics::Diagnostics>, String>),
+    /// One job's diagnostics report, to copy.
+    JobReport(Result<String, String>),
+    /// No desktop dialog can be shown: open Easel's own file chooser for this.
+    OpenChooser { purpose: super::file_chooser::ChooserFor, start: std::path::PathBuf, places: super::file_chooser::Places },
+    /// A folder was listed for Easel's own file chooser.
+    Chooser(super::file_chooser::ChooserMessage),
     /// The library check finished (the error is a plain sentence).
     LibraryChecked(Result<easel_engine::store::CheckReport, String>),
 }
@@ -97,6 +107,16 @@ impl Background {
     pub fn blocking(&self, work: impl FnOnce() -> Message + Send + 'static) {
         let inbox = self.inbox.clone();
         self.runtime.spawn_blocking(move || inbox.post(work()));
+    }
+
+    /// Blocking work that may have nothing to report (it handed the answer to a dialog).
+    pub fn blocking_maybe(&self, work: impl FnOnce() -> Option<Message> + Send + 'static) {
+        let inbox = self.inbox.clone();
+        self.runtime.spawn_blocking(move || {
+            if let Some(message) = work() {
+                inbox.post(message);
+            }
+        });
     }
 
     /// Async work (HTTP through the engine) on the runtime.

@@ -28,35 +28,42 @@
 //!   and the file dialogs for a fake.
 
 mod actions;
+mod advice;
 mod commands;
 mod crash_notice;
 mod deps;
 mod diagnostics_pane;
 mod dialogs;
+mod file_chooser;
 #[cfg(test)]
 mod fixtures;
 mod gallery;
 mod help;
 mod history;
+mod idle;
 mod inbox;
 mod jobs;
 mod keys;
+mod links;
 mod logging;
 mod notices;
 mod prompt;
 mod provider_picker;
 mod saving;
+mod settings;
 mod state;
 mod status;
 mod style;
 mod textures;
 mod viewer;
 mod welcome;
+mod when;
 mod words;
 mod workspace;
 
+pub use commands::XdgOpener;
 pub use deps::Deps;
-pub use dialogs::{DialogReply, Dialogs, RfdDialogs};
+pub use dialogs::{DialogReply, Dialogs, Opener, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
 pub use gallery::PAGE as GALLERY_PAGE;
 pub use state::AppState;
@@ -132,6 +139,8 @@ pub struct EaselApp {
     sandbox: Option<easel_sandbox::Sandbox>,
     /// A crash report from the last run, offered once.
     crash: Option<crash_notice::CrashNotice>,
+    /// The text cursor blinks only while the person is typing or clicking.
+    blink: idle::Blink,
     /// Says the data folder is in use while the window is open (a run that ends without
     /// removing it is noticed at the next start, which then checks the library).
     _running: easel_engine::store::RunMarker,
@@ -165,7 +174,7 @@ impl EaselApp {
         }
         let launch = (deps.provider, deps.env_key.clone());
         let crash = commands::unseen_crash_report(&deps.data_dir).map(|(report, text)| crash_notice::CrashNotice::new(report, text));
-        Self { deps, screen, launch, sandbox: None, crash, _running: running }
+        Self { deps, screen, launch, sandbox: None, crash, blink: idle::Blink::default(), _running: running }
     }
 
     fn start(ctx: &egui::Context, deps: &Deps, state: AppState) -> Screen {
@@ -257,6 +266,7 @@ impl eframe::App for EaselApp {
     /// Take in what the engine and the background work sent. eframe calls this before every
     /// frame and also while the window is hidden or minimised, so jobs keep being followed.
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.blink.update(ctx);
         if let Screen::Ready(workspace) = &mut self.screen {
             workspace.logic(ctx);
         }

@@ -24,6 +24,8 @@ struct Notice {
     error: bool,
     /// The trashed image Undo brings back.
     undo: Option<i64>,
+    /// Text offered to copy (an address or a path nothing could open).
+    copy: Option<String>,
     shown_at: Instant,
 }
 
@@ -47,6 +49,14 @@ impl Notices {
         self.push(text.into(), true, None);
     }
 
+    /// Something failed and the person can finish it by hand: offer `copy` to copy.
+    pub fn error_with_copy(&mut self, text: impl Into<String>, copy: String) {
+        self.push(text.into(), true, None);
+        if let Some(last) = self.items.last_mut() {
+            last.copy = Some(copy);
+        }
+    }
+
     /// An image went to the trash; offer to bring it back.
     pub fn trashed(&mut self, text: impl Into<String>, image: i64) {
         self.push(text.into(), false, Some(image));
@@ -54,7 +64,7 @@ impl Notices {
 
     fn push(&mut self, text: String, error: bool, undo: Option<i64>) {
         self.next_id += 1;
-        self.items.push(Notice { id: self.next_id, text, error, undo, shown_at: Instant::now() });
+        self.items.push(Notice { id: self.next_id, text, error, undo, copy: None, shown_at: Instant::now() });
         if self.items.len() > MAX_SHOWN {
             self.items.remove(0);
         }
@@ -94,6 +104,11 @@ fn notice_ui(ui: &mut egui::Ui, notice: &Notice, actions: &mut Vec<Action>) -> b
     ui.add(egui::Label::new(egui::RichText::new(&notice.text).color(colour)).wrap());
     ui.horizontal(|ui| {
         let mut done = ui.button("Dismiss").clicked();
+        if let Some(copy) = &notice.copy
+            && ui.button("Copy address").on_hover_text(copy).clicked()
+        {
+            ui.ctx().copy_text(copy.clone());
+        }
         if let Some(image) = notice.undo
             && ui.button("Undo").clicked()
         {

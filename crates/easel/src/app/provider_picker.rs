@@ -1,6 +1,7 @@
 //! Which service the window talks to: ModelsLab, an OpenAI-compatible API or an
-//! AUTOMATIC1111 / Forge server, and at which address. Choosing another one rebuilds the
-//! workspace's engine (the prompt text is kept; each provider has its own keyring entry).
+//! AUTOMATIC1111 / Forge server, and at which address. Choosing another one sends the next
+//! jobs there (the prompt text is kept; each server has its own keyring entry); running jobs
+//! finish on their own service.
 
 use super::actions::Action;
 use super::style;
@@ -10,6 +11,22 @@ use easel_sandbox::Sandbox;
 
 /// What the sandbox is, in the words the window uses everywhere.
 pub const SANDBOX_LABEL: &str = "Sandbox: test patterns, no real images, no credits";
+
+/// "Try the sandbox", and while it starts a spinner.
+pub fn try_sandbox_ui(ui: &mut egui::Ui, starting: bool, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        let start = ui.add_enabled(!starting, egui::Button::new("Try the sandbox")).on_hover_text(
+            "Start a pretend service inside Easel. Nothing is sent to the internet. Running jobs finish where they were sent.",
+        );
+        if start.clicked() {
+            actions.push(Action::TrySandbox);
+        }
+        if starting {
+            ui.spinner();
+            ui.label("Starting the sandbox...");
+        }
+    });
+}
 
 /// A switch the workspace asks the app to carry out (the app owns the workspace).
 pub struct Switch {
@@ -59,7 +76,8 @@ impl ProviderPicker {
             plain(current_url).clone_into(&mut self.address);
         }
         let before = self.choice;
-        egui::CollapsingHeader::new(format!("Service: {}", current.label())).id_salt("easel-provider").default_open(true).show(ui, |ui| {
+        ui.strong(format!("Service: {}", current.label()));
+        ui.vertical(|ui| {
             ui.horizontal_wrapped(|ui| {
                 for kind in ProviderKind::ALL {
                     ui.radio_value(&mut self.choice, Some(*kind), kind.label()).on_hover_text(match kind {

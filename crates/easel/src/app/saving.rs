@@ -38,6 +38,11 @@ impl Saving {
         self.busy = true;
     }
 
+    /// The person cancelled Easel's own chooser.
+    pub fn cancelled(&mut self) {
+        self.busy = false;
+    }
+
     /// The dialog closed: returns the batch and the place to write it to, or `None` when the
     /// person cancelled.
     pub fn on_target(&mut self, batch: SaveBatch, path: Option<PathBuf>) -> Option<(SaveBatch, PathBuf)> {

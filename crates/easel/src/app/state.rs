@@ -22,6 +22,15 @@ pub struct AppState {
     pub errors_only: bool,
     /// OpenAI-compatible: send the key in an `api-key` header (Azure) instead of Bearer.
     pub openai_api_key_header: bool,
+    /// "More settings" in the prompt panel is unfolded.
+    pub more_settings_open: bool,
+    /// Minutes allowed for each try, for every model ("Allow more time"); `None`: each
+    /// model's usual time.
+    pub timeout_minutes: Option<u32>,
+    /// Use Easel's own file chooser even where the desktop has a file-chooser portal.
+    pub own_file_chooser: bool,
+    /// The folder Easel's own file chooser showed last.
+    pub last_folder: Option<std::path::PathBuf>,
 }
 
 impl Default for AppState {
@@ -34,6 +43,10 @@ impl Default for AppState {
             show_diagnostics: false,
             errors_only: false,
             openai_api_key_header: false,
+            more_settings_open: false,
+            timeout_minutes: None,
+            own_file_chooser: false,
+            last_folder: None,
         }
     }
 }

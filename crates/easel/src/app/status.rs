@@ -13,19 +13,21 @@ pub struct Status {
     pub balance: Option<String>,
     pub in_flight: usize,
     pub diagnostics_open: bool,
+    pub settings_open: bool,
     /// The window talks to the built-in sandbox.
     pub sandbox: bool,
 }
 
 impl Status {
+    /// One line that wraps onto a second when the window is narrow, so nothing is cut off.
     pub fn ui(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let key = ui.button(&self.key).on_hover_text("Paste, test, save or forget your API key.");
             if key.clicked() {
                 actions.push(Action::OpenKeyPanel);
             }
             ui.separator();
-            ui.label(self.provider);
+            ui.label(format!("Service: {}", self.provider));
             if self.sandbox {
                 style::warn_label(ui, SANDBOX_LABEL)
                     .on_hover_text("The built-in sandbox runs inside Easel. It makes test patterns and costs nothing.");
@@ -34,8 +36,7 @@ impl Status {
                     actions.push(Action::UseUsualServer);
                 }
             } else if let Some(server) = &self.server_override {
-                style::warn_label(ui, format!("Server: {server}"))
-                    .on_hover_text("Not the provider's usual server (chosen with --base-url).");
+                style::warn_label(ui, format!("Server: {server}")).on_hover_text("Not the service's usual server (chosen in Settings).");
                 let usual = ui.button("Use the usual server").on_hover_text("Running jobs finish on the server they were sent to.");
                 if usual.clicked() {
                     actions.push(Action::UseUsualServer);
@@ -47,17 +48,24 @@ impl Status {
             }
             ui.separator();
             ui.label(format!("Jobs running: {}", self.in_flight));
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let diagnostics = ui
-                    .selectable_label(self.diagnostics_open, "Diagnostics")
-                    .on_hover_text("What Easel sent and received, for finding problems.");
-                if diagnostics.clicked() {
-                    actions.push(Action::ToggleDiagnostics);
-                }
-                if ui.button("Help").on_hover_text("Troubleshooting, logs and the diagnostics report.").clicked() {
-                    actions.push(Action::ToggleHelp);
-                }
-            });
+            ui.separator();
+            if ui
+                .selectable_label(self.settings_open, "Settings")
+                .on_hover_text("The service, time allowed, saving, the sandbox.")
+                .clicked()
+            {
+                actions.push(Action::ToggleSettings);
+            }
+            if ui.selectable_label(false, "Help").on_hover_text("Troubleshooting, the sandbox, logs and the diagnostics report.").clicked()
+            {
+                actions.push(Action::ToggleHelp);
+            }
+            let diagnostics = ui
+                .selectable_label(self.diagnostics_open, "Diagnostics")
+                .on_hover_text("What Easel sent and received, for finding problems.");
+            if diagnostics.clicked() {
+                actions.push(Action::ToggleDiagnostics);
+            }
         });
     }
 }

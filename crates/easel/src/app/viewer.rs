@@ -165,7 +165,7 @@ fn details_ui(ui: &mut egui::Ui, record: &ImageRecord) {
             ("Seed", seed),
             ("Provider", record.provider.clone()),
             ("Request id", record.request_id.clone().unwrap_or_else(|| "none".into())),
-            ("Made", record.created.clone()),
+            ("Made", super::when::when(record.created_ms)),
             ("File", record.path.display().to_string()),
         ];
         for (name, value) in rows {

@@ -4,7 +4,8 @@
 //! sandbox in this process and points the window at it with a session key.
 
 use super::actions::Action;
-use super::provider_picker::SANDBOX_LABEL;
+use super::links::link;
+use super::provider_picker::{SANDBOX_LABEL, try_sandbox_ui};
 use super::style::space;
 use easel_engine::provider::ProviderKind;
 
@@ -24,7 +25,7 @@ impl Welcome {
 
             ui.strong("Step 1: Get an API key");
             ui.label(format!("An API key is like a password that lets Easel use your {} account.", provider.label()));
-            ui.hyperlink_to(format!("Open the {} key page", provider.label()), provider.key_page())
+            link(ui, &format!("Open the {} key page", provider.label()), provider.key_page(), actions)
                 .on_hover_text("Opens the service's website in your browser. Sign in and create a key there.");
             ui.add_space(space::PARAGRAPH);
 
@@ -43,19 +44,7 @@ impl Welcome {
             ui.strong("No key yet? Try the sandbox");
             ui.label(SANDBOX_LABEL);
             ui.label("The sandbox runs inside Easel on this computer. It makes test patterns so you can see how everything works.");
-            ui.horizontal(|ui| {
-                let button = ui
-                    .add_enabled(!self.starting_sandbox, egui::Button::new("Try the sandbox"))
-                    .on_hover_text("Start a pretend service inside Easel. Nothing is sent to the internet.");
-                if button.clicked() {
-                    self.starting_sandbox = true;
-                    actions.push(Action::TrySandbox);
-                }
-                if self.starting_sandbox {
-                    ui.spinner();
-                    ui.label("Starting the sandbox...");
-                }
-            });
+            try_sandbox_ui(ui, self.starting_sandbox, actions);
         });
     }
 }

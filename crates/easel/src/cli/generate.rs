@@ -22,7 +22,7 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub prompt: String,
     /// The model. Repeat it (up to 4) to try the prompt on several models side by side; a model
-    /// may name its own service: `openai:gpt-image-1`, `modelslab:flux@http://127.0.0.1:7860`.
+    /// may name its own service: `openai:gpt-image-1.5`, `modelslab:flux@http://127.0.0.1:7860`.
     #[arg(long)]
     pub model: Vec<String>,
     /// Tried once if the model fails with server errors.
@@ -61,10 +61,23 @@ pub struct GenerateArgs {
     /// white where the picture should change and black where it should stay.
     #[arg(long, requires = "init_image")]
     pub mask: Option<PathBuf>,
+    /// OpenAI's GPT image models: low, medium, high or auto (the same as --option quality=…).
+    #[arg(long)]
+    pub quality: Option<String>,
+    /// OpenAI's GPT image models: transparent, opaque or auto (--option background=…).
+    #[arg(long)]
+    pub background: Option<String>,
+    /// OpenAI's GPT image models: png, webp or jpeg; the saved file keeps it (--option output_format=…).
+    #[arg(long)]
+    pub output_format: Option<String>,
     /// A choice only some models have, as ID=VALUE (repeatable), e.g. `--option quality=high`;
     /// `easel models` is not needed: a wrong id or value is named with the ones the model takes.
     #[arg(long = "option", value_name = "ID=VALUE")]
     pub options: Vec<String>,
+    /// Let the service rewrite the prompt with words of its own (ModelsLab community models;
+    /// the same as `--option enhance_prompt=yes`). Off by default: the prompt is sent as typed.
+    #[arg(long)]
+    pub enhance_prompt: bool,
     /// Jobs in flight at once (on the service of --provider/--base-url).
     #[arg(long)]
     pub concurrency: Option<String>,
@@ -113,6 +126,15 @@ impl GenerateArgs {
                     bad.insert("option".into(), vec![format!("--option takes ID=VALUE (for example quality=high), not '{pair}'.")]);
                 }
             }
+        }
+        // The convenience flags are the options of the same name.
+        for (id, value) in [("quality", &self.quality), ("background", &self.background), ("output_format", &self.output_format)] {
+            if let Some(value) = value {
+                draft.options.insert(id.to_owned(), value.trim().to_owned());
+            }
+        }
+        if self.enhance_prompt {
+            draft.options.insert("enhance_prompt".into(), "yes".into());
         }
         draft
     }
@@ -183,6 +205,10 @@ pub fn run(args: GenerateArgs) -> i32 {
             return fail(e);
         }
     };
+    let seed_given = args.seed.as_deref().is_some_and(|s| !s.trim().is_empty() && !s.trim().eq_ignore_ascii_case("random"));
+    if seed_given && checked.iter().any(|t| !t.seeded) {
+        printer.note("This service takes no seed, so the seed is not used: the same settings make a different picture each time.");
+    }
     // Keys are looked up only once every request is known to be valid.
     let mut sendable = Vec::new();
     for target in checked {

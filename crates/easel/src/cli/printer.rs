@@ -92,6 +92,15 @@ impl Printer {
         }
     }
 
+    /// Something the person should know that is not an error: on stderr, or as a `note` event.
+    pub fn note(&self, text: &str) {
+        if self.json {
+            self.json_line(&serde_json::json!({"event": "note", "message": text}));
+        } else {
+            eprintln!("Note: {text}");
+        }
+    }
+
     pub fn event(&self, event: &Event) {
         if let EventKind::Cost(cost) = &event.kind
             && let Ok(mut costs) = self.costs.lock()
@@ -121,6 +130,9 @@ impl Printer {
                 "[{short}] {problem} Easel keeps {pictures} picture(s) and tries to save them again in {seconds:.0} s; free some space. Nothing is sent again."
             ),
             EventKind::Started { service, model, .. } => eprintln!("[{short}] {model} on {}", service.label),
+            EventKind::Preview(preview) => {
+                eprintln!("[{short}] preview {} arrived ({}×{}); still working…", preview.index + 1, preview.width, preview.height);
+            }
             EventKind::Image(image) => eprintln!("[{short}] saved {}", image.path.display()),
             EventKind::Cost(cost) => {
                 let about = if cost.source.is_estimate() { "about " } else { "" };

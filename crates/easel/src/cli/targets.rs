@@ -45,6 +45,8 @@ pub fn parse_target(text: &str, default: &ServiceSpec) -> Result<(ServiceSpec, S
 pub struct Checked {
     pub service: Service,
     pub request: ValidRequest,
+    /// The service takes a seed for this model (elsewhere a seed is not used).
+    pub seeded: bool,
 }
 
 /// Check `draft` for each `(service, model)`: every problem of every model is named at once.
@@ -76,7 +78,7 @@ pub fn check_all(
             problems.insert("option".into(), vec![format!("The model {} has no option '{id}'; it {takes}.", draft.model.trim())]);
         }
         match draft.validate(&caps) {
-            Ok(request) if problems.is_empty() => checked.push(Checked { service, request }),
+            Ok(request) if problems.is_empty() => checked.push(Checked { service, request, seeded: caps.seed }),
             Ok(_) => merge(&mut fields, problems, several.then_some(draft.model.trim())),
             Err(e) => {
                 merge(&mut fields, e.fields, several.then_some(draft.model.trim()));

@@ -24,6 +24,7 @@ async fn the_release_window_generates_from_the_keyboard() {
         eprintln!("SKIPPED: run tests/run.sh for the real-window smoke test");
         return;
     };
+    let _one_window = crate::window::ONE_REAL_WINDOW.lock().await;
     let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success)).await.unwrap();
     let data = tempfile::tempdir().unwrap();
     let mut app = Command::new(bin)

@@ -5,7 +5,7 @@
 //! UI from the test thread until a condition holds, with a deadline.
 
 use crate::window::{DEADLINE, Window, texts};
-use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
+use easel::app::{Deps, DialogReply, Dialogs, EaselApp, Opener};
 use easel_engine::keys::{ApiKey, SecretStore, StoreError};
 use easel_engine::provider::ProviderKind;
 use easel_engine::store::Store;
@@ -18,27 +18,30 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "sandbox-key-0123456789";
+pub(crate) const KEY: &str = "sandbox-key-0123456789";
 
 /// A save dialog that "chooses" a fixed path at once, and remembers the name it was offered.
-struct FakeDialogs {
-    choose: PathBuf,
-    offered: Mutex<Vec<String>>,
+pub(crate) struct FakeDialogs {
+    /// Whether the desktop can show these dialogs (no portal: false).
+    pub(crate) available: bool,
+    pub(crate) choose: PathBuf,
+    pub(crate) offered: Mutex<Vec<String>>,
     /// The files "picked" by the open dialog, in turn; the last one again and again.
-    picks: Mutex<Vec<PathBuf>>,
+    pub(crate) picks: Mutex<Vec<PathBuf>>,
 }
 
 impl FakeDialogs {
-    fn choosing(path: PathBuf) -> Arc<Self> {
-        Arc::new(Self { choose: path, offered: Mutex::new(Vec::new()), picks: Mutex::default() })
+    pub(crate) fn choosing(path: PathBuf) -> Arc<Self> {
+        Arc::new(Self { available: true, choose: path, offered: Mutex::new(Vec::new()), picks: Mutex::default() })
     }
 
-    fn picking(file: PathBuf) -> Arc<Self> {
+    pub(crate) fn picking(file: PathBuf) -> Arc<Self> {
         Self::picking_in_turn(vec![file])
     }
 
     fn picking_in_turn(files: Vec<PathBuf>) -> Arc<Self> {
         Arc::new(Self {
+            available: true,
             choose: std::env::temp_dir().join("easel-ui-test-unused.png"),
             offered: Mutex::new(Vec::new()),
             picks: Mutex::new(files),
@@ -54,6 +57,9 @@ impl Dialogs for FakeDialogs {
     fn pick_folder(&self, reply: DialogReply) {
         reply(Some(self.choose.clone()));
     }
+    fn available(&self) -> bool {
+        self.available
+    }
     fn pick_file(&self, reply: DialogReply) {
         let mut picks = self.picks.lock().unwrap();
         let pick = if picks.len() > 1 { Some(picks.remove(0)) } else { picks.first().cloned() };
@@ -62,24 +68,35 @@ impl Dialogs for FakeDialogs {
     }
 }
 
+/// No key window is open.
+fn h_no_key_panel(app: &TestApp) -> bool {
+    app.harness.query_by_label("API key").is_none()
+}
+
 /// What a test starts with.
-struct Setup {
-    scenario: Scenario,
+pub(crate) struct Setup {
+    pub(crate) scenario: Scenario,
     /// Anything else about the sandbox (its scenario is `scenario`).
-    sandbox_config: SandboxConfig,
+    pub(crate) sandbox_config: SandboxConfig,
     /// The key "from EASEL_API_KEY" (passed in, never read from the environment).
-    env_key: Option<&'static str>,
-    secrets: Arc<MemoryStore>,
-    dialogs: Arc<dyn Dialogs>,
+    pub(crate) env_key: Option<&'static str>,
+    pub(crate) secrets: Arc<MemoryStore>,
+    pub(crate) dialogs: Arc<dyn Dialogs>,
     /// A data folder that already holds a library (a fresh one otherwise).
-    library: Option<tempfile::TempDir>,
-    provider: ProviderKind,
+    pub(crate) library: Option<tempfile::TempDir>,
+    pub(crate) provider: ProviderKind,
     /// As `easel gui --api-key-header`.
-    api_key_header: bool,
+    pub(crate) api_key_header: bool,
+    /// Unfold "More settings" at the start (the tests of those fields); folded as on a first start otherwise.
+    pub(crate) more_settings: bool,
+    /// The window's size.
+    pub(crate) size: egui::Vec2,
+    /// What opens links and folders.
+    pub(crate) opener: Arc<dyn Opener>,
 }
 
 impl Setup {
-    fn new(scenario: Scenario) -> Self {
+    pub(crate) fn new(scenario: Scenario) -> Self {
         Self {
             scenario,
             sandbox_config: SandboxConfig::new(scenario),
@@ -89,17 +106,35 @@ impl Setup {
             library: None,
             provider: ProviderKind::ModelsLab,
             api_key_header: false,
+            more_settings: true,
+            size: egui::vec2(1280.0, 800.0),
+            opener: Arc::new(FakeOpener::default()),
         }
+    }
+}
+
+/// An opener that opens nothing: it remembers what it was asked to open, and can fail as a
+/// computer without a browser does.
+#[derive(Default)]
+pub struct FakeOpener {
+    pub opened: Mutex<Vec<String>>,
+    pub fail: bool,
+}
+
+impl Opener for FakeOpener {
+    fn open(&self, target: &str) -> Result<(), String> {
+        self.opened.lock().unwrap().push(target.to_owned());
+        if self.fail { Err("This computer has nothing Easel can open it with (xdg-open is missing).".to_owned()) } else { Ok(()) }
     }
 }
 
 /// The window under test, with its sandbox, data folder and runtime.
 /// Fields drop in order: the window first, the runtime last.
-struct TestApp {
-    window: Window,
-    sandbox: Sandbox,
-    data: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
+pub(crate) struct TestApp {
+    pub(crate) window: Window,
+    pub(crate) sandbox: Sandbox,
+    pub(crate) data: tempfile::TempDir,
+    pub(crate) _runtime: tokio::runtime::Runtime,
 }
 
 impl std::ops::Deref for TestApp {
@@ -117,11 +152,11 @@ impl std::ops::DerefMut for TestApp {
 
 impl TestApp {
     /// What the window sent besides reading the model list (which it does on its own).
-    fn sent(&self) -> Vec<easel_sandbox::LoggedRequest> {
+    pub(crate) fn sent(&self) -> Vec<easel_sandbox::LoggedRequest> {
         self.sandbox.requests().into_iter().filter(|r| r.path != "/api/v4/dreambooth/model_list").collect()
     }
 
-    fn start(setup: Setup) -> Self {
+    pub(crate) fn start(setup: Setup) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let sandbox = runtime.block_on(Sandbox::start(SandboxConfig { scenario: setup.scenario, ..setup.sandbox_config })).unwrap();
         let data = setup.library.unwrap_or_else(|| tempfile::tempdir().unwrap());
@@ -137,21 +172,27 @@ impl TestApp {
             }),
             env_key: Ok(setup.env_key.map(|k| ApiKey::parse(k).unwrap())),
             api_key_header: setup.api_key_header,
+            opener: setup.opener,
         };
-        let harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
+        let harness = Harness::builder().with_size(setup.size).build_eframe(|cc| EaselApp::new(cc, deps));
         let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
         app.harness.run_steps(3);
+        if setup.more_settings {
+            app.open_more_settings();
+        }
         app
     }
 
     /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
     fn switch_to(&mut self, provider: &str, base_url: &str) {
+        self.open_settings();
         self.harness.get_by_role_and_label(Role::RadioButton, provider).click_accesskit();
         self.harness.run_steps(2);
         self.set_field("Server address", base_url);
         self.click("Use this service");
         self.wait_for_text(&format!("Service: {provider}"));
         self.harness.run_steps(2);
+        self.open_more_settings();
     }
 
     /// What the prompt box holds.
@@ -160,7 +201,7 @@ impl TestApp {
     }
 
     /// The images the engine stored in the data folder.
-    fn stored_images(&self) -> Vec<easel_engine::store::ImageRecord> {
+    pub(crate) fn stored_images(&self) -> Vec<easel_engine::store::ImageRecord> {
         Store::open(self.data.path()).unwrap().search(&Default::default(), 10, 0).unwrap()
     }
 }
@@ -169,7 +210,10 @@ impl TestApp {
 fn a_pasted_key_is_saved_to_the_keychain_and_the_window_says_so() {
     let secrets = Arc::new(MemoryStore::default());
     let mut app = TestApp::start(Setup { env_key: None, secrets: secrets.clone(), ..Setup::new(Scenario::Success) });
-    app.step_until("the key panel (no key was found)", |h| h.query_by_label("API key").is_some());
+    app.step_until("the welcome (no key was found)", |h| h.query_by_label("Paste your key").is_some());
+    assert!(h_no_key_panel(&app), "no key window pops up over the welcome page");
+    app.click("Paste your key");
+    app.step_until("the key panel", |h| h.query_by_label("API key").is_some());
     app.harness.check_accessibility();
 
     app.set_field("API key", "  pasted-key-0123456789\n");
@@ -191,11 +235,14 @@ fn a_keychain_that_is_unavailable_is_said_plainly_and_never_reported_as_saved() 
     let secrets = Arc::new(MemoryStore::default());
     *secrets.fail_with.lock().unwrap() = Some(StoreError::Unavailable("no secret service is running".into()));
     let mut app = TestApp::start(Setup { env_key: None, secrets: secrets.clone(), ..Setup::new(Scenario::Success) });
+    app.step_until("the welcome", |h| h.query_by_label("Paste your key").is_some());
+    app.click("Paste your key");
     app.step_until("the key panel", |h| h.query_by_label("API key").is_some());
 
     app.set_field("API key", "pasted-key-0123456789");
     app.click("Save to keychain");
-    app.wait_for_text("The key was not saved. The system keychain is not available (no secret service is running).");
+    app.wait_for_text("The key was not saved. This computer has no keychain Easel can use");
+    assert!(!app.shows("no secret service is running"), "the system's own words stay in the log");
     assert!(!app.shows("Saved to the system keychain"), "never claim a save that did not happen");
     assert!(app.harness.query_by_label("Use for this session only").is_some());
 
@@ -243,7 +290,7 @@ fn a_refused_key_is_explained_and_its_exchange_is_in_the_diagnostics_pane() {
     let mut app = TestApp::start(Setup::new(Scenario::Auth401));
     app.set_field("Prompt", "a cat");
     app.click("Generate");
-    app.wait_for_text("failed: ");
+    app.wait_for_text("failed after ");
     assert!(app.shows("did not accept your API key"), "the plain message, not a status code");
 
     app.click("Diagnostics");
@@ -329,8 +376,10 @@ fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_support
     assert!(app.harness.query_by_label("Steps").is_none(), "OpenAI has no steps");
     assert!(app.harness.query_by_label("Guidance").is_none(), "nor guidance");
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "nor a negative prompt");
-    assert!(app.harness.query_by_label("Width").is_none(), "only its exact sizes, from a list");
-    assert!(app.harness.query_by_label("Size").is_some(), "the size presets");
+    assert!(app.harness.query_by_label("Width").is_none(), "GPT Image 2.6 Sunburst, the default, makes only its exact sizes");
+    assert!(app.harness.query_by_label("Size").is_some(), "from a list: the size presets");
+    app.set_field("Model id (or type another)", "gpt-image-2.5-sunburst");
+    assert!(app.harness.query_by_label("Width").is_some(), "GPT Image 2.5 Sunburst makes any size within its rules");
     app.harness.check_accessibility();
 
     app.switch_to("AUTOMATIC1111 / Forge", &root);
@@ -346,7 +395,7 @@ fn switching_service_while_a_job_runs_is_allowed_and_the_job_finishes() {
     let root = app.sandbox.base_url();
     app.set_field("Prompt", "a boat that keeps sailing");
     app.click("Generate");
-    app.step_until("the job processing", |h| texts(h).iter().any(|t| t.starts_with("processing")));
+    app.step_until("the job being made", |h| texts(h).iter().any(|t| t.starts_with("being made")));
 
     app.switch_to("AUTOMATIC1111 / Forge", &root);
     assert!(app.shows("Service: AUTOMATIC1111 / Forge"), "switched while the job runs");
@@ -368,6 +417,7 @@ fn switching_service_while_a_job_runs_is_allowed_and_the_job_finishes() {
 #[test]
 fn a_lan_server_over_plain_http_is_noted_and_a_remote_one_is_refused() {
     let mut app = TestApp::start(Setup::new(Scenario::Success));
+    app.open_settings();
     app.harness.get_by_role_and_label(Role::RadioButton, "AUTOMATIC1111 / Forge").click_accesskit();
     app.harness.run_steps(2);
     assert_eq!(app.harness.get_by_label("Server address").value().as_deref(), Some("http://127.0.0.1:7860"), "its default");
@@ -388,7 +438,7 @@ fn a_model_that_takes_an_aspect_ratio_gets_an_aspect_ratio_picker_instead_of_a_s
     let mut app = TestApp::start(Setup::new(Scenario::Success));
     assert!(app.harness.query_by_label("Width").is_some());
     assert!(app.harness.query_by_label("Aspect ratio").is_none());
-    app.set_field("Model id (or type another)", "imagen-4");
+    app.set_field("Model id (any model the service has)", "imagen-4");
     app.harness.run_steps(2);
     assert!(app.harness.query_by_role_and_label(Role::ComboBox, "Aspect ratio").is_some());
     assert!(app.harness.query_by_label("Width").is_none() && app.harness.query_by_label("Height").is_none());
@@ -459,7 +509,7 @@ fn a_mask_repaints_only_part_of_the_start_image() {
 #[test]
 fn the_api_key_header_option_from_the_command_line_reaches_the_window() {
     let mut app = TestApp::start(Setup { provider: ProviderKind::OpenAi, api_key_header: true, ..Setup::new(Scenario::Success) });
-    app.set_field("Model id (or type another)", "gpt-image-1");
+    app.set_field("Model id (any model the service has)", "gpt-image-2");
     app.generate("a kite in the style of a blueprint");
     let sent = app.sandbox.requests().into_iter().find(|r| r.path == "/v1/images/generations").unwrap();
     let header = |name: &str| sent.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
@@ -556,7 +606,7 @@ fn the_troubleshooting_page_lists_every_error_category() {
 }
 
 /// The text the last frame put on the clipboard, if any.
-fn copied_text(harness: &Harness<'static, EaselApp>) -> Option<String> {
+pub(crate) fn copied_text(harness: &Harness<'static, EaselApp>) -> Option<String> {
     harness.output().platform_output.commands.iter().find_map(|command| match command {
         egui::OutputCommand::CopyText(text) => Some(text.clone()),
         _ => None,
@@ -649,14 +699,14 @@ fn a_hidden_window_keeps_taking_in_what_the_engine_sends() {
 fn use_these_settings_again_brings_back_every_setting_of_the_image() {
     let mut app = TestApp::start(Setup::new(Scenario::Success));
     app.set_field("Fallback model (optional)", "sdxl");
-    app.set_field("Images per request", "2");
+    app.set_field("Pictures per request", "2");
     app.set_field("Steps", "21");
     app.set_field("Prompt", "a fox to make again");
     app.click("Generate");
     app.step_until("both images", |h| h.query_all_by_label_contains("Image: a fox to make again").count() == 2);
     app.set_field("Prompt", "something else");
     app.set_field("Fallback model (optional)", "");
-    app.set_field("Images per request", "1");
+    app.set_field("Pictures per request", "1");
     app.set_field("Steps", "30");
 
     let image = app.harness.query_all_by_label_contains("Image: a fox to make again").next().unwrap();
@@ -670,7 +720,7 @@ fn use_these_settings_again_brings_back_every_setting_of_the_image() {
     let field = |app: &TestApp, label: &str| app.harness.get_by_label(label).value().unwrap_or_default();
     assert_eq!(field(&app, "Prompt"), "a fox to make again");
     assert_eq!(field(&app, "Fallback model (optional)"), "sdxl", "the fallback model is kept");
-    assert_eq!(field(&app, "Images per request"), "2", "and the images per request");
+    assert_eq!(field(&app, "Pictures per request"), "2", "and the images per request");
     assert_eq!(field(&app, "Steps"), "21");
     let seed = field(&app, "Seed");
     assert!(label.contains(&format!("seed {seed})")), "the image's own seed {seed:?}: {label}");

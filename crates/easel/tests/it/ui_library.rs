@@ -67,10 +67,12 @@ impl TestApp {
             base_url: Some(sandbox.base_url()),
             env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
             api_key_header: false,
+            opener: Arc::new(crate::ui::FakeOpener::default()),
         };
         let harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
         let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
         app.harness.run_steps(3);
+        app.open_more_settings();
         app
     }
 
@@ -145,12 +147,17 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     assert!(!app.shows("Image: a kite lost in the wind"), "an unknown job is never sent again on its own");
     app.harness.check_accessibility();
 
-    app.click("Resubmit…");
+    // The unknown job's row is the first (the fetched one's Retry would ask "Make it again?").
+    let unknown_retry = |app: &mut TestApp| {
+        app.harness.query_all_by_role_and_label(egui::accesskit::Role::Button, "Retry").next().unwrap().click_accesskit();
+        app.harness.run_steps(2);
+    };
+    unknown_retry(&mut app);
     app.wait_for_text("may charge a second time");
     app.click("Keep it as it is");
     assert_eq!(app.text2img_requests(), 1, "nothing sent without confirmation");
-    app.click("Resubmit…");
-    app.click("Resubmit and maybe pay again");
+    unknown_retry(&mut app);
+    app.click("Send again and maybe pay again");
     app.wait_for_text("Image: a kite lost in the wind");
     assert_eq!(app.text2img_requests(), 2, "resubmitted once, as a new job");
 }
@@ -332,12 +339,14 @@ fn a_failed_job_can_be_tried_again_from_the_failed_jobs_view() {
     app.click("Generate");
     app.click_label("Failed jobs");
     app.step_until("the failed job listed", |h| {
-        h.query_all_by_label_contains("failed: The service could not make").next().is_some() && h.query_by_label("Try again").is_some()
+        h.query_all_by_label_contains("The service could not make").next().is_some() && h.query_by_label("Try again").is_some()
     });
     assert_eq!(app.text2img_requests(), 1);
     app.harness.check_accessibility();
 
     app.click("Try again");
+    app.wait_for_text("may have made this job (and charged for it)");
+    app.click("Try again and maybe pay again");
     let started = std::time::Instant::now();
     while app.text2img_requests() < 2 {
         assert!(started.elapsed() < DEADLINE, "Try again sent nothing");
@@ -388,4 +397,30 @@ fn the_gallery_counts_every_image_before_reading_them_all() {
     app.trash("one more picture");
     app.click("« Gallery"); // the viewer moved on to the next image
     app.wait_for_text(&format!("{total} images"));
+}
+
+/// Yesterday's failure can be reported today: after a restart the diagnostics pane shows the
+/// exchanges of earlier runs again, and the failed-jobs view copies a past job's report.
+#[test]
+fn diagnostics_and_reports_of_past_jobs_are_kept_across_restarts() {
+    let mut app = TestApp::start(Scenario::Failed);
+    let prompt = "a lighthouse that will not render, with a long description of the light on the water at dusk";
+    app.set_field("Prompt", prompt);
+    app.click("Generate");
+    app.wait_for_text("failed after ");
+    let TestApp { window, sandbox, data, _runtime } = app;
+    drop(window);
+
+    let mut app = TestApp::open(_runtime, sandbox, data);
+    app.click("Diagnostics");
+    app.step_until("the earlier run's exchange", |h| h.query_by_label("generate POST /api/v6/images/text2img").is_some());
+    let copy = app.harness.get_by_role_and_label(egui::accesskit::Role::Button, "Copy report");
+    assert!(!egui_kittest::kittest::NodeT::accesskit_node(&copy).is_disabled(), "a report can be copied after a restart");
+    app.click("Diagnostics");
+
+    app.click_label("Failed jobs");
+    app.step_until("the failed job, whole", |h| h.query_by_label(prompt).is_some());
+    assert!(app.shows("just now") || app.shows("min ago"), "a time as people read it");
+    app.harness.get_by_role_and_label(egui::accesskit::Role::Button, "Copy report").click_accesskit();
+    app.step_until("the job's report copied", |h| crate::ui::copied_text(h).is_some_and(|t| t.contains("/api/v6/images/text2img")));
 }

@@ -6,6 +6,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use std::time::{Duration, Instant};
 
+/// One real window on the shared display at a time: the tests find their window by its title
+/// and type into whatever has the focus, so two at once would drive each other's windows.
+pub static ONE_REAL_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// How long a condition may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -49,6 +53,22 @@ impl Window {
     pub fn click(&mut self, label: &str) {
         self.harness.get_by_role_and_label(Role::Button, label).click_accesskit();
         self.harness.run_steps(2);
+    }
+
+    /// Unfold "More settings" in the prompt panel (if it is folded).
+    pub fn open_more_settings(&mut self) {
+        if self.harness.query_by_label("Pictures per request").is_none() {
+            self.harness.get_by_label("More settings").click_accesskit();
+            self.step_until("More settings unfolded", |h| h.query_by_label("Pictures per request").is_some());
+        }
+    }
+
+    /// Open the settings window (if it is closed).
+    pub fn open_settings(&mut self) {
+        if self.harness.query_by_label("Server address").is_none() {
+            self.harness.get_by_role_and_label(Role::Button, "Settings").click_accesskit();
+            self.step_until("the settings window", |h| h.query_by_label("Server address").is_some());
+        }
     }
 
     /// Type a prompt and wait until its image is in the gallery.

@@ -106,10 +106,13 @@ pub(super) fn capabilities(model: &str) -> Capabilities {
         balance: true,
         aspect_ratios: if v7 { ASPECT_RATIOS } else { &[] },
         exact_sizes: false,
+        free_size: None,
         // v7 takes starting images as URLs: the job uploads local files first (`upload`).
         max_init_images: 1,
         inpaint: true,
+        any_init_size: false,
         model_required: true,
         options: Vec::new(),
+        option_rules: &[],
     }
 }

@@ -3,6 +3,8 @@
 //! Dialogs answer later through the inbox; the rest runs on tokio's blocking pool.
 
 use super::Commands;
+use crate::app::dialogs::{Dialogs, Opener};
+use crate::app::file_chooser::{ChooserFor, ChooserMessage, Entry, Places};
 use crate::app::inbox::Message;
 use crate::app::logging;
 use crate::app::prompt::{PromptMessage, file_name};
@@ -13,20 +15,70 @@ use std::path::{Path, PathBuf};
 
 impl Commands {
     /// "Start from an image..." (`mask: false`) or "Repaint only part..." (`mask: true`).
-    pub fn pick_image(&self, mask: bool) {
+    pub fn pick_image(&self, mask: bool, own_chooser: bool) {
         let inbox = self.bg.inbox().clone();
-        self.dialogs.pick_file(Box::new(move |path| inbox.post(Message::Prompt(PromptMessage::Picked { path, mask }))));
+        self.choose(ChooserFor::Open { mask }, own_chooser, move |dialogs| {
+            dialogs.pick_file(Box::new(move |path| inbox.post(Message::Prompt(PromptMessage::Picked { path, mask }))));
+        });
     }
 
-    /// Read and check a chosen image off the UI thread, then use it: the draft is validated on
-    /// every edit, and the check of this file is then remembered. What is wrong with the file
-    /// is said at its field by that validation.
-    pub fn check_image(&self, path: PathBuf, mask: bool) {
-        self.bg.blocking(move || {
-            if let Err(why) = easel_engine::request::inspect_image(&path) {
-                logging::note(&format!("the chosen image cannot be used: {why}"));
+    /// "Save as…": ask where, offering a name made from the prompt and seed.
+    pub fn ask_save_as(&self, record: ImageRecord, own_chooser: bool) {
+        let name = export::default_file_name(&record, record.format.extension());
+        let inbox = self.bg.inbox().clone();
+        let batch = SaveBatch::One(Box::new(record.clone()));
+        self.choose(ChooserFor::Save(SaveBatch::One(Box::new(record))), own_chooser, move |dialogs| {
+            dialogs.save_file(&name, Box::new(move |path| inbox.post(Message::Saving(SavingMessage::Target { batch, path }))));
+        });
+    }
+
+    /// "Save selected to folder…": ask which folder.
+    pub fn ask_save_to_folder(&self, records: Vec<ImageRecord>, own_chooser: bool) {
+        let inbox = self.bg.inbox().clone();
+        let batch = SaveBatch::Many(records.clone());
+        self.choose(ChooserFor::Save(SaveBatch::Many(records)), own_chooser, move |dialogs| {
+            dialogs.pick_folder(Box::new(move |path| inbox.post(Message::Saving(SavingMessage::Target { batch, path }))));
+        });
+    }
+
+    /// Ask through the desktop's dialog (`desktop`) when it can be shown, else open Easel's own
+    /// file chooser for `purpose`: a file dialog never fails silently. Decided off the UI
+    /// thread (finding the portal asks the session bus).
+    fn choose(&self, purpose: ChooserFor, own_chooser: bool, desktop: impl FnOnce(&dyn Dialogs) + Send + 'static) {
+        let dialogs = self.dialogs.clone();
+        self.bg.blocking_maybe(move || {
+            if !own_chooser && dialogs.available() {
+                desktop(dialogs.as_ref());
+                return None;
             }
-            Message::Prompt(PromptMessage::Checked { path, mask })
+            let places = places();
+            let start = places
+                .iter()
+                .find(|(name, _)| *name == "Pictures")
+                .or(places.first())
+                .map_or_else(|| PathBuf::from("/"), |(_, p)| p.clone());
+            Some(Message::OpenChooser { purpose, start, places })
+        });
+    }
+
+    /// The entries of a folder for Easel's own chooser: folders first, then pictures (or only
+    /// folders), hidden ones left out, in name order. Errors in plain words.
+    pub fn list_folder(&self, folder: PathBuf, folders_only: bool) {
+        self.bg.blocking(move || {
+            let listing = std::fs::read_dir(&folder).map_err(|e| crate::app::words::plain_io_error(&e, &folder)).map(|read| {
+                let mut entries: Vec<Entry> = read
+                    .filter_map(Result::ok)
+                    .filter_map(|entry| {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        let folder = entry.path().is_dir();
+                        let picture = is_picture(&name);
+                        (!name.starts_with('.') && (folder || (!folders_only && picture))).then_some(Entry { name, folder })
+                    })
+                    .collect();
+                entries.sort_by_key(|e| (!e.folder, e.name.to_lowercase()));
+                entries
+            });
+            Message::Chooser(ChooserMessage { folder, listing })
         });
     }
 
@@ -43,19 +95,16 @@ impl Commands {
         });
     }
 
-    /// "Save as…": ask where, offering a name made from the prompt and seed.
-    pub fn ask_save_as(&self, record: ImageRecord) {
-        let name = export::default_file_name(&record, record.format.extension());
-        let inbox = self.bg.inbox().clone();
-        let batch = SaveBatch::One(Box::new(record));
-        self.dialogs.save_file(&name, Box::new(move |path| inbox.post(Message::Saving(SavingMessage::Target { batch, path }))));
-    }
-
-    /// "Save selected to folder…": ask which folder.
-    pub fn ask_save_to_folder(&self, records: Vec<ImageRecord>) {
-        let inbox = self.bg.inbox().clone();
-        let batch = SaveBatch::Many(records);
-        self.dialogs.pick_folder(Box::new(move |path| inbox.post(Message::Saving(SavingMessage::Target { batch, path }))));
+    /// Read and check a chosen image off the UI thread, then use it: the draft is validated on
+    /// every edit, and the check of this file is then remembered. What is wrong with the file
+    /// is said at its field by that validation.
+    pub fn check_image(&self, path: PathBuf, mask: bool) {
+        self.bg.blocking(move || {
+            if let Err(why) = easel_engine::request::inspect_image(&path) {
+                logging::note(&format!("the chosen image cannot be used: {why}"));
+            }
+            Message::Prompt(PromptMessage::Checked { path, mask })
+        });
     }
 
     /// Write the images where the dialog said (disk and encoding: blocking).
@@ -64,41 +113,98 @@ impl Commands {
     }
 }
 
+/// The places Easel's own chooser offers: home, pictures, desktop (those that exist).
+fn places() -> Places {
+    let mut places = Vec::new();
+    if let Some(user) = directories::UserDirs::new() {
+        places.push(("Home", user.home_dir().to_path_buf()));
+        for (name, dir) in [("Pictures", user.picture_dir()), ("Desktop", user.desktop_dir())] {
+            if let Some(dir) = dir.filter(|d| d.is_dir()) {
+                places.push((name, dir.to_path_buf()));
+            }
+        }
+    }
+    places
+}
+
+/// A file the chooser offers: one Easel can open or save.
+fn is_picture(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".png", ".jpg", ".jpeg", ".webp"].iter().any(|ext| lower.ends_with(ext))
+}
+
+/// A failed save in plain words; the system's own words go to the log.
+fn plain(error: &export::SaveError) -> String {
+    logging::note(&format!("a save failed: {error}"));
+    crate::app::words::plain_save_error(error)
+}
+
 /// The actual writes.
 fn write(batch: SaveBatch, target: &Path, options: &SaveOptions) -> Vec<Result<PathBuf, String>> {
     match batch {
-        SaveBatch::One(record) => vec![export::save_image(&record, target, options).map_err(|e| e.to_string())],
+        SaveBatch::One(record) => vec![export::save_image(&record, target, options).map_err(|e| plain(&e))],
         SaveBatch::Many(records) => {
-            export::save_many(&records, target, options).into_iter().map(|result| result.map_err(|e| e.to_string())).collect()
+            export::save_many(&records, target, options).into_iter().map(|result| result.map_err(|e| plain(&e))).collect()
         }
     }
 }
 
 impl Commands {
-    /// Open the logs folder with the desktop's opener. Never waits for it; the error is a
-    /// sentence.
-    pub fn open_logs_folder(&self) -> Result<PathBuf, String> {
-        open_folder(&crate::app::help::logs_dir(&self.engine.config().data_dir))
+    /// Open the logs folder with the desktop's file manager, off the UI thread. When nothing
+    /// can open it, the window says where it is, to copy.
+    pub fn open_logs_folder(&self) {
+        let dir = crate::app::help::logs_dir(&self.engine.config().data_dir);
+        let opener = self.opener.clone();
+        self.bg.blocking(move || {
+            let shown = dir.display().to_string();
+            let result = match std::fs::create_dir_all(&dir) {
+                Ok(()) => opener.open(&shown),
+                Err(e) => Err(crate::app::words::plain_io_error(&e, &dir)),
+            };
+            Message::Opened(Opened { what: "the logs folder", target: shown, result })
+        });
+    }
+
+    /// Open a web page with the desktop's browser, off the UI thread.
+    pub fn open_link(&self, url: String) {
+        let opener = self.opener.clone();
+        self.bg.blocking(move || Message::Opened(Opened { what: "the page", result: opener.open(&url), target: url }));
     }
 }
 
-fn open_folder(dir: &Path) -> Result<PathBuf, String> {
-    let dir = dir.to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("The logs folder {} could not be made: {e}.", dir.display()))?;
-    let mut child = std::process::Command::new("xdg-open")
-        .arg(&dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("The logs folder could not be opened ({e}). It is here: {}", dir.display()))?;
-    // Reap the opener in the background so it leaves no zombie; the window does not wait.
-    std::thread::spawn(move || match child.wait() {
-        Ok(status) if !status.success() => logging::note(&format!("the file manager's opener ended with {status}")),
-        Ok(_) => {}
-        Err(why) => logging::note(&format!("the file manager's opener could not be waited for: {why}")),
-    });
-    Ok(dir)
+/// What opening a link or folder came to.
+pub struct Opened {
+    /// "the page", "the logs folder".
+    pub what: &'static str,
+    /// The address or path, for the person to copy when it could not be opened.
+    pub target: String,
+    pub result: Result<(), String>,
+}
+
+/// The desktop's opener, `xdg-open`. It is waited for (on a worker), so that a missing opener
+/// or one that found no program is said, not silently ignored.
+pub struct XdgOpener;
+
+impl Opener for XdgOpener {
+    fn open(&self, target: &str) -> Result<(), String> {
+        let status = std::process::Command::new("xdg-open")
+            .arg(target)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        match status {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => {
+                logging::note(&format!("xdg-open {target} ended with {status}"));
+                Err("No program on this computer would open it.".to_owned())
+            }
+            Err(e) => {
+                logging::note(&format!("xdg-open could not be started: {e}"));
+                Err("This computer has nothing Easel can open it with (xdg-open is missing).".to_owned())
+            }
+        }
+    }
 }
 
 /// The newest crash report not shown yet, with its text (or why it could not be read).

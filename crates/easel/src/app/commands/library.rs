@@ -14,6 +14,8 @@ use easel_engine::store::{ImageRecord, JobPhase, Store, StoreError};
 
 /// How many recent jobs the "Failed jobs" view looks through.
 const RECENT_JOBS: u32 = 2000;
+/// How many of the service's exchanges from earlier runs the diagnostics pane shows again.
+const RECENT_EXCHANGES: u32 = 500;
 
 /// The settings a job was sent with, if the library still has the job.
 pub fn job_settings(engine: &Engine, job: &str) -> Result<Option<GenerationSettings>, StoreError> {
@@ -103,6 +105,27 @@ impl Commands {
                 None
             });
             Message::Prompt(PromptMessage::Reuse(Box::new(settings_of_image(job, &record))))
+        });
+    }
+
+    /// The service's exchanges from earlier runs, for the diagnostics pane at start-up.
+    pub fn read_recent_diagnostics(&self) {
+        let (store, provider) = (self.store(), self.service.kind().id());
+        self.bg.blocking(move || Message::Diagnostics(store.recent_diagnostics(provider, RECENT_EXCHANGES).map_err(|e| e.to_string())));
+    }
+
+    /// The diagnostics report of one job, from the library (this run's or an earlier one's).
+    pub fn job_report(&self, job: String) {
+        let store = self.store();
+        self.bg.blocking(move || {
+            let result = store.diagnostics_for(&job).map_err(|e| e.to_string()).map(|records| {
+                let mut text = easel_engine::diagnostics::report(&records);
+                if records.is_empty() {
+                    text.push_str(&format!("(job {job} left no record of an exchange: nothing was sent)\n"));
+                }
+                text
+            });
+            Message::JobReport(result)
         });
     }
 

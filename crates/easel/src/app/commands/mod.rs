@@ -27,8 +27,8 @@ use easel_engine::request::{GenerationSettings, ValidRequest};
 use easel_engine::{Engine, JobId, Service, ServiceFilter, ServiceSpec};
 use std::sync::Arc;
 
-use super::dialogs::Dialogs;
-pub use files::{mark_crash_report_seen, unseen_crash_report};
+use super::dialogs::{Dialogs, Opener};
+pub use files::{Opened, XdgOpener, mark_crash_report_seen, unseen_crash_report};
 
 /// What the command layer works with: the engine, the service new jobs go to, the runtime
 /// (through [`Background`]), the key store and the file dialogs. The panels get none of these.
@@ -39,11 +39,20 @@ pub struct Commands {
     bg: Background,
     secrets: Arc<dyn SecretStore>,
     dialogs: Arc<dyn Dialogs>,
+    opener: Arc<dyn Opener>,
+}
+
+/// The outside world the command layer reaches: the key store, file dialogs, the opener.
+pub struct Outside {
+    pub secrets: Arc<dyn SecretStore>,
+    pub dialogs: Arc<dyn Dialogs>,
+    pub opener: Arc<dyn Opener>,
 }
 
 impl Commands {
-    pub fn new(engine: Engine, bg: Background, secrets: Arc<dyn SecretStore>, dialogs: Arc<dyn Dialogs>) -> Self {
-        Self { service: engine.default_service(), engine, bg, secrets, dialogs }
+    pub fn new(engine: Engine, bg: Background, outside: Outside) -> Self {
+        let Outside { secrets, dialogs, opener } = outside;
+        Self { service: engine.default_service(), engine, bg, secrets, dialogs, opener }
     }
 
     /// The engine, for what the panels show of it (configuration, library).

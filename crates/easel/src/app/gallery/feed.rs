@@ -75,6 +75,8 @@ pub struct Feed {
     total: Option<u64>,
     /// "Empty trash…" asks first.
     pub confirm_empty: bool,
+    /// "Try again" on a failed job that may have been charged asks first.
+    pub confirm_retry: Option<JobSummary>,
 }
 
 impl Default for Feed {
@@ -93,6 +95,7 @@ impl Default for Feed {
             failed: Vec::new(),
             total: None,
             confirm_empty: false,
+            confirm_retry: None,
         }
     }
 }

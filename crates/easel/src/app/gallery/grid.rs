@@ -52,6 +52,7 @@ impl Gallery {
 
     /// Draw the toolbar and the grid.
     pub fn ui(&mut self, ui: &mut egui::Ui, thumbs: &mut Thumbnails, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
+        let provider = toolbar.provider;
         self.toolbar_ui(ui, toolbar, actions);
         if self.feed.bar_ui(ui) {
             self.reset(actions);
@@ -62,7 +63,7 @@ impl Gallery {
             style::error_label(ui, format!("Earlier images could not be listed: {why}"));
         }
         if self.feed.view == View::Failed {
-            self.feed.failed_ui(ui, actions);
+            self.feed.failed_ui(ui, provider, actions);
             return;
         }
         if self.groups.is_empty() {

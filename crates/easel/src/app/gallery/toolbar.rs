@@ -8,7 +8,8 @@ use crate::app::words::count;
 
 /// Settings the gallery toolbar shows and changes.
 pub struct Toolbar<'a> {
-    pub embed_parameters: &'a mut bool,
+    /// The service in use (for the failed jobs' next steps).
+    pub provider: easel_engine::provider::ProviderKind,
     /// A dialog or save is under way: saving is paused.
     pub saving_busy: bool,
     /// The history and presets window is open.
@@ -41,8 +42,9 @@ impl Gallery {
         }
     }
 
+    /// The gallery's buttons, wrapping onto more rows in a narrow window.
     pub(super) fn toolbar_ui(&mut self, ui: &mut egui::Ui, toolbar: Toolbar<'_>, actions: &mut Vec<Action>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.strong("Gallery");
             match self.feed.total() {
                 _ if !self.feed.more_to_read() => {
@@ -82,9 +84,6 @@ impl Gallery {
             if ui.add_enabled(picked > 0, egui::Button::new("Clear selection")).clicked() {
                 self.picked.clear();
             }
-            ui.separator();
-            ui.checkbox(toolbar.embed_parameters, "Embed settings in saved PNGs")
-                .on_hover_text("Saved PNG files carry the prompt and settings, so other tools can read them. Turn off for privacy.");
         });
     }
 }

@@ -48,6 +48,15 @@ struct KeyPanel {
     open: bool,
     /// What was pasted. Cleared once the key is in use, so the secret does not linger.
     input: String,
+    /// What is wrong with `input`, checked when it changes (not every frame, and without
+    /// making each partial key a secret to clean from the logs).
+    input_problem: Option<easel_engine::keys::KeyProblem>,
+    /// The key the service refused at the last test: saving it asks first.
+    refused: Option<ApiKey>,
+    /// The key being tested now.
+    tested: Option<ApiKey>,
+    /// Save the refused key anyway? (asked in the panel)
+    confirm_save: Option<ApiKey>,
     busy: Option<Busy>,
     feedback: Option<Feedback>,
     /// The keychain refused a save: offer to use the pasted key for this session instead.
@@ -164,9 +173,13 @@ impl Keys {
             Ok(Some(key)) if self.active.is_none() => self.active = Some((key, KeySource::Keyring)),
             Ok(Some(_)) => {}
             Ok(None) => {}
-            Err(problem) => self.keychain_problem = Some(problem),
+            Err(problem) => {
+                note_keychain(&problem);
+                self.keychain_problem = Some(problem);
+            }
         }
-        self.panel.open |= !self.ready();
+        // No pop-up over the welcome page, which has its own "Paste your key": the panel
+        // opens when asked, or when Generate needs a key.
     }
 
     /// A key is being checked with the provider (its balance call).
@@ -175,8 +188,19 @@ impl Keys {
         self.panel.feedback = None;
     }
 
+    /// A key is being checked with the provider (its balance call).
+    pub fn testing_key(&mut self, key: &ApiKey) {
+        self.testing();
+        self.panel.tested = Some(key.clone());
+    }
+
     fn on_checked(&mut self, result: Result<Option<Balance>, EngineError>) {
         self.panel.busy = None;
+        let tested = self.panel.tested.take();
+        self.panel.refused = match &result {
+            Err(e) if e.category == easel_engine::error::ErrorCategory::Auth => tested,
+            _ => None,
+        };
         self.panel.feedback = Some(match result {
             Ok(Some(balance)) => {
                 let text = format!("The key works. Balance: {}", balance_text(&balance));
@@ -218,8 +242,9 @@ impl Keys {
                 self.panel.feedback = Some(Feedback::good("Saved to the system keychain."));
             }
             Err(problem) => {
+                note_keychain(&problem);
                 self.panel.feedback = Some(Feedback::bad(
-                    format!("The key was not saved. {problem}"),
+                    format!("The key was not saved. {}", plain_keychain(&problem)),
                     Some("You can still use the key for this session only; Easel will ask for it again next time.".into()),
                 ));
                 self.panel.save_failed = true;
@@ -242,7 +267,10 @@ impl Keys {
                     Feedback::good("The key was removed from the system keychain.")
                 }
             }
-            Err(problem) => Feedback::bad(format!("The key was not removed. {problem}"), None),
+            Err(problem) => {
+                note_keychain(&problem);
+                Feedback::bad(format!("The key was not removed. {}", plain_keychain(&problem)), None)
+            }
         });
     }
 
@@ -255,6 +283,24 @@ impl Keys {
         self.panel.input.clear();
         self.panel.feedback = Some(Feedback::good("Using the key for this session only. It is not saved."));
     }
+}
+
+/// What went wrong with the keychain in plain words (the system's own words go to the log
+/// when the keychain answers: see [`note_keychain`]).
+pub fn plain_keychain(problem: &StoreError) -> String {
+    match problem {
+        StoreError::Unavailable(_) => {
+            "This computer has no keychain Easel can use (such as GNOME Keyring or KWallet), so the key cannot be kept for next time."
+                .to_owned()
+        }
+        StoreError::Locked(_) => "The system keychain is locked. Unlock it (logging in again does), then try again.".to_owned(),
+        StoreError::Other(_) => "The system keychain could not keep the key.".to_owned(),
+    }
+}
+
+/// Keep the keychain's own words in the log.
+fn note_keychain(problem: &StoreError) {
+    crate::app::logging::note(&format!("the keychain said: {problem}"));
 }
 
 /// "43.60 USD".

@@ -11,13 +11,13 @@
 
 mod fields;
 mod fit;
+mod more;
 mod start_image;
 
 pub use fit::{fit_draft, fit_sizes};
 pub use start_image::file_name;
 
 use super::actions::Action;
-use super::provider_picker::ProviderPicker;
 use super::style::{self, space};
 use easel_engine::error::{EngineError, FieldErrors};
 use easel_engine::provider::{Capabilities, Provider};
@@ -77,8 +77,10 @@ pub struct PromptPanel {
     show_all: bool,
     /// Give the prompt box keyboard focus on the next frame.
     focus_prompt: bool,
-    /// Which service to talk to.
-    picker: ProviderPicker,
+    /// Unfold "More settings" on the next frame: a problem is in a field there.
+    open_more: bool,
+    /// The ids of the model's own choices (fields under "More settings" too).
+    option_fields: Vec<&'static str>,
     /// The models the provider listed (its list endpoint), when it has one.
     listed_models: Vec<String>,
     /// Why the list could not be read, or that it is being read.
@@ -98,7 +100,8 @@ impl Default for PromptPanel {
             touched: BTreeSet::new(),
             show_all: false,
             focus_prompt: true,
-            picker: ProviderPicker::default(),
+            open_more: false,
+            option_fields: Vec::new(),
             listed_models: Vec::new(),
             models_note: None,
             init_info: None,
@@ -108,9 +111,11 @@ impl Default for PromptPanel {
 }
 
 impl PromptPanel {
-    /// Generate was pressed with an invalid draft: explain every field.
+    /// Generate was pressed with an invalid draft: explain every field, and unfold "More
+    /// settings" when a problem is in one of its fields.
     pub fn show_all_problems(&mut self) {
         self.show_all = true;
+        self.open_more |= self.local_errors.keys().any(|field| self.in_more(field));
     }
 
     /// A fresh submission: earlier messages from the service no longer apply.
@@ -119,9 +124,15 @@ impl PromptPanel {
         self.show_all = false;
     }
 
-    /// The service refused some fields.
+    /// The service refused some fields (those in "More settings" unfold it).
     pub fn server_said(&mut self, fields: &FieldErrors) {
         self.server_errors.clone_from(fields);
+        self.open_more |= fields.keys().any(|field| self.in_more(field));
+    }
+
+    /// Whether a field is drawn under "More settings".
+    fn in_more(&self, field: &str) -> bool {
+        more::FIELDS.contains(&field) || self.option_fields.contains(&field)
     }
 
     /// The model list is being read.
@@ -169,17 +180,19 @@ impl PromptPanel {
         self.focus_prompt = true;
     }
 
-    /// Draw the panel. Pushes [`Action::Generate`] when the button is pressed.
+    /// Draw the panel: the form scrolls, Generate stays at the bottom in view at any window
+    /// size. `more_open` is whether "More settings" is unfolded (remembered between runs).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         draft: &mut SettingsDraft,
         provider: &dyn Provider,
-        api_key_header: bool,
+        more_open: &mut bool,
         actions: &mut Vec<Action>,
     ) {
         let caps = provider.capabilities(draft.model.trim());
         self.check(draft, &caps);
+        self.option_fields = caps.options.iter().map(|o| o.id).collect();
         let before = draft.clone();
         if caps.img2img()
             && let Some(path) =
@@ -187,30 +200,34 @@ impl PromptPanel {
         {
             actions.push(Action::UseDroppedImage(path));
         }
+        if self.open_more {
+            *more_open = true;
+            self.open_more = false;
+        }
 
-        egui::ScrollArea::vertical().auto_shrink([false, true]).show(ui, |ui| {
-            self.picker.ui(ui, provider.kind(), provider.base_url().as_str(), api_key_header, actions);
-            ui.add_space(space::SECTION);
-            self.prompt_ui(ui, draft, &caps);
-            ui.add_space(space::SECTION);
-            self.model_ui(ui, draft, provider, actions);
-            ui.add_space(space::SECTION);
-            self.size_ui(ui, draft, &caps);
-            ui.add_space(space::SECTION);
-            self.numbers_ui(ui, draft, &caps);
-            if caps.img2img() {
-                ui.add_space(space::SECTION);
-                self.init_image_ui(ui, draft, &caps, actions);
-            } else if !draft.init_images.is_empty() {
-                ui.add_space(space::SECTION);
-                let response = ui.label("Start image: this model cannot use one.");
-                self.after_edit(ui, &response, "init_image");
-                if ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
-                    self.clear_init_image(draft);
-                }
-            }
-            ui.add_space(space::BEFORE_ACTION);
+        egui::Panel::bottom("easel-generate").show_separator_line(true).show(ui, |ui| {
+            ui.add_space(space::FIELD);
             self.generate_ui(ui, actions);
+        });
+        egui::ScrollArea::vertical().id_salt("easel-prompt-form").auto_shrink([false, true]).show(ui, |ui| {
+            self.prompt_ui(ui, draft);
+            ui.add_space(space::SECTION);
+            self.shape_ui(ui, draft, &caps);
+            ui.add_space(space::SECTION);
+            self.model_ui(ui, draft, provider);
+            ui.add_space(space::SECTION);
+            self.count_ui(ui, draft);
+            if !*more_open {
+                self.start_image_summary_ui(ui, draft, actions);
+            }
+            ui.add_space(space::SECTION);
+            let header =
+                egui::CollapsingHeader::new("More settings").id_salt("easel-more-settings").open(Some(*more_open)).show(ui, |ui| {
+                    self.more_ui(ui, draft, provider, &caps, actions);
+                });
+            if header.header_response.clicked() {
+                *more_open = !*more_open;
+            }
         });
 
         if *draft != before {
@@ -227,12 +244,12 @@ impl PromptPanel {
         self.checked = Some(draft.clone());
     }
 
-    fn prompt_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, caps: &Capabilities) {
+    fn prompt_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft) {
         let label = ui.strong("Prompt");
         let response = ui
             .add(
                 egui::TextEdit::multiline(&mut draft.prompt)
-                    .hint_text("Describe the image you want")
+                    .hint_text("Describe the picture you want, for example: a red fox in the snow, soft morning light")
                     .desired_rows(4)
                     .desired_width(f32::INFINITY),
             )
@@ -242,18 +259,6 @@ impl PromptPanel {
             response.request_focus();
         }
         self.after_edit(ui, &response, "prompt");
-
-        if caps.negative_prompt {
-            ui.add_space(space::FIELD);
-            let label = ui.label("Negative prompt (what to avoid)");
-            let response = ui
-                .add(egui::TextEdit::multiline(&mut draft.negative_prompt).desired_rows(2).desired_width(f32::INFINITY))
-                .labelled_by(label.id)
-                .on_hover_text("Things you do not want in the picture, like \"blurry\" or \"text\".");
-            self.after_edit(ui, &response, "negative_prompt");
-        } else if let Some(note) = caps.negative_prompt_note {
-            ui.weak(note);
-        }
     }
 
     fn generate_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
@@ -265,7 +270,10 @@ impl PromptPanel {
         if self.show_all && !self.local_errors.is_empty() {
             style::error_label(ui, "Some settings need fixing (see the messages above). Nothing was sent.");
         }
-        let elsewhere = self.server_errors.iter().filter(|(field, _)| !FIELDS.contains(&field.as_str()));
+        let elsewhere = self
+            .server_errors
+            .iter()
+            .filter(|(field, _)| !FIELDS.contains(&field.as_str()) && !self.option_fields.contains(&field.as_str()));
         for (field, messages) in elsewhere {
             style::error_label(ui, format!("The service said about {field}: {}", messages.join(" ")));
         }

@@ -21,6 +21,21 @@ impl PromptPanel {
         }
     }
 
+    /// With "More settings" folded, a start image in use is still said on the first screen,
+    /// with a way to stop using it. (The place a strip of several start images will go.)
+    pub(super) fn start_image_summary_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, actions: &mut Vec<Action>) {
+        let Some(first) = draft.init_images.first().cloned() else { return };
+        let text = FileNote::for_path(&mut self.init_info, &first, actions).text();
+        ui.add_space(crate::app::style::space::SECTION);
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("Starting from: {text}"));
+            if ui.button("Clear").on_hover_text("Stop using the start image.").clicked() {
+                self.clear_init_image(draft);
+            }
+        });
+        self.messages(ui, "init_image");
+    }
+
     /// "Start from an image...": the picked file, its strength, an optional mask, and Clear.
     pub(super) fn init_image_ui(&mut self, ui: &mut egui::Ui, draft: &mut SettingsDraft, caps: &Capabilities, actions: &mut Vec<Action>) {
         ui.strong("Start from an image (optional)");

@@ -5,6 +5,7 @@ use super::{AppRequest, Workspace};
 use crate::app::actions::Action;
 use crate::app::keys::Busy;
 use crate::app::provider_picker::Switch;
+use crate::app::settings::{more_time, timeout_text};
 use crate::app::viewer::Viewer;
 use easel_engine::diagnostics::{curl_command, report};
 use easel_engine::error::{EngineError, ErrorCategory};
@@ -23,7 +24,7 @@ impl Workspace {
             Action::OpenKeyPanel => self.keys.open_panel(),
             Action::CloseKeyPanel => self.keys.close_panel(),
             Action::TestKey(key) => {
-                self.keys.testing();
+                self.keys.testing_key(&key);
                 self.commands.check_key(key);
             }
             Action::SaveKey(key) => {
@@ -68,14 +69,14 @@ impl Workspace {
             Action::SaveImageAs(id) => {
                 if let Some(record) = self.gallery.get(id).cloned() {
                     self.saving.asking();
-                    self.commands.ask_save_as(record);
+                    self.commands.ask_save_as(record, self.state.own_file_chooser);
                 }
             }
             Action::SavePickedToFolder => {
                 let records = self.gallery.picked();
                 if !records.is_empty() {
                     self.saving.asking();
-                    self.commands.ask_save_to_folder(records);
+                    self.commands.ask_save_to_folder(records, self.state.own_file_chooser);
                 }
             }
             Action::CopyCurl(index) => self.copy_curl(index, ctx),
@@ -91,16 +92,34 @@ impl Workspace {
                 self.request = Some(AppRequest::Switch(Switch { api_key_header, ..Switch::to(kind, base_url) }));
             }
             Action::RefreshModels => self.list_models(true),
-            Action::PickInitImage => self.commands.pick_image(false),
-            Action::PickMask => self.commands.pick_image(true),
+            Action::PickInitImage => self.commands.pick_image(false, self.state.own_file_chooser),
+            Action::PickMask => self.commands.pick_image(true, self.state.own_file_chooser),
+            Action::SaveTo { batch, path } => self.commands.save(batch, path, self.state.embed_parameters),
+            Action::UseChosenImage { path, mask } => self.commands.check_image(path, mask),
+            Action::ListFolder { folder, folders_only } => self.commands.list_folder(folder, folders_only),
             Action::UseDroppedImage(path) => self.commands.check_image(path, false),
             Action::DescribeFile(path) => self.commands.describe_file(path),
-            Action::TrySandbox => self.commands.start_sandbox(),
+            Action::TrySandbox => {
+                if !self.welcome.starting_sandbox {
+                    self.welcome.starting_sandbox = true;
+                    self.commands.start_sandbox();
+                }
+            }
             Action::ToggleHelp => self.help.toggle(),
-            Action::OpenLogsFolder => match self.commands.open_logs_folder() {
-                Ok(dir) => self.notices.info(format!("Opening the logs folder: {}", dir.display())),
-                Err(why) => self.notices.error(why),
-            },
+            Action::ToggleSettings => self.settings.open = !self.settings.open,
+            Action::SetTimeout(minutes) => self.set_timeout(minutes),
+            Action::AllowMoreTime => {
+                let minutes = more_time(self.state.timeout_minutes);
+                self.set_timeout(minutes);
+                self.notices.info(format!(
+                    "Easel now waits up to {} for each try (Settings, \"Time allowed for each try\"). Press Retry to try again.",
+                    timeout_text(minutes).to_lowercase()
+                ));
+            }
+            Action::WaitAndRetry(job) => self.jobs.retry_later(&job, Instant::now()),
+            Action::OpenLink(url) => self.commands.open_link(url),
+            Action::CopyJobReport(job) => self.commands.job_report(job),
+            Action::OpenLogsFolder => self.commands.open_logs_folder(),
             Action::ReadHistory => self.commands.read_history(),
             Action::SavePreset { name, draft } => self.commands.save_preset(name, *draft),
             Action::DeletePreset(name) => self.commands.delete_preset(name),
@@ -119,6 +138,12 @@ impl Workspace {
             self.prompt.submitted();
             self.submit(request);
         }
+    }
+
+    /// Allow this many minutes for each try from now on (remembered).
+    fn set_timeout(&mut self, minutes: Option<u32>) {
+        self.state.timeout_minutes = minutes;
+        self.commands.engine().set_timeout(minutes.map(|m| std::time::Duration::from_secs(u64::from(m) * 60)));
     }
 
     /// Send a job's settings again, as a new job.

@@ -4,9 +4,11 @@
 
 use super::Workspace;
 use crate::app::actions::Action;
+use crate::app::file_chooser::{ChooserFor, Chosen};
 use crate::app::gallery::Toolbar;
 use crate::app::help;
 use crate::app::keys::balance_text;
+use crate::app::settings::SettingsView;
 use crate::app::status::Status;
 use easel_engine::provider::openai::AuthStyle;
 
@@ -36,21 +38,60 @@ impl Workspace {
         if self.state.show_diagnostics {
             egui::Panel::bottom("easel-diagnostics")
                 .resizable(true)
-                .default_size(280.0)
+                .default_size(240.0)
                 .show(ui, |ui| self.diagnostics.ui(ui, &mut self.state.errors_only, actions));
         }
         let service = self.commands.service();
-        egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).show(ui, |ui| {
-            let api_key_header = service.spec().openai_auth == AuthStyle::ApiKeyHeader;
-            self.prompt.ui(ui, &mut self.state.draft, service.provider(), api_key_header, actions);
+        egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).size_range(280.0..=640.0).show(ui, |ui| {
+            keep_width(ui, |ui| {
+                self.prompt.ui(ui, &mut self.state.draft, service.provider(), &mut self.state.more_settings_open, actions);
+            });
         });
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, actions));
         self.keys.ui(ui.ctx(), actions);
-        self.help.ui(ui.ctx(), &help::logs_dir(&self.commands.engine().config().data_dir), actions);
+        self.help.ui(ui.ctx(), &help::logs_dir(&self.commands.engine().config().data_dir), self.sandbox_mode, actions);
+        self.settings_ui(ui.ctx(), actions);
+        self.chooser_ui(ui.ctx(), actions);
         self.notices.ui(ui.ctx(), actions);
         if let Some(said) = self.history.ui(ui.ctx(), &mut self.state.draft, actions) {
             self.notices.info(said);
         }
+    }
+
+    /// Easel's own file chooser; what was chosen goes where the desktop's dialog would have
+    /// sent it.
+    fn chooser_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some(chooser) = self.chooser.take() else { return };
+        let folder = chooser.folder().to_path_buf();
+        let (still, chosen) = chooser.ui(ctx, actions);
+        self.chooser = still;
+        match chosen {
+            Chosen::Not => {}
+            Chosen::Cancelled(ChooserFor::Save(_)) => self.saving.cancelled(),
+            Chosen::Cancelled(ChooserFor::Open { .. }) => {}
+            Chosen::Done(purpose, path) => {
+                self.state.last_folder = Some(folder);
+                actions.push(match purpose {
+                    ChooserFor::Save(batch) => Action::SaveTo { batch, path },
+                    ChooserFor::Open { mask } => Action::UseChosenImage { path, mask },
+                });
+            }
+        }
+    }
+
+    fn settings_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let service = self.commands.service();
+        let view = SettingsView {
+            provider: service.kind(),
+            base_url: service.provider().base_url().as_str(),
+            api_key_header: service.spec().openai_auth == AuthStyle::ApiKeyHeader,
+            timeout_minutes: self.state.timeout_minutes,
+            embed_parameters: &mut self.state.embed_parameters,
+            own_file_chooser: &mut self.state.own_file_chooser,
+            sandbox: self.sandbox_mode,
+            starting_sandbox: self.welcome.starting_sandbox,
+        };
+        self.settings.ui(ctx, view, actions);
     }
 
     fn status(&self) -> Status {
@@ -62,6 +103,7 @@ impl Workspace {
             balance: self.keys.balance().map(balance_text),
             in_flight: self.jobs.in_flight(),
             diagnostics_open: self.state.show_diagnostics,
+            settings_open: self.settings.open,
             sandbox: self.sandbox_mode,
         }
     }
@@ -79,7 +121,8 @@ impl Workspace {
     /// Jobs on top; below them the viewer when an image is open, else the gallery.
     fn central_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         if !self.jobs.is_empty() {
-            egui::Panel::top("easel-jobs").resizable(true).default_size(130.0).show(ui, |ui| self.jobs.ui(ui, actions));
+            let provider = self.commands.service().kind();
+            egui::Panel::top("easel-jobs").resizable(true).default_size(150.0).show(ui, |ui| self.jobs.ui(ui, provider, actions));
         }
         if self.viewer.is_none() && self.shows_welcome() {
             self.welcome.ui(ui, self.commands.service().kind(), actions);
@@ -93,7 +136,19 @@ impl Workspace {
             }
             return;
         }
-        let toolbar = Toolbar { embed_parameters: &mut self.state.embed_parameters, saving_busy, history_open: &mut self.history.open };
+        let provider = self.commands.service().kind();
+        let toolbar = Toolbar { provider, saving_busy, history_open: &mut self.history.open };
         self.gallery.ui(ui, &mut self.thumbs, toolbar, actions);
     }
+}
+
+/// Draw a side panel's contents within the panel's width: a long sentence or a wide row inside
+/// wraps or is clipped, and never widens the panel (which egui would then remember, even
+/// across restarts). Only dragging the panel's edge changes its width.
+fn keep_width(ui: &mut egui::Ui, add_contents: impl FnOnce(&mut egui::Ui)) {
+    let rect = ui.available_rect_before_wrap();
+    let mut inner = ui.new_child(egui::UiBuilder::new().max_rect(rect).layout(*ui.layout()));
+    inner.shrink_clip_rect(rect);
+    add_contents(&mut inner);
+    ui.advance_cursor_after_rect(rect);
 }

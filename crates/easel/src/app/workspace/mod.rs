@@ -15,9 +15,10 @@ mod frame;
 mod take_in;
 
 use super::actions::Action;
-use super::commands::Commands;
+use super::commands::{Commands, Outside};
 use super::deps::Deps;
 use super::diagnostics_pane::DiagnosticsPane;
+use super::file_chooser::FileChooser;
 use super::gallery::Gallery;
 use super::help::Help;
 use super::history::History;
@@ -28,6 +29,7 @@ use super::notices::Notices;
 use super::prompt::{self, PromptPanel};
 use super::provider_picker::Switch;
 use super::saving::Saving;
+use super::settings::SettingsWindow;
 use super::state::AppState;
 use super::textures::Thumbnails;
 use super::viewer::Viewer;
@@ -63,6 +65,9 @@ pub struct Workspace {
     welcome: Welcome,
     help: Help,
     history: History,
+    settings: SettingsWindow,
+    /// Easel's own file chooser, while it is open.
+    chooser: Option<FileChooser>,
     /// Something for the app to carry out (it rebuilds the workspace).
     request: Option<AppRequest>,
     /// The provider's model list was asked for, with the key ending in these characters.
@@ -87,7 +92,9 @@ impl Workspace {
         let engine = {
             let _entered = deps.runtime.enter();
             let openai_auth = easel_engine::provider::openai::AuthStyle::from_flag(state.openai_api_key_header);
-            let config = ServiceSpec { kind: deps.provider, base_url: state.base_url.clone(), openai_auth }.config(deps.data_dir.clone());
+            let mut config =
+                ServiceSpec { kind: deps.provider, base_url: state.base_url.clone(), openai_auth }.config(deps.data_dir.clone());
+            config.timeout = state.timeout_minutes.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
             let sink = inbox.clone();
             Engine::new(config, Arc::new(move |event| sink.post(Message::Engine(event))))?
         };
@@ -99,7 +106,11 @@ impl Workspace {
         let thumbs = Thumbnails::with_disk_cache(engine.config().data_dir.join("thumbs"));
         let bg = Background::new(deps.runtime.clone(), inbox);
         let mut workspace = Self {
-            commands: Commands::new(engine, bg, deps.secrets.clone(), deps.dialogs.clone()),
+            commands: Commands::new(
+                engine,
+                bg,
+                Outside { secrets: deps.secrets.clone(), dialogs: deps.dialogs.clone(), opener: deps.opener.clone() },
+            ),
             inbox: receiver,
             state,
             keys: Keys::new(deps.provider, deps.env_key.clone()),
@@ -114,6 +125,8 @@ impl Workspace {
             welcome: Welcome::default(),
             help: Help::default(),
             history: History::default(),
+            settings: SettingsWindow::default(),
+            chooser: None,
             request: None,
             models_asked: None,
             sandbox_mode: false,
@@ -124,6 +137,7 @@ impl Workspace {
         if workspace.keys.looking() {
             workspace.commands.load_key();
         }
+        workspace.commands.read_recent_diagnostics();
         let mut actions = Vec::new();
         workspace.gallery.reset(&mut actions);
         workspace.apply_all(actions, ctx);
@@ -173,6 +187,8 @@ impl Workspace {
         }
         self.sandbox_mode = sandbox;
         self.welcome.starting_sandbox = false;
+        // The choice is made: the settings window closes, as it did when the window was rebuilt.
+        self.settings.open = false;
         if sandbox {
             self.keys.use_sandbox();
         }
@@ -185,6 +201,12 @@ impl Workspace {
         let mut actions = Vec::new();
         while let Ok(message) = self.inbox.try_recv() {
             self.take_in(message, ctx, &mut actions);
+        }
+        for job in self.jobs.due_retries(std::time::Instant::now()) {
+            actions.push(Action::RetryJob(job));
+        }
+        if let Some(next) = self.jobs.next_retry(std::time::Instant::now()) {
+            ctx.request_repaint_after(next);
         }
         let key_now = Some(self.keys.active().map(|k| k.last_four().to_string()));
         // Every unfinished job, each on its own service, once the key store was read; again

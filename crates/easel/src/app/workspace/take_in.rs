@@ -4,6 +4,7 @@
 
 use super::{AppRequest, Workspace};
 use crate::app::actions::Action;
+use crate::app::file_chooser::FileChooser;
 use crate::app::gallery::{GroupKey, Said};
 use crate::app::inbox::Message;
 use crate::app::logging;
@@ -62,6 +63,31 @@ impl Workspace {
                 switch.sandbox = Some(sandbox);
                 self.request = Some(AppRequest::Switch(switch));
             }
+            Message::Opened(opened) => {
+                if let Err(why) = opened.result {
+                    let text = format!(
+                        "Easel could not open {}. {why} You can copy its address and open it yourself: {}",
+                        opened.what, opened.target
+                    );
+                    self.notices.error_with_copy(text, opened.target);
+                }
+            }
+            Message::Diagnostics(Ok(records)) => self.diagnostics.earlier(records),
+            Message::Diagnostics(Err(why)) => logging::note(&format!("the diagnostics of earlier runs could not be read: {why}")),
+            Message::JobReport(Ok(text)) => {
+                ctx.copy_text(text);
+                self.notices.info("Copied this job's diagnostics report. Your API key is not in it.");
+            }
+            Message::OpenChooser { purpose, start, places } => {
+                let folder = self.state.last_folder.clone().unwrap_or(start);
+                self.chooser = Some(FileChooser::open(purpose, folder, places, actions));
+            }
+            Message::Chooser(listed) => {
+                if let Some(chooser) = &mut self.chooser {
+                    chooser.on_listed(listed);
+                }
+            }
+            Message::JobReport(Err(why)) => self.notices.error(format!("The job's report could not be read from the library ({why}).")),
             Message::LibraryChecked(Ok(report)) if report.is_clean() => {}
             Message::LibraryChecked(Ok(report)) => {
                 self.notices.info(format!("Easel stopped unexpectedly last time, so it checked the library. {}", report.summary()));

@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Take the README's screenshots from the real window (dist/screenshots.sh runs this inside
+Xvfb and a session bus with no file-chooser portal and no keychain):
+
+    first-start-1024x640.png    the first start on a small laptop screen
+    first-start-1366x768.png    the first start on a common screen
+    failure-advice.png          a failure, what to do, and the button that does it
+    own-file-chooser.png        Easel's own file chooser (no portal on this desktop)
+    main.png                    a gallery with a few pictures
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "window"))
+import atspi  # noqa: E402
+
+
+def sandbox(easel, scenario):
+    process = subprocess.Popen([easel, "sandbox", "--port", "0", "--scenario", scenario], stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if "http://" in line:
+            url = line[line.index("http://"):].split()[0].rstrip(".,")
+            return process, url
+    raise SystemExit(f"the {scenario} sandbox did not start")
+
+
+def window(easel, work, url, size, key=True):
+    env = dict(os.environ, HOME=os.path.join(work, "home"), EASEL_DATA_DIR=os.path.join(work, "data"),
+               XDG_DATA_HOME=os.path.join(work, "xdg"), XDG_CONFIG_HOME=os.path.join(work, "config"), LIBGL_ALWAYS_SOFTWARE="1")
+    for folder in ["Pictures", "Documents", "Desktop"]:
+        os.makedirs(os.path.join(env["HOME"], folder), exist_ok=True)
+    if key:
+        env["EASEL_API_KEY"] = "screenshot-key-0123456789"
+    args = [easel, "gui"] + (["--base-url", url] if url else [])
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    win = atspi.Window(work)
+    atspi.xdotool("windowsize", "--sync", win.id, str(size[0]), str(size[1]))
+    win.find("push button", "Generate")
+    time.sleep(1.5)
+    return process, win
+
+
+def main(easel, out):
+    atspi.enable_accessibility()
+    os.makedirs(out, exist_ok=True)
+    ok, ok_url = sandbox(easel, "success")
+    credits, credits_url = sandbox(easel, "credits_402")
+    try:
+        for size in [(1024, 640), (1366, 768)]:
+            with tempfile.TemporaryDirectory() as work:
+                app, win = window(easel, work, None, size, key=False)
+                win.find(None, "Welcome to Easel")
+                win.park_mouse()
+                subprocess.run(["import", "-window", win.id, os.path.join(out, f"first-start-{size[0]}x{size[1]}.png")], check=True)
+                app.kill()
+                app.wait()
+
+        with tempfile.TemporaryDirectory() as work:
+            app, win = window(easel, work, credits_url, (1366, 768))
+            win.type("a red fox in the snow")
+            win.key("ctrl+Return")
+            win.find("push button", "Add credits")
+            win.park_mouse()
+            subprocess.run(["import", "-window", win.id, os.path.join(out, "failure-advice.png")], check=True)
+            app.kill()
+            app.wait()
+
+        with tempfile.TemporaryDirectory() as work:
+            data = os.path.join(work, "data")
+            for prompt in ["a lighthouse at dusk", "a kite over the sea"]:
+                subprocess.run([easel, "generate", "--base-url", ok_url, "--prompt", prompt, "--candidates", "2"],
+                               env=dict(os.environ, EASEL_API_KEY="screenshot-key-0123456789", EASEL_DATA_DIR=data),
+                               check=True, stdout=subprocess.DEVNULL)
+            app, win = window(easel, work, ok_url, (1280, 800))
+            win.type("a watercolour harbour at sunrise")
+            win.key("ctrl+Return")
+            image = win.find("toggle button", "Image: a watercolour harbour", exact=False)
+            time.sleep(1.5)
+            win.park_mouse()
+            subprocess.run(["import", "-window", win.id, os.path.join(out, "main.png")], check=True)
+            win.click(image)
+            win.click(win.find("push button", "Save as…"))
+            win.find(None, "Save the picture as")
+            time.sleep(1.0)
+            win.park_mouse()
+            subprocess.run(["import", "-window", win.id, os.path.join(out, "own-file-chooser.png")], check=True)
+            app.kill()
+            app.wait()
+    finally:
+        for process in (ok, credits):
+            process.kill()
+            process.wait()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
