@@ -47,6 +47,29 @@ pub struct Capabilities {
     /// Choices of `options` that do not go together (OpenAI: a transparent background needs PNG
     /// or WebP), checked with the draft.
     pub option_rules: &'static [OptionRule],
+    /// What the service does or needs beyond the ranges above: start images it cannot do
+    /// without, a cap it applies by itself, what Easel does not know. `Default` for nothing.
+    pub rules: ModelRules,
+}
+
+/// A model's rules that the ranges of [`Capabilities`] cannot say.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelRules {
+    /// The model only changes pictures it is given: it needs a start image.
+    pub edits_only: bool,
+    /// Fewest start images when there are any (a model that combines two pictures needs two);
+    /// 0 or 1 when one will do.
+    pub min_init_images: u32,
+    /// When editing, the aspect ratios the editing request takes, if they are not
+    /// `aspect_ratios` (Seedream 4.5 edits in fewer shapes). `Some(&[])`: editing takes no
+    /// aspect ratio (the start image decides the shape).
+    pub edit_aspect_ratios: Option<&'static [&'static str]>,
+    /// Set when the service caps steps at the end of `steps` by itself: a higher number is
+    /// sent as that end instead of being refused, and this says so to the person.
+    pub steps_capped: Option<&'static str>,
+    /// One plain line about the model as a whole (that Easel does not know its limits, or
+    /// that the service picks the picture's size).
+    pub note: Option<&'static str>,
 }
 
 /// Limits on a freely chosen size beyond its sides' range and multiple.

@@ -221,7 +221,9 @@ impl Engine {
     pub fn new(config: EngineConfig, sink: EventSink) -> Result<Self, EngineError> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| EngineError::new(ErrorCategory::Network).with_message("Internal error: the engine needs a tokio runtime."))?;
-        let first = Arc::new(ServiceRt::build(&config.service(), config.concurrency)?);
+        // A number the person chose is never raised by what the service says its queue allows.
+        let chosen = config.concurrency != config.provider.default_concurrency();
+        let first = Arc::new(ServiceRt::build(&config.service(), config.concurrency, chosen)?);
         let store = Store::open(&config.data_dir).map_err(|e| store::storage_error(&e, "Easel could not open its data folder."))?;
         let clients =
             http::Clients::new(config.policy.connect_timeout).map_err(|e| EngineError::new(ErrorCategory::Network).with_detail(e))?;
@@ -256,7 +258,7 @@ impl Engine {
     /// The service `spec` names, built the first time it is asked for (an address the provider
     /// refuses is a validation error). Jobs on one service share its concurrency limit.
     pub fn connect(&self, spec: &ServiceSpec) -> Result<Service, EngineError> {
-        let built = ServiceRt::build(spec, spec.kind.default_concurrency())?;
+        let built = ServiceRt::build(spec, spec.kind.default_concurrency(), false)?;
         let rt = match self.inner.services.lock() {
             Ok(mut services) => services.entry(built.key()).or_insert_with(|| Arc::new(built)).clone(),
             Err(_) => Arc::new(built),
@@ -264,9 +266,11 @@ impl Engine {
         Ok(Service { inner: self.inner.clone(), rt })
     }
 
-    /// Let `limit` jobs run at once on `service` (ModelsLab: the account's queue limit).
+    /// Let `limit` jobs run at once on `service`, as the person chose: what the service later
+    /// says its queue allows may lower it, never raise it.
     pub fn set_concurrency(&self, service: &Service, limit: usize) {
-        service.rt.set_limit(limit, &self.inner.runtime);
+        let _entered = self.inner.runtime.enter();
+        service.rt.slots.choose(limit);
     }
 
     pub fn store(&self) -> &Store {

@@ -143,6 +143,9 @@ pub struct RateLimitHints {
     pub rate_limit_reset: Option<String>,
     /// The response's `Date` header, so an HTTP-date is read against the server's clock.
     pub date: Option<String>,
+    /// How many jobs the account may have queued, when the answer says (ModelsLab's
+    /// "Maximum 5 queued requests allowed": 5, 10 or 15 by plan).
+    pub queue_limit: Option<u32>,
 }
 
 impl RateLimitHints {
@@ -154,6 +157,7 @@ impl RateLimitHints {
             body_retry_after: None,
             rate_limit_reset: reply.header("x-ratelimit-reset").map(str::to_owned),
             date: reply.header("date").map(str::to_owned),
+            queue_limit: None,
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -273,6 +277,34 @@ impl PollTries {
             Trouble::Answer(_) => Decision::Stop,
         }
     }
+}
+
+/// Most jobs in flight any plan allows (ModelsLab's Unlimited Premium queues 15).
+pub const MAX_QUEUE_LIMIT: u32 = 15;
+
+/// The queue cap a rate-limit message states: "Rate limit exceeded. Maximum 10 queued requests
+/// allowed." gives 10. `None` when the words say no number (or an absurd one).
+pub fn queue_limit_in(message: &str) -> Option<u32> {
+    let lower = message.to_ascii_lowercase();
+    let at = lower.find("maximum")? + "maximum".len();
+    let rest = lower[at..].trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let after = rest[digits.len()..].trim_start();
+    let n: u32 = digits.parse().ok()?;
+    (after.starts_with("queued") && (1..=100).contains(&n)).then_some(n)
+}
+
+/// How many of this engine's jobs may be in flight: the account's queue cap (when known, else
+/// what the engine started with), less the jobs the service is already making for the account
+/// elsewhere (another program, the website), never fewer than one. A number the person chose
+/// is never exceeded.
+pub fn job_slots(started_with: usize, person_chose: bool, queue_limit: Option<u32>, busy_elsewhere: u32) -> usize {
+    let cap = match queue_limit {
+        Some(limit) if person_chose => started_with.min(limit as usize),
+        Some(limit) => limit as usize,
+        None => started_with,
+    };
+    cap.saturating_sub(busy_elsewhere as usize).max(1)
 }
 
 /// The wait before the next poll, or `None` when it would end past the processing deadline
@@ -550,6 +582,20 @@ mod tests {
     }
 
     #[test]
+    fn the_queue_cap_is_read_from_the_rate_limit_words_and_sets_the_slots() {
+        assert_eq!(queue_limit_in("Rate limit exceeded. Maximum 5 queued requests allowed."), Some(5));
+        assert_eq!(queue_limit_in("rate limit exceeded. maximum 15  queued requests allowed"), Some(15));
+        for none in ["Rate limit exceeded", "Maximum 0 queued requests", "Maximum 5 images", "Maximum 99999 queued", ""] {
+            assert_eq!(queue_limit_in(none), None, "{none:?}");
+        }
+        assert_eq!(job_slots(5, false, Some(10), 0), 10, "a Standard plan queues 10");
+        assert_eq!(job_slots(5, false, None, 3), 2, "others' jobs take their places");
+        assert_eq!(job_slots(8, true, Some(5), 0), 5, "never above what the service allows");
+        assert_eq!(job_slots(2, true, Some(15), 0), 2, "never above what the person chose");
+        assert_eq!(job_slots(5, false, Some(5), 9), 1, "always at least one");
+    }
+
+    #[test]
     fn hints_are_tried_in_the_documented_order() {
         let now = at(RECENT);
         let mut hints = RateLimitHints {
@@ -558,6 +604,7 @@ mod tests {
             body_retry_after: Some(30.0),
             rate_limit_reset: Some((RECENT + 60).to_string()),
             date: None,
+            queue_limit: None,
         };
         assert_eq!(server_requested_wait(&hints, now), Some((Duration::from_millis(300), WaitSource::RetryAfterMs)));
         hints.retry_after_ms = Some("garbage".into());

@@ -5,6 +5,7 @@
 use crate::Inner;
 use crate::config::ServiceSpec;
 use crate::error::{EngineError, ErrorCategory};
+use crate::job::Slots;
 use crate::keys::ApiKey;
 use crate::provider::openai::AuthStyle;
 use crate::provider::{Balance, Provider, ProviderKind, ProviderOptions};
@@ -20,31 +21,24 @@ pub(crate) struct ServiceRt {
     /// Normalized: `base_url` is `None` for the provider's usual server.
     pub(crate) spec: ServiceSpec,
     pub(crate) provider: Box<dyn Provider>,
-    /// Jobs in flight at once on this service.
-    pub(crate) slots: Arc<tokio::sync::Semaphore>,
-    /// The limit `slots` stands for now (it changes with [`crate::Engine::set_concurrency`]).
-    pub(crate) limit: Mutex<usize>,
+    /// Jobs in flight at once on this service; fitted to the account's queue cap once the
+    /// service says it, or to the person's choice ([`crate::Engine::set_concurrency`]).
+    pub(crate) slots: Arc<Slots>,
     /// The server's model list, once asked for.
     pub(crate) models: Mutex<Option<Vec<String>>>,
 }
 
 impl ServiceRt {
-    /// Build the provider for `spec`; `concurrency` jobs may run on it at once.
-    pub(crate) fn build(spec: &ServiceSpec, concurrency: usize) -> Result<Self, EngineError> {
+    /// Build the provider for `spec`; `concurrency` jobs may run on it at once (`chosen`: the
+    /// person's number, never raised by the service's word).
+    pub(crate) fn build(spec: &ServiceSpec, concurrency: usize, chosen: bool) -> Result<Self, EngineError> {
         let options = ProviderOptions { openai_auth: spec.openai_auth };
         let provider = spec.kind.build(spec.base_url.as_deref(), &options).map_err(|why| {
             EngineError::new(ErrorCategory::Validation)
                 .with_message(format!("The server address is not usable: {why}."))
                 .with_hint("Give an address like https://modelslab.com or http://127.0.0.1:7860.")
         })?;
-        let limit = concurrency.max(1);
-        Ok(Self {
-            spec: spec.normalized(),
-            provider,
-            slots: Arc::new(tokio::sync::Semaphore::new(limit)),
-            limit: Mutex::new(limit),
-            models: Mutex::new(None),
-        })
+        Ok(Self { spec: spec.normalized(), provider, slots: Slots::new(concurrency, chosen), models: Mutex::new(None) })
     }
 
     pub(crate) fn key(&self) -> ServiceKey {
@@ -53,29 +47,6 @@ impl ServiceRt {
 
     pub(crate) fn info(&self) -> ServiceInfo {
         ServiceInfo { provider: self.spec.kind.id().to_owned(), base_url: self.provider.base_url().to_string(), label: self.spec.label() }
-    }
-
-    /// Change how many jobs may be in flight at once. Lowering it takes effect as running
-    /// jobs end (none is stopped).
-    pub(crate) fn set_limit(&self, wanted: usize, runtime: &tokio::runtime::Handle) {
-        let wanted = wanted.max(1);
-        let Ok(mut limit) = self.limit.lock() else { return };
-        if wanted > *limit {
-            self.slots.add_permits(wanted - *limit);
-        } else {
-            let mut to_remove = *limit - wanted;
-            // Free permits go at once; the rest are taken back as jobs give theirs up.
-            to_remove -= self.slots.forget_permits(to_remove);
-            if to_remove > 0 {
-                let slots = self.slots.clone();
-                runtime.spawn(async move {
-                    if let Ok(permits) = slots.acquire_many_owned(to_remove as u32).await {
-                        permits.forget();
-                    }
-                });
-            }
-        }
-        *limit = wanted;
     }
 }
 
@@ -128,7 +99,7 @@ impl Service {
 
     /// Jobs in flight at once on this service.
     pub fn concurrency(&self) -> usize {
-        self.rt.limit.lock().map_or(1, |l| *l)
+        self.rt.slots.total()
     }
 
     /// True for the same service (provider, server and key header).

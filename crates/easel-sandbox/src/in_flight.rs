@@ -89,7 +89,8 @@ mod tests {
         }
         let (status, limited) = post(&text2img(&sandbox), generation()).await;
         assert_eq!(status, 429);
-        assert_eq!(limited["retry_after"], 1);
+        assert_eq!(limited["retry_after"], 30, "the documented queue-full answer");
+        assert_eq!(limited["message"], "Rate limit exceeded. Maximum 2 queued requests allowed.");
         assert_eq!(sandbox.max_in_flight(), 2);
         assert_eq!(sandbox.rate_limited_count(), 1);
     }

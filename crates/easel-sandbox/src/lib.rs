@@ -191,11 +191,16 @@ mod tests {
         assert_eq!(sandbox.addr().ip(), Ipv4Addr::LOCALHOST);
         let body = json!({"key": "k", "model_id": "flux", "prompt": "a cat",
                           "width": "96", "height": 64, "samples": 2, "seed": 42});
+        let (status, reply) = post(&text2img(&sandbox), body.clone()).await;
+        assert_eq!(status, 400, "sizes from 256 to 1024, as documented");
+        assert_eq!(reply["message"]["width"][0], "width must be between 256 and 1024");
+        let body = json!({"key": "k", "model_id": "flux", "prompt": "a cat",
+                          "width": "384", "height": 256, "samples": 2, "seed": 42});
         let (status, reply) = post(&text2img(&sandbox), body).await;
         assert_eq!(status, 200);
         assert_eq!(reply["status"], "success");
-        assert_eq!(reply["meta"]["seed"], 42);
-        assert_eq!(reply["meta"]["seeds"], json!([42, 43]));
+        assert_eq!((reply["meta"]["seed"].as_u64(), reply["meta"]["n_samples"].as_u64()), (Some(42), Some(2)));
+        assert!(reply["meta"].get("seeds").is_none(), "one seed, as documented");
         let urls = reply["output"].as_array().unwrap();
         assert_eq!(urls.len(), 2);
 
@@ -204,14 +209,14 @@ mod tests {
             let response = get(url.as_str().unwrap()).await;
             assert_eq!(response.headers()["content-type"], "image/png");
             let image = image::load_from_memory(&response.bytes().await.unwrap()).unwrap();
-            assert_eq!((image.width(), image.height()), (96, 64));
+            assert_eq!((image.width(), image.height()), (384, 256));
             images.push(image);
         }
         assert_ne!(images[0], images[1], "each sample uses its own seed");
 
         let logged = sandbox.requests();
-        assert_eq!(logged[0].path, "/api/v6/images/text2img");
-        assert_eq!(logged[0].body["prompt"], "a cat");
+        assert_eq!(logged[1].path, "/api/v6/images/text2img");
+        assert_eq!(logged[1].body["prompt"], "a cat");
         assert_eq!(sandbox.max_in_flight(), 1);
     }
 }

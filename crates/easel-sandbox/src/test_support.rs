@@ -27,7 +27,7 @@ pub(crate) fn text2img(sandbox: &Sandbox) -> String {
 
 /// A small, valid ModelsLab text2img request.
 pub(crate) fn generation() -> Value {
-    json!({"key": "k", "model_id": "flux", "prompt": "a cat", "width": 64, "height": 48})
+    json!({"key": "k", "model_id": "flux", "prompt": "a cat", "width": 320, "height": 256})
 }
 
 /// Decodes standard base64 (the tests' images travel so).

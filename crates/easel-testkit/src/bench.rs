@@ -59,6 +59,7 @@ pub fn library(dir: &Path, count: usize, side: u32) {
                 provider: "modelslab",
                 base_url,
                 request_id: None,
+                made: None,
             };
             store.add_image(&image, &meta).unwrap();
         }

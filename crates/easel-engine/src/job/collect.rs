@@ -5,8 +5,9 @@ use super::{Collected, Job, in_store};
 use crate::error::{EngineError, ErrorCategory};
 use crate::http::{HttpCall, Method, TransportKind};
 use crate::intake::{self, IntakeError, OutputEntry, VerifiedImage};
-use crate::provider::{Finished, RemoteJob};
+use crate::provider::{Finished, MadeWith, RemoteJob};
 use crate::recorder::{Exchange, transport_error};
+use crate::request::GenerationSettings;
 use crate::request::Seed;
 use crate::retry::{Decision, DownloadTries, DownloadTrouble};
 use crate::store::{ImageRecord, JobPhase, NewImage, StoreError, now_ms};
@@ -28,6 +29,8 @@ impl Job {
             fetch_url: None,
             eta_seconds: None,
             future_links: finished.outputs.iter().filter(|o| o.starts_with("http")).cloned().collect(),
+            seeds: finished.seeds.clone(),
+            made: finished.made.clone(),
         };
         self.phase(JobPhase::Downloading, Some(&outputs_at), None).await;
         self.collectable_later = !finished.outputs.is_empty() && outputs_at.future_links.len() == finished.outputs.len();
@@ -35,6 +38,7 @@ impl Job {
         let total = finished.outputs.len() as u32;
         let mut images = Vec::new();
         let mut first_error = None;
+        let made = differences(&finished.made, &self.settings);
         // A seed the service never saw is no image's seed (older records may hold one).
         let seeded = self.service.provider.capabilities(&self.settings.model).seed;
         let base_seed = match self.settings.seed {
@@ -62,9 +66,9 @@ impl Job {
             let finishes = (index + 1 == total && first_error.is_none()).then(|| self.real_cache_key());
             let last = finishes.is_some();
             let picture = Picture { image: Arc::new(verified), index, seed, request_id: finished.remote_id.clone(), finishes };
-            let saved = match self.save(picture.clone()).await {
+            let saved = match self.save(picture.clone(), &made).await {
                 Ok(record) => Ok(record),
-                Err(why) => self.save_when_there_is_room(picture, (total - index) as usize, why).await,
+                Err(why) => self.save_when_there_is_room(picture, &made, (total - index) as usize, why).await,
             };
             match saved {
                 Ok(record) => {
@@ -101,8 +105,9 @@ impl Job {
 
     /// Store one verified picture; with `finishes` (the job's real cache key), also mark the
     /// job done in the same commit.
-    pub(super) async fn save(&self, picture: Picture) -> Result<ImageRecord, StoreError> {
+    pub(super) async fn save(&self, picture: Picture, made: &MadeWith) -> Result<ImageRecord, StoreError> {
         let Picture { image, index, seed, request_id, finishes } = picture;
+        let made = made.clone();
         let store = self.inner.store.clone();
         let settings = self.settings.clone();
         let job_id = self.id.clone();
@@ -119,6 +124,7 @@ impl Job {
                 provider,
                 base_url: &base_url,
                 request_id: request_id.as_deref(),
+                made: Some(&made),
             };
             match finishes {
                 Some(cache_key) => store.add_last_image(&image, &meta, cache_key.as_deref()),
@@ -205,6 +211,21 @@ impl Job {
     }
 }
 
+/// What the service reported that differs from the settings sent: the library keeps the
+/// person's own prompt and settings, and beside them what was really used.
+fn differences(made: &MadeWith, settings: &GenerationSettings) -> MadeWith {
+    let differs = |used: &Option<String>, asked: &str| used.clone().filter(|u| u.trim() != asked.trim());
+    MadeWith {
+        prompt: differs(&made.prompt, &settings.prompt),
+        model: differs(&made.model, &settings.model),
+        steps: made.steps.filter(|s| *s != settings.steps),
+        guidance: made.guidance.filter(|g| (g - settings.guidance).abs() > 0.001),
+        width: made.width.filter(|w| *w != settings.width),
+        height: made.height.filter(|h| *h != settings.height),
+        scheduler: made.scheduler.clone(),
+    }
+}
+
 /// A verified picture on its way into the library, and where it goes.
 #[derive(Clone)]
 pub(super) struct Picture {
@@ -221,4 +242,26 @@ fn bad_output(e: &IntakeError) -> EngineError {
         "The service said it succeeded, but the image it sent is not usable: {}.",
         e.to_string().trim_end_matches('.')
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_the_service_changed_is_kept_beside_the_settings() {
+        let settings = GenerationSettings { prompt: "women playing tennis".into(), model: "sdxl".into(), steps: 20, ..Default::default() };
+        let made = MadeWith {
+            prompt: Some("women playing tennis, hyperrealistic, full body, detailed clothing".into()),
+            model: Some("sdxl".into()),
+            steps: Some(20),
+            width: Some(1024),
+            ..MadeWith::default()
+        };
+        let kept = differences(&made, &settings);
+        assert_eq!(kept.prompt, made.prompt, "a rewritten prompt is kept beside the person's");
+        assert_eq!((kept.model, kept.steps, kept.width), (None, None, Some(1024)));
+        let same = MadeWith { prompt: Some(" women playing tennis ".into()), ..MadeWith::default() };
+        assert!(differences(&same, &settings).is_empty(), "the prompt as typed is not kept twice");
+    }
 }

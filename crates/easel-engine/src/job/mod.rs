@@ -15,8 +15,12 @@ mod collect;
 mod cost;
 mod exchange;
 mod poll;
+mod prepare;
 mod room;
 mod send;
+mod slots;
+
+pub(crate) use slots::Slots;
 
 use crate::cost::Ticket;
 use crate::error::{EngineError, ErrorCategory};
@@ -171,7 +175,7 @@ impl Job {
             return images;
         }
 
-        let permit = match self.service.slots.clone().acquire_owned().await {
+        let permit = match self.service.slots.acquire().await {
             Ok(p) => p,
             Err(_) => return self.fail(Vec::new(), EngineError::new(ErrorCategory::Cancelled)).await,
         };
@@ -187,13 +191,19 @@ impl Job {
     pub(crate) async fn resume(mut self, remote: RemoteJob, collect_before_ms: Option<i64>) -> JobOutcome {
         self.started();
         self.collect_before_ms = collect_before_ms;
-        let permit = match self.service.slots.clone().acquire_owned().await {
+        let permit = match self.service.slots.acquire().await {
             Ok(p) => p,
             Err(_) => return self.fail(Vec::new(), EngineError::new(ErrorCategory::Cancelled)).await,
         };
         let started = Instant::now();
         let finished = if remote.id.is_empty() {
-            Ok(Finished { remote_id: None, outputs: remote.future_links.clone(), seeds: Vec::new(), usage: None })
+            Ok(Finished {
+                remote_id: None,
+                outputs: remote.future_links.clone(),
+                seeds: remote.seeds.clone(),
+                made: remote.made.clone(),
+                usage: None,
+            })
         } else {
             self.poll(remote, started).await
         };
@@ -297,6 +307,7 @@ impl Job {
         if let Some(mask) = self.settings.mask_image.clone() {
             self.mask_image = Some(load_init_image(mask.path, "mask").await.map_err(|e| (Vec::new(), e))?);
         }
+        self.check_with_service().await.map_err(|e| (Vec::new(), e))?;
         self.prepare_images().await.map_err(|e| (Vec::new(), e))?;
         self.upload_images().await.map_err(|e| (Vec::new(), e))?;
         let finished = match self.generate().await.map_err(|e| (Vec::new(), e))? {

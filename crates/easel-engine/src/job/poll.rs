@@ -1,5 +1,10 @@
-//! Polling a job the provider is still making: by its id, at the intervals [`crate::retry`]
-//! sets, until it is finished, failed, or past the deadline. Never resubmitted.
+//! Polling a job the provider is still making: by the id (and the fetch address) of its first
+//! answer, at the intervals [`crate::retry`] sets, until it is finished, failed, or past the
+//! deadline. Never resubmitted.
+//!
+//! A fetch answer that says "still processing" without an id is progress, not a failure:
+//! ModelsLab documents exactly that answer for a job still in its queue, and ETAs are often
+//! too low, so it is the common case.
 
 use super::Job;
 use crate::error::{EngineError, ErrorCategory};
@@ -19,6 +24,9 @@ impl Job {
         let mut form = 0usize;
         let mut tries = PollTries::default();
         let mut forms_refused = 0usize;
+        if self.service.provider.fetch(&remote, &self.settings, self.key.as_ref(), form).is_none() {
+            return self.nothing_to_ask_by(remote);
+        }
         self.phase(JobPhase::Processing, Some(&remote), None).await;
         loop {
             let Some(wait) = retry::next_poll(&policy, polls, remote.eta_seconds, started.elapsed()) else {
@@ -52,16 +60,23 @@ impl Job {
             let parsed = self.service.provider.parse_generation(&reply);
             Recorder::annotate(&mut record, &parsed);
             match parsed.outcome {
-                ApiOutcome::Finished(f) => {
+                ApiOutcome::Finished(mut f) => {
                     self.finish_record(record, None);
+                    // The documented finished fetch is bare: what the first answer said stands.
+                    if f.seeds.is_empty() {
+                        f.seeds = std::mem::take(&mut remote.seeds);
+                    }
+                    if f.made.is_empty() {
+                        f.made = std::mem::take(&mut remote.made);
+                    }
                     return Ok(f);
                 }
                 ApiOutcome::Processing(update) => {
                     self.finish_record(record, None);
                     tries.answered();
-                    remote.eta_seconds = update.eta_seconds;
-                    if remote.future_links.is_empty() {
-                        remote.future_links = update.future_links;
+                    if keep_first_answer(&mut remote, update) {
+                        // Something to fetch it by arrived late: keep it for a resume.
+                        self.phase(JobPhase::Processing, Some(&remote), None).await;
                     }
                 }
                 ApiOutcome::Failed(f) if reply.status == 404 && f.category != ErrorCategory::GenerationFailed => {
@@ -76,8 +91,7 @@ impl Job {
                             return Ok(Finished {
                                 remote_id: Some(remote.id.clone()),
                                 outputs: remote.future_links.clone(),
-                                seeds: Vec::new(),
-                                usage: None,
+                                ..Finished::default()
                             });
                         }
                         let err = self
@@ -110,6 +124,17 @@ impl Job {
         }
     }
 
+    /// The service accepted the job but named no way to ask for it: its announced outputs
+    /// are waited for when it gave them, else the job ends (it is never sent again).
+    fn nothing_to_ask_by(&self, remote: RemoteJob) -> Result<Finished, EngineError> {
+        if !remote.future_links.is_empty() {
+            return Ok(Finished { remote_id: None, outputs: remote.future_links, seeds: remote.seeds, made: remote.made, usage: None });
+        }
+        Err(EngineError::new(ErrorCategory::GenerationFailed)
+            .with_message("The service accepted the job but gave no job id or address to ask for its result.")
+            .with_hint("It was not sent again (that could charge twice). Check your ModelsLab dashboard for the picture."))
+    }
+
     fn still_processing(&self, remote: &RemoteJob, deadline: Duration) -> EngineError {
         EngineError::new(ErrorCategory::Timeout)
             .with_message(format!(
@@ -121,5 +146,49 @@ impl Job {
                 remote.id
             ))
             .with_request_id(Some(remote.id.clone()))
+    }
+}
+
+/// Take in a "still processing" answer: its new ETA, and what the first answer lacked (an id,
+/// a fetch address, the future links). The first answer's id and address are kept: later
+/// answers often have none. True when the job gained a way to be asked for.
+fn keep_first_answer(remote: &mut RemoteJob, update: RemoteJob) -> bool {
+    remote.eta_seconds = update.eta_seconds;
+    let mut gained = false;
+    if remote.id.trim().is_empty() && !update.id.trim().is_empty() {
+        remote.id = update.id;
+        gained = true;
+    }
+    if remote.fetch_url.is_none() && update.fetch_url.is_some() {
+        remote.fetch_url = update.fetch_url;
+        gained = true;
+    }
+    if remote.future_links.is_empty() {
+        remote.future_links = update.future_links;
+    }
+    gained
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, fetch_url: Option<&str>) -> RemoteJob {
+        RemoteJob { id: id.into(), fetch_url: fetch_url.map(str::to_owned), eta_seconds: Some(2.0), ..RemoteJob::default() }
+    }
+
+    #[test]
+    fn the_first_answers_id_and_address_are_kept_through_id_less_answers() {
+        let mut remote = job("134701497", Some("https://modelslab.com/api/v6/images/fetch/134701497"));
+        let documented = RemoteJob { eta_seconds: None, ..job("", None) };
+        assert!(!keep_first_answer(&mut remote, documented));
+        assert_eq!(remote.id, "134701497");
+        assert_eq!(remote.fetch_url.as_deref(), Some("https://modelslab.com/api/v6/images/fetch/134701497"));
+        assert_eq!(remote.eta_seconds, None, "the newest ETA counts");
+        assert!(!keep_first_answer(&mut remote, job("999", None)), "a later, different id does not replace the first");
+        assert_eq!(remote.id, "134701497");
+        let mut late = job("", None);
+        assert!(keep_first_answer(&mut late, job("5", Some("https://x/api/v6/images/fetch/5"))));
+        assert_eq!(late.id, "5");
     }
 }

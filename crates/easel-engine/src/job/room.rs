@@ -7,6 +7,7 @@
 use super::Job;
 use super::collect::Picture;
 use crate::error::EngineError;
+use crate::provider::MadeWith;
 use crate::retry::{self, WaitReason, WaitSource};
 use crate::store::{ImageRecord, StoreError, storage_error};
 use crate::{EventKind, JobState};
@@ -17,6 +18,7 @@ impl Job {
     pub(super) async fn save_when_there_is_room(
         &self,
         picture: Picture,
+        made: &MadeWith,
         waiting: usize,
         first: StoreError,
     ) -> Result<ImageRecord, EngineError> {
@@ -32,7 +34,7 @@ impl Job {
             let problem = error.storage_problem().sentence().to_owned();
             self.state(JobState::WaitingForRoom { pictures: waiting, seconds, problem });
             tokio::time::sleep(wait).await;
-            match self.save(picture.clone()).await {
+            match self.save(picture.clone(), made).await {
                 Ok(record) => return Ok(record),
                 Err(e) => error = e,
             }

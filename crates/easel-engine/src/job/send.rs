@@ -60,6 +60,7 @@ impl Job {
             if failure.retry == Retry::RateLimited {
                 // Refused, not queued: nothing is in flight or charged while we wait.
                 self.phase(JobPhase::Pending, None, None).await;
+                self.learn_queue_limit(&failure.hints).await;
             }
             let trouble = Trouble::Answer(failure.retry);
             match tries.after(&policy, trouble, fallback_left, &failure.hints, SystemTime::now(), rand::random()) {

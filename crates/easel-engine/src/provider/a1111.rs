@@ -106,6 +106,7 @@ impl Provider for A1111 {
             model_required: false,
             options: Vec::new(),
             option_rules: &[],
+            rules: Default::default(),
         }
     }
 
@@ -207,7 +208,7 @@ fn parse(reply: &Reply) -> ApiOutcome {
             f.message = Some("The server finished but sent no images (was it interrupted?).".into());
             return ApiOutcome::Failed(f);
         }
-        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds, usage: None });
+        return ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds, usage: None, made: Default::default() });
     }
     ApiOutcome::Failed(map_error(reply, &body))
 }

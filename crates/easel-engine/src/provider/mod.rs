@@ -21,8 +21,8 @@ pub use crate::retry::Retry;
 pub use base_url::{BaseUrl, check_base_url, parse_base_url};
 pub use kind::{ProviderKind, ProviderOptions};
 pub use types::{
-    ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, InitImage, ModelInfo, Parsed, PartialImage, Progress, RemoteJob, Speed,
-    TokenUsage,
+    ApiFailure, ApiOutcome, Balance, Finished, GenerateRequest, InitImage, MadeWith, ModelInfo, Parsed, PartialImage, Progress, RemoteJob,
+    Speed, TokenUsage,
 };
 
 use crate::error::ErrorCategory;
@@ -137,6 +137,25 @@ pub trait Provider: Send + Sync {
     /// Model ids from a model-list answer.
     fn parse_models(&self, _reply: &Reply) -> Vec<String> {
         Vec::new()
+    }
+    /// The request that asks the service what `model` takes (ModelsLab's model search), the
+    /// first time it is worth asking; `None` otherwise.
+    fn model_details(&self, _model: &str, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
+    /// Take in a model-details answer: true when it changed what [`Provider::capabilities`]
+    /// says about `model`.
+    fn learn_model(&self, _model: &str, _reply: &Reply) -> bool {
+        false
+    }
+    /// The request for how many of the account's jobs the service is making now (ModelsLab's
+    /// `processing/request_count`), for services that limit jobs in flight per account.
+    fn queue_count(&self, _key: Option<&ApiKey>) -> Option<HttpCall> {
+        None
+    }
+    /// Read a queue-count answer.
+    fn parse_queue_count(&self, _reply: &Reply) -> Option<u32> {
+        None
     }
 }
 

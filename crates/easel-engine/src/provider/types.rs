@@ -90,13 +90,21 @@ pub struct Progress {
 }
 
 /// A provider job that is still being made, and how to ask for it later.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RemoteJob {
+    /// The provider's id for the job; empty in a "still processing" answer that names none
+    /// (the job keeps its first answer's).
     pub id: String,
     pub fetch_url: Option<String>,
     pub eta_seconds: Option<f64>,
     /// Where the outputs will appear, handed out ahead of time.
     pub future_links: Vec<String>,
+    /// The seeds the first answer reported: the finished fetch is often bare.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<u64>,
+    /// What the first answer said the pictures are made with (ModelsLab's queued `meta`).
+    #[serde(default, skip_serializing_if = "MadeWith::is_empty")]
+    pub made: MadeWith,
 }
 
 /// A finished generation: where to get the images.
@@ -110,6 +118,37 @@ pub struct Finished {
     /// What the service counted for the whole request, when it says (OpenAI's `usage`): the
     /// basis of a cost estimate.
     pub usage: Option<TokenUsage>,
+    /// What the service says it used, when it reports it (ModelsLab's `meta`).
+    pub made: MadeWith,
+}
+
+/// What the service says it made the pictures with, where that may differ from what was
+/// asked: a rewritten prompt, capped steps, a size of its own. Only what it reported is set.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MadeWith {
+    /// The prompt the service used, when it differs from the one sent (ModelsLab rewrites
+    /// prompts when asked to, and by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+}
+
+impl MadeWith {
+    /// Nothing reported.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Tokens a service counted for one request (OpenAI image models bill by them).

@@ -238,6 +238,7 @@ mod tests {
         use crate::capabilities::{Choice, ModelOption};
         const QUALITY: &[Choice] = &[Choice { value: "low", label: "Low" }, Choice { value: "high", label: "High" }];
         let mut with_quality = caps("sdxl");
+        with_quality.options = Vec::new();
         with_quality.options.push(ModelOption { id: "quality", label: "Quality", help: "", choices: QUALITY, default: "low" });
         let defaulted = draft().validate(&with_quality).unwrap().candidates.remove(0);
         assert_eq!(defaulted.option("quality"), Some("low"));
@@ -332,7 +333,8 @@ mod tests {
         let valid = draft().validate(&caps("sdxl")).unwrap();
         assert_eq!(valid.candidates.len(), 1);
         let s = &valid.candidates[0];
-        assert_eq!((s.width, s.height, s.samples, s.steps), (512, 512, 1, 30));
+        // 30 steps asked; ModelsLab caps community models at 20, so 20 are sent.
+        assert_eq!((s.width, s.height, s.samples, s.steps), (512, 512, 1, 20));
         assert_eq!(s.negative_prompt.as_deref(), Some(DEFAULT_NEGATIVE_PROMPT));
         assert_eq!(s.seed, Seed::Random);
     }

@@ -51,10 +51,15 @@ impl SettingsDraft {
             (width, height)
         } else {
             let ratio = self.aspect_ratio.trim();
-            if caps.aspect_ratios.contains(&ratio) {
-                aspect_ratio = Some(ratio.to_owned());
-            } else {
-                bad("aspect_ratio", format!("Choose an aspect ratio: {}.", caps.aspect_ratios.join(", ")));
+            let editing = self.init_images.iter().any(|p| !p.trim().is_empty());
+            match caps.rules.edit_aspect_ratios.filter(|set| editing && !set.is_empty()) {
+                Some(set) if !set.contains(&ratio) => bad(
+                    "aspect_ratio",
+                    format!("When it edits a picture, this model takes only these aspect ratios: {}; choose one of them.", set.join(", ")),
+                ),
+                _ if caps.aspect_ratios.contains(&ratio) => aspect_ratio = Some(ratio.to_owned()),
+                Some(_) => aspect_ratio = Some(ratio.to_owned()),
+                None => bad("aspect_ratio", format!("Choose an aspect ratio: {}.", caps.aspect_ratios.join(", "))),
             }
             (Some(0), Some(0))
         };
@@ -74,6 +79,10 @@ impl SettingsDraft {
                     init_paths.len()
                 ),
             );
+        } else if (init_paths.is_empty() && caps.rules.edits_only)
+            || (!init_paths.is_empty() && (init_paths.len() as u32) < caps.rules.min_init_images)
+        {
+            bad("init_image", too_few_start_images(caps.rules.min_init_images.max(1), init_paths.len()));
         } else {
             for path in &init_paths {
                 match check_init_image(std::path::Path::new(path), caps) {
@@ -125,7 +134,9 @@ impl SettingsDraft {
 
         let steps = match &caps.steps {
             Some(range) => {
-                let steps = parse_whole(&self.steps).filter(|n| range.contains(n));
+                // A service that caps steps by itself is sent its cap rather than refused.
+                let capped = |n: u32| if caps.rules.steps_capped.is_some() { n.min(*range.end()) } else { n };
+                let steps = parse_whole(&self.steps).map(capped).filter(|n| range.contains(n));
                 if steps.is_none() {
                     bad("steps", format!("Steps must be a whole number from {} to {}.", range.start(), range.end()));
                 }
@@ -256,6 +267,23 @@ fn check_options(
         }
     }
     options
+}
+
+/// Why a model that needs start images cannot go with `chosen` of them.
+fn too_few_start_images(needed: u32, chosen: usize) -> String {
+    match (needed, chosen) {
+        (1, _) => "This model changes a picture you give it: choose a start image, or pick another model to make pictures from words \
+                   alone."
+            .to_owned(),
+        (n, 0) => format!("This model combines {n} pictures: choose {n} start images, or pick another model."),
+        (n, c) => {
+            format!("This model combines {n} pictures: choose {} more start image{} ({c} chosen).", n as usize - c, plural(n as usize - c))
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn parse_whole(text: &str) -> Option<u32> {

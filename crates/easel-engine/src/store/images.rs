@@ -6,6 +6,7 @@ use super::jobs::mark_done;
 use super::{Store, StoreError, now_ms, rfc3339};
 use crate::cost::{CostSource, ImageCost};
 use crate::intake::{ImageFormat, VerifiedImage};
+use crate::provider::MadeWith;
 use crate::request::GenerationSettings;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,10 @@ pub struct ImageRecord {
     /// Served from the local store instead of being generated again.
     #[serde(default)]
     pub cached: bool,
+    /// What the service says it used where that differs from the settings (a rewritten
+    /// prompt, capped steps): the person's prompt stays in `prompt`.
+    #[serde(default, skip_serializing_if = "MadeWith::is_empty")]
+    pub made: MadeWith,
     /// The server it was made on, as the library keeps it.
     #[serde(default)]
     pub base_url: String,
@@ -82,6 +87,8 @@ pub struct NewImage<'a> {
     pub provider: &'a str,
     pub base_url: &'a str,
     pub request_id: Option<&'a str>,
+    /// What the service reported it used, when it differs from `settings`.
+    pub made: Option<&'a MadeWith>,
 }
 
 impl Store {
@@ -105,6 +112,8 @@ impl Store {
         let settings = serde_json::to_string(s).unwrap_or_default();
         let created_ms = now_ms();
         let format = serde_json::to_value(image.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let made = meta.made.filter(|m| !m.is_empty()).cloned().unwrap_or_default();
+        let made_json = (!made.is_empty()).then(|| serde_json::to_string(&made).unwrap_or_default());
         let id = self.with(|c| {
             let tx = c.unchecked_transaction()?;
             // The library check may have added this file back as recovered (its row was lost
@@ -112,8 +121,8 @@ impl Store {
             tx.execute("DELETE FROM images WHERE sha256 = ?1 AND recovered = 1", [&image.sha256])?;
             tx.execute(
                 "INSERT INTO images (job_id, idx, sha256, path, format, bytes, width, height, seed, prompt,
-                     negative_prompt, model, provider, base_url, settings_json, request_id, created_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                     negative_prompt, model, provider, base_url, settings_json, request_id, created_ms, made_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT(job_id, idx) DO UPDATE SET sha256 = excluded.sha256, path = excluded.path",
                 params![
                     meta.job_id,
@@ -133,6 +142,7 @@ impl Store {
                     settings,
                     meta.request_id,
                     created_ms,
+                    made_json,
                 ],
             )?;
             let id = tx.query_row("SELECT id FROM images WHERE job_id = ?1 AND idx = ?2", params![meta.job_id, meta.index], |r| {
@@ -169,6 +179,7 @@ impl Store {
             created_ms,
             starred: false,
             cached: false,
+            made,
             base_url: meta.base_url.to_owned(),
             group,
             cost: None,
@@ -254,7 +265,7 @@ impl Store {
             let sql = format!(
                 "SELECT id, job_id, idx, path, bytes, width, height, format, sha256, seed, prompt, negative_prompt,
                         model, provider, request_id, created_ms, starred, settings_json,
-                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id), base_url,
+                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id), made_json, base_url,
                         (SELECT group_id FROM jobs WHERE jobs.id = images.job_id),
                         cost, cost_currency, cost_source, recovered, file_problem FROM images WHERE {clause}"
             );
@@ -286,11 +297,15 @@ impl Store {
                     created_ms,
                     starred: r.get::<_, i64>(16)? != 0,
                     cached: false,
-                    base_url: r.get(19)?,
-                    group: r.get(20)?,
-                    cost: image_cost(r.get(21)?, r.get(22)?, r.get(23)?),
-                    recovered: r.get::<_, i64>(24)? != 0,
-                    file_problem: r.get::<_, Option<String>>(25)?.as_deref().and_then(FileProblem::parse),
+                    made: r
+                        .get::<_, Option<String>>(19)?
+                        .and_then(|j| super::from_json("an image's service report", &j))
+                        .unwrap_or_default(),
+                    base_url: r.get(20)?,
+                    group: r.get(21)?,
+                    cost: image_cost(r.get(22)?, r.get(23)?, r.get(24)?),
+                    recovered: r.get::<_, i64>(25)? != 0,
+                    file_problem: r.get::<_, Option<String>>(26)?.as_deref().and_then(FileProblem::parse),
                 })
             })?;
             rows.collect()
@@ -374,6 +389,7 @@ mod tests {
             provider: "modelslab",
             base_url: "u",
             request_id: None,
+            made: None,
         };
         let record = store.add_last_image(&v, &meta, Some("key-9")).unwrap();
         assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Done));

@@ -363,7 +363,7 @@ mod tests {
         let s = settings("flux", Seed::Random);
         store.insert_job(&NewJob::new("j1", "b", "modelslab", "u", &s)).unwrap();
         assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Pending));
-        let remote = RemoteJob { id: "77".into(), fetch_url: None, eta_seconds: Some(3.0), future_links: vec![] };
+        let remote = RemoteJob { id: "77".into(), eta_seconds: Some(3.0), ..RemoteJob::default() };
         store.set_job_phase("j1", JobPhase::Processing, Some(&remote), None).unwrap();
         assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Processing));
         assert!(store.cancel_job("j1").unwrap());

@@ -206,6 +206,7 @@ pub(super) mod tests {
             provider: "modelslab",
             base_url: "u",
             request_id: None,
+            made: None,
         };
         store.add_image(&v, &meta).unwrap()
     }

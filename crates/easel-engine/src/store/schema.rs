@@ -114,7 +114,14 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     "#
         ),
     },
-    // 3: taken by the provider work being merged beside this one.
+    // 3: what the service says it made an image with, where that differs from its settings
+    // (ModelsLab's `meta`: the prompt it used after rewriting it, the steps it capped).
+    Migration {
+        version: 3,
+        sql: r#"
+    ALTER TABLE images ADD COLUMN made_json TEXT;
+    "#,
+    },
     // 4: a job's service, its try-on-several-models group, when it ended, what it cost and
     // until when the service keeps its outputs; a picture's cost, and what the library check
     // found about its file.
@@ -158,9 +165,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
 ];
 
 /// The migrations whose SQL ran in libraries made before `schema_migrations` existed, when
-/// migrations were applied by their place in a list: 3 and 4 were empty placeholders then, so a
-/// library of that time has not really applied them.
-const BEFORE_THE_TABLE: &[i64] = &[1, 2, 5];
+/// migrations were applied by their place in a list: 4 was an empty placeholder then, so a
+/// library of that time has not really applied it.
+const BEFORE_THE_TABLE: &[i64] = &[1, 2, 3, 5];
 
 /// The highest migration number this build knows.
 pub(super) fn newest() -> i64 {
@@ -271,9 +278,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("images")).unwrap();
         {
-            // Applied by place: 1, 2, the empty 3 and 4, then 5.
+            // Applied by place: 1, 2, 3, the empty 4, then 5.
             let conn = Connection::open(dir.path().join("easel.db")).unwrap();
-            for v in [1, 2, 5] {
+            for v in [1, 2, 3, 5] {
                 conn.execute_batch(MIGRATIONS.iter().find(|m| m.version == v).unwrap().sql).unwrap();
             }
             conn.pragma_update(None, "user_version", 5).unwrap();

@@ -936,10 +936,13 @@ async fn eta_nan_negative_or_unparseable() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn processing_without_an_id() {
+    // Accepted, but with nothing to ask for it by (no id, no fetch_result, no future links).
     let server = Hostile::start(|_| Action::json(200, &json!({"status": "processing", "eta": 2}))).await.unwrap();
     let r = go(&server, 30, |_| {}).await;
-    failed_as(&r, ErrorCategory::Server);
+    let err = failed_as(&r, ErrorCategory::GenerationFailed);
+    assert!(err.message.contains("no job id"), "{err:#?}");
     assert_eq!(server.count(GENERATE), 1, "resending could charge twice");
+    assert_eq!(server.requests().len(), 1, "nothing to fetch it by, so nothing is asked");
 }
 
 #[tokio::test(flavor = "multi_thread")]

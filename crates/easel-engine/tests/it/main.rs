@@ -10,6 +10,7 @@ mod engine_scenarios;
 mod fault_matrix;
 mod fuzz_props;
 mod keys;
+mod modelslab_real;
 mod openai;
 mod providers;
 mod services;

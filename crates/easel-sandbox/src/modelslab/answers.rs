@@ -1,17 +1,16 @@
-//! ModelsLab's answer shapes: `{"status":"error","message":…}` errors (often with HTTP 200),
-//! per-field validation messages, `processing` and `success` bodies, and the account calls'
-//! answers. Which scenario gives which answer is `scenario.rs`'s business.
+//! ModelsLab's answer shapes, built from its documented answers (`documented.rs`): errors
+//! (often with HTTP 200), per-field validation messages, `processing` and `success` bodies,
+//! and the account calls' answers. Which scenario gives which answer is `scenario.rs`'s
+//! business.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::Api;
-use crate::reply::{Rejection, json_response, sandbox_error};
+use super::documented::{self as doc, with};
+use crate::reply::{Rejection, json_response};
 
-const FAILED: &str = "Failed, Try Again";
-const QUEUED_MESSAGE: &str = "Try to fetch request after seconds estimated";
-const STILL_PROCESSING: &str = "try again later.";
 const SANDBOX_TIP: &str = "This is the Easel sandbox: the result is a test pattern, not a real image.";
 /// What ModelsLab answers (HTTP 200) when `init_image` cannot be read as an image.
 pub(super) const UNREADABLE_INIT_IMAGE: &str = "Unable to fetch image from provided URL";
@@ -35,12 +34,12 @@ const PUBLIC_MODELS: &[(&str, &str, &str)] = &[
 
 // --- errors ---------------------------------------------------------------------------------
 
-/// HTTP 401 for a missing or refused key.
+/// HTTP 401 for a missing or refused key (error-codes.mdx).
 pub(super) fn invalid_key() -> Rejection {
-    sandbox_error(StatusCode::UNAUTHORIZED, "Invalid API key")
+    Rejection::new(StatusCode::UNAUTHORIZED, doc::INVALID_KEY.clone())
 }
 
-/// A refused key reported with HTTP 200, as ModelsLab often does.
+/// A refused key reported with HTTP 200, as ModelsLab often does (stablediffusionapi docs).
 pub(super) fn invalid_key_with_200() -> Response {
     json_response(
         StatusCode::OK,
@@ -54,7 +53,7 @@ pub(super) fn invalid_key_with_200() -> Response {
 
 /// `{"status":"error","message":…}` with HTTP 200, as ModelsLab reports unusable images.
 pub(super) fn error_with_200(message: &str) -> Response {
-    json_response(StatusCode::OK, json!({"status": "error", "message": message}))
+    json_response(StatusCode::OK, with(&doc::IMAGE_URL, [("message", Value::String(message.to_owned()))]))
 }
 
 /// HTTP 400 with a list of messages per field: `{"message": {field: [text]}}`.
@@ -62,7 +61,8 @@ pub(super) fn validation_errors(by_field: Map<String, Value>) -> Rejection {
     Rejection::new(StatusCode::BAD_REQUEST, json!({"status": "error", "message": by_field}))
 }
 
-/// The canned per-field failure of the validation scenarios (sent with 400 or 200).
+/// The canned per-field failure of the validation scenarios (sent with 400 or 200), in the
+/// words of error-codes.mdx's validation table.
 pub(super) fn validation_failure() -> Value {
     json!({"status": "error", "message": {
         "width": ["width must be between 256 and 1024"],
@@ -71,16 +71,17 @@ pub(super) fn validation_failure() -> Value {
 }
 
 pub(super) fn out_of_credits() -> Response {
-    sandbox_error(StatusCode::PAYMENT_REQUIRED, "Insufficient credits. Please add more credits to continue.").into_response()
+    json_response(StatusCode::PAYMENT_REQUIRED, doc::CREDITS.clone())
 }
 
 pub(super) fn needs_premium_plan() -> Response {
-    sandbox_error(StatusCode::FORBIDDEN, "This feature requires a premium subscription").into_response()
+    json_response(StatusCode::FORBIDDEN, doc::PLAN.clone())
 }
 
 /// A missing model, under the legacy misspelt `messege` key (HTTP 200).
 pub(super) fn model_not_found_messege(model_id: &str) -> Response {
-    json_response(StatusCode::OK, json!({"status": "error", "messege": format!("Model not found: {model_id}")}))
+    let text = doc::message(&doc::MODEL_NOT_FOUND).replace("invalid_model_name", model_id);
+    json_response(StatusCode::OK, json!({"status": "error", "messege": text}))
 }
 
 /// Error text under `error` instead of `message` (HTTP 400).
@@ -89,40 +90,43 @@ pub(super) fn error_under_error_key() -> Response {
 }
 
 pub(super) fn server_error() -> Response {
-    sandbox_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error. Please try again.").into_response()
+    json_response(StatusCode::INTERNAL_SERVER_ERROR, doc::SERVER_ERROR.clone())
 }
 
 pub(super) fn model_unavailable() -> Response {
-    sandbox_error(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable. Please try again later.").into_response()
+    json_response(StatusCode::SERVICE_UNAVAILABLE, doc::UNAVAILABLE.clone())
 }
 
 /// What a held request answers once the sandbox stops.
 pub(super) fn shutting_down() -> Response {
-    sandbox_error(StatusCode::SERVICE_UNAVAILABLE, "The sandbox is shutting down").into_response()
+    json_response(StatusCode::SERVICE_UNAVAILABLE, json!({"status": "error", "message": "The sandbox is shutting down"}))
 }
 
 pub(super) fn render_failed() -> Rejection {
-    sandbox_error(StatusCode::INTERNAL_SERVER_ERROR, "Could not render image")
+    Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, doc::SERVER_ERROR.clone())
 }
 
+/// No job has this id. Not documented; the error shape is.
 pub(super) fn request_not_found(id: &str) -> Response {
-    sandbox_error(StatusCode::NOT_FOUND, format!("Request not found: {id}")).into_response()
+    json_response(StatusCode::NOT_FOUND, json!({"status": "error", "message": format!("Request not found: {id}")})).into_response()
 }
 
 // --- rate limits (HTTP 429 bodies; the sandbox counts and sends them) ------------------------
 
-/// The queue-limit body, with `retry_after` seconds.
-pub(super) fn queue_full(retry_after: u64) -> Value {
-    json!({
-        "status": "error",
-        "message": "Rate limit exceeded. Maximum 5 queued requests allowed.",
-        "retry_after": retry_after,
-    })
+/// The documented queue-limit body: "Maximum `limit` queued requests allowed.", with
+/// `retry_after` seconds (the documentation's is 30).
+pub(super) fn queue_full(limit: usize, retry_after: u64) -> Value {
+    let message = doc::message(&doc::QUEUE_FULL).replace("Maximum 5 ", &format!("Maximum {limit} "));
+    with(&doc::QUEUE_FULL, [("message", Value::String(message)), ("retry_after", json!(retry_after))])
 }
 
 /// A rate-limit body whose only timing hints are in the headers.
-pub(super) fn queue_full_without_hint() -> Value {
-    json!({"status": "error", "message": "Rate limit exceeded. Maximum 5 queued requests allowed."})
+pub(super) fn queue_full_without_hint(limit: usize) -> Value {
+    let mut body = queue_full(limit, 0);
+    if let Some(map) = body.as_object_mut() {
+        map.remove("retry_after");
+    }
+    body
 }
 
 pub(super) fn too_many_requests() -> Value {
@@ -138,27 +142,34 @@ pub(super) fn daily_quota_exceeded() -> Value {
 
 /// A generation that failed (`id` is `""` when it failed at once).
 pub(super) fn failed(id: &Value) -> Value {
-    json!({"status": "failed", "id": id, "message": FAILED, "output": ""})
+    with(&doc::FAILED, [("id", id.clone())])
 }
 
-/// A finished generation; v7 answers also carry the first output as `output_url`.
+/// A finished generation, as text2img answers it (with its `meta`); v7 answers also carry the
+/// first output as `output_url` (what the official CLI reads).
 pub(super) fn success(id: &Value, output: &Value, meta: &Value, api: Api) -> Value {
-    let mut body = json!({
-        "status": "success",
-        "id": id,
-        "output": output,
-        "proxy_links": output,
-        "meta": meta,
-    });
+    let mut body = with(&doc::TEXT2IMG_SUCCESS, [("id", id.clone()), ("output", output.clone()), ("meta", meta.clone())]);
     if api == Api::V7 {
-        let first = match output {
-            Value::Array(entries) => entries.first(),
-            Value::Object(entries) => entries.get("0"),
-            _ => None,
-        };
-        body["output_url"] = first.cloned().unwrap_or(Value::Null);
+        body["output_url"] = first(output).cloned().unwrap_or(Value::Null);
     }
     body
+}
+
+/// A queued job's fetch, once it is done: the documented fetch answer is bare (no `meta`).
+pub(super) fn fetched(id: &Value, output: &Value, api: Api) -> Value {
+    let mut body = with(&doc::FETCH_SUCCESS, [("id", id.clone()), ("output", output.clone())]);
+    if api == Api::V7 {
+        body["output_url"] = first(output).cloned().unwrap_or(Value::Null);
+    }
+    body
+}
+
+fn first(output: &Value) -> Option<&Value> {
+    match output {
+        Value::Array(entries) => entries.first(),
+        Value::Object(entries) => entries.get("0"),
+        _ => None,
+    }
 }
 
 /// The first answer to a queued generation. `message_key` is `messege` or `message`.
@@ -173,26 +184,31 @@ pub(super) struct Queued<'a> {
 
 impl Queued<'_> {
     pub(super) fn body(&self) -> Value {
-        let mut body = json!({
-            "status": "processing",
-            "tip": SANDBOX_TIP,
-            "eta": self.eta,
-            "fetch_result": self.fetch_result,
-            "id": self.id,
-            "output": [],
-            "meta": self.meta,
-            "future_links": self.future_links,
-        });
-        body[self.message_key] = json!(QUEUED_MESSAGE);
+        let mut body = with(
+            &doc::TEXT2IMG_PROCESSING,
+            [
+                ("tip", json!(SANDBOX_TIP)),
+                ("eta", json!(self.eta)),
+                ("fetch_result", json!(self.fetch_result)),
+                ("id", self.id.clone()),
+                ("meta", self.meta.clone()),
+                ("future_links", json!(self.future_links)),
+            ],
+        );
+        if self.message_key == "message"
+            && let Some(map) = body.as_object_mut()
+            && let Some(text) = map.remove("messege")
+        {
+            map.insert("message".into(), text);
+        }
         body
     }
 }
 
-/// A fetch of a job that is not ready yet.
-pub(super) fn still_processing(id: &Value, message_key: &'static str) -> Value {
-    let mut body = json!({"status": "processing", "output": "", "id": id});
-    body[message_key] = json!(STILL_PROCESSING);
-    body
+/// A fetch of a job that is not ready yet: the documented answer, with no `id` (the realtime
+/// one spells its key `message`).
+pub(super) fn still_processing(message_key: &'static str) -> Value {
+    if message_key == "message" { doc::REALTIME_FETCH_PROCESSING.clone() } else { doc::FETCH_PROCESSING.clone() }
 }
 
 // --- account and uploads --------------------------------------------------------------------
@@ -206,7 +222,19 @@ pub(super) fn public_models() -> Response {
     json_response(StatusCode::OK, Value::Array(models))
 }
 
+/// `wallet_balance`: the documented answer, with the sandbox wallet's balance now.
+pub(super) fn wallet_balance(balance: f64) -> Response {
+    let mut body = doc::WALLET_BALANCE.clone();
+    body["data"]["balance"] = json!(balance);
+    json_response(StatusCode::OK, body)
+}
+
+/// `processing/request_count`: how many of the account's jobs are being made.
+pub(super) fn request_count(count: usize) -> Response {
+    json_response(StatusCode::OK, with(&doc::REQUEST_COUNT, [("processing_count", json!(count))]))
+}
+
 /// `base64_to_url`'s answer: the upload's id and URL.
 pub(super) fn uploaded(id: u64, url: &str) -> Response {
-    json_response(StatusCode::OK, json!({"status": "success", "id": id, "output": [url]}))
+    json_response(StatusCode::OK, with(&doc::BASE64_TO_URL, [("id", json!(id)), ("output", json!([url]))]))
 }

@@ -9,8 +9,6 @@ use serde_json::{Map, Value};
 use super::answers;
 use crate::reply::Rejection;
 
-/// The aspect ratios v7 accepts.
-const ASPECT_RATIOS: [&str; 7] = ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"];
 /// The long side of a v7 image, in pixels.
 pub(super) const V7_LONG_SIDE: u32 = 1024;
 
@@ -116,18 +114,19 @@ pub(super) fn flag(body: &Value, field: &str) -> bool {
     }
 }
 
-/// The output size for `aspect_ratio`: the long side is [`V7_LONG_SIDE`], the short side is
-/// rounded to a multiple of 8. With `required`, a missing ratio is an error.
-pub(super) fn aspect_ratio(body: &Value, required: bool) -> Result<Option<(u32, u32)>, String> {
+/// The output size for `aspect_ratio`, one of `allowed`: the long side is [`V7_LONG_SIDE`],
+/// the short side is rounded to a multiple of 8. With `required`, a missing ratio is an error.
+pub(super) fn aspect_ratio(body: &Value, allowed: &[&str], required: bool) -> Result<Option<(u32, u32)>, String> {
     let ratio = match body.get("aspect_ratio") {
         None | Some(Value::Null) if !required => return Ok(None),
-        Some(Value::String(text)) => ASPECT_RATIOS.iter().find(|known| **known == text.trim()),
+        None | Some(Value::Null) => return Err("The aspect ratio field is required.".to_owned()),
+        Some(Value::String(text)) => allowed.iter().find(|known| **known == text.trim()),
         _ => None,
     };
     let Some((w, h)) = ratio.and_then(|ratio| ratio.split_once(':')) else {
-        return Err(format!("aspect_ratio must be one of {}", ASPECT_RATIOS.join(", ")));
+        return Err(format!("aspect_ratio must be one of {}", allowed.join(", ")));
     };
-    let (w, h): (u32, u32) = (w.parse().unwrap_or(1), h.parse().unwrap_or(1));
+    let (w, h): (u32, u32) = (w.parse().unwrap_or(1).max(1), h.parse().unwrap_or(1).max(1));
     let short = |num: u32, den: u32| {
         let exact = f64::from(V7_LONG_SIDE) * f64::from(num) / f64::from(den);
         ((exact / 8.0).round() as u32 * 8).max(8)
@@ -159,12 +158,14 @@ mod tests {
 
     #[test]
     fn aspect_ratios_keep_the_long_side_and_round_the_short_one() {
-        for (ratio, size) in [("3:2", (1024, 680)), ("9:16", (576, 1024)), ("1:1", (1024, 1024))] {
+        let all = ["3:2", "9:16", "1:1", "85:48"];
+        for (ratio, size) in [("3:2", (1024, 680)), ("9:16", (576, 1024)), ("1:1", (1024, 1024)), ("85:48", (1024, 576))] {
             let body = json!({"key": "k", "model_id": "m", "prompt": "p", "aspect_ratio": ratio});
-            assert_eq!(aspect_ratio(&body, true), Ok(Some(size)), "{ratio}");
+            assert_eq!(aspect_ratio(&body, &all, true), Ok(Some(size)), "{ratio}");
         }
-        assert_eq!(aspect_ratio(&json!({}), false), Ok(None));
-        assert!(aspect_ratio(&json!({}), true).is_err());
+        assert_eq!(aspect_ratio(&json!({}), &all, false), Ok(None));
+        assert_eq!(aspect_ratio(&json!({}), &all, true), Err("The aspect ratio field is required.".to_owned()));
+        assert!(aspect_ratio(&json!({"aspect_ratio": "2:3"}), &all, false).unwrap_err().starts_with("aspect_ratio must be one of 3:2"));
     }
 
     #[test]

@@ -1,9 +1,15 @@
 //! The ModelsLab protocol, acting out the configured [`crate::Scenario`]:
 //!
 //! - v6: `text2img`, `img2img`, `inpaint`, both fetch forms, the wallet balance,
-//!   `base64_to_url` (the upload v7 clients use for local images) and the public model list;
-//! - v7: `text-to-image`, `image-to-image` and `inpaint` (sized by `aspect_ratio`) and the
-//!   path-form fetch.
+//!   `base64_to_url` (the upload v7 clients use for local images), `processing/request_count`,
+//!   `model-search/{id}` and the public model list;
+//! - v7: `text-to-image` and `image-to-image`, each model with the fields the official SDK's
+//!   schema gives it (`v7.rs`), `inpaint`, and the path-form fetch.
+//!
+//! Its answers are built from ModelsLab's documented ones (`documented.rs`, which reads
+//! `tests/corpus/modelslab-docs/`): a queued job's fetch answers `processing` with no `id`,
+//! `meta` carries one `seed`, a full queue answers 429 with `retry_after: 30`. It checks the
+//! key (in the body or a `key` header) and acts out its scenario before it checks the fields.
 //!
 //! v6 and v7 share one job table, so a v7 job can also be fetched through either v6 form (clients
 //! fall back to them).
@@ -13,22 +19,26 @@
 //! | `mod.rs` | the routes and the 404 under `/api/` |
 //! | `handlers.rs` | one function per route: read the request, then act |
 //! | `request.rs`, `fields.rs` | what each route reads, and how one field is read and checked |
+//! | `v7.rs` | the v7 models and the fields each takes (the sandbox's own table, from the SDK) |
+//! | `documented.rs` | the documented answers the others are built from |
 //! | `scenario.rs` | what each scenario makes a generation answer |
 //! | `state.rs` | the job table (queued and finished jobs) and submission counts |
 //! | `answers.rs` | ModelsLab's answer shapes: errors, `processing`, `success`, lists |
 
 mod answers;
+mod documented;
 mod fields;
 mod handlers;
 mod request;
 mod scenario;
 mod state;
+mod v7;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::response::Response;
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 
 use crate::canned;
 use crate::shared::Shared;
@@ -50,6 +60,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v7/images/inpaint", post(handlers::inpaint_v7))
         .route("/api/v7/images/fetch/{id}", post(handlers::fetch_by_path))
         .route("/api/wallet_balance", post(handlers::wallet_balance))
+        .route("/api/v6/processing/request_count", post(handlers::request_count))
+        .route("/api/v6/model-search/{id}", get(handlers::model_search))
         .method_not_allowed_fallback(not_found)
         .route("/api/{*rest}", any(not_found))
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::answers;
-use super::request::Generation;
+use super::request::{Generation, model_of};
 use super::state::{Job, Plan, QueuedJob, fetch_key};
 use crate::canned;
 use crate::image_store::{StoredFile, new_uuid, output_file};
@@ -38,28 +38,45 @@ pub(super) fn path_fetch_refused(shared: &Shared) -> Option<Response> {
     (shared.config.scenario == Scenario::FetchBodyForm).then(canned::html_not_found)
 }
 
-/// Takes a place in the queue (or answers 429) and acts out the scenario.
-pub(super) async fn admit(shared: &Shared, generation: Generation, arrived: Instant) -> Result<Response, Rejection> {
-    let Some(slot) = shared.in_flight.try_acquire() else {
-        return Ok(shared.too_many_requests(answers::queue_full(1), []));
-    };
-    let nth = shared.modelslab.next_submission();
-    respond(shared, generation, slot, nth, arrived).await
+/// Seconds the documented queue-full answer asks a client to wait (error-codes.mdx).
+const QUEUE_FULL_RETRY_AFTER: u64 = 30;
+/// Seconds the scripted `rate_limited*` scenarios ask for, so that tests need not wait 30.
+const SCRIPTED_RETRY_AFTER: u64 = 1;
+
+/// What the scenario makes of a generation request before its fields are checked, as the
+/// service refuses a full queue, a refused key or an empty wallet whatever the body says.
+pub(super) enum Admission {
+    /// The answer, at once.
+    Answer(Response),
+    /// A place in the queue: check the request, then [`Admitted::respond`].
+    Admitted(Admitted),
 }
 
-/// Acts out the scenario for the `nth` admitted submission. The job stops counting as in flight
-/// when `slot` is dropped: at the end of this function, or when a queued job completes.
-async fn respond(shared: &Shared, generation: Generation, slot: JobSlot, nth: usize, arrived: Instant) -> Result<Response, Rejection> {
+/// A generation the scenario lets through, holding its place in the queue.
+pub(super) struct Admitted {
+    slot: JobSlot,
+}
+
+/// Takes a place in the queue (or answers the documented 429) and acts out the scenario's
+/// refusals. `body` is read only for its model id.
+pub(super) async fn admission(shared: &Shared, body: &Value) -> Admission {
+    let Some(slot) = shared.in_flight.try_acquire() else {
+        let full = answers::queue_full(shared.config.queue_limit, QUEUE_FULL_RETRY_AFTER);
+        return Admission::Answer(shared.too_many_requests(full, []));
+    };
+    let nth = shared.modelslab.next_submission();
+    match refusal(shared, model_of(body), nth).await {
+        Some(answer) => Admission::Answer(answer),
+        None => Admission::Admitted(Admitted { slot }),
+    }
+}
+
+/// The answer of a scenario that refuses the `nth` submission (whatever its fields), if any.
+async fn refusal(shared: &Shared, model_id: &str, nth: usize) -> Option<Response> {
     use Scenario as S;
+    let limit = shared.config.queue_limit;
     let limited = |body: Value| shared.too_many_requests(body, []);
-    Ok(match shared.config.scenario {
-        S::Processing
-        | S::ProcessingStringId
-        | S::FetchBodyForm
-        | S::ProcessingThenFailed
-        | S::ProcessingForever
-        | S::BigEta
-        | S::DuplicateId => enqueue(shared, &generation, slot),
+    Some(match shared.config.scenario {
         S::Failed => json_response(StatusCode::OK, answers::failed(&json!(""))),
         S::Auth401 => answers::invalid_key().into_response(),
         S::Auth200 => answers::invalid_key_with_200(),
@@ -67,21 +84,23 @@ async fn respond(shared: &Shared, generation: Generation, slot: JobSlot, nth: us
         S::Plan403 => answers::needs_premium_plan(),
         S::Validation400 | S::ContentPolicy => json_response(StatusCode::BAD_REQUEST, answers::validation_failure()),
         S::Validation200 => json_response(StatusCode::OK, answers::validation_failure()),
-        S::MessegeError => answers::model_not_found_messege(&generation.model_id),
+        S::MessegeError => answers::model_not_found_messege(model_id),
         S::ErrorField => answers::error_under_error_key(),
-        S::RateLimited if nth < 2 => limited(answers::queue_full(1)),
+        S::RateLimited if nth < 2 => limited(answers::queue_full(limit, SCRIPTED_RETRY_AFTER)),
         S::RateLimitedHeader if nth == 0 => {
             shared.too_many_requests(answers::too_many_requests(), [(header::RETRY_AFTER, HeaderValue::from(1))])
         }
-        S::RateLimitedMs if nth == 0 => shared.too_many_requests(answers::queue_full_without_hint(), canned::retry_after_ms_hints()),
-        S::RateLimitedDate if nth == 0 => shared.too_many_requests(answers::queue_full_without_hint(), canned::retry_after_date_hints()),
-        S::RateLimitedReset if nth == 0 => shared.too_many_requests(answers::queue_full_without_hint(), [canned::reset_epoch_hint()]),
-        S::RateLimitedForever => limited(answers::queue_full(1)),
-        S::RateLimitedLong => limited(answers::queue_full(600)),
+        S::RateLimitedMs if nth == 0 => shared.too_many_requests(answers::queue_full_without_hint(limit), canned::retry_after_ms_hints()),
+        S::RateLimitedDate if nth == 0 => {
+            shared.too_many_requests(answers::queue_full_without_hint(limit), canned::retry_after_date_hints())
+        }
+        S::RateLimitedReset if nth == 0 => shared.too_many_requests(answers::queue_full_without_hint(limit), [canned::reset_epoch_hint()]),
+        S::RateLimitedForever => limited(answers::queue_full(limit, SCRIPTED_RETRY_AFTER)),
+        S::RateLimitedLong => limited(answers::queue_full(limit, 600)),
         S::Quota429 => limited(answers::daily_quota_exceeded()),
         S::ServerErrorOnce if nth == 0 => answers::server_error(),
         S::ServerError => answers::server_error(),
-        S::ModelOutage if generation.model_id == "flux" => answers::model_unavailable(),
+        S::ModelOutage if model_id == "flux" => answers::model_unavailable(),
         S::Html502 => canned::proxy_error_page(),
         S::Html200 => canned::sign_in_page(),
         S::Empty200 => canned::empty_json(),
@@ -105,8 +124,43 @@ async fn respond(shared: &Shared, generation: Generation, slot: JobSlot, nth: us
         | S::RateLimitedDate
         | S::RateLimitedReset
         | S::ServerErrorOnce
-        | S::ModelOutage => succeed(shared, &generation, arrived).await?,
+        | S::ModelOutage
+        | S::Processing
+        | S::ProcessingStringId
+        | S::FetchBodyForm
+        | S::ProcessingThenFailed
+        | S::ProcessingForever
+        | S::BigEta
+        | S::DuplicateId => return None,
     })
+}
+
+/// Whether the scenario queues its jobs (answers `processing`, then fetch completes them).
+fn queues(scenario: Scenario) -> bool {
+    use Scenario as S;
+    matches!(
+        scenario,
+        S::Processing
+            | S::ProcessingStringId
+            | S::FetchBodyForm
+            | S::ProcessingThenFailed
+            | S::ProcessingForever
+            | S::BigEta
+            | S::DuplicateId
+    )
+}
+
+impl Admitted {
+    /// Answers a checked generation: queued, or made after the configured job duration. The
+    /// job stops counting as in flight when its place is dropped: at the end of this function,
+    /// or when a queued job completes.
+    pub(super) async fn respond(self, shared: &Shared, generation: Generation, arrived: Instant) -> Result<Response, Rejection> {
+        Ok(if queues(shared.config.scenario) {
+            enqueue(shared, &generation, self.slot)
+        } else {
+            succeed(shared, &generation, arrived).await?
+        })
+    }
 }
 
 /// Answers a finished generation after the configured job duration.
@@ -127,8 +181,11 @@ async fn succeed(shared: &Shared, generation: &Generation, arrived: Instant) -> 
     } else {
         (json!(number), json!(entries))
     };
-    let job = Job::finished(id, output, generation.meta(), generation.api);
-    let mut body = job.final_body();
+    let mut body = answers::success(&id, &output, &generation.meta(), generation.api);
+    if scenario == Scenario::ObjectOutput {
+        body["proxy_links"] = output.clone();
+    }
+    let job = Job::finished(id, output, generation.api);
     body["generationTime"] = json!((arrived.elapsed().as_secs_f64() * 100.0).round() / 100.0);
     body["nsfw_content_detected"] = json!(false);
     shared.modelslab.insert(job);
@@ -168,7 +225,7 @@ fn enqueue(shared: &Shared, generation: &Generation, slot: JobSlot) -> Response 
         message_key,
     }
     .body();
-    let job = Job::queued(QueuedJob { api: generation.api, id, plan, slot, files, output: json!(links), meta, message_key });
+    let job = Job::queued(QueuedJob { api: generation.api, id, plan, slot, files, output: json!(links), message_key });
     shared.modelslab.insert(job);
     json_response(StatusCode::OK, body)
 }
@@ -221,6 +278,9 @@ mod tests {
     /// The HTTP status and `status` field (`None`: not JSON) of the first text2img reply.
     fn first_reply(scenario: Scenario) -> (u16, Option<&'static str>) {
         use Scenario as S;
+        if queues(scenario) {
+            return (200, Some("processing"));
+        }
         match scenario {
             S::Success
             | S::ObjectOutput
@@ -232,13 +292,6 @@ mod tests {
             | S::EmptyImage
             | S::NotAnImage
             | S::HugeImage => (200, Some("success")),
-            S::Processing
-            | S::ProcessingStringId
-            | S::FetchBodyForm
-            | S::ProcessingThenFailed
-            | S::ProcessingForever
-            | S::BigEta
-            | S::DuplicateId => (200, Some("processing")),
             S::Failed => (200, Some("failed")),
             S::Auth200 | S::Validation200 | S::MessegeError => (200, Some("error")),
             S::Auth401 => (401, Some("error")),
@@ -257,6 +310,7 @@ mod tests {
             S::ModelOutage => (503, Some("error")),
             S::Html502 => (502, None),
             S::Html200 | S::Empty200 | S::Hang => (200, None),
+            queued => unreachable!("{queued} queues: answered above"),
         }
     }
 
@@ -294,12 +348,12 @@ mod tests {
 
         let (_sandbox, reply) = first_output(Scenario::InlineBase64).await;
         let png = decode_base64(reply["output"][0].as_str().unwrap());
-        assert_eq!(image::load_from_memory(&png).unwrap().width(), 64);
+        assert_eq!(image::load_from_memory(&png).unwrap().width(), 320);
 
         let (_sandbox, reply) = first_output(Scenario::DataUri).await;
         let uri = reply["output"][0].as_str().unwrap();
         let png = decode_base64(uri.strip_prefix("data:image/png;base64,").unwrap());
-        assert_eq!(image::load_from_memory(&png).unwrap().height(), 48);
+        assert_eq!(image::load_from_memory(&png).unwrap().height(), 256);
 
         let (_sandbox, reply) = first_output(Scenario::JpegOutput).await;
         let url = reply["output"][0].as_str().unwrap();

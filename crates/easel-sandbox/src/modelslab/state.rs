@@ -38,6 +38,11 @@ impl ProtocolState {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// How many queued jobs are not finished (what `processing/request_count` answers).
+    pub(super) fn processing(&self) -> usize {
+        lock(&self.jobs).values().flatten().filter(|job| job.is_pending()).count()
+    }
+
     /// Counts one admitted submission; returns how many came before it.
     pub(super) fn next_submission(&self) -> usize {
         self.submissions.fetch_add(1, Ordering::Relaxed)
@@ -98,7 +103,6 @@ pub(super) struct Job {
     /// The output files, published when the job succeeds.
     files: Vec<Arc<StoredFile>>,
     output: Value,
-    meta: Value,
     /// `messege` or `message`.
     message_key: &'static str,
 }
@@ -113,13 +117,12 @@ pub(super) struct QueuedJob {
     /// The output files, published but unavailable until the job succeeds.
     pub(super) files: Vec<Arc<StoredFile>>,
     pub(super) output: Value,
-    pub(super) meta: Value,
     pub(super) message_key: &'static str,
 }
 
 impl Job {
     /// A job that was answered at once and is already complete.
-    pub(super) fn finished(id: Value, output: Value, meta: Value, api: Api) -> Self {
+    pub(super) fn finished(id: Value, output: Value, api: Api) -> Self {
         Self {
             api,
             id,
@@ -129,26 +132,14 @@ impl Job {
             progress: Progress::Finished,
             files: Vec::new(),
             output,
-            meta,
             message_key: "message",
         }
     }
 
     /// A job that fetch completes once it is due.
     pub(super) fn queued(job: QueuedJob) -> Self {
-        let QueuedJob { api, id, plan, slot, files, output, meta, message_key } = job;
-        Self {
-            api,
-            id,
-            submitted: Instant::now(),
-            polls: 0,
-            plan,
-            progress: Progress::Pending { _slot: slot },
-            files,
-            output,
-            meta,
-            message_key,
-        }
+        let QueuedJob { api, id, plan, slot, files, output, message_key } = job;
+        Self { api, id, submitted: Instant::now(), polls: 0, plan, progress: Progress::Pending { _slot: slot }, files, output, message_key }
     }
 
     fn key(&self) -> String {
@@ -167,7 +158,7 @@ impl Job {
                 && self.polls >= config.processing_polls;
             if !due {
                 self.polls += 1;
-                return answers::still_processing(&self.id, self.message_key);
+                return answers::still_processing(self.message_key);
             }
             self.progress = Progress::Finished;
             if matches!(self.plan, Plan::Succeed) {
@@ -177,11 +168,12 @@ impl Job {
         self.final_body()
     }
 
-    /// The body of a completed job (a `Never` job is never completed).
-    pub(super) fn final_body(&self) -> Value {
+    /// What a fetch of the completed job answers (a `Never` job is never completed): the
+    /// documented fetch answer is bare, with no `meta`.
+    fn final_body(&self) -> Value {
         match self.plan {
             Plan::Fail => answers::failed(&self.id),
-            Plan::Succeed | Plan::Never => answers::success(&self.id, &self.output, &self.meta, self.api),
+            Plan::Succeed | Plan::Never => answers::fetched(&self.id, &self.output, self.api),
         }
     }
 }

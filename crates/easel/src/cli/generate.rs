@@ -47,7 +47,8 @@ pub struct GenerateArgs {
     /// Separate jobs with different seeds, to pick from.
     #[arg(long)]
     pub candidates: Option<String>,
-    /// For models that take an aspect ratio (ModelsLab v7): 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3.
+    /// For models that take an aspect ratio instead of a size (ModelsLab v7), e.g. 16:9; each
+    /// model takes its own set, and a ratio it does not take is refused with the list.
     #[arg(long)]
     pub aspect_ratio: Option<String>,
     /// Start from this image (image-to-image): PNG, JPEG or WebP. Repeat it for models that
@@ -194,7 +195,7 @@ pub fn run(args: GenerateArgs) -> i32 {
         Ok(engine) => engine,
         Err(e) => return fail(e),
     };
-    let checked = match targets::check_all(&engine, &wanted, &draft, args.width.is_some() || args.height.is_some()) {
+    let checked = match targets::check_all(&engine, &wanted, &draft, args.width.is_some() || args.height.is_some(), args.steps.is_some()) {
         Ok(checked) if bad.is_empty() => checked,
         Ok(_) => {
             let err = EngineError::new(ErrorCategory::Validation).with_message("Some settings need fixing before anything is sent.");
@@ -208,6 +209,13 @@ pub fn run(args: GenerateArgs) -> i32 {
     let seed_given = args.seed.as_deref().is_some_and(|s| !s.trim().is_empty() && !s.trim().eq_ignore_ascii_case("random"));
     if seed_given && checked.iter().any(|t| !t.seeded) {
         printer.note("This service takes no seed, so the seed is not used: the same settings make a different picture each time.");
+    }
+    let mut notes: Vec<&str> = Vec::new();
+    for note in checked.iter().flat_map(|t| t.notes.iter().copied()) {
+        if !notes.contains(&note) {
+            notes.push(note);
+            printer.note(note);
+        }
     }
     // Keys are looked up only once every request is known to be valid.
     let mut sendable = Vec::new();

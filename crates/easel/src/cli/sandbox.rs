@@ -20,6 +20,9 @@ pub struct SandboxArgs {
     /// Seconds each job takes.
     #[arg(long, default_value_t = 0.0)]
     pub job_seconds: f64,
+    /// Fetches a queued job answers "processing" before it is ready (queued scenarios).
+    #[arg(long, default_value_t = 1)]
+    pub processing_polls: u32,
     /// Also serve GPT Image 1 and DALL·E 2 and 3, as an OpenAI-compatible server that still has
     /// them would (OpenAI shut them down; by default the sandbox refuses them as OpenAI does).
     #[arg(long)]
@@ -29,7 +32,9 @@ pub struct SandboxArgs {
     pub list: bool,
 }
 
-pub fn run(&SandboxArgs { port, ref scenario, queue_limit, job_seconds, legacy_openai_models, list }: &SandboxArgs) -> i32 {
+pub fn run(
+    &SandboxArgs { port, ref scenario, queue_limit, job_seconds, processing_polls, legacy_openai_models, list }: &SandboxArgs,
+) -> i32 {
     if list {
         for s in Scenario::ALL {
             println!("{:<22} {}", s.name(), s.description());
@@ -47,6 +52,7 @@ pub fn run(&SandboxArgs { port, ref scenario, queue_limit, job_seconds, legacy_o
     config.port = port;
     config.queue_limit = queue_limit.max(1);
     config.job_duration = Duration::from_secs_f64(job_seconds.clamp(0.0, 3600.0));
+    config.processing_polls = processing_polls.min(1000);
     config.legacy_openai_models = legacy_openai_models;
     let Some(rt) = runtime() else { return 1 };
     match rt.block_on(sandbox::serve_forever(config)) {

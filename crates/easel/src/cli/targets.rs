@@ -47,15 +47,19 @@ pub struct Checked {
     pub request: ValidRequest,
     /// The service takes a seed for this model (elsewhere a seed is not used).
     pub seeded: bool,
+    /// What the person should know about the model or the settings (the table's own words).
+    pub notes: Vec<&'static str>,
 }
 
 /// Check `draft` for each `(service, model)`: every problem of every model is named at once.
-/// `sized` says the person gave a width or height (else each model starts at its first size).
+/// `sized` says the person gave a width or height (else each model starts at its first size);
+/// `sized_steps` that they gave the steps (then a model that caps them says so).
 pub fn check_all(
     engine: &Engine,
     targets: &[(ServiceSpec, String)],
     draft: &SettingsDraft,
     sized: bool,
+    sized_steps: bool,
 ) -> Result<Vec<Checked>, EngineError> {
     let mut checked = Vec::new();
     let mut fields = FieldErrors::new();
@@ -78,7 +82,15 @@ pub fn check_all(
             problems.insert("option".into(), vec![format!("The model {} has no option '{id}'; it {takes}.", draft.model.trim())]);
         }
         match draft.validate(&caps) {
-            Ok(request) if problems.is_empty() => checked.push(Checked { service, request, seeded: caps.seed }),
+            Ok(request) if problems.is_empty() => {
+                let asked_steps = draft.steps.trim().parse::<u32>().ok();
+                let capped = match (caps.rules.steps_capped, asked_steps, &caps.steps) {
+                    (Some(why), Some(asked), Some(range)) if asked > *range.end() && sized_steps => Some(why),
+                    _ => None,
+                };
+                let notes = caps.rules.note.into_iter().chain(capped).collect();
+                checked.push(Checked { service, request, seeded: caps.seed, notes });
+            }
             Ok(_) => merge(&mut fields, problems, several.then_some(draft.model.trim())),
             Err(e) => {
                 merge(&mut fields, e.fields, several.then_some(draft.model.trim()));

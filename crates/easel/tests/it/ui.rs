@@ -378,7 +378,7 @@ fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_support
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "nor a negative prompt");
     assert!(app.harness.query_by_label("Width").is_none(), "GPT Image 2.6 Sunburst, the default, makes only its exact sizes");
     assert!(app.harness.query_by_label("Size").is_some(), "from a list: the size presets");
-    app.set_field("Model id (or type another)", "gpt-image-2.5-sunburst");
+    app.set_field("Model id (any model the service has)", "gpt-image-2.5-sunburst");
     assert!(app.harness.query_by_label("Width").is_some(), "GPT Image 2.5 Sunburst makes any size within its rules");
     app.harness.check_accessibility();
 
@@ -443,7 +443,10 @@ fn a_model_that_takes_an_aspect_ratio_gets_an_aspect_ratio_picker_instead_of_a_s
     assert!(app.harness.query_by_role_and_label(Role::ComboBox, "Aspect ratio").is_some());
     assert!(app.harness.query_by_label("Width").is_none() && app.harness.query_by_label("Height").is_none());
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_none(), "imagen-4 takes none");
-    assert!(app.harness.query_by_label("Start from an image...").is_some(), "a start image (uploaded first on v7)");
+    assert!(app.harness.query_by_label("Start from an image...").is_none(), "Imagen has no image-to-image");
+    app.set_field("Model id (any model the service has)", "seedream-4.5");
+    app.harness.run_steps(2);
+    assert!(app.harness.query_by_label("Start from an image...").is_some(), "Seedream edits (uploaded first on v7)");
     app.harness.check_accessibility();
 }
 

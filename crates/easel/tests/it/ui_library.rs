@@ -385,6 +385,7 @@ fn the_gallery_counts_every_image_before_reading_them_all() {
                 provider: "modelslab",
                 base_url: "u",
                 request_id: None,
+                made: None,
             };
             store.add_image(&verified, &meta).unwrap();
         }

@@ -1,16 +1,28 @@
-//! ModelsLab v6 (`https://modelslab.com/api/v6/...`).
+//! ModelsLab (`https://modelslab.com/api/...`): v6 for community models, v7 for the
+//! provider-hosted ones, each model as the official clients send it.
 //!
-//! Quirks handled here (see shared/reference/protocols.md §1):
+//! | file | holds |
+//! |---|---|
+//! | `models.rs` | the per-model table (API, fields, shapes, editing model, start images), with sources |
+//! | `requests.rs` | the generation and fetch requests |
+//! | `parse.rs` | reading answers: the body's `status` decides, the HTTP code is a hint |
+//! | `search.rs` | the service's model search, which wins over the table where it answers |
+//!
+//! Quirks handled (shared/reference/real-services.md §1, which corrects protocols.md §1):
 //! - the key travels in the JSON body as `key`;
-//! - errors can arrive with HTTP 200, so the body's `status` decides, and the HTTP code is a hint;
-//! - the message may be under `message`, `messege` (sic) or `error`, and may be a string
-//!   or an object of field → list of messages (validation);
+//! - errors can arrive with HTTP 200; the message may be under `message`, `messege` (sic) or
+//!   `error`, a string or an object of field → list of messages (validation);
+//! - a queued job's fetch answers `processing` with no `id`: the id of the first answer is
+//!   kept, and `fetch_result` is asked first;
 //! - `output`/`proxy_links` may be an array, an index-keyed object, or `""` while processing;
 //! - `id` may be an integer or a string; `eta` may be a float;
+//! - the server rewrites prompts unless told `enhance_prompt: "no"`;
 //! - non-JSON answers (proxy error pages) are summarised, never shown raw.
 
 mod models;
 mod parse;
+mod requests;
+mod search;
 
 pub use parse::parse_generation;
 
@@ -20,20 +32,19 @@ use crate::provider::{
     ApiFailure, Balance, GenerateRequest, HttpCall, InitImage, Method, ModelInfo, Parsed, Provider, ProviderKind, RemoteJob, Reply,
     json_call,
 };
-use crate::request::{GenerationSettings, Seed};
+use crate::request::GenerationSettings;
+use models::Api;
+use requests::FetchForm;
 use serde_json::{Value, json};
 
 /// The official server.
 pub const OFFICIAL_BASE: &str = "https://modelslab.com";
 
-/// A starting image as v7 wants it: its uploaded URL (a data URI if the upload was skipped).
-fn image_reference(image: &InitImage) -> String {
-    image.url.clone().unwrap_or_else(|| format!("data:{};base64,{}", image.mime, image.base64))
-}
-
-/// The ModelsLab v6 provider.
+/// The ModelsLab provider.
 pub struct ModelsLab {
     base: url::Url,
+    /// What the service's model search said, by model id.
+    learned: search::Learned,
 }
 
 impl ModelsLab {
@@ -46,7 +57,7 @@ impl ModelsLab {
         url.set_path("/");
         url.set_query(None);
         url.set_fragment(None);
-        Self { base: url }
+        Self { base: url, learned: search::Learned::default() }
     }
 
     fn url(&self, path: &str) -> url::Url {
@@ -58,6 +69,10 @@ impl ModelsLab {
     fn post(&self, endpoint: &'static str, path: &str, body: Value) -> HttpCall {
         json_call(endpoint, Method::Post, self.url(path), Some(body), Vec::new())
     }
+}
+
+fn exposed(key: Option<&ApiKey>) -> &str {
+    key.map_or("", ApiKey::expose)
 }
 
 impl Provider for ModelsLab {
@@ -74,7 +89,7 @@ impl Provider for ModelsLab {
     }
 
     fn capabilities(&self, model: &str) -> Capabilities {
-        models::capabilities(model)
+        self.learned.apply(model, models::capabilities(model))
     }
 
     /// `temp: "yes"` outputs are deleted after 24 hours (real-services.md §1.4).
@@ -84,99 +99,28 @@ impl Provider for ModelsLab {
     }
 
     fn generate(&self, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> HttpCall {
-        let s = request.settings;
-        let key = key.map_or("", ApiKey::expose);
-        if models::is_v7(&s.model) {
-            let mut body = json!({
-                "key": key,
-                "model_id": s.model,
-                "prompt": s.prompt,
-                "aspect_ratio": s.aspect_ratio.as_deref().unwrap_or("1:1"),
-                "samples": s.samples,
-                "webhook": null,
-                "track_id": null,
-            });
-            let Some(init) = request.init_image() else {
-                return self.post("generate", "/api/v7/images/text-to-image", body);
-            };
-            body["init_image"] = Value::String(image_reference(init));
-            body["strength"] = json!(s.strength);
-            return match request.mask_image {
-                Some(mask) => {
-                    body["mask_image"] = Value::String(image_reference(mask));
-                    self.post("generate", "/api/v7/images/inpaint", body)
-                }
-                None => self.post("generate", "/api/v7/images/image-to-image", body),
-            };
-        }
-        let seed = match s.seed {
-            Seed::Random => Value::Null,
-            Seed::Fixed(n) => json!(n),
-        };
-        let mut body = json!({
-            "key": key,
-            "model_id": s.model,
-            "prompt": s.prompt,
-            "negative_prompt": s.negative_prompt,
-            "width": s.width,
-            "height": s.height,
-            "samples": s.samples,
-            "num_inference_steps": s.steps,
-            "guidance_scale": s.guidance,
-            "seed": seed,
-            "safety_checker": false,
-            "base64": false,
-            "webhook": null,
-            "track_id": null,
-        });
-        match request.init_image() {
-            Some(init) => {
-                // The init image travels as base64, which needs `base64: true` (the output may then
-                // come back as base64 too; intake handles both). Its size decides the output's.
-                body["init_image"] = Value::String(init.base64.clone());
-                body["base64"] = Value::Bool(true);
-                body["strength"] = json!(s.strength);
-                body["width"] = json!(init.width);
-                body["height"] = json!(init.height);
-                match request.mask_image {
-                    Some(mask) => {
-                        body["mask_image"] = Value::String(mask.base64.clone());
-                        // The official inpaint example names the step count `steps`.
-                        body["steps"] = json!(s.steps);
-                        self.post("generate", "/api/v6/images/inpaint", body)
-                    }
-                    None => self.post("generate", "/api/v6/images/img2img", body),
-                }
-            }
-            None => self.post("generate", "/api/v6/images/text2img", body),
-        }
+        let built = requests::generate(request, exposed(key));
+        self.post("generate", built.path, built.body)
     }
 
+    /// Form 0 is the `fetch_result` the service named, then the path form of the job's API,
+    /// then v6's path and body forms.
     fn fetch(&self, job: &RemoteJob, settings: &GenerationSettings, key: Option<&ApiKey>, form: usize) -> Option<HttpCall> {
-        let key = key.map_or("", ApiKey::expose);
-        // v7 jobs: the v7 path form first; then the v6 forms, which public clients fall back to.
-        let form = if models::is_v7(&settings.model) { form } else { form + 1 };
-        let path_form = |prefix: &str| -> Option<HttpCall> {
-            let mut call = self.post("fetch", prefix, json!({"key": key}));
-            call.url.path_segments_mut().ok()?.push(&job.id);
-            Some(call)
-        };
-        match form {
-            0 => path_form("/api/v7/images/fetch"),
-            // Form B, path form: what `fetch_result` points at, and what the SDKs use.
-            1 => path_form("/api/v6/images/fetch"),
-            // Form A, body form: the documented fallback.
-            2 => Some(self.post("fetch", "/api/v6/images/fetch", json!({"key": key, "request_id": job.id}))),
-            _ => None,
-        }
+        let forms = requests::fetch_forms(job, &settings.model);
+        let chosen = forms.get(form)?;
+        let body = requests::fetch_body(chosen, job, exposed(key));
+        Some(match chosen {
+            FetchForm::Path(path) => self.post("fetch", path, body),
+            FetchForm::Body => self.post("fetch", "/api/v6/images/fetch", body),
+        })
     }
 
     /// v7 takes starting images as URLs, so a local file goes through `base64_to_url` first
     /// (5 MB at most, kept by ModelsLab for 24 hours). v6 takes base64 inside the request.
     fn upload(&self, settings: &GenerationSettings, image: &InitImage, key: Option<&ApiKey>) -> Option<HttpCall> {
-        models::is_v7(&settings.model).then(|| {
+        (models::api(&settings.model) == Api::V7).then(|| {
             let data_uri = format!("data:{};base64,{}", image.mime, image.base64);
-            self.post("upload", "/api/v6/base64_to_url", json!({"key": key.map_or("", ApiKey::expose), "base64_string": data_uri}))
+            self.post("upload", "/api/v6/base64_to_url", json!({"key": exposed(key), "base64_string": data_uri}))
         })
     }
 
@@ -186,7 +130,7 @@ impl Provider for ModelsLab {
 
     /// The public model list (legacy but key-only): a bare JSON array, thousands long.
     fn models(&self, key: Option<&ApiKey>) -> Option<HttpCall> {
-        Some(self.post("models", "/api/v4/dreambooth/model_list", json!({"key": key.map_or("", ApiKey::expose)})))
+        Some(self.post("models", "/api/v4/dreambooth/model_list", json!({"key": exposed(key)})))
     }
 
     fn models_failure(&self, reply: &Reply) -> Option<ApiFailure> {
@@ -197,8 +141,25 @@ impl Provider for ModelsLab {
         parse::models(reply)
     }
 
+    fn model_details(&self, model: &str, key: Option<&ApiKey>) -> Option<HttpCall> {
+        let call = search::request(&self.base, model, key)?;
+        self.learned.asking(model).then_some(call)
+    }
+
+    fn learn_model(&self, model: &str, reply: &Reply) -> bool {
+        self.learned.learn(model, reply)
+    }
+
     fn balance(&self, key: Option<&ApiKey>) -> Option<HttpCall> {
-        Some(self.post("balance", "/api/wallet_balance", json!({"key": key.map_or("", ApiKey::expose)})))
+        Some(self.post("balance", "/api/wallet_balance", json!({"key": exposed(key)})))
+    }
+
+    fn queue_count(&self, key: Option<&ApiKey>) -> Option<HttpCall> {
+        Some(self.post("queue_count", "/api/v6/processing/request_count", json!({"key": exposed(key)})))
+    }
+
+    fn parse_queue_count(&self, reply: &Reply) -> Option<u32> {
+        parse::queue_count(reply)
     }
 
     fn parse_generation(&self, reply: &Reply) -> Parsed {
@@ -228,6 +189,15 @@ pub(super) mod tests {
         Reply { status, headers: map, body: bytes::Bytes::from(body.to_owned()) }
     }
 
+    fn image(url: Option<&str>) -> InitImage {
+        InitImage { base64: "iVBORw0KGgo".into(), url: url.map(str::to_owned), mime: "image/png", bytes: 8, width: 320, height: 256 }
+    }
+
+    fn body_of(p: &ModelsLab, settings: &GenerationSettings, images: &[InitImage]) -> (String, Value) {
+        let call = p.generate(&GenerateRequest { settings, init_images: images, mask_image: None }, Some(&ApiKey::parse("k").unwrap()));
+        (call.url.path().to_owned(), call.body.unwrap())
+    }
+
     #[test]
     fn generate_puts_the_key_in_the_body_and_redacts_its_twin() {
         let p = ModelsLab::new(Some(url::Url::parse("http://127.0.0.1:9999/ignored/path?q=1").unwrap()));
@@ -240,64 +210,148 @@ pub(super) mod tests {
         assert_eq!(body["key"], "secret-canary");
         assert_eq!(body["model_id"], "sdxl");
         assert_eq!(body["seed"], 5);
-        assert_eq!(body["num_inference_steps"], 30);
+        assert_eq!(body["num_inference_steps"], 20, "30 asked, capped as the service caps it");
         assert!(!call.redacted_body.unwrap().to_string().contains("secret-canary"));
     }
 
     #[test]
-    fn fetch_has_path_form_then_body_form() {
+    fn the_prompt_typed_is_the_prompt_sent_and_flags_are_yes_or_no() {
         let p = ModelsLab::new(None);
-        let key = ApiKey::parse("k").unwrap();
-        let job = RemoteJob { id: "ab/c 1".into(), fetch_url: None, eta_seconds: None, future_links: vec![] };
-        let v6 = GenerationSettings { model: "sdxl".into(), ..Default::default() };
-        let a = p.fetch(&job, &v6, Some(&key), 0).unwrap();
-        assert_eq!(a.url.as_str(), "https://modelslab.com/api/v6/images/fetch/ab%2Fc%201");
-        let b = p.fetch(&job, &v6, Some(&key), 1).unwrap();
-        assert_eq!(b.url.path(), "/api/v6/images/fetch");
-        assert_eq!(b.body.unwrap()["request_id"], "ab/c 1");
-        assert!(p.fetch(&job, &v6, Some(&key), 2).is_none());
-        let v7 = GenerationSettings { model: "imagen-4".into(), ..Default::default() };
-        let paths: Vec<String> = (0..4).filter_map(|f| p.fetch(&job, &v7, Some(&key), f)).map(|c| c.url.path().to_owned()).collect();
-        assert_eq!(paths, ["/api/v7/images/fetch/ab%2Fc%201", "/api/v6/images/fetch/ab%2Fc%201", "/api/v6/images/fetch"]);
+        let plain = SettingsDraft { prompt: "women playing tennis".into(), model: "sdxl".into(), ..Default::default() };
+        let s = plain.validate(&p.capabilities("sdxl")).unwrap().candidates.remove(0);
+        let (_, body) = body_of(&p, &s, &[]);
+        assert_eq!(
+            (body["enhance_prompt"].as_str(), body["safety_checker"].as_str(), body["base64"].as_str()),
+            (Some("no"), Some("no"), Some("no"))
+        );
+        let mut asked = plain.clone();
+        asked.options.insert("enhance_prompt".into(), "yes".into());
+        let s = asked.validate(&p.capabilities("sdxl")).unwrap().candidates.remove(0);
+        assert_eq!(body_of(&p, &s, &[]).1["enhance_prompt"], "yes");
+        let flux = SettingsDraft { model: "flux".into(), ..plain };
+        let s = flux.validate(&p.capabilities("flux")).unwrap().candidates.remove(0);
+        assert_eq!(body_of(&p, &s, &[]).1["enhance_prompt"], "no", "sent to Flux too: harmless, and never a rewrite");
     }
 
     #[test]
-    fn v7_models_use_v7_with_an_aspect_ratio() {
+    fn fetch_asks_the_named_address_first_then_the_path_and_body_forms() {
+        let p = ModelsLab::new(Some(url::Url::parse("http://127.0.0.1:9999").unwrap()));
+        let key = ApiKey::parse("k").unwrap();
+        let job = RemoteJob { id: "ab/c 1".into(), ..RemoteJob::default() };
+        let v6 = GenerationSettings { model: "sdxl".into(), ..Default::default() };
+        let paths = |job: &RemoteJob, s: &GenerationSettings| -> Vec<String> {
+            (0..6).filter_map(|f| p.fetch(job, s, Some(&key), f)).map(|c| c.url.path().to_owned()).collect()
+        };
+        assert_eq!(paths(&job, &v6), ["/api/v6/images/fetch/ab%2Fc%201", "/api/v6/images/fetch"]);
+        assert_eq!(p.fetch(&job, &v6, Some(&key), 1).unwrap().body.unwrap()["request_id"], "ab/c 1");
+        let v7 = GenerationSettings { model: "imagen-4".into(), ..Default::default() };
+        assert_eq!(paths(&job, &v7), ["/api/v7/images/fetch/ab%2Fc%201", "/api/v6/images/fetch/ab%2Fc%201", "/api/v6/images/fetch"]);
+
+        // The documented fetch_result, on the server in use: the key never goes elsewhere.
+        let named =
+            RemoteJob { id: "134701497".into(), fetch_url: Some("https://elsewhere.example/api/v6/images/fetch/134701497".into()), ..job };
+        let first = p.fetch(&named, &v6, Some(&key), 0).unwrap();
+        assert_eq!(first.url.as_str(), "http://127.0.0.1:9999/api/v6/images/fetch/134701497");
+        assert_eq!(paths(&named, &v6).len(), 2, "the same address is not asked twice");
+        let only_address = RemoteJob { id: String::new(), ..named.clone() };
+        assert_eq!(paths(&only_address, &v6), ["/api/v6/images/fetch/134701497"]);
+        let nothing = RemoteJob { id: String::new(), fetch_url: Some("https://x/not-a-fetch".into()), ..named };
+        assert!(p.fetch(&nothing, &v6, Some(&key), 0).is_none());
+    }
+
+    #[test]
+    fn v7_text_to_image_sends_only_the_fields_the_model_takes() {
         let p = ModelsLab::new(None);
         let caps = p.capabilities("imagen-4");
-        assert!(caps.aspect_ratios.contains(&"16:9") && !caps.negative_prompt && caps.img2img() && caps.inpaint);
+        assert!(caps.aspect_ratios.contains(&"16:9") && !caps.negative_prompt && !caps.img2img() && !caps.inpaint);
         let draft = SettingsDraft {
             prompt: "x".into(),
             model: "imagen-4".into(),
             aspect_ratio: "16:9".into(),
-            width: "1".into(),
+            samples: "1".into(),
             ..Default::default()
         };
         let s = draft.validate(&caps).unwrap().candidates.remove(0);
-        let call = p.generate(&GenerateRequest::text(&s), Some(&ApiKey::parse("k").unwrap()));
-        assert_eq!(call.url.path(), "/api/v7/images/text-to-image");
-        let body = call.body.unwrap();
-        assert_eq!(body["aspect_ratio"], "16:9");
-        assert!(body.get("width").is_none());
-        let bad = SettingsDraft { aspect_ratio: "5:1".into(), ..draft };
-        assert!(bad.validate(&caps).unwrap_err().fields.contains_key("aspect_ratio"));
+        let (path, body) = body_of(&p, &s, &[]);
+        assert_eq!(path, "/api/v7/images/text-to-image");
+        let fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(fields, ["aspect_ratio", "key", "model_id", "prompt"], "no samples, size, seed or steps for Imagen 4");
+        let bad = SettingsDraft { aspect_ratio: "3:2".into(), ..draft.clone() };
+        assert!(bad.validate(&caps).unwrap_err().fields["aspect_ratio"][0].contains("1:1, 3:4, 4:3, 9:16, 16:9"));
+
+        let ultra = SettingsDraft { model: "imagen-4.0-ultra".into(), samples: "3".into(), ..draft.clone() };
+        let s = ultra.validate(&p.capabilities("imagen-4.0-ultra")).unwrap().candidates.remove(0);
+        assert_eq!(body_of(&p, &s, &[]).1["samples"], 3);
+        let sized = SettingsDraft { model: "flux-2-pro".into(), width: "768".into(), height: "512".into(), ..draft };
+        let s = sized.validate(&p.capabilities("flux-2-pro")).unwrap().candidates.remove(0);
+        let (_, body) = body_of(&p, &s, &[]);
+        assert_eq!((body["width"].as_u64(), body["height"].as_u64(), body.get("aspect_ratio")), (Some(768), Some(512), None));
     }
 
     #[test]
-    fn img2img_sends_base64_and_the_init_size() {
+    fn v7_editing_uses_the_editing_model_and_the_sdks_image_shape() {
+        let p = ModelsLab::new(None);
+        let urls: Vec<InitImage> = (0..3).map(|i| image(Some(&format!("https://u.example/{i}.png")))).collect();
+        let edit = |model: &str, ratio: &str, images: &[InitImage]| {
+            let s = GenerationSettings { model: model.into(), prompt: "p".into(), aspect_ratio: Some(ratio.into()), ..Default::default() };
+            body_of(&p, &s, images)
+        };
+        let (path, body) = edit("seedream-4.5", "21:9", &urls[..1]);
+        assert_eq!(path, "/api/v7/images/image-to-image");
+        assert_eq!(body["model_id"], "seedream-4.5-i2i");
+        assert_eq!(body["init_image"], json!(["https://u.example/0.png"]), "an array, even for one picture");
+        assert_eq!(body["aspect_ratio"], "21:9");
+        let (_, body) = edit("nano-banana-pro", "1:1", &urls);
+        assert_eq!((body["model_id"].as_str(), body["init_image"].as_array().map(Vec::len)), (Some("nano-banana-pro"), Some(3)));
+        let (_, body) = edit("flux-kontext-pro", "16:9", &urls[..1]);
+        assert_eq!((body["init_image"].as_str(), body["aspect_ratio"].as_str()), (Some("https://u.example/0.png"), Some("16:9")));
+        let (_, body) = edit("gen4_image", "16:9", &urls[..2]);
+        assert_eq!(body["model_id"], "gen4_image_turbo");
+        assert_eq!(
+            (body["init_image"].as_str(), body["init_image_2"].as_str()),
+            (Some("https://u.example/0.png"), Some("https://u.example/1.png"))
+        );
+        assert!(body.get("aspect_ratio").is_none(), "Gen-4 Turbo takes no ratio");
+        let (_, body) = edit("seedream-4", "1:1", &urls[..2]);
+        assert_eq!((body["model_id"].as_str(), body.get("aspect_ratio")), (Some("seedream-4.0-i2i"), None));
+    }
+
+    #[test]
+    fn refusals_before_sending_name_the_field() {
+        let p = ModelsLab::new(None);
+        let dir = tempfile::tempdir().unwrap();
+        let start = dir.path().join("start.png");
+        image::RgbImage::from_pixel(64, 64, image::Rgb([1, 2, 3])).save(&start).unwrap();
+        let with_image = |model: &str, ratio: &str, n: usize| SettingsDraft {
+            prompt: "p".into(),
+            model: model.into(),
+            aspect_ratio: ratio.into(),
+            init_images: vec![start.display().to_string(); n],
+            ..Default::default()
+        };
+        let refused = |d: SettingsDraft| d.validate(&p.capabilities(&d.model)).unwrap_err().fields;
+        assert!(refused(with_image("imagen-4", "1:1", 1))["init_image"][0].contains("cannot start from an image"));
+        assert!(refused(with_image("seedream-4.5", "3:4", 1))["aspect_ratio"][0].contains("When it edits a picture"));
+        assert!(refused(with_image("flux-kontext-pro", "1:1", 0))["init_image"][0].contains("choose a start image"));
+        assert!(refused(with_image("nano-banana", "1:1", 1))["init_image"][0].contains("choose 1 more start image"));
+        assert!(refused(with_image("gen4_image", "16:9", 1))["init_image"][0].contains("combines 2 pictures"));
+        assert!(refused(with_image("seedream-4.5", "1:1", 11))["init_image"][0].contains("at most 10"));
+        assert!(with_image("seedream-4.5", "1:1", 10).validate(&p.capabilities("seedream-4.5")).is_ok());
+        assert!(with_image("gen4_image", "16:9", 0).validate(&p.capabilities("gen4_image")).is_ok(), "words alone are fine");
+    }
+
+    #[test]
+    fn img2img_sends_base64_the_init_size_and_the_scheduler() {
         let p = ModelsLab::new(None);
         let s = GenerationSettings { model: "sdxl".into(), prompt: "p".into(), strength: 0.4, ..Default::default() };
-        let init =
-            super::super::InitImage { base64: "iVBORw0KGgo".into(), url: None, mime: "image/png", bytes: 8, width: 320, height: 256 };
-        let call = p.generate(
-            &GenerateRequest { settings: &s, init_images: std::slice::from_ref(&init), mask_image: None },
-            Some(&ApiKey::parse("k").unwrap()),
-        );
-        assert_eq!(call.url.path(), "/api/v6/images/img2img");
-        let body = call.body.unwrap();
-        assert_eq!((body["base64"].clone(), body["width"].clone(), body["height"].clone()), (json!(true), json!(320), json!(256)));
+        let (path, body) = body_of(&p, &s, &[image(None)]);
+        assert_eq!(path, "/api/v6/images/img2img");
+        assert_eq!((body["base64"].clone(), body["width"].clone(), body["height"].clone()), (json!("yes"), json!(320), json!(256)));
         assert_eq!(body["strength"], json!(0.4f32));
         assert_eq!(body["init_image"], "iVBORw0KGgo");
+        assert_eq!(body["scheduler"], "UniPCMultistepScheduler", "the docs ask SD/SDXL edits for a scheduler");
+        let flux = GenerationSettings { model: "flux".into(), ..s };
+        assert!(body_of(&p, &flux, &[image(None)]).1.get("scheduler").is_none(), "Flux does not need one");
     }
 
     #[test]

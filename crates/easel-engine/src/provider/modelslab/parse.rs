@@ -2,8 +2,9 @@
 
 use crate::error::{ErrorCategory, FieldErrors};
 use crate::provider::answer::read_json;
-use crate::provider::{ApiFailure, ApiOutcome, Balance, Finished, Parsed, RemoteJob, Reply, Retry};
-use crate::retry::RateLimitHints;
+use crate::provider::{ApiFailure, ApiOutcome, Balance, Finished, MadeWith, Parsed, RemoteJob, Reply, Retry};
+use crate::retry::{self, RateLimitHints};
+use crate::text::cut_at_char_boundary;
 use serde_json::{Map, Value};
 
 /// Most model ids kept from the model list (it has thousands; the picker filters them).
@@ -34,26 +35,33 @@ pub fn parse_generation(reply: &Reply) -> Parsed {
                 failure.detail = message_text(&body);
                 ApiOutcome::Failed(failure)
             } else {
-                ApiOutcome::Finished(Finished { remote_id: body_id.clone(), outputs, seeds: seeds(&body), usage: None })
+                let seeds = seeds(&body, outputs.len());
+                ApiOutcome::Finished(Finished { remote_id: body_id.clone(), outputs, seeds, usage: None, made: made_with(&body) })
             }
         }
-        Some("processing") | Some("queued") | Some("pending") => match &body_id {
-            Some(id) => ApiOutcome::Processing(RemoteJob {
-                id: id.clone(),
-                fetch_url: body.get("fetch_result").and_then(Value::as_str).map(str::to_owned),
-                eta_seconds: body.get("eta").and_then(number_lenient).filter(|e| e.is_finite()),
-                future_links: string_list(body.get("future_links")),
-            }),
-            None => {
-                let mut failure = ApiFailure::new(ErrorCategory::Server, Retry::No);
-                failure.message = Some("The service says it is still working but gave no job id to ask about it later.".into());
-                failure.detail = message_text(&body);
-                ApiOutcome::Failed(failure)
-            }
-        },
+        // Still being made. A fetch of a queued job answers without an `id` (documented:
+        // `{"status":"processing","messege":"try again later.","output":""}`): that is
+        // progress, and the job keeps the id of its first answer (an empty id here).
+        Some("processing") | Some("queued") | Some("pending") => ApiOutcome::Processing(RemoteJob {
+            id: body_id.clone().unwrap_or_default(),
+            fetch_url: body.get("fetch_result").and_then(Value::as_str).map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned),
+            eta_seconds: body.get("eta").and_then(number_lenient).filter(|e| e.is_finite()),
+            future_links: string_list(body.get("future_links")),
+            seeds: seeds(&body, 0),
+            made: made_with(&body),
+        }),
         _ => ApiOutcome::Failed(map_error(reply, &body)),
     };
     Parsed { outcome, api_status, body_id }
+}
+
+/// `processing/request_count`'s answer: how many of the account's jobs are being made.
+pub(super) fn queue_count(reply: &Reply) -> Option<u32> {
+    let body = read_json(reply).ok()?;
+    if !(200..300).contains(&reply.status) || status_word(&body).as_deref() != Some("success") {
+        return None;
+    }
+    body.get("processing_count").and_then(number_lenient).filter(|n| n.is_finite() && *n >= 0.0).map(|n| n.min(1000.0) as u32)
 }
 
 /// Read an upload answer: the URL ModelsLab will fetch the starting image from.
@@ -167,15 +175,44 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// The seeds from `meta`: a `seeds` list, or `seed` counting up per output.
-fn seeds(body: &Value) -> Vec<u64> {
+/// The seed of each output: `meta` carries one `seed` (and `n_samples`), and the pictures of
+/// one request are made from it counting up. An old-style `seeds` list is read when present.
+fn seeds(body: &Value, outputs: usize) -> Vec<u64> {
     let Some(meta) = body.get("meta") else { return Vec::new() };
     if let Some(list) = meta.get("seeds").and_then(Value::as_array) {
-        return list.iter().filter_map(|v| number_lenient(v).map(|n| n as u64)).collect();
+        return list.iter().filter_map(|v| number_lenient(v).filter(|n| *n >= 0.0).map(|n| n as u64)).collect();
     }
-    match meta.get("seed").and_then(number_lenient) {
-        Some(seed) if seed >= 0.0 => vec![seed as u64],
-        _ => Vec::new(),
+    let Some(seed) = meta.get("seed").and_then(number_lenient).filter(|s| s.is_finite() && *s >= 0.0 && *s <= u64::MAX as f64) else {
+        return Vec::new();
+    };
+    let samples = meta.get("n_samples").and_then(number_lenient).filter(|n| n.is_finite() && *n >= 1.0).map_or(1, |n| n.min(64.0) as usize);
+    (0..samples.max(outputs).min(64)).map(|i| (seed as u64).saturating_add(i as u64)).collect()
+}
+
+/// What `meta` says the pictures were made with. Community answers name sizes `W`/`H` and
+/// steps `steps`; realtime ones `width`/`height`.
+fn made_with(body: &Value) -> MadeWith {
+    let Some(meta) = body.get("meta").filter(|m| m.is_object()) else { return MadeWith::default() };
+    let text =
+        |k: &str| meta.get(k).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()).map(|t| cut_at_char_boundary(t, 4000));
+    let whole = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| meta.get(*k).and_then(number_lenient))
+            .filter(|n| n.is_finite() && *n >= 0.0 && *n <= 100_000.0)
+            .map(|n| n as u32)
+    };
+    MadeWith {
+        prompt: text("prompt"),
+        model: text("model_id"),
+        steps: whole(&["steps", "num_inference_steps"]),
+        guidance: meta
+            .get("guidance_scale")
+            .and_then(number_lenient)
+            .filter(|g| g.is_finite() && (0.0..=100.0).contains(g))
+            .map(|g| g as f32),
+        width: whole(&["W", "width"]),
+        height: whole(&["H", "height"]),
+        scheduler: text("scheduler").map(|s| cut_at_char_boundary(&s, 100)),
     }
 }
 
@@ -220,6 +257,8 @@ fn map_error(reply: &Reply, body: &Value) -> ApiFailure {
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
     let mut hints = RateLimitHints::from_reply(reply);
     hints.body_retry_after = body.get("retry_after").and_then(number_lenient);
+    // "Rate limit exceeded. Maximum 5 queued requests allowed.": the account's queue cap.
+    hints.queue_limit = retry::queue_limit_in(&text);
 
     // A starting image or mask the service could not use.
     let image_problem = if has(&["mask"]) {
@@ -304,7 +343,7 @@ mod tests {
             r#"{"status":"success","generationTime":14.08,"id":13441520,
                "output":["https://pub-x.r2.dev/generations/a-0.png"],
                "proxy_links":["https://cdn2.stablediffusionapi.com/generations/a-0.png"],
-               "meta":{"seed":77,"W":512},"nsfw_content_detected":false}"#,
+               "meta":{"seed":77,"W":512,"steps":20,"n_samples":1,"prompt":"a cat, highly detailed"},"nsfw_content_detected":false}"#,
         ));
         assert_eq!(p.api_status.as_deref(), Some("success"));
         assert_eq!(p.body_id.as_deref(), Some("13441520"));
@@ -315,8 +354,31 @@ mod tests {
                 outputs: vec!["https://pub-x.r2.dev/generations/a-0.png".into()],
                 seeds: vec![77],
                 usage: None,
+                made: MadeWith { prompt: Some("a cat, highly detailed".into()), steps: Some(20), width: Some(512), ..MadeWith::default() },
             })
         );
+    }
+
+    #[test]
+    fn one_seed_in_meta_gives_each_picture_its_own_counting_up() {
+        let p =
+            parse_generation(&reply(200, r#"{"status":"success","id":1,"output":["a","b","c"],"meta":{"seed":3292243727,"n_samples":3}}"#));
+        let ApiOutcome::Finished(f) = p.outcome else { panic!("finished") };
+        assert_eq!(f.seeds, [3292243727, 3292243728, 3292243729]);
+        let p = parse_generation(&reply(200, r#"{"status":"success","id":1,"output":["a","b"],"meta":{"seed":"9"}}"#));
+        let ApiOutcome::Finished(f) = p.outcome else { panic!("finished") };
+        assert_eq!(f.seeds, [9, 10], "n_samples missing: one seed per output");
+    }
+
+    #[test]
+    fn the_queue_count_is_read_from_a_success() {
+        let count = |status, body| queue_count(&reply(status, body));
+        assert_eq!(
+            count(200, r#"{"status":"success","processing_count":3,"message":"Current processing request count retrieved successfully"}"#),
+            Some(3)
+        );
+        assert_eq!(count(429, r#"{"status":"error","message":"Too many requests"}"#), None);
+        assert_eq!(count(200, r#"{"status":"success","processing_count":-1}"#), None);
     }
 
     #[test]
@@ -357,6 +419,7 @@ mod tests {
                 fetch_url: Some("https://modelslab.com/api/v6/images/fetch/134701497".into()),
                 eta_seconds: Some(2.75),
                 future_links: vec!["https://pub-x.r2.dev/generations/0-u.jpg".into()],
+                ..RemoteJob::default()
             })
         );
     }
@@ -378,10 +441,11 @@ mod tests {
     }
 
     #[test]
-    fn processing_without_an_id_cannot_be_fetched() {
-        let f = failure(parse_generation(&reply(200, r#"{"status":"processing","eta":3}"#)));
-        assert_eq!(f.category, ErrorCategory::Server);
-        assert_eq!(f.retry, Retry::No, "resending could charge twice");
+    fn processing_without_an_id_is_progress() {
+        // The documented answer of a fetch while the job is still queued.
+        let p = parse_generation(&reply(200, r#"{"status":"processing","messege":"try again later.","output":"","tip":"Get 20x faster"}"#));
+        assert_eq!(p.outcome, ApiOutcome::Processing(RemoteJob::default()));
+        assert_eq!(p.body_id, None);
     }
 
     #[test]
@@ -475,6 +539,11 @@ mod tests {
         assert_eq!(f.hints.retry_after.as_deref(), Some("3"));
         assert_eq!(f.hints.retry_after_ms.as_deref(), Some("250"));
         assert_eq!(f.hints.rate_limit_reset.as_deref(), Some("1700000000"));
+        let f = failure(parse_generation(&reply(
+            429,
+            r#"{"status":"error","message":"Rate limit exceeded. Maximum 10 queued requests allowed.","retry_after":30}"#,
+        )));
+        assert_eq!((f.hints.queue_limit, f.hints.body_retry_after), (Some(10), Some(30.0)));
     }
 
     #[test]

@@ -143,6 +143,7 @@ pub(super) fn capabilities(model: &str) -> Capabilities {
         model_required: true,
         options: Vec::new(),
         option_rules: &[],
+        rules: Default::default(),
     };
     match row.sizes {
         Sizes::Free => {

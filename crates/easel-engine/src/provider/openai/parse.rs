@@ -53,7 +53,7 @@ fn finished(outputs: Vec<String>, usage: Option<TokenUsage>) -> ApiOutcome {
         f.message = Some("The service said it succeeded but sent no images.".into());
         return ApiOutcome::Failed(f);
     }
-    ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds: Vec::new(), usage })
+    ApiOutcome::Finished(Finished { remote_id: None, outputs, seeds: Vec::new(), usage, made: Default::default() })
 }
 
 /// A whole stream: the finished images of its `completed` events, their usage added up, or
