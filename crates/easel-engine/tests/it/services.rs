@@ -374,3 +374,20 @@ async fn a_job_not_collected_yet_says_until_when_the_service_keeps_it() {
     assert_eq!(said, until_ms);
     assert!(local.ends_with("tomorrow") && local.len() == "HH:MM tomorrow".len(), "{local}");
 }
+
+#[test]
+fn modelslab_temp_outputs_are_kept_a_day_and_others_for_no_known_time() {
+    use easel_engine::provider::{HttpCall, Method, Provider as _};
+    let provider = easel_engine::provider::modelslab::ModelsLab::new(None);
+    let call = |body: serde_json::Value| HttpCall {
+        endpoint: "generate",
+        method: Method::Post,
+        url: url::Url::parse("https://modelslab.com/api/v6/images/text2img").unwrap(),
+        headers: Vec::new(),
+        body: Some(body.clone()),
+        form: None,
+        redacted_body: Some(body),
+    };
+    assert_eq!(provider.outputs_kept_for(&call(serde_json::json!({"temp": "yes"}))), Some(Duration::from_secs(24 * 3600)));
+    assert_eq!(provider.outputs_kept_for(&call(serde_json::json!({"prompt": "p"}))), None, "unknown: no promise made");
+}
