@@ -54,6 +54,8 @@ pub enum Message {
     OpenChooser { purpose: super::file_chooser::ChooserFor, start: std::path::PathBuf, places: super::file_chooser::Places },
     /// A folder was listed for Easel's own file chooser.
     Chooser(super::file_chooser::ChooserMessage),
+    /// The library check finished (the error is a plain sentence).
+    LibraryChecked(Result<easel_engine::store::CheckReport, String>),
 }
 
 /// The sending end: posts a message and wakes the UI.

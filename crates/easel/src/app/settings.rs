@@ -42,8 +42,6 @@ pub struct SettingsView<'a> {
     pub embed_parameters: &'a mut bool,
     pub own_file_chooser: &'a mut bool,
     pub sandbox: bool,
-    /// Jobs are running: the service cannot be switched now.
-    pub busy: bool,
     /// The sandbox is being started.
     pub starting_sandbox: bool,
 }
@@ -83,15 +81,12 @@ impl SettingsWindow {
             ui.strong("Try Easel without a key");
             ui.label(SANDBOX_LABEL);
             if view.sandbox {
-                let leave = ui
-                    .add_enabled(!view.busy, egui::Button::new("Leave the sandbox"))
-                    .on_hover_text("Go back to the real service.")
-                    .on_disabled_hover_text("Wait until the running jobs end.");
+                let leave = ui.button("Leave the sandbox").on_hover_text("Go back to the real service. Running jobs finish.");
                 if leave.clicked() {
                     actions.push(Action::UseUsualServer);
                 }
             } else {
-                try_sandbox_ui(ui, view.starting_sandbox, view.busy, actions);
+                try_sandbox_ui(ui, view.starting_sandbox, actions);
             }
         });
         self.open &= open;

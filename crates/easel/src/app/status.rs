@@ -31,18 +31,13 @@ impl Status {
             if self.sandbox {
                 style::warn_label(ui, SANDBOX_LABEL)
                     .on_hover_text("The built-in sandbox runs inside Easel. It makes test patterns and costs nothing.");
-                let leave = ui
-                    .add_enabled(self.in_flight == 0, egui::Button::new("Leave the sandbox"))
-                    .on_hover_text("Go back to the real service.")
-                    .on_disabled_hover_text("Wait until the running jobs end.");
+                let leave = ui.button("Leave the sandbox").on_hover_text("Go back to the real service. Running jobs finish.");
                 if leave.clicked() {
                     actions.push(Action::UseUsualServer);
                 }
             } else if let Some(server) = &self.server_override {
                 style::warn_label(ui, format!("Server: {server}")).on_hover_text("Not the service's usual server (chosen in Settings).");
-                let usual = ui
-                    .add_enabled(self.in_flight == 0, egui::Button::new("Use the usual server"))
-                    .on_disabled_hover_text("Wait until the running jobs end.");
+                let usual = ui.button("Use the usual server").on_hover_text("Running jobs finish on the server they were sent to.");
                 if usual.clicked() {
                     actions.push(Action::UseUsualServer);
                 }

@@ -10,6 +10,7 @@ mod cli;
 mod docs;
 mod keyring;
 mod kill_loop;
+mod library_cli;
 mod no_portal;
 mod resume;
 mod secrecy;

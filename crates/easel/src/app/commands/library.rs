@@ -110,7 +110,7 @@ impl Commands {
 
     /// The service's exchanges from earlier runs, for the diagnostics pane at start-up.
     pub fn read_recent_diagnostics(&self) {
-        let (store, provider) = (self.store(), self.engine.provider().kind().id());
+        let (store, provider) = (self.store(), self.service.kind().id());
         self.bg.blocking(move || Message::Diagnostics(store.recent_diagnostics(provider, RECENT_EXCHANGES).map_err(|e| e.to_string())));
     }
 
@@ -127,6 +127,13 @@ impl Commands {
             });
             Message::JobReport(result)
         });
+    }
+
+    /// Compare every picture with its file and every file with a picture, and repair what can
+    /// be repaired (the engine's library check). Reads every image file, off the UI thread.
+    pub fn check_library(&self) {
+        let store = self.store();
+        self.bg.blocking(move || Message::LibraryChecked(store.check_library().map_err(|e| e.to_string())));
     }
 
     /// The recent prompts and the presets.

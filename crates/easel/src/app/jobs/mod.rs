@@ -37,7 +37,13 @@ pub struct Jobs {
 /// What start-up resume reports.
 pub enum JobsMessage {
     /// The unfinished jobs it picked up (the error is a plain sentence).
-    Resumed(Result<Vec<ResumedJob>, String>),
+    Resumed(Result<Resumed, String>),
+}
+
+/// What start-up resume picked up, and how many jobs wait for their service's key.
+pub struct Resumed {
+    pub jobs: Vec<ResumedJob>,
+    pub waiting_for_key: usize,
 }
 
 /// A job picked up again at start-up, and what it was sent with.
@@ -118,7 +124,7 @@ impl Jobs {
     /// Take in what start-up resume reported. Returns the sentence to show when it failed.
     pub fn on_message(&mut self, message: JobsMessage, now: Instant) -> Option<String> {
         match message {
-            JobsMessage::Resumed(Ok(jobs)) => {
+            JobsMessage::Resumed(Ok(Resumed { jobs, .. })) => {
                 self.resumed(jobs, now);
                 self.drop_early_events();
                 None

@@ -86,7 +86,7 @@ impl JobRow {
         match self.state {
             JobState::Done { .. } => style::good(ui),
             JobState::Failed { .. } => style::error(ui),
-            JobState::Waiting { .. } | JobState::Unknown => style::warn(ui),
+            JobState::Waiting { .. } | JobState::WaitingForRoom { .. } | JobState::Unknown => style::warn(ui),
             JobState::Cancelled => style::muted(ui),
             _ => style::text(ui),
         }

@@ -87,12 +87,9 @@ impl Workspace {
             Action::CheckConnection => self.check_connection(),
             Action::ToggleDiagnostics => self.state.show_diagnostics = !self.state.show_diagnostics,
             Action::UseUsualServer => self.request = Some(AppRequest::UsualServer),
+            // Running jobs keep going on their own service: only the next job goes elsewhere.
             Action::SwitchProvider { kind, base_url, api_key_header } => {
-                if self.jobs.in_flight() > 0 {
-                    self.notices.error("Wait until the running jobs end, then switch the service.");
-                } else {
-                    self.request = Some(AppRequest::Switch(Switch { api_key_header, ..Switch::to(kind, base_url) }));
-                }
+                self.request = Some(AppRequest::Switch(Switch { api_key_header, ..Switch::to(kind, base_url) }));
             }
             Action::RefreshModels => self.list_models(true),
             Action::PickInitImage => self.commands.pick_image(false, self.state.own_file_chooser),
@@ -132,7 +129,7 @@ impl Workspace {
     /// Check the draft; if it is valid and there is a key, start its jobs. An invalid draft
     /// sends nothing and explains every field.
     fn generate(&mut self) {
-        let caps = self.commands.engine().provider().capabilities(self.state.draft.model.trim());
+        let caps = self.commands.service().provider().capabilities(self.state.draft.model.trim());
         let Ok(request) = self.state.draft.validate(&caps) else {
             self.prompt.show_all_problems();
             return;
@@ -198,7 +195,7 @@ impl Workspace {
 
     fn copy_curl(&mut self, index: usize, ctx: &egui::Context) {
         if let Some(record) = self.diagnostics.record(index) {
-            ctx.copy_text(curl_command(record, self.commands.engine().provider().base_url()));
+            ctx.copy_text(curl_command(record, self.commands.service().provider().base_url()));
             self.notices.info("Copied a curl command. It reads your key from $EASEL_API_KEY.");
         }
     }
@@ -206,7 +203,7 @@ impl Workspace {
     /// The doctor's checks (DNS, connection, TLS, key), with the key in use.
     fn check_connection(&mut self) {
         self.diagnostics.doctor_started();
-        let kind = self.commands.engine().provider().kind();
+        let kind = self.commands.service().kind();
         let key = easel_engine::keys::key_or_none(self.keys.active_with_source(), kind.needs_key(), || {
             EngineError::new(ErrorCategory::Auth)
                 .with_message("No key is set in the window.")

@@ -41,10 +41,10 @@ impl Workspace {
                 .default_size(240.0)
                 .show(ui, |ui| self.diagnostics.ui(ui, &mut self.state.errors_only, actions));
         }
-        let engine = self.commands.engine();
+        let service = self.commands.service();
         egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).size_range(280.0..=640.0).show(ui, |ui| {
             keep_width(ui, |ui| {
-                self.prompt.ui(ui, &mut self.state.draft, engine.provider(), &mut self.state.more_settings_open, actions);
+                self.prompt.ui(ui, &mut self.state.draft, service.provider(), &mut self.state.more_settings_open, actions);
             });
         });
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, actions));
@@ -80,27 +80,26 @@ impl Workspace {
     }
 
     fn settings_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
-        let engine = self.commands.engine();
+        let service = self.commands.service();
         let view = SettingsView {
-            provider: engine.provider().kind(),
-            base_url: engine.provider().base_url().as_str(),
-            api_key_header: engine.config().options.openai_auth == AuthStyle::ApiKeyHeader,
+            provider: service.kind(),
+            base_url: service.provider().base_url().as_str(),
+            api_key_header: service.spec().openai_auth == AuthStyle::ApiKeyHeader,
             timeout_minutes: self.state.timeout_minutes,
             embed_parameters: &mut self.state.embed_parameters,
             own_file_chooser: &mut self.state.own_file_chooser,
             sandbox: self.sandbox_mode,
-            busy: self.jobs.in_flight() > 0,
             starting_sandbox: self.welcome.starting_sandbox,
         };
         self.settings.ui(ctx, view, actions);
     }
 
     fn status(&self) -> Status {
-        let engine = self.commands.engine();
+        let service = self.commands.service();
         Status {
             key: self.keys.status(),
-            provider: engine.provider().kind().label(),
-            server_override: engine.config().base_url.clone(),
+            provider: service.kind().label(),
+            server_override: service.spec().base_url.clone(),
             balance: self.keys.balance().map(balance_text),
             in_flight: self.jobs.in_flight(),
             diagnostics_open: self.state.show_diagnostics,
@@ -114,7 +113,7 @@ impl Workspace {
         !self.sandbox_mode
             && !self.keys.looking()
             && self.keys.active().is_none()
-            && self.commands.engine().provider().kind().needs_key()
+            && self.commands.service().kind().needs_key()
             && self.gallery.len() == 0
             && self.jobs.is_empty()
     }
@@ -122,11 +121,11 @@ impl Workspace {
     /// Jobs on top; below them the viewer when an image is open, else the gallery.
     fn central_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         if !self.jobs.is_empty() {
-            let provider = self.commands.engine().provider().kind();
+            let provider = self.commands.service().kind();
             egui::Panel::top("easel-jobs").resizable(true).default_size(150.0).show(ui, |ui| self.jobs.ui(ui, provider, actions));
         }
         if self.viewer.is_none() && self.shows_welcome() {
-            self.welcome.ui(ui, self.commands.engine().provider().kind(), actions);
+            self.welcome.ui(ui, self.commands.service().kind(), actions);
             return;
         }
         let saving_busy = self.saving.busy();
@@ -137,7 +136,7 @@ impl Workspace {
             }
             return;
         }
-        let provider = self.commands.engine().provider().kind();
+        let provider = self.commands.service().kind();
         let toolbar = Toolbar { provider, saving_busy, history_open: &mut self.history.open };
         self.gallery.ui(ui, &mut self.thumbs, toolbar, actions);
     }

@@ -30,6 +30,9 @@ impl Workspace {
             },
             Message::History(message) => self.history.on_message(message, actions),
             Message::Jobs(message) => {
+                if let crate::app::jobs::JobsMessage::Resumed(Ok(resumed)) = &message {
+                    self.waiting_for_key = resumed.waiting_for_key;
+                }
                 if let Some(why) = self.jobs.on_message(message, Instant::now()) {
                     self.notices.error(why);
                 }
@@ -85,6 +88,13 @@ impl Workspace {
                 }
             }
             Message::JobReport(Err(why)) => self.notices.error(format!("The job's report could not be read from the library ({why}).")),
+            Message::LibraryChecked(Ok(report)) if report.is_clean() => {}
+            Message::LibraryChecked(Ok(report)) => {
+                self.notices.info(format!("Easel stopped unexpectedly last time, so it checked the library. {}", report.summary()));
+                // Recovered pictures and marks: the gallery reads the library again.
+                self.gallery.reset(actions);
+            }
+            Message::LibraryChecked(Err(why)) => self.notices.error(format!("The library could not be checked: {why}")),
             Message::SandboxStarted(Err(why)) => {
                 self.welcome.starting_sandbox = false;
                 self.notices.error(format!("The sandbox could not start: {why}"));
