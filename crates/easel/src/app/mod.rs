@@ -67,6 +67,8 @@ pub use dialogs::{DialogReply, Dialogs, Opener, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
 pub use gallery::PAGE as GALLERY_PAGE;
 pub use state::AppState;
+#[doc(hidden)]
+pub use workspace::TakenIn;
 
 use easel_engine::error::EngineError;
 use easel_engine::provider::ProviderKind;
@@ -252,6 +254,16 @@ impl EaselApp {
             Some(AppRequest::Switch(switch)) => self.switch_provider(switch),
             Some(AppRequest::UsualServer) => self.restart_with_usual_server(ctx),
             None => {}
+        }
+    }
+
+    /// What the window has taken in so far, without drawing (`None`: the engine did not
+    /// start). Only for tests.
+    #[doc(hidden)]
+    pub fn taken_in(&self) -> Option<TakenIn> {
+        match &self.screen {
+            Screen::Ready(workspace) => Some(workspace.taken_in()),
+            Screen::Failed(_) => None,
         }
     }
 

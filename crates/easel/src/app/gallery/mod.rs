@@ -37,9 +37,10 @@ pub enum GalleryMessage {
     Count { generation: u64, result: Result<u64, String> },
     /// "Empty trash" finished: how many images were deleted for good.
     TrashEmptied(Result<usize, String>),
-    /// A change to the library (star, trash, restore) was written, or why not. `listing` is
-    /// the gallery's listing at the time it was asked for.
-    Changed { result: Result<(), String>, listing: u64 },
+    /// A change to the library (star, trash, restore) was written, or why not. (Changes and
+    /// the gallery's reads are done in the order they were asked for, so a listing asked
+    /// for after a change already shows it.)
+    Changed(Result<(), String>),
 }
 
 /// Which images belong together on a row.
@@ -114,17 +115,8 @@ impl Gallery {
                     Err(why) => format!("The trash could not be emptied ({why})."),
                 })
             }
-            GalleryMessage::Changed { result, listing } => {
-                // The gallery was listed again (another view, other filters) while the change
-                // was being written: it may have read the library before it, so read it again.
-                if self.listing() != listing {
-                    self.reset(actions);
-                }
-                match result {
-                    Ok(()) => Said::Nothing,
-                    Err(why) => Said::Error(why),
-                }
-            }
+            GalleryMessage::Changed(Ok(())) => Said::Nothing,
+            GalleryMessage::Changed(Err(why)) => Said::Error(why),
         }
     }
 
@@ -134,11 +126,6 @@ impl Gallery {
         self.picked.clear();
         self.load_error = None;
         self.feed.restart(actions);
-    }
-
-    /// Which listing is on screen: changes whenever the gallery is read again from the start.
-    pub fn listing(&self) -> u64 {
-        self.feed.generation()
     }
 
     /// A job ended without images: the Failed jobs view, if open, reads the list again.

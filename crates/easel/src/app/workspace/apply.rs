@@ -47,7 +47,7 @@ impl Workspace {
             }
             Action::ToggleStar(id) => {
                 let starred = self.gallery.toggle_star(id);
-                self.commands.set_starred(id, starred, self.gallery.listing());
+                self.commands.set_starred(id, starred);
             }
             Action::ReuseSettings(id) => {
                 if let Some(record) = self.gallery.get(id) {
@@ -57,7 +57,7 @@ impl Workspace {
             Action::TrashImage(id) => self.trash_image(id),
             Action::UndoTrash(id) => {
                 self.gallery.restore(id);
-                self.commands.restore(id, self.gallery.listing());
+                self.commands.restore(id);
             }
             Action::EmptyTrash => self.commands.empty_trash(),
             Action::ReadLibrary(read) => self.commands.read_library(read),
@@ -188,7 +188,7 @@ impl Workspace {
         }
         if self.gallery.remove(id) {
             self.thumbs.forget(id);
-            self.commands.trash(id, self.gallery.listing());
+            self.commands.trash(id);
             self.notices.trashed("Moved to the trash. The file is kept until the trash is emptied.", id);
         }
     }

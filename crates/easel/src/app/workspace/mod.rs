@@ -47,6 +47,19 @@ pub enum AppRequest {
     UsualServer,
 }
 
+/// What the window has taken in from the engine so far, read without drawing a frame.
+/// Only for the tests that prove `App::logic` alone keeps a hidden window up to date.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct TakenIn {
+    /// Jobs sent in this session that have not ended.
+    pub jobs_running: usize,
+    /// Images in the gallery.
+    pub images: usize,
+    /// The exchanges in the diagnostics pane, as "METHOD path".
+    pub exchanges: Vec<String>,
+}
+
 /// The running window's state.
 pub struct Workspace {
     commands: Commands,
@@ -146,6 +159,15 @@ impl Workspace {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// What the window has taken in so far (for tests; see [`TakenIn`]).
+    pub fn taken_in(&self) -> TakenIn {
+        TakenIn {
+            jobs_running: self.jobs.in_flight(),
+            images: self.gallery.len(),
+            exchanges: self.diagnostics.records().iter().map(|r| format!("{} {}", r.method, r.path)).collect(),
+        }
     }
 
     /// What the person asked of the app (a provider switch, the usual server), if anything.
