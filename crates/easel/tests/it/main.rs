@@ -18,4 +18,5 @@ mod smoke;
 mod ui;
 mod ui_library;
 mod ui_plain;
+mod ui_services;
 mod window;

@@ -188,7 +188,7 @@ impl TestApp {
     }
 
     /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
-    fn switch_to(&mut self, provider: &str, base_url: &str) {
+    pub(crate) fn switch_to(&mut self, provider: &str, base_url: &str) {
         self.open_settings();
         self.harness.get_by_role_and_label(Role::RadioButton, provider).click_accesskit();
         self.harness.run_steps(2);
