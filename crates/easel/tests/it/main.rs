@@ -12,6 +12,7 @@ mod keyring;
 mod kill_loop;
 mod library_cli;
 mod no_portal;
+mod notify;
 mod resume;
 mod secrecy;
 mod smoke;

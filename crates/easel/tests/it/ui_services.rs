@@ -9,7 +9,7 @@ use easel_engine::provider::ProviderKind;
 use easel_engine::store::{JobPhase, NewJob, Store};
 use easel_sandbox::Scenario;
 use egui::accesskit::Role;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 
 /// The ModelsLab sandbox charges this much per picture (its default).
 const PRICE: &str = "$0.002";
