@@ -21,24 +21,24 @@ impl Commands {
         self.engine.connect(spec)
     }
 
-    /// The services "Try on several models" offers: the one in use, then each provider's
-    /// usual server.
-    pub fn service_choices(&self) -> Vec<ServiceChoice> {
+    /// The services "Try on several models" offers: the one in use, those `used` this session,
+    /// then each provider's usual server.
+    pub fn service_choices(&self, used: Vec<ServiceSpec>) -> Vec<ServiceChoice> {
         let choice = |service: &Service| ServiceChoice {
             label: service.label(),
             spec: service.spec().clone(),
             models: service.provider().known_models(),
             default_model: service.provider().default_model(),
         };
-        let mut choices = vec![choice(&self.service)];
-        for kind in ProviderKind::ALL {
-            match self.engine.connect(&ServiceSpec::new(*kind)) {
-                Ok(service) if !service.is(&self.service) => choices.push(choice(&service)),
+        let mut offered = vec![self.service.clone()];
+        for spec in used.into_iter().chain(ProviderKind::ALL.iter().map(|kind| ServiceSpec::new(*kind))) {
+            match self.engine.connect(&spec) {
+                Ok(service) if !offered.iter().any(|o| o.is(&service)) => offered.push(service),
                 Ok(_) => {}
-                Err(e) => logging::note(&format!("{} cannot be offered for trying several models: {}", kind.label(), e.message)),
+                Err(e) => logging::note(&format!("{} cannot be offered for trying several models: {}", spec.label(), e.message)),
             }
         }
-        choices
+        offered.iter().map(choice).collect()
     }
 
     /// Find each target's key (the window's for the service in use, `EASEL_API_KEY` for its

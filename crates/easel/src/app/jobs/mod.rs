@@ -222,6 +222,17 @@ impl Jobs {
         }
     }
 
+    /// The services jobs of this session went to, each once, the first used first.
+    pub fn used_services(&self) -> Vec<ServiceInfo> {
+        let mut used: Vec<ServiceInfo> = Vec::new();
+        for row in self.rows.iter().rev() {
+            if let Some(service) = row.service.as_ref().filter(|s| !used.contains(s)) {
+                used.push(service.clone());
+            }
+        }
+        used
+    }
+
     /// The service a job of this session went to.
     pub fn service_of(&self, job: &str) -> Option<&ServiceInfo> {
         self.services.get(job)

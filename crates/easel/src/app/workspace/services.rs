@@ -152,7 +152,10 @@ impl Workspace {
                 self.request = Some(super::AppRequest::Switch(crate::app::provider_picker::Switch::to(kind, base_url)));
             }
             Action::OpenSeveralModels => {
-                let choices = self.commands.service_choices();
+                let used = self.jobs.used_services().into_iter().filter_map(|s| {
+                    Some(ServiceSpec::at(easel_engine::provider::ProviderKind::parse(&s.provider)?, Some(s.base_url)))
+                });
+                let choices = self.commands.service_choices(used.collect());
                 self.more.several.open(choices, &self.state.draft.model);
             }
             Action::TryModels(picks) => self.try_models(picks),
