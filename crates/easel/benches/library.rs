@@ -87,6 +87,7 @@ fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {
         env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
         api_key_header: false,
         opener: Arc::new(easel::app::XdgOpener),
+        notifier: Arc::new(easel::app::NoNotifier),
     };
     let started = Instant::now();
     let mut harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));

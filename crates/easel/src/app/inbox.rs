@@ -56,6 +56,18 @@ pub enum Message {
     Chooser(super::file_chooser::ChooserMessage),
     /// The library check finished (the error is a plain sentence).
     LibraryChecked(Result<easel_engine::store::CheckReport, String>),
+    /// An estimate, or what was spent.
+    Costs(super::costs::CostsMessage),
+    /// A try-on-several-models group read back for the side-by-side view.
+    Group(super::several_models::GroupMessage),
+    /// A group's keys were found: it can be sent (or why not).
+    GroupKeys(super::commands::GroupKeys),
+    /// The desktop showed a notification, with this id.
+    Notified(u32),
+    /// The person clicked the notification with this id.
+    NotificationClicked(u32),
+    /// A job's streamed preview was decoded.
+    Preview { job: easel_engine::JobId, result: Result<super::jobs::Preview, String> },
 }
 
 /// The sending end: posts a message and wakes the UI.

@@ -30,6 +30,7 @@
 mod actions;
 mod advice;
 mod commands;
+mod costs;
 mod crash_notice;
 mod deps;
 mod diagnostics_pane;
@@ -44,13 +45,16 @@ mod idle;
 mod inbox;
 mod jobs;
 mod keys;
+mod library_check;
 mod links;
 mod logging;
 mod notices;
+mod notify;
 mod prompt;
 mod provider_picker;
 mod saving;
 mod settings;
+mod several_models;
 mod state;
 mod status;
 mod style;
@@ -61,11 +65,12 @@ mod when;
 mod words;
 mod workspace;
 
-pub use commands::XdgOpener;
+pub use commands::{DbusNotifier, XdgOpener};
 pub use deps::Deps;
 pub use dialogs::{DialogReply, Dialogs, Opener, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
 pub use gallery::PAGE as GALLERY_PAGE;
+pub use notify::{Clicked, NoNotifier, Note, Notifier};
 pub use state::AppState;
 #[doc(hidden)]
 pub use workspace::TakenIn;

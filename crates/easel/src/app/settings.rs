@@ -44,6 +44,11 @@ pub struct SettingsView<'a> {
     pub sandbox: bool,
     /// The sandbox is being started.
     pub starting_sandbox: bool,
+    /// Desktop notifications when a job ends in the background, and their sound.
+    pub notify_when_done: &'a mut bool,
+    pub notify_sound: &'a mut bool,
+    /// The library check and what it found.
+    pub library: &'a super::library_check::LibraryCheck,
 }
 
 impl SettingsWindow {
@@ -76,6 +81,10 @@ impl SettingsWindow {
             ui.checkbox(view.own_file_chooser, "Always use Easel's own file chooser")
                 .on_hover_text("Easel uses your desktop's file dialog when there is one, and its own otherwise. Tick this if the desktop's dialog does not appear.");
             ui.add_space(space::PARAGRAPH);
+            ui.separator();
+            super::notify::settings_ui(ui, view.notify_when_done, view.notify_sound);
+            ui.separator();
+            view.library.ui(ui, actions);
             ui.separator();
 
             ui.strong("Try Easel without a key");

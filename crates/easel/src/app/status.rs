@@ -1,4 +1,5 @@
-//! The status bar: key, provider and server, balance, jobs in flight, diagnostics toggle.
+//! The status bar: key, provider and server, balance, what was spent today, jobs in flight,
+//! diagnostics toggle.
 
 use super::actions::Action;
 use super::provider_picker::SANDBOX_LABEL;
@@ -11,6 +12,8 @@ pub struct Status {
     /// The server in use, when it is not the provider's usual one.
     pub server_override: Option<String>,
     pub balance: Option<String>,
+    /// What was spent today, and more about it for its tooltip.
+    pub spent_today: Option<(String, String)>,
     pub in_flight: usize,
     pub diagnostics_open: bool,
     pub settings_open: bool,
@@ -45,6 +48,13 @@ impl Status {
             if let Some(balance) = &self.balance {
                 ui.separator();
                 ui.label(format!("Balance: {balance}"));
+            }
+            if let Some((spent, more)) = &self.spent_today {
+                ui.separator();
+                let label = ui.label(spent);
+                if !more.is_empty() {
+                    label.on_hover_text(more);
+                }
             }
             ui.separator();
             ui.label(format!("Jobs running: {}", self.in_flight));

@@ -93,6 +93,8 @@ pub(crate) struct Setup {
     pub(crate) size: egui::Vec2,
     /// What opens links and folders.
     pub(crate) opener: Arc<dyn Opener>,
+    /// Desktop notifications (none, unless the test is about them).
+    pub(crate) notifier: Arc<dyn easel::app::Notifier>,
 }
 
 impl Setup {
@@ -109,6 +111,7 @@ impl Setup {
             more_settings: true,
             size: egui::vec2(1280.0, 800.0),
             opener: Arc::new(FakeOpener::default()),
+            notifier: Arc::new(easel::app::NoNotifier),
         }
     }
 }
@@ -173,6 +176,7 @@ impl TestApp {
             env_key: Ok(setup.env_key.map(|k| ApiKey::parse(k).unwrap())),
             api_key_header: setup.api_key_header,
             opener: setup.opener,
+            notifier: setup.notifier,
         };
         let harness = Harness::builder().with_size(setup.size).build_eframe(|cc| EaselApp::new(cc, deps));
         let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
@@ -184,7 +188,7 @@ impl TestApp {
     }
 
     /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
-    fn switch_to(&mut self, provider: &str, base_url: &str) {
+    pub(crate) fn switch_to(&mut self, provider: &str, base_url: &str) {
         self.open_settings();
         self.harness.get_by_role_and_label(Role::RadioButton, provider).click_accesskit();
         self.harness.run_steps(2);

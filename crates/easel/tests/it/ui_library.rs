@@ -68,6 +68,7 @@ impl TestApp {
             env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
             api_key_header: false,
             opener: Arc::new(crate::ui::FakeOpener::default()),
+            notifier: Arc::new(easel::app::NoNotifier),
         };
         let harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
         let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };

@@ -7,28 +7,39 @@
 //! - `library`: reads and writes of the library (gallery, trash, stars, history, presets);
 //! - `keyring`: the key store;
 //! - `files`: file dialogs, checking picked images, saving, the logs folder, crash reports;
-//! - `images`: decoding images for the gallery, the viewer and the clipboard.
+//! - `images`: decoding images for the gallery, the viewer and the clipboard;
+//! - `costs`: the estimate before Generate, what was spent;
+//! - `groups`: trying one prompt on several models;
+//! - `notifier`: desktop notifications over D-Bus; `previews`: a job's streamed previews.
 
+mod costs;
 mod files;
+mod groups;
 mod images;
 mod keyring;
 mod library;
+mod notifier;
+mod previews;
 
 use super::inbox::{Background, Message};
-use super::jobs::{JobsMessage, Resumed, ResumedJob};
+use super::jobs::{JobsMessage, Resumed, ResumedJob, WaitingService};
 use super::keys::KeyMessage;
 use super::logging;
 use super::prompt::PromptMessage;
 use easel_engine::doctor;
-use easel_engine::error::{EngineError, ErrorCategory};
-use easel_engine::keys::{self, ApiKey, SecretStore};
+use easel_engine::error::EngineError;
+use easel_engine::keys::{ApiKey, SecretStore};
 use easel_engine::provider::ProviderKind;
 use easel_engine::request::{GenerationSettings, ValidRequest};
 use easel_engine::{Engine, JobId, Service, ServiceFilter, ServiceSpec};
 use std::sync::Arc;
 
 use super::dialogs::{Dialogs, Opener};
+use super::notify::Notifier;
 pub use files::{Opened, XdgOpener, mark_crash_report_seen, unseen_crash_report};
+pub use groups::GroupKeys;
+pub use notifier::DbusNotifier;
+use std::sync::atomic::AtomicBool;
 
 /// What the command layer works with: the engine, the service new jobs go to, the runtime
 /// (through [`Background`]), the key store and the file dialogs. The panels get none of these.
@@ -40,19 +51,25 @@ pub struct Commands {
     secrets: Arc<dyn SecretStore>,
     dialogs: Arc<dyn Dialogs>,
     opener: Arc<dyn Opener>,
+    notifier: Arc<dyn Notifier>,
+    /// Clicks on notifications are listened for (from the first notification on).
+    listening: Arc<AtomicBool>,
 }
 
-/// The outside world the command layer reaches: the key store, file dialogs, the opener.
+/// The outside world the command layer reaches: the key store, file dialogs, the opener, the
+/// desktop's notifications.
 pub struct Outside {
     pub secrets: Arc<dyn SecretStore>,
     pub dialogs: Arc<dyn Dialogs>,
     pub opener: Arc<dyn Opener>,
+    pub notifier: Arc<dyn Notifier>,
 }
 
 impl Commands {
     pub fn new(engine: Engine, bg: Background, outside: Outside) -> Self {
-        let Outside { secrets, dialogs, opener } = outside;
-        Self { service: engine.default_service(), engine, bg, secrets, dialogs, opener }
+        let Outside { secrets, dialogs, opener, notifier } = outside;
+        let listening = Arc::new(AtomicBool::new(false));
+        Self { service: engine.default_service(), engine, bg, secrets, dialogs, opener, notifier, listening }
     }
 
     /// The engine, for what the panels show of it (configuration, library).
@@ -115,28 +132,21 @@ impl Commands {
         let (engine, current, secrets) = (self.engine.clone(), self.service.clone(), self.secrets.clone());
         self.bg.blocking(move || {
             let lookup = |service: &Service| -> Result<Option<ApiKey>, EngineError> {
-                let found = if service.is(&current) {
-                    key.clone()
-                } else if let Some((_, launch_key)) = launch.as_ref().filter(|(kind, _)| *kind == service.kind()) {
-                    Some(launch_key.clone())
-                } else {
-                    secrets.get(&service.key_account()).unwrap_or_else(|why| {
-                        logging::note(&format!("the key for {} could not be read: {why}", service.label()));
-                        None
-                    })
-                };
-                keys::key_or_none(found.map(|k| (k, keys::KeySource::Keyring)), service.kind().needs_key(), || {
-                    EngineError::new(ErrorCategory::Auth)
-                        .with_message(format!("No key for {} is saved, so its unfinished jobs wait.", service.label()))
+                groups::key_for(service, &current, key.as_ref(), launch.as_ref(), secrets.as_ref()).map_err(|e| {
+                    e.with_message(format!("No key for {} is saved, so its unfinished jobs wait.", service.label()))
                         .with_hint("Switch to that service and add its key: its jobs are then picked up.")
                 })
-                .map(|found| found.map(|(key, _)| key))
             };
             let report = match engine.resume_with(&ServiceFilter::default(), &lookup) {
                 Ok(report) => report,
                 Err(e) => return resumed(Err(format!("Unfinished jobs could not be picked up: {}", e.message))),
             };
-            let waiting_for_key = report.waiting_for_key.len();
+            let waiting_for_key = report
+                .services
+                .iter()
+                .filter(|s| s.waiting_for_key > 0)
+                .map(|s| WaitingService { service: s.service.clone(), jobs: s.waiting_for_key })
+                .collect();
             let resumed_jobs = report.resumed.into_iter().map(|(id, _running)| (id, false));
             let unknown = report.unknown.into_iter().map(|id| (id, true));
             let jobs = resumed_jobs

@@ -120,6 +120,7 @@ fn cell_ui(
     if ui.is_rect_visible(rect) {
         paint_thumbnail(ui, rect, record, thumbs.get(record));
         paint_marks(ui, rect, &marks, response.hovered());
+        super::caption::paint_caption(ui, rect, record);
     }
     if response.clicked() {
         if trash_view || ui.input(|i| i.modifiers.command) {
@@ -140,7 +141,10 @@ fn cell_ui(
             }
         });
     } else {
-        response.context_menu(|ui| image_menu(ui, record.id, marks.starred, actions));
+        response.context_menu(|ui| {
+            image_menu(ui, record.id, marks.starred, actions);
+            super::caption::group_menu_item(ui, record, actions);
+        });
     }
     response.on_hover_text(&label);
 }

@@ -11,6 +11,8 @@
 //! - `grid`: rows and thumbnails on screen; `paint`: the marks drawn on them;
 //! - `toolbar`: the count, saving, the trash buttons.
 
+mod caption;
+mod costs;
 mod feed;
 mod filters;
 mod grid;
@@ -48,7 +50,8 @@ pub enum GalleryMessage {
 pub enum GroupKey {
     /// The jobs of one Generate press in this session.
     Batch(u64),
-    /// Images from the library, grouped by the job that made them.
+    /// Images from the library, grouped by the job that made them (or by their
+    /// try-on-several-models group).
     Job(String),
 }
 
@@ -169,7 +172,8 @@ impl Gallery {
         let known: HashSet<i64> = self.groups.iter().flat_map(|g| g.images.iter().map(|i| i.id)).collect();
         for record in records.into_iter().filter(|r| !known.contains(&r.id)) {
             self.note_star(&record);
-            let key = GroupKey::Job(record.job.clone());
+            // A try-on-several-models group stays together, as its jobs did when they ran.
+            let key = GroupKey::Job(record.group.clone().unwrap_or_else(|| record.job.clone()));
             match self.groups.last_mut() {
                 Some(group) if group.key == key => group.images.insert(0, record),
                 _ => self.groups.push(Group { key, images: vec![record] }),

@@ -220,6 +220,7 @@ impl PromptPanel {
                 });
             }
         });
+        super::notes::steps_note_ui(ui, caps);
         if caps.seed {
             self.seed_ui(ui, draft);
         }

@@ -123,6 +123,12 @@ impl Workspace {
             Action::ReadHistory => self.commands.read_history(),
             Action::SavePreset { name, draft } => self.commands.save_preset(name, *draft),
             Action::DeletePreset(name) => self.commands.delete_preset(name),
+            more @ (Action::CheckLibrary
+            | Action::AddKeyFor { .. }
+            | Action::OpenSeveralModels
+            | Action::TryModels(_)
+            | Action::OpenGroup(_)
+            | Action::CloseGroup) => self.apply_more(more),
         }
     }
 
@@ -193,9 +199,13 @@ impl Workspace {
         }
     }
 
+    /// "Copy as curl", at the address of the service the exchange went to: a job's own service
+    /// (which may not be the one in use now), else the service in use.
     fn copy_curl(&mut self, index: usize, ctx: &egui::Context) {
         if let Some(record) = self.diagnostics.record(index) {
-            ctx.copy_text(curl_command(record, self.commands.service().provider().base_url()));
+            let job_url = record.job.as_deref().and_then(|job| self.jobs.service_of(job)).and_then(|s| url::Url::parse(&s.base_url).ok());
+            let base_url = job_url.unwrap_or_else(|| self.commands.service().provider().base_url().clone());
+            ctx.copy_text(curl_command(record, &base_url));
             self.notices.info("Copied a curl command. It reads your key from $EASEL_API_KEY.");
         }
     }

@@ -30,6 +30,8 @@ impl Workspace {
                     actions.push(Action::CloseViewer);
                 }
             });
+        } else if self.more.group.is_some() && !ctx.egui_wants_keyboard_input() && ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+            actions.push(Action::CloseGroup);
         }
     }
 
@@ -44,6 +46,7 @@ impl Workspace {
         let service = self.commands.service();
         egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).size_range(280.0..=640.0).show(ui, |ui| {
             keep_width(ui, |ui| {
+                egui::Panel::bottom("easel-estimate").show_separator_line(false).show(ui, |ui| self.more.estimate_ui(ui, actions));
                 self.prompt.ui(ui, &mut self.state.draft, service.provider(), &mut self.state.more_settings_open, actions);
             });
         });
@@ -52,6 +55,7 @@ impl Workspace {
         self.help.ui(ui.ctx(), &help::logs_dir(&self.commands.engine().config().data_dir), self.sandbox_mode, actions);
         self.settings_ui(ui.ctx(), actions);
         self.chooser_ui(ui.ctx(), actions);
+        self.more.several.ui(ui.ctx(), actions);
         self.notices.ui(ui.ctx(), actions);
         if let Some(said) = self.history.ui(ui.ctx(), &mut self.state.draft, actions) {
             self.notices.info(said);
@@ -90,6 +94,9 @@ impl Workspace {
             own_file_chooser: &mut self.state.own_file_chooser,
             sandbox: self.sandbox_mode,
             starting_sandbox: self.welcome.starting_sandbox,
+            notify_when_done: &mut self.state.notify_when_done,
+            notify_sound: &mut self.state.notify_sound,
+            library: &self.more.library,
         };
         self.settings.ui(ctx, view, actions);
     }
@@ -101,6 +108,7 @@ impl Workspace {
             provider: service.kind().label(),
             server_override: service.spec().base_url.clone(),
             balance: self.keys.balance().map(balance_text),
+            spent_today: self.spent_today(),
             in_flight: self.jobs.in_flight(),
             diagnostics_open: self.state.show_diagnostics,
             settings_open: self.settings.open,
@@ -120,9 +128,16 @@ impl Workspace {
 
     /// Jobs on top; below them the viewer when an image is open, else the gallery.
     fn central_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        if self.jobs.waiting_for_key() > 0 {
+            let current = self.commands.service().info();
+            egui::Panel::top("easel-waiting").show(ui, |ui| self.jobs.waiting_ui(ui, &current, actions));
+        }
         if !self.jobs.is_empty() {
             let provider = self.commands.service().kind();
-            egui::Panel::top("easel-jobs").resizable(true).default_size(150.0).show(ui, |ui| self.jobs.ui(ui, provider, actions));
+            egui::Panel::top("easel-jobs")
+                .resizable(true)
+                .default_size(150.0)
+                .show(ui, |ui| self.jobs.ui(ui, provider, &mut self.thumbs, actions));
         }
         if self.viewer.is_none() && self.shows_welcome() {
             self.welcome.ui(ui, self.commands.service().kind(), actions);
@@ -134,6 +149,11 @@ impl Workspace {
                 Some(record) => viewer.ui(ui, record, self.gallery.is_starred(record.id), saving_busy, actions),
                 None => actions.push(Action::CloseViewer),
             }
+            return;
+        }
+        if let Some(group) = &self.more.group {
+            let starred = |id| self.gallery.is_starred(id);
+            group.ui(ui, &mut self.thumbs, &starred, actions);
             return;
         }
         let provider = self.commands.service().kind();

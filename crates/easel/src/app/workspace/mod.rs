@@ -8,10 +8,13 @@
 //! - this file: the workspace's state and the frame's order;
 //! - `frame`: how the panels are laid out in the window;
 //! - `take_in`: a [`Message`] (an engine event, a background result) to the panel it is for;
-//! - `apply`: an [`Action`] to the panels' state and the command layer.
+//! - `apply`: an [`Action`] to the panels' state and the command layer;
+//! - `services`: jobs on several services and models, their costs, the library check and the
+//!   notifications when jobs end in the background.
 
 mod apply;
 mod frame;
+mod services;
 mod take_in;
 
 use super::actions::Action;
@@ -92,8 +95,8 @@ pub struct Workspace {
     /// Unfinished jobs from an earlier run were asked for, with the current service's key
     /// ending in these characters (asked again when jobs wait for a key and it changes).
     resumed_with: Option<Option<String>>,
-    /// Jobs the last resume left waiting for their service's key.
-    waiting_for_key: usize,
+    /// The window's share of many services: costs, groups, the library check, notifications.
+    more: services::More,
 }
 
 impl Workspace {
@@ -122,7 +125,12 @@ impl Workspace {
             commands: Commands::new(
                 engine,
                 bg,
-                Outside { secrets: deps.secrets.clone(), dialogs: deps.dialogs.clone(), opener: deps.opener.clone() },
+                Outside {
+                    secrets: deps.secrets.clone(),
+                    dialogs: deps.dialogs.clone(),
+                    opener: deps.opener.clone(),
+                    notifier: deps.notifier.clone(),
+                },
             ),
             inbox: receiver,
             state,
@@ -145,12 +153,13 @@ impl Workspace {
             sandbox_mode: false,
             launch_key: deps.env_key.clone().ok().flatten().map(|key| (deps.provider, key)),
             resumed_with: None,
-            waiting_for_key: 0,
+            more: services::More::default(),
         };
         if workspace.keys.looking() {
             workspace.commands.load_key();
         }
         workspace.commands.read_recent_diagnostics();
+        workspace.commands.read_cost_totals();
         let mut actions = Vec::new();
         workspace.gallery.reset(&mut actions);
         workspace.apply_all(actions, ctx);
@@ -214,6 +223,9 @@ impl Workspace {
         if sandbox {
             self.keys.use_sandbox();
         }
+        if std::mem::take(&mut self.more.keys_after_switch) {
+            self.keys.open_panel();
+        }
         self.models_asked = None;
     }
 
@@ -234,13 +246,15 @@ impl Workspace {
         // Every unfinished job, each on its own service, once the key store was read; again
         // when jobs wait for a key and the key in use changed.
         let first = self.resumed_with.is_none();
-        if !self.keys.looking() && (first || (self.waiting_for_key > 0 && self.resumed_with != key_now)) {
+        if !self.keys.looking() && (first || (self.jobs.waiting_for_key() > 0 && self.resumed_with != key_now)) {
             self.resumed_with = key_now.clone();
             self.commands.resume(self.keys.active().cloned(), self.launch_key.clone());
         }
         if self.models_asked != key_now && !self.keys.looking() && self.keys.ready() {
             self.list_models(false);
         }
+        self.follow_focus(ctx);
+        self.refresh_estimate();
         self.apply_all(actions, ctx);
     }
 
