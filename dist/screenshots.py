@@ -7,6 +7,8 @@ Xvfb and a session bus with no file-chooser portal and no keychain):
     failure-advice.png          a failure, what to do, and the button that does it
     own-file-chooser.png        Easel's own file chooser (no portal on this desktop)
     main.png                    a gallery with a few pictures
+    several-models.png          one prompt on two models, side by side with their times and costs
+    jobs-services.png           the jobs list: each job with its model and service, today's spend
 """
 import os
 import subprocess
@@ -41,6 +43,18 @@ def window(easel, work, url, size, key=True):
     win.find("push button", "Generate")
     time.sleep(1.5)
     return process, win
+
+
+def switch_service(win, name, url):
+    """Send the next jobs to `name` at `url`, through the settings window."""
+    win.click(win.find("toggle button", "Settings"))
+    win.click(win.find("radio button", name))
+    win.click(win.find("entry", "Server address"))
+    win.key("ctrl+a")
+    win.type(url)
+    win.click(win.find("push button", "Use this service"))
+    win.find(None, f"Service: {name}")
+    time.sleep(0.5)
 
 
 def main(easel, out):
@@ -87,6 +101,35 @@ def main(easel, out):
             time.sleep(1.0)
             win.park_mouse()
             subprocess.run(["import", "-window", win.id, os.path.join(out, "own-file-chooser.png")], check=True)
+            app.kill()
+            app.wait()
+        with tempfile.TemporaryDirectory() as work:
+            app, win = window(easel, work, ok_url, (1366, 768))
+            win.type("a harbour at sunrise")
+            win.key("ctrl+Return")
+            win.find("toggle button", "Image: a harbour at sunrise", exact=False)
+            switch_service(win, "AUTOMATIC1111 / Forge", ok_url)
+            win.click(win.find("entry", "Prompt"))
+            win.key("ctrl+a")
+            win.type("a harbour on your own server")
+            win.key("ctrl+Return")
+            win.find("toggle button", "Image: a harbour on your own server", exact=False)
+            switch_service(win, "ModelsLab", ok_url)
+            win.click(win.find("entry", "Prompt"))
+            win.key("ctrl+a")
+            win.type("a lighthouse in a storm, oil painting")
+            win.click(win.find("push button", "Try on several models…"))
+            win.click(win.find("push button", "Make them all"))
+            win.find(None, "One prompt on 2 models", exact=False)
+            win.find(None, "Together: $", exact=False)
+            time.sleep(1.5)
+            win.park_mouse()
+            subprocess.run(["import", "-window", win.id, os.path.join(out, "several-models.png")], check=True)
+            win.click(win.find("push button", "« Gallery"))
+            win.find(None, "Spent today: $", exact=False)
+            time.sleep(1.0)
+            win.park_mouse()
+            subprocess.run(["import", "-window", win.id, os.path.join(out, "jobs-services.png")], check=True)
             app.kill()
             app.wait()
     finally:

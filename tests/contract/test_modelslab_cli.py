@@ -33,7 +33,13 @@ def cli(box, tmp_path, *args, timeout=60):
     out_dir = tmp_path / "generated"
     command = [CLI, "--no-update-check", "--api-key", KEY, "--base-url", box.url, "-o", "json", "generate", "image",
                "--prompt", "a lighthouse at dawn", "--output-dir", str(out_dir), *args]
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    # The CLI asks the Secret Service for a stored key over D-Bus even when given --api-key. With
+    # no session bus, godbus autolaunches one (dbus-launch), which starts a gnome-keyring-daemon
+    # that can wait forever for an unlock prompt nobody can answer (CI has no display): every
+    # run after the first then hung until its timeout. A bus address that cannot exist makes the
+    # lookup fail at once, and the CLI falls back to the key it was given, as on a plain server.
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/easel-contract-tests-no-bus"}
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     files = sorted(out_dir.iterdir()) if out_dir.exists() else []
     return done, files

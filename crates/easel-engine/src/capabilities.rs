@@ -70,6 +70,9 @@ pub struct ModelRules {
     /// One plain line about the model as a whole (that Easel does not know its limits, or
     /// that the service picks the picture's size).
     pub note: Option<&'static str>,
+    /// The model takes no strength with its start images (OpenAI's edits, ModelsLab's v7
+    /// editing): how much it changes them is its own, so the window offers no strength.
+    pub no_strength: bool,
 }
 
 /// How a service enlarges pictures (upscaling), when it does.

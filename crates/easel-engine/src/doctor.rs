@@ -2,9 +2,9 @@
 //! timed and stops at the first network failure. `easel doctor` prints these checks and the
 //! window's "Check connection" shows them.
 
-use crate::Engine;
 use crate::error::{EngineError, ErrorCategory};
 use crate::keys::{FoundKey, NO_KEY_NEEDED};
+use crate::{Engine, Service};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -39,8 +39,13 @@ impl Check {
 /// The caller says which key to check, as [`crate::keys::find_key`] or
 /// [`crate::keys::key_or_none`] found it (the window passes the one it is using).
 pub async fn checks(engine: &Engine, key: Result<FoundKey, EngineError>) -> Vec<Check> {
+    checks_on(&engine.default_service(), key).await
+}
+
+/// The same checks for one service of the engine.
+pub async fn checks_on(service: &Service, key: Result<FoundKey, EngineError>) -> Vec<Check> {
     let mut out = Vec::new();
-    let base = engine.provider().base_url().clone();
+    let base = service.provider().base_url().clone();
     let host = base.host_str().unwrap_or_default().to_owned();
     let port = base.port_or_known_default().unwrap_or(443);
     let network = |message: String, detail: String| EngineError::new(ErrorCategory::Network).with_message(message).with_detail(detail);
@@ -103,7 +108,7 @@ pub async fn checks(engine: &Engine, key: Result<FoundKey, EngineError>) -> Vec<
     let started = Instant::now();
     match key {
         Err(e) => out.push(Check::fail("key", &e)),
-        Ok(found) => match engine.check_key(found.as_ref().map(|(key, _)| key)).await {
+        Ok(found) => match service.check_key(found.as_ref().map(|(key, _)| key)).await {
             Ok(Some(b)) => {
                 out.push(Check::pass("key", started, format!("accepted ({}); balance {:.2} {}", source(&found), b.amount, b.currency)))
             }

@@ -29,6 +29,9 @@ pub enum ErrorCategory {
     BadOutput,
     /// The connection failed, or something else went wrong on the way.
     Network,
+    /// Easel could not write to this computer's disk: it is full, or the data folder is
+    /// read-only or not Easel's to write. A local problem, not the service's.
+    Storage,
     /// The person cancelled the job.
     Cancelled,
 }
@@ -100,6 +103,12 @@ pub const ERROR_TABLE: &[CategoryInfo] = &[
         hint: "Check your internet connection and the server address, then try again.",
     },
     CategoryInfo {
+        category: ErrorCategory::Storage,
+        exit_code: 9,
+        message: "Easel could not save to this computer's disk: it is full, or the data folder cannot be written.",
+        hint: "Free some disk space, or make the data folder writable (EASEL_DATA_DIR moves it). Pictures already made are kept and saved when there is room (easel resume); nothing is sent again.",
+    },
+    CategoryInfo {
         category: ErrorCategory::Cancelled,
         exit_code: 130,
         message: "The job was cancelled.",
@@ -125,6 +134,7 @@ impl ErrorCategory {
             Self::Timeout => "timeout",
             Self::BadOutput => "bad_output",
             Self::Network => "network",
+            Self::Storage => "storage",
             Self::Cancelled => "cancelled",
         }
     }
@@ -141,6 +151,8 @@ impl ErrorCategory {
             Self::Validation => 8,
             Self::Account => 9,
             Self::Auth => 10,
+            // Nothing more can be kept until it is fixed.
+            Self::Storage => 11,
         }
     }
 }
@@ -280,6 +292,7 @@ mod tests {
             (ErrorCategory::Timeout, 7),
             (ErrorCategory::BadOutput, 8),
             (ErrorCategory::Network, 1),
+            (ErrorCategory::Storage, 9),
         ];
         for (category, code) in expected {
             assert_eq!(category.exit_code(), code, "{category}");

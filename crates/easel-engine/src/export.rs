@@ -294,7 +294,7 @@ mod tests {
             created_ms: 0,
             starred: false,
             cached: false,
-            made: Default::default(),
+            ..ImageRecord::default()
         }
     }
 

@@ -43,9 +43,10 @@ impl Limits {
 }
 
 /// The image formats Easel keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageFormat {
+    #[default]
     Png,
     Jpeg,
     Webp,
@@ -316,9 +317,18 @@ fn writer_is_gone(name: &str, entry: &fs::DirEntry) -> bool {
     let pid = name.rsplit('.').nth(2).and_then(|p| p.parse::<u32>().ok());
     match pid {
         Some(pid) if pid == std::process::id() => false,
-        Some(pid) if Path::new("/proc/self").exists() => old || !Path::new("/proc").join(pid.to_string()).exists(),
-        _ => old,
+        Some(pid) => old || process_is_gone(pid).unwrap_or(false),
+        None => old,
     }
+}
+
+/// Whether process `pid` has ended: `Some` where the system tells (Linux), `None` elsewhere.
+/// This process never has.
+pub(crate) fn process_is_gone(pid: u32) -> Option<bool> {
+    if pid == std::process::id() {
+        return Some(false);
+    }
+    Path::new("/proc/self").exists().then(|| !Path::new("/proc").join(pid.to_string()).exists())
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

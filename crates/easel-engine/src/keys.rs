@@ -233,13 +233,23 @@ pub const NO_KEY_NEEDED: &str = "no key: this server needs none unless it uses -
 /// (A1111 without `--api-auth`) gets `Ok(None)`. Blocking (the key store is a D-Bus call on
 /// Linux): never on the window's thread.
 pub fn find_key(provider: &str, needs_key: bool, store: &dyn SecretStore) -> Result<FoundKey, EngineError> {
+    find_key_as(provider, provider, needs_key, store)
+}
+
+/// The same for one service: its own entry in the key store ([`crate::ServiceSpec::key_account`]),
+/// named in the error as the person knows it.
+pub fn find_service_key(service: &crate::ServiceSpec, store: &dyn SecretStore) -> Result<FoundKey, EngineError> {
+    find_key_as(&service.key_account(), &service.label(), service.kind.needs_key(), store)
+}
+
+fn find_key_as(entry: &str, name: &str, needs_key: bool, store: &dyn SecretStore) -> Result<FoundKey, EngineError> {
     if let Some(key) = key_from_env()? {
         return Ok(Some((key, KeySource::Environment)));
     }
-    match store.get(provider) {
+    match store.get(entry) {
         Ok(Some(key)) => Ok(Some((key, KeySource::Keyring))),
-        Ok(None) => key_or_none(None, needs_key, || no_key_error(provider, None)),
-        Err(e) => key_or_none(None, needs_key, || no_key_error(provider, Some(e))),
+        Ok(None) => key_or_none(None, needs_key, || no_key_error(name, None)),
+        Err(e) => key_or_none(None, needs_key, || no_key_error(name, Some(e))),
     }
 }
 

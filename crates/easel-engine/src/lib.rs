@@ -1,12 +1,15 @@
-//! The engine: turns a prompt into stored images through a provider's API.
+//! The engine: turns a prompt into stored images through the APIs of any number of services.
 //!
-//! No egui in here. Both faces (the window in `app`, the command line in `cli`)
-//! hand the engine settings and a key, and draw the [`Event`]s it sends back.
-//! Work runs as tokio tasks on the runtime that was current when the engine was
-//! made; nothing here blocks the caller.
+//! No egui in here. Both faces (the window in `app`, the command line in `cli`) hand the engine
+//! settings, a service and a key, and draw the [`Event`]s it sends back. Each job carries its
+//! service ([`Service`]: provider, server, concurrency limit), so jobs on several services run
+//! at once, and each is picked up again on its own service after a restart ([`Engine::resume_with`]).
+//! Work runs as tokio tasks on the runtime that was current when the engine was made; nothing
+//! here blocks the caller.
 
 pub mod capabilities;
 mod config;
+pub mod cost;
 pub mod crash;
 pub mod diagnostics;
 pub mod doctor;
@@ -22,13 +25,18 @@ pub mod provider;
 mod recorder;
 pub mod redact;
 pub mod request;
+mod resume;
 pub mod retry;
+mod service;
 pub mod start_images;
 pub mod store;
 pub mod text;
 
 pub use config::{EngineConfig, ServiceSpec};
+pub use resume::{ResumeReport, ServiceFilter, ServiceResume, WaitingForKey};
+pub use service::{Service, ServiceInfo};
 
+use cost::{Estimate, JobCost};
 use diagnostics::Diagnostics;
 use error::{EngineError, ErrorCategory};
 use keys::ApiKey;
@@ -36,6 +44,7 @@ use provider::{Balance, Provider};
 use request::ValidRequest;
 use retry::{WaitReason, WaitSource};
 use serde::Serialize;
+use service::{ServiceKey, ServiceRt};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,7 +57,7 @@ pub type JobId = String;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum JobState {
-    /// Waiting for a free slot (the concurrency limit).
+    /// Waiting for a free slot (the service's concurrency limit).
     Queued,
     /// Handing a starting image to a service that takes images only by address (ModelsLab v7).
     Uploading,
@@ -72,6 +81,14 @@ pub enum JobState {
     Downloading {
         index: u32,
         total: u32,
+    },
+    /// Pictures arrived but the disk has no room (or the data folder cannot be written):
+    /// `pictures` wait to be saved (held in memory, or still at the service), trying again in
+    /// `seconds`; `problem` says why in one sentence ("The disk is full."). Nothing is sent again.
+    WaitingForRoom {
+        pictures: usize,
+        seconds: f64,
+        problem: String,
     },
     Done {
         images: usize,
@@ -98,6 +115,14 @@ pub struct Event {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
+    /// A job began (or was picked up again after a restart): where it runs and what it asks.
+    Started {
+        service: ServiceInfo,
+        model: String,
+        /// The try-on-several-models group it belongs to, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+    },
     /// The job moved to a new state (for the window's job list).
     State(JobState),
     /// A request is about to go out (`model` is empty when the request is about no model).
@@ -113,6 +138,12 @@ pub enum EventKind {
     Preview(Box<Preview>),
     /// An image is safely on disk.
     Image(Box<ImageRecord>),
+    /// What the job cost, once known (it may come after `finished` when jobs on the same key
+    /// overlapped: the balance is read once the last of them ends).
+    Cost(Box<JobCost>),
+    /// The job's pictures could not be collected yet; the service keeps them until `until_ms`
+    /// (ms since the epoch), `local` is that time in words ("14:05", "14:05 tomorrow").
+    CollectBefore { until_ms: i64, local: String },
     /// The job failed (images it already stored are kept).
     Error(Box<EngineError>),
     /// The job ended (successfully or not).
@@ -144,32 +175,47 @@ pub struct JobOutcome {
     pub error: Option<EngineError>,
 }
 
+/// One request for one service, with the key for it: a member of a try-on-several-models group.
+pub struct Target {
+    pub service: Service,
+    pub request: ValidRequest,
+    pub key: Option<ApiKey>,
+}
+
+/// Jobs started by one submission: each job's id, service and task.
+pub struct Submitted {
+    /// The try-on-several-models group, for [`Store::group`] (`None` for a single service).
+    pub group: Option<String>,
+    pub jobs: Vec<(JobId, Service, tokio::task::JoinHandle<JobOutcome>)>,
+}
+
 /// The engine. Cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    provider: Box<dyn Provider>,
+pub(crate) struct Inner {
     config: EngineConfig,
     clients: http::Clients,
     store: Store,
-    /// Jobs in flight at once; fitted to the account's queue cap once the service says it.
-    slots: Arc<job::Slots>,
     sink: EventSink,
     runtime: tokio::runtime::Handle,
+    /// The first service (the configuration's), and every service a job has named since.
+    first: Arc<ServiceRt>,
+    services: Mutex<HashMap<ServiceKey, Arc<ServiceRt>>>,
     running: Mutex<HashMap<JobId, Running>>,
-    models: Mutex<Option<Vec<String>>>,
+    ledger: cost::Ledger,
     /// The per-attempt timeout for every model when set (`config.timeout` at first); the
     /// window's "Allow more time" changes it for the jobs sent after.
     timeout: Mutex<Option<Duration>>,
 }
 
-/// A job's task, and the key to interrupt it with on servers that can.
+/// A job's task, and what interrupting it on servers that can takes.
 struct Running {
     abort: tokio::task::AbortHandle,
     key: Option<ApiKey>,
+    service: Arc<ServiceRt>,
 }
 
 impl Engine {
@@ -177,39 +223,56 @@ impl Engine {
     pub fn new(config: EngineConfig, sink: EventSink) -> Result<Self, EngineError> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| EngineError::new(ErrorCategory::Network).with_message("Internal error: the engine needs a tokio runtime."))?;
-        let provider = config.provider.build(config.base_url.as_deref(), &config.options).map_err(|why| {
-            EngineError::new(ErrorCategory::Validation)
-                .with_message(format!("The server address is not usable: {why}."))
-                .with_hint("Give an address like https://modelslab.com or http://127.0.0.1:7860.")
-        })?;
-        let store = Store::open(&config.data_dir).map_err(|e| {
-            EngineError::new(ErrorCategory::Network)
-                .with_message("Easel could not open its data folder.")
-                .with_hint("Check that the data folder exists and is writable (EASEL_DATA_DIR moves it).")
-                .with_detail(e.to_string())
-        })?;
+        // A number the person chose is never raised by what the service says its queue allows.
+        let chosen = config.concurrency != config.provider.default_concurrency();
+        let first = Arc::new(ServiceRt::build(&config.service(), config.concurrency, chosen)?);
+        let store = Store::open(&config.data_dir).map_err(|e| store::storage_error(&e, "Easel could not open its data folder."))?;
         let clients =
             http::Clients::new(config.policy.connect_timeout).map_err(|e| EngineError::new(ErrorCategory::Network).with_detail(e))?;
-        let slots = job::Slots::new(config.concurrency, config.concurrency != config.provider.default_concurrency());
+        let services = Mutex::new(HashMap::from([(first.key(), first.clone())]));
         let timeout = Mutex::new(config.timeout);
         Ok(Self {
             inner: Arc::new(Inner {
-                provider,
                 config,
                 clients,
                 store,
-                slots,
                 sink,
                 runtime,
+                first,
+                services,
                 running: Mutex::new(HashMap::new()),
-                models: Mutex::new(None),
+                ledger: cost::Ledger::default(),
                 timeout,
             }),
         })
     }
 
+    /// The first service's provider.
     pub fn provider(&self) -> &dyn Provider {
-        self.inner.provider.as_ref()
+        self.inner.first.provider.as_ref()
+    }
+
+    /// The first service (the one the configuration names).
+    pub fn default_service(&self) -> Service {
+        Service { inner: self.inner.clone(), rt: self.inner.first.clone() }
+    }
+
+    /// The service `spec` names, built the first time it is asked for (an address the provider
+    /// refuses is a validation error). Jobs on one service share its concurrency limit.
+    pub fn connect(&self, spec: &ServiceSpec) -> Result<Service, EngineError> {
+        let built = ServiceRt::build(spec, spec.kind.default_concurrency(), false)?;
+        let rt = match self.inner.services.lock() {
+            Ok(mut services) => services.entry(built.key()).or_insert_with(|| Arc::new(built)).clone(),
+            Err(_) => Arc::new(built),
+        };
+        Ok(Service { inner: self.inner.clone(), rt })
+    }
+
+    /// Let `limit` jobs run at once on `service`, as the person chose: what the service later
+    /// says its queue allows may lower it, never raise it.
+    pub fn set_concurrency(&self, service: &Service, limit: usize) {
+        let _entered = self.inner.runtime.enter();
+        service.rt.slots.choose(limit);
     }
 
     pub fn store(&self) -> &Store {
@@ -220,28 +283,69 @@ impl Engine {
         &self.inner.config
     }
 
-    /// Start one job per candidate. Returns at once; events report progress.
+    /// Start one job per candidate on the first service. Returns at once; events report progress.
     pub fn submit(&self, request: ValidRequest, key: impl Into<Option<ApiKey>>) -> Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)> {
-        let key = key.into();
+        self.submit_to(&self.default_service(), request, key)
+    }
+
+    /// Start one job per candidate on `service`.
+    pub fn submit_to(
+        &self,
+        service: &Service,
+        request: ValidRequest,
+        key: impl Into<Option<ApiKey>>,
+    ) -> Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)> {
+        self.start(service, request, key.into(), None).into_iter().map(|(id, _, handle)| (id, handle)).collect()
+    }
+
+    /// Try one prompt on several models, on one service or several: every target's jobs start
+    /// at once and belong to one group, which the library keeps side by side ([`Store::group`]).
+    /// One target is an ordinary submission (no group).
+    pub fn submit_group(&self, targets: Vec<Target>) -> Submitted {
+        let group = (targets.len() > 1).then(|| new_id("g"));
+        let jobs = targets
+            .into_iter()
+            .enumerate()
+            .flat_map(|(place, target)| {
+                let group = group.as_deref().map(|g| (g, place as u32));
+                self.start(&target.service, target.request, target.key, group)
+            })
+            .collect();
+        Submitted { group, jobs }
+    }
+
+    fn start(
+        &self,
+        service: &Service,
+        request: ValidRequest,
+        key: Option<ApiKey>,
+        group: Option<(&str, u32)>,
+    ) -> Vec<(JobId, Service, tokio::task::JoinHandle<JobOutcome>)> {
         let batch_id = new_id("b");
         request
             .candidates
             .into_iter()
             .map(|settings| {
                 let id = new_id("j");
-                let job = job::Job::new(self.inner.clone(), id.clone(), batch_id.clone(), settings, key.clone());
+                let ids = job::Ids {
+                    id: id.clone(),
+                    batch: batch_id.clone(),
+                    group: group.map(|(g, _)| g.to_owned()),
+                    place: group.map_or(0, |(_, p)| p),
+                };
+                let job = job::Job::new(self.inner.clone(), service.rt.clone(), ids, settings, key.clone());
                 let handle = self.inner.runtime.spawn(job.run());
-                self.track(&id, handle.abort_handle(), key.clone());
-                (id, handle)
+                self.track(&id, handle.abort_handle(), key.clone(), &service.rt);
+                (id, service.clone(), handle)
             })
             .collect()
     }
 
-    fn track(&self, id: &str, abort: tokio::task::AbortHandle, key: Option<ApiKey>) {
+    fn track(&self, id: &str, abort: tokio::task::AbortHandle, key: Option<ApiKey>, service: &Arc<ServiceRt>) {
         match self.inner.running.lock() {
             Ok(mut running) => {
                 running.retain(|_, r| !r.abort.is_finished());
-                running.insert(id.to_owned(), Running { abort, key });
+                running.insert(id.to_owned(), Running { abort, key, service: service.clone() });
             }
             // Only a panic while holding the list poisons it; the job still runs, but Cancel
             // cannot reach it.
@@ -249,21 +353,14 @@ impl Engine {
         }
     }
 
-    /// Submit and wait for every job to end (for the CLI).
+    /// Submit to the first service and wait for every job to end (for the CLI).
     pub async fn run(&self, request: ValidRequest, key: impl Into<Option<ApiKey>>) -> Vec<JobOutcome> {
-        let mut outcomes = Vec::new();
-        for (id, handle) in self.submit(request, key) {
-            outcomes.push(handle.await.unwrap_or_else(|e| JobOutcome {
-                job: id,
-                images: Vec::new(),
-                error: Some(if e.is_cancelled() {
-                    EngineError::new(ErrorCategory::Cancelled)
-                } else {
-                    EngineError::new(ErrorCategory::Network).with_message("Internal error: the job stopped unexpectedly.")
-                }),
-            }));
-        }
-        outcomes
+        join_all(self.submit(request, key)).await
+    }
+
+    /// Submit a group and wait for every job to end (for the CLI).
+    pub async fn run_group(&self, targets: Vec<Target>) -> Vec<JobOutcome> {
+        join_all(self.submit_group(targets).jobs.into_iter().map(|(id, _, handle)| (id, handle)).collect()).await
     }
 
     /// Stop waiting for a job. A provider job already running may still finish (and charge).
@@ -272,7 +369,7 @@ impl Engine {
         if let Some(running) = running {
             running.abort.abort();
             // A synchronous server keeps working after we hang up: tell it to stop.
-            if let Some(call) = self.inner.provider.interrupt(running.key.as_ref()) {
+            if let Some(call) = running.service.provider.interrupt(running.key.as_ref()) {
                 let client = self.inner.clients.api.clone();
                 let (job, redactor) = (job.to_owned(), redact::Redactor::new(running.key.as_ref()));
                 self.inner.runtime.spawn(async move {
@@ -299,69 +396,42 @@ impl Engine {
         });
     }
 
-    /// Pick up every job this provider and server did not finish (after a crash or a quit):
-    /// jobs the provider was making are fetched by their stored id, never resubmitted; jobs
-    /// sent without any answer are marked unknown (they may have been charged); jobs never
-    /// sent are marked cancelled. Jobs of other providers or servers are left for their engine.
+    /// Pick up every job an earlier run did not finish, each on its own service, with `key` for
+    /// the first service (services that need no key run without one; the others wait for their
+    /// key: see [`Engine::resume_with`]).
     pub fn resume(&self, key: impl Into<Option<ApiKey>>) -> Result<ResumeReport, EngineError> {
         let key = key.into();
-        let unfinished = self.inner.store.unfinished_jobs().map_err(|e| {
-            EngineError::new(ErrorCategory::Network).with_message("Easel could not read its library.").with_detail(e.to_string())
-        })?;
-        let provider = self.inner.provider.kind().id();
-        let base_url = self.inner.provider.base_url().to_string();
-        let mut report = ResumeReport::default();
-        for job in unfinished {
-            if job.provider != provider || job.base_url != base_url {
-                report.other_servers += 1;
-                continue;
+        let first = self.default_service();
+        self.resume_with(&ServiceFilter::default(), &|service: &Service| {
+            if service.is(&first) {
+                Ok(key.clone())
+            } else {
+                keys::key_or_none(None, service.kind().needs_key(), || no_key(service)).map(|found| found.map(|(key, _)| key))
             }
-            let emit = |kind| (self.inner.sink)(Event { job: Some(job.id.clone()), kind });
-            match (job.phase, job.remote) {
-                (store::JobPhase::Processing | store::JobPhase::Downloading, Some(remote)) => {
-                    let runner = job::Job::new(self.inner.clone(), job.id.clone(), job.batch_id.clone(), job.settings, key.clone());
-                    let handle = self.inner.runtime.spawn(runner.resume(remote));
-                    self.track(&job.id, handle.abort_handle(), key.clone());
-                    report.resumed.push((job.id, handle));
-                }
-                (store::JobPhase::Pending, _) => {
-                    let err = EngineError::new(ErrorCategory::Cancelled)
-                        .with_message("Easel stopped before the service accepted this job, so nothing was charged.")
-                        .with_hint("Press Retry to send it.");
-                    self.settle(&job.id, store::JobPhase::Cancelled, &err);
-                    emit(EventKind::Error(Box::new(err)));
-                    emit(EventKind::State(JobState::Cancelled));
-                    report.cancelled.push(job.id);
-                }
-                _ => {
-                    let err = unknown_job_error();
-                    self.settle(&job.id, store::JobPhase::Unknown, &err);
-                    emit(EventKind::Error(Box::new(err)));
-                    emit(EventKind::State(JobState::Unknown));
-                    report.unknown.push(job.id);
-                }
-            }
-        }
-        Ok(report)
+        })
     }
 
-    /// Write how an unfinished job from an earlier run ended. A failure is logged: the job
-    /// stays unfinished in the library, and the next start settles it the same way.
-    fn settle(&self, job: &str, phase: store::JobPhase, err: &EngineError) {
-        if let Err(e) = self.inner.store.set_job_phase(job, phase, None, Some(err)) {
-            tracing::error!("job {job}: the library did not take its phase '{}': {e}", phase.as_str());
-        }
+    /// Pick up every job an earlier run did not finish (after a crash or a quit) that `only`
+    /// names, each on its own service with the key `keys` gives for it (blocking is fine: the
+    /// key store is a D-Bus call on Linux): jobs the provider was making are fetched by their
+    /// stored id, never resubmitted; jobs sent without any answer are marked unknown (they may
+    /// have been charged); jobs never sent are marked cancelled. A job whose key is not
+    /// available says so and stays as it is, to be picked up when it is.
+    pub fn resume_with(
+        &self,
+        only: &ServiceFilter,
+        keys: &dyn Fn(&Service) -> Result<Option<ApiKey>, EngineError>,
+    ) -> Result<ResumeReport, EngineError> {
+        resume::resume(self, only, keys)
     }
 
-    /// Check a key without generating anything: the provider's balance call. Its exchange
-    /// leaves a diagnostics record, as an event with no job.
-    /// `Ok(None)` when the provider has no balance to show but accepted the key.
+    /// Check a key with the first service ([`Service::check_key`]).
     pub async fn check_key<'k>(&self, key: impl Into<Option<&'k ApiKey>>) -> Result<Option<Balance>, EngineError> {
-        lookups::check_key(&self.inner, key.into()).await
+        self.default_service().check_key(key).await
     }
 
-    /// Allow every try this long from now on (`None`: each model's usual time, 1 to 10 minutes).
-    /// Jobs already waiting keep the time they started with.
+    /// Allow every try this long from now on (`None`: each model's usual time, 1 to 10 minutes),
+    /// on every service. Jobs already waiting keep the time they started with.
     pub fn set_timeout(&self, timeout: Option<Duration>) {
         match self.inner.timeout.lock() {
             Ok(mut current) => *current = timeout,
@@ -374,39 +444,61 @@ impl Engine {
         self.inner.timeout.lock().ok().and_then(|t| *t)
     }
 
-    /// Forget the cached model list, so the next [`Engine::list_models`] asks the server again.
+    /// Forget the first service's cached model list ([`Service::forget_models`]).
     pub fn forget_models(&self) {
-        if let Ok(mut cache) = self.inner.models.lock() {
-            *cache = None;
-        }
+        self.default_service().forget_models();
     }
 
-    /// The server's models (ModelsLab's public list, A1111 checkpoints, OpenAI image models),
-    /// fetched once and cached. Its exchange leaves a diagnostics record, as an event with no job.
-    /// Empty for providers without a list; typing any id stays possible.
+    /// The first service's models ([`Service::list_models`]).
     pub async fn list_models(&self, key: Option<&ApiKey>) -> Result<Vec<String>, EngineError> {
-        if let Some(cached) = self.inner.models.lock().ok().and_then(|m| m.clone()) {
-            return Ok(cached);
-        }
-        let models = lookups::list_models(&self.inner, key).await?;
-        if let Ok(mut cache) = self.inner.models.lock() {
-            *cache = Some(models.clone());
-        }
-        Ok(models)
+        self.default_service().list_models(key).await
+    }
+
+    /// What the jobs of each `(service, request, key)` should cost, before anything is sent,
+    /// with a warning when they could cost more than the balance last seen for that key.
+    /// Reads the library (what a model cost when last measured): off the UI thread.
+    pub fn estimate(&self, targets: &[(&Service, &ValidRequest, Option<&ApiKey>)]) -> Estimate {
+        let store = &self.inner.store;
+        let measured = |service: &Service, model: &str| match store.last_measured_cost(service.kind().id(), &service.info().base_url, model)
+        {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!("what {model} cost before could not be read, so its estimate is unknown: {e}");
+                None
+            }
+        };
+        let balance = |service: &Service, key: Option<&ApiKey>| self.inner.ledger.known(&service.rt, key);
+        Estimate::of(targets, measured, balance)
+    }
+
+    /// The balance last seen for `key` on `service` (read by a key check or around jobs).
+    pub fn known_balance(&self, service: &Service, key: Option<&ApiKey>) -> Option<Balance> {
+        self.inner.ledger.known(&service.rt, key)
     }
 }
 
-/// What `resume` found.
-#[derive(Default)]
-pub struct ResumeReport {
-    /// Jobs being fetched again by their provider id.
-    pub resumed: Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)>,
-    /// Jobs that were sent without an answer: not resubmitted automatically.
-    pub unknown: Vec<JobId>,
-    /// Jobs that were never sent.
-    pub cancelled: Vec<JobId>,
-    /// Unfinished jobs that belong to another provider or server.
-    pub other_servers: usize,
+/// Wait for every job's task; a task that did not end by itself is reported as such.
+async fn join_all(jobs: Vec<(JobId, tokio::task::JoinHandle<JobOutcome>)>) -> Vec<JobOutcome> {
+    let mut outcomes = Vec::new();
+    for (id, handle) in jobs {
+        outcomes.push(handle.await.unwrap_or_else(|e| JobOutcome {
+            job: id,
+            images: Vec::new(),
+            error: Some(if e.is_cancelled() {
+                EngineError::new(ErrorCategory::Cancelled)
+            } else {
+                EngineError::new(ErrorCategory::Network).with_message("Internal error: the job stopped unexpectedly.")
+            }),
+        }));
+    }
+    outcomes
+}
+
+/// What a job on `service` says when no key for it was given.
+fn no_key(service: &Service) -> EngineError {
+    EngineError::new(ErrorCategory::Auth)
+        .with_message(format!("No API key for {} is available, so its unfinished jobs wait.", service.label()))
+        .with_hint("Add the key for this service (in the window, or with easel key set), then open Easel or run easel resume again.")
 }
 
 /// What a person sees for a job that was sent but never answered before Easel stopped.

@@ -10,6 +10,7 @@ use crate::http::{HttpCall, MAX_API_BODY, Reply};
 use crate::keys::ApiKey;
 use crate::provider::{ApiFailure, ApiOutcome, Balance, Retry};
 use crate::recorder::{Exchange, Recorder, transport_error};
+use crate::service::ServiceRt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,31 +19,41 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The key check: the provider's balance call, or another cheap authenticated call.
 /// `Ok(None)` when the key was accepted and there is no balance to show.
-pub(crate) async fn check_key(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Result<Option<Balance>, EngineError> {
-    let mut recorder = Recorder::new(inner.clone(), None, key);
-    if let Some(call) = inner.provider.balance(key) {
-        let (reply, record) = ask(&mut recorder, inner, &call).await?;
-        let checked = inner.provider.parse_balance(&reply).map(Some).map_err(|f| refused(&recorder, f, reply.status));
-        recorder.keep_and_wait(record, checked.as_ref().err()).await;
-        return checked;
+pub(crate) async fn check_key(inner: &Arc<Inner>, service: &ServiceRt, key: Option<&ApiKey>) -> Result<Option<Balance>, EngineError> {
+    let mut recorder = Recorder::new(inner.clone(), service.spec.kind, None, key);
+    if service.provider.balance(key).is_some() {
+        return read_balance(&mut recorder, service, key).await.map(Some);
     }
-    let Some(call) = inner.provider.key_check(key) else { return Ok(None) };
+    let Some(call) = service.provider.key_check(key) else { return Ok(None) };
     let (reply, record) = ask(&mut recorder, inner, &call).await?;
-    let checked = inner.provider.parse_key_check(&reply).map(|()| None).map_err(|f| refused(&recorder, f, reply.status));
+    let checked = service.provider.parse_key_check(&reply).map(|()| None).map_err(|f| refused(&recorder, f, reply.status));
+    recorder.keep_and_wait(record, checked.as_ref().err()).await;
+    checked
+}
+
+/// The provider's balance call, recorded by `recorder` (a job's, when it is read around jobs
+/// to know what they cost). An error when the provider has none.
+pub(crate) async fn read_balance(recorder: &mut Recorder, service: &ServiceRt, key: Option<&ApiKey>) -> Result<Balance, EngineError> {
+    let Some(call) = service.provider.balance(key) else {
+        return Err(EngineError::new(ErrorCategory::Server).with_message("This service has no balance to read."));
+    };
+    let inner = recorder.inner().clone();
+    let (reply, record) = ask(recorder, &inner, &call).await?;
+    let checked = service.provider.parse_balance(&reply).map_err(|f| refused(recorder, f, reply.status));
     recorder.keep_and_wait(record, checked.as_ref().err()).await;
     checked
 }
 
 /// The server's model list (ModelsLab's public models, A1111 checkpoints, OpenAI image
 /// models), for the pickers. Empty for providers without a list.
-pub(crate) async fn list_models(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Result<Vec<String>, EngineError> {
-    let Some(call) = inner.provider.models(key) else { return Ok(Vec::new()) };
-    let mut recorder = Recorder::new(inner.clone(), None, key);
+pub(crate) async fn list_models(inner: &Arc<Inner>, service: &ServiceRt, key: Option<&ApiKey>) -> Result<Vec<String>, EngineError> {
+    let Some(call) = service.provider.models(key) else { return Ok(Vec::new()) };
+    let mut recorder = Recorder::new(inner.clone(), service.spec.kind, None, key);
     let (reply, mut record) = ask(&mut recorder, inner, &call).await?;
     let failure = if (200..300).contains(&reply.status) {
-        inner.provider.models_failure(&reply)
+        service.provider.models_failure(&reply)
     } else {
-        let parsed = inner.provider.parse_generation(&reply);
+        let parsed = service.provider.parse_generation(&reply);
         Recorder::annotate(&mut record, &parsed);
         Some(match parsed.outcome {
             ApiOutcome::Failed(f) => f,
@@ -59,7 +70,7 @@ pub(crate) async fn list_models(inner: &Arc<Inner>, key: Option<&ApiKey>) -> Res
         return Err(err);
     }
     recorder.keep_and_wait(record, None).await;
-    Ok(inner.provider.parse_models(&reply))
+    Ok(service.provider.parse_models(&reply))
 }
 
 /// One exchange of a lookup: the answer and its record (to keep once read), or the error of

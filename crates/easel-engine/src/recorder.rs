@@ -6,7 +6,7 @@ use crate::diagnostics::{self, Diagnostics, ErrorSummary, RequestIds, interestin
 use crate::error::{EngineError, ErrorCategory};
 use crate::http::{self, HttpCall, Reply, TransportError, TransportKind};
 use crate::keys::ApiKey;
-use crate::provider::{ApiOutcome, Parsed};
+use crate::provider::{ApiOutcome, Parsed, ProviderKind};
 use crate::redact::Redactor;
 use crate::{Event, EventKind, Inner, JobId};
 use std::sync::Arc;
@@ -22,6 +22,8 @@ pub(crate) enum Exchange {
 /// per exchange.
 pub(crate) struct Recorder {
     inner: Arc<Inner>,
+    /// The provider the exchanges go to, for the record's `provider`.
+    provider: ProviderKind,
     job: Option<JobId>,
     redactor: Redactor,
     /// Counts every exchange, for the diagnostics "attempt" column.
@@ -29,8 +31,12 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub(crate) fn new(inner: Arc<Inner>, job: Option<JobId>, key: Option<&ApiKey>) -> Self {
-        Self { inner, job, redactor: Redactor::new(key), exchanges: 0 }
+    pub(crate) fn new(inner: Arc<Inner>, provider: ProviderKind, job: Option<JobId>, key: Option<&ApiKey>) -> Self {
+        Self { inner, provider, job, redactor: Redactor::new(key), exchanges: 0 }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
     }
 
     pub(crate) fn redactor(&self) -> &Redactor {
@@ -68,7 +74,7 @@ impl Recorder {
         let mut record = Diagnostics {
             time,
             job: self.job.clone(),
-            provider: self.inner.provider.kind().id().to_owned(),
+            provider: self.provider.id().to_owned(),
             endpoint: call.endpoint.to_owned(),
             method: call.method.as_str().to_owned(),
             path,

@@ -31,6 +31,8 @@ pub enum WaitReason {
     ServerError,
     Processing,
     Download,
+    /// The pictures arrived but cannot be saved yet (the disk is full or not writable).
+    Storage,
 }
 
 impl WaitReason {
@@ -40,6 +42,7 @@ impl WaitReason {
             Self::ServerError => "server_error",
             Self::Processing => "processing",
             Self::Download => "download",
+            Self::Storage => "storage",
         }
     }
     /// Words for the job list: "waiting 12 s (rate limit)".
@@ -49,6 +52,7 @@ impl WaitReason {
             Self::ServerError => "server error",
             Self::Processing => "processing",
             Self::Download => "download",
+            Self::Storage => "no room on the disk",
         }
     }
 }
@@ -96,6 +100,13 @@ pub struct RetryPolicy {
     pub bad_download_wait: Duration,
     /// Wait between downloads of an output URL that is not there yet (404/403).
     pub not_ready_wait: Duration,
+    /// First wait before saving again pictures that arrived while the disk had no room; it
+    /// doubles up to `storage_wait_cap`.
+    pub storage_wait: Duration,
+    pub storage_wait_cap: Duration,
+    /// How long pictures that cannot be saved are kept in memory before the job gives up
+    /// (those the service still keeps are fetched again by `easel resume`).
+    pub storage_patience: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -116,6 +127,9 @@ impl Default for RetryPolicy {
             bad_download_retries: 3,
             bad_download_wait: Duration::from_millis(700),
             not_ready_wait: Duration::from_secs(2),
+            storage_wait: Duration::from_secs(2),
+            storage_wait_cap: Duration::from_secs(30),
+            storage_patience: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -298,6 +312,14 @@ pub fn job_slots(started_with: usize, person_chose: bool, queue_limit: Option<u3
 pub fn next_poll(policy: &RetryPolicy, polls_so_far: u32, eta_seconds: Option<f64>, elapsed: Duration) -> Option<Duration> {
     let wait = poll_interval(policy, polls_so_far, eta_seconds);
     (elapsed + wait <= policy.processing_deadline).then_some(wait)
+}
+
+/// The wait before saving again pictures the disk had no room for (`tries` so far, `waited`
+/// since the first failure), or `None` once the policy's patience is spent. Saving again never
+/// sends anything, so it costs nothing: only memory, for pictures held meanwhile.
+pub fn storage_wait(policy: &RetryPolicy, tries: u32, waited: Duration) -> Option<Duration> {
+    let wait = policy.storage_wait.saturating_mul(2u32.saturating_pow(tries.min(16))).min(policy.storage_wait_cap).max(policy.min_wait);
+    (waited + wait <= policy.storage_patience).then_some(wait)
 }
 
 /// How downloading an output failed.
@@ -511,6 +533,15 @@ pub fn human_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saving_again_backs_off_to_a_cap_and_stops_at_the_patience() {
+        let policy = RetryPolicy::default();
+        let waits: Vec<u64> = (0..6).map(|t| storage_wait(&policy, t, Duration::ZERO).unwrap().as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 30, 30]);
+        assert_eq!(storage_wait(&policy, 9, Duration::from_secs(15 * 60 - 10)), None, "past the patience");
+        assert!(storage_wait(&policy, 0, Duration::from_secs(60)).is_some());
+    }
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)

@@ -34,6 +34,7 @@ mod server;
 mod shared;
 #[cfg(test)]
 mod test_support;
+mod wallet;
 
 pub use pattern::oversized_png;
 pub use request_log::LoggedRequest;
@@ -72,6 +73,10 @@ pub struct SandboxConfig {
     /// offers them would (OpenAI itself shut them down, GPT Image 1 on 2026-10-23 and DALL·E on
     /// 2026-05-12, and refuses them, as the sandbox does by default).
     pub legacy_openai_models: bool,
+    /// The ModelsLab wallet's balance at start, in dollars; each picture ModelsLab makes takes
+    /// `image_price` from it.
+    pub starting_balance: f64,
+    pub image_price: f64,
 }
 
 impl Default for SandboxConfig {
@@ -85,6 +90,8 @@ impl Default for SandboxConfig {
             download_delay: Duration::ZERO,
             forget_uploads: false,
             legacy_openai_models: false,
+            starting_balance: 43.6,
+            image_price: 0.002,
         }
     }
 }
@@ -131,6 +138,11 @@ impl Sandbox {
     /// The largest number of generation jobs that were in flight at the same time.
     pub fn max_in_flight(&self) -> usize {
         self.shared.in_flight.peak()
+    }
+
+    /// The ModelsLab wallet's balance now, in dollars.
+    pub fn balance(&self) -> f64 {
+        self.shared.wallet.balance()
     }
 
     /// How many HTTP 429 responses were sent.

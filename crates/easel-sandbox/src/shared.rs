@@ -15,6 +15,7 @@ use crate::image_store::ImageStore;
 use crate::in_flight::InFlight;
 use crate::reply::json_response;
 use crate::request_log::RequestLog;
+use crate::wallet::Wallet;
 use crate::{SandboxConfig, a1111, modelslab, openai};
 
 /// How long [`crate::Scenario::Hang`] keeps a request waiting (unless the sandbox stops first).
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) modelslab: modelslab::ProtocolState,
     pub(crate) openai: openai::ProtocolState,
     pub(crate) a1111: a1111::ProtocolState,
+    /// The ModelsLab wallet.
+    pub(crate) wallet: Wallet,
 }
 
 impl Shared {
@@ -49,6 +52,7 @@ impl Shared {
             modelslab: modelslab::ProtocolState::default(),
             openai: openai::ProtocolState::default(),
             a1111: a1111::ProtocolState::default(),
+            wallet: Wallet::new(config.starting_balance, config.image_price),
             base_url,
             config,
         }

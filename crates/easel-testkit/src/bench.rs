@@ -43,7 +43,7 @@ pub fn library(dir: &Path, count: usize, side: u32) {
             seed: Seed::Random,
             ..Default::default()
         };
-        let new_job = NewJob { id: &job_id, batch_id: "b-bench", provider: "modelslab", base_url, settings: &settings, cache_key: None };
+        let new_job = NewJob::new(&job_id, "b-bench", "modelslab", base_url, &settings);
         store.insert_job(&new_job).unwrap();
         for index in 0..PER_JOB.min(count - first) {
             let n = first + index;

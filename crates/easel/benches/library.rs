@@ -3,7 +3,8 @@
 //! - cold start: construct the window and draw its first frame;
 //! - the first page of the gallery on screen;
 //! - frame time while scrolling the whole gallery, top to bottom;
-//! - peak RSS of the process (VmHWM).
+//! - peak RSS of the process (VmHWM);
+//! - the library check (every row against its file, every file against a row).
 //!
 //! ```text
 //! cargo bench --bench library                                            # 10,000 images
@@ -47,6 +48,10 @@ fn main() {
     let started = Instant::now();
     easel_testkit::bench::library(data.path(), images, SIDE);
     println!("Built a library of {images} images in {:.1} s (through Store::add_image).", started.elapsed().as_secs_f64());
+    let checked = Instant::now();
+    let report = easel_engine::store::Store::open(data.path()).unwrap().check_library().unwrap();
+    assert!(report.is_clean(), "{}", report.summary());
+    println!("Library check of {} rows and {} files: {:.1} ms.", report.rows, report.files, ms(checked.elapsed()));
     let rss_before = peak_rss_kib();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -82,14 +87,21 @@ fn measure(runtime: &tokio::runtime::Runtime, data: &Path, images: usize) {
         env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
         api_key_header: false,
         opener: Arc::new(easel::app::XdgOpener),
+        notifier: Arc::new(easel::app::NoNotifier),
     };
     let started = Instant::now();
     let mut harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
     harness.step();
     let cold = started.elapsed();
-    // The toolbar says "500+ images" while more pages remain unread.
+    // The toolbar says "500+ images" while more pages remain unread, or the whole count once it
+    // has been read (which may come before the page): wait for the page's pictures themselves.
     let page = if images > easel_page() { format!("{}+ images", easel_page()) } else { format!("{images} images") };
-    while harness.query_by_label_contains(&page).is_none() {
+    let counted = format!("{images} images");
+    let listed = |h: &Harness<'_, EaselApp>| {
+        h.query_all_by_label_contains("Image: ").next().is_some()
+            && (h.query_by_label_contains(&page).is_some() || h.query_by_label_contains(&counted).is_some())
+    };
+    while !listed(&harness) {
         assert!(started.elapsed() < Duration::from_secs(60), "the first page never arrived");
         harness.step();
         std::thread::sleep(Duration::from_millis(1));

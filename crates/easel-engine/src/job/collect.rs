@@ -1,7 +1,7 @@
 //! Collecting a finished job's images: download or decode each output, verify it, store it,
 //! then tell the faces. Re-downloads and not-ready waits are decided by [`crate::retry`].
 
-use super::{Collected, Job, off_thread};
+use super::{Collected, Job, in_store};
 use crate::error::{EngineError, ErrorCategory};
 use crate::http::{HttpCall, Method, TransportKind};
 use crate::intake::{self, IntakeError, OutputEntry, VerifiedImage};
@@ -10,14 +10,16 @@ use crate::recorder::{Exchange, transport_error};
 use crate::request::GenerationSettings;
 use crate::request::Seed;
 use crate::retry::{Decision, DownloadTries, DownloadTrouble};
-use crate::store::{ImageRecord, JobPhase, NewImage};
+use crate::store::{ImageRecord, JobPhase, NewImage, StoreError, now_ms};
 use crate::{EventKind, JobState};
+use std::sync::Arc;
 use std::time::Instant;
 
 impl Job {
     /// Download or decode each output, verify it, store it, then record it.
     pub(super) async fn collect(&mut self, mut finished: Finished, started: Instant) -> Collected {
         let deadline = started + self.inner.config.policy.processing_deadline;
+        self.usage = finished.usage.or(self.usage);
         // Never more images than were asked for (and paid for): a server listing a thousand
         // outputs must not make a job download and store a thousand files.
         finished.outputs.truncate(self.settings.samples.max(1) as usize);
@@ -31,12 +33,14 @@ impl Job {
             made: finished.made.clone(),
         };
         self.phase(JobPhase::Downloading, Some(&outputs_at), None).await;
+        self.collectable_later = !finished.outputs.is_empty() && outputs_at.future_links.len() == finished.outputs.len();
+        self.note_collect_before().await;
         let total = finished.outputs.len() as u32;
         let mut images = Vec::new();
         let mut first_error = None;
         let made = differences(&finished.made, &self.settings);
         // A seed the service never saw is no image's seed (older records may hold one).
-        let seeded = self.inner.provider.capabilities(&self.settings.model).seed;
+        let seeded = self.service.provider.capabilities(&self.settings.model).seed;
         let base_seed = match self.settings.seed {
             Seed::Fixed(n) if seeded => Some(n),
             _ => None,
@@ -61,11 +65,21 @@ impl Job {
             // The last image of a job with no failure also marks the job done, in one commit.
             let finishes = (index + 1 == total && first_error.is_none()).then(|| self.real_cache_key());
             let last = finishes.is_some();
-            match self.save(verified, index, seed, finished.remote_id.clone(), &made, finishes).await {
+            let picture = Picture { image: Arc::new(verified), index, seed, request_id: finished.remote_id.clone(), finishes };
+            let saved = match self.save(picture.clone(), &made).await {
+                Ok(record) => Ok(record),
+                Err(why) => self.save_when_there_is_room(picture, &made, (total - index) as usize, why).await,
+            };
+            match saved {
                 Ok(record) => {
                     self.done_in_store |= last;
                     self.emit(EventKind::Image(Box::new(record.clone())));
                     images.push(record);
+                }
+                Err(e) if e.category == ErrorCategory::Storage => {
+                    // Nothing more can be saved: the rest stay at the service, for later.
+                    first_error = Some(e);
+                    break;
                 }
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -84,25 +98,29 @@ impl Job {
         if self.settings.upscale.is_some() { intake::Limits::upscaled() } else { self.inner.config.limits }
     }
 
-    /// Store one verified image; with `finishes` (the job's real cache key), also mark the job
-    /// done in the same commit.
-    async fn save(
-        &self,
-        image: VerifiedImage,
-        index: u32,
-        seed: Option<u64>,
-        request_id: Option<String>,
-        made: &MadeWith,
-        finishes: Option<Option<String>>,
-    ) -> Result<ImageRecord, EngineError> {
+    /// Note until when the service keeps the outputs, when it says how long it keeps them.
+    async fn note_collect_before(&mut self) {
+        let Some(kept) = self.outputs_kept.filter(|_| self.collectable_later && self.collect_before_ms.is_none()) else { return };
+        let until_ms = now_ms() + kept.as_millis() as i64;
+        self.collect_before_ms = Some(until_ms);
+        let (store, id) = (self.inner.store.clone(), self.id.clone());
+        if let Err(why) = in_store(move || store.set_collect_before(&id, until_ms)).await {
+            tracing::warn!("job {}: the library did not note until when its outputs are kept: {why}", self.id);
+        }
+    }
+
+    /// Store one verified picture; with `finishes` (the job's real cache key), also mark the
+    /// job done in the same commit.
+    pub(super) async fn save(&self, picture: Picture, made: &MadeWith) -> Result<ImageRecord, StoreError> {
+        let Picture { image, index, seed, request_id, finishes } = picture;
+        let made = made.clone();
         let store = self.inner.store.clone();
         let settings = self.settings.clone();
         let job_id = self.id.clone();
         let batch_id = self.batch_id.clone();
-        let provider = self.inner.provider.kind().id();
-        let base_url = self.inner.provider.base_url().to_string();
-        let made = made.clone();
-        off_thread(move || {
+        let provider = self.service.provider.kind().id();
+        let base_url = self.service.provider.base_url().to_string();
+        in_store(move || {
             let meta = NewImage {
                 job_id: &job_id,
                 batch_id: &batch_id,
@@ -120,12 +138,6 @@ impl Job {
             }
         })
         .await
-        .map_err(|why| {
-            EngineError::new(ErrorCategory::Network)
-                .with_message("The image arrived but Easel could not save it to disk.")
-                .with_hint("Check that the data folder is writable and the disk is not full, then press Retry.")
-                .with_detail(why)
-        })
     }
 
     /// Download one output URL: wait while it is not there yet (404/403 until the deadline),
@@ -218,6 +230,17 @@ fn differences(made: &MadeWith, settings: &GenerationSettings) -> MadeWith {
         height: made.height.filter(|h| *h != settings.height),
         scheduler: made.scheduler.clone(),
     }
+}
+
+/// A verified picture on its way into the library, and where it goes.
+#[derive(Clone)]
+pub(super) struct Picture {
+    pub image: Arc<VerifiedImage>,
+    pub index: u32,
+    pub seed: Option<u64>,
+    pub request_id: Option<String>,
+    /// `Some(cache key)` for the job's last picture: the job is marked done with it.
+    pub finishes: Option<Option<String>>,
 }
 
 fn bad_output(e: &IntakeError) -> EngineError {

@@ -16,13 +16,14 @@ impl Job {
     /// The generation exchange; for synchronous servers with a progress endpoint (A1111),
     /// progress is read on a second connection meanwhile and shown as the job's state.
     pub(super) async fn exchange_with_progress(&mut self, call: &HttpCall, timeout: Duration) -> (Exchange, Diagnostics) {
-        if self.inner.provider.streams(&self.settings) {
+        if self.service.provider.streams(&self.settings) {
             return self.exchange_streaming(call, timeout).await;
         }
-        let Some(progress_call) = self.inner.provider.progress(self.key.as_ref()) else {
+        let Some(progress_call) = self.service.provider.progress(self.key.as_ref()) else {
             return self.exchange(call, timeout, self.answer_limit()).await;
         };
         let inner = self.inner.clone();
+        let service = self.service.clone();
         let job = self.id.clone();
         let watcher = async move {
             let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -31,7 +32,7 @@ impl Job {
                 ticker.tick().await;
                 // Progress is a nicety read every second: a failed read just shows no progress.
                 let (result, _) = http::send(&inner.clients.api, &progress_call, Duration::from_secs(10), 1 << 20).await;
-                if let Some(p) = result.ok().and_then(|r| inner.provider.parse_progress(&r))
+                if let Some(p) = result.ok().and_then(|r| service.provider.parse_progress(&r))
                     && p.fraction > 0.0
                 {
                     let state = JobState::Generating { progress: p.fraction, eta_seconds: p.eta_seconds };
@@ -56,11 +57,12 @@ impl Job {
     /// read as usual, and only its finished images are stored.
     async fn exchange_streaming(&mut self, call: &HttpCall, timeout: Duration) -> (Exchange, Diagnostics) {
         let inner = self.inner.clone();
+        let service = self.service.clone();
         let job = self.id.clone();
         let mut decoder = crate::provider::stream::SseDecoder::default();
         let mut observe = move |piece: &[u8]| {
             for event in decoder.feed(piece) {
-                let Some(partial) = inner.provider.parse_stream_event(event.event.as_deref(), &event.data) else { continue };
+                let Some(partial) = service.provider.parse_stream_event(event.event.as_deref(), &event.data) else { continue };
                 let limits = inner.config.limits;
                 let checked =
                     intake::decode_base64_text(&partial.base64, limits.max_download_bytes).and_then(|b| intake::verify(b, &limits));

@@ -24,7 +24,7 @@ impl Job {
         let mut form = 0usize;
         let mut tries = PollTries::default();
         let mut forms_refused = 0usize;
-        if self.inner.provider.fetch(&remote, &self.settings, self.key.as_ref(), form).is_none() {
+        if self.service.provider.fetch(&remote, &self.settings, self.key.as_ref(), form).is_none() {
             return self.nothing_to_ask_by(remote);
         }
         self.phase(JobPhase::Processing, Some(&remote), None).await;
@@ -37,7 +37,7 @@ impl Job {
             tokio::time::sleep(wait).await;
             polls += 1;
 
-            let Some(call) = self.inner.provider.fetch(&remote, &self.settings, self.key.as_ref(), form) else {
+            let Some(call) = self.service.provider.fetch(&remote, &self.settings, self.key.as_ref(), form) else {
                 return Err(EngineError::new(ErrorCategory::Server)
                     .with_message("The service has no way to ask for this job's result.")
                     .with_request_id(Some(remote.id.clone())));
@@ -57,7 +57,7 @@ impl Job {
                     return Err(err);
                 }
             };
-            let parsed = self.inner.provider.parse_generation(&reply);
+            let parsed = self.service.provider.parse_generation(&reply);
             Recorder::annotate(&mut record, &parsed);
             match parsed.outcome {
                 ApiOutcome::Finished(mut f) => {
@@ -86,7 +86,7 @@ impl Job {
                     form += 1;
                     polls = 0;
                     remote.eta_seconds = None;
-                    if self.inner.provider.fetch(&remote, &self.settings, self.key.as_ref(), form).is_none() {
+                    if self.service.provider.fetch(&remote, &self.settings, self.key.as_ref(), form).is_none() {
                         if !remote.future_links.is_empty() {
                             return Ok(Finished {
                                 remote_id: Some(remote.id.clone()),

@@ -17,12 +17,12 @@ impl Job {
     /// against what it said. No answer, or nothing readable, leaves Easel's own table.
     pub(super) async fn check_with_service(&mut self) -> Result<(), EngineError> {
         let model = self.settings.model.clone();
-        let Some(call) = self.inner.provider.model_details(&model, self.key.as_ref()) else { return Ok(()) };
-        let before = self.inner.provider.capabilities(&model);
+        let Some(call) = self.service.provider.model_details(&model, self.key.as_ref()) else { return Ok(()) };
+        let before = self.service.provider.capabilities(&model);
         let (exchange, record) = self.exchange(&call, LOOKUP_TIMEOUT, MAX_API_BODY).await;
         let learned = match &exchange {
             Exchange::Reply(reply) => {
-                let learned = self.inner.provider.learn_model(&model, reply);
+                let learned = self.service.provider.learn_model(&model, reply);
                 self.finish_record(record, None);
                 learned
             }
@@ -31,7 +31,7 @@ impl Job {
                 false
             }
         };
-        let after = self.inner.provider.capabilities(&model);
+        let after = self.service.provider.capabilities(&model);
         if !learned || after == before {
             return Ok(());
         }

@@ -25,7 +25,7 @@ impl Job {
             attempt += 1;
             let request =
                 GenerateRequest { settings: &self.settings, init_images: &self.init_images, mask_image: self.mask_image.as_ref() };
-            let call = self.inner.provider.generate(&request, self.key.as_ref());
+            let call = self.service.provider.generate(&request, self.key.as_ref());
             self.state(JobState::Sending { attempt });
             self.phase_before_sending().await?;
             let timeout = self.attempt_timeout();
@@ -47,12 +47,13 @@ impl Job {
                     continue;
                 }
             };
-            let parsed = self.inner.provider.parse_generation(&reply);
+            let parsed = self.service.provider.parse_generation(&reply);
             Recorder::annotate(&mut record, &parsed);
             let failure = match parsed.outcome {
                 ApiOutcome::Failed(f) => f,
                 outcome => {
                     self.finish_record(record, None);
+                    self.outputs_kept = self.service.provider.outputs_kept_for(&call);
                     return Ok(outcome);
                 }
             };
@@ -87,7 +88,7 @@ impl Job {
         let count = self.init_images.len() + usize::from(self.mask_image.is_some());
         for index in 0..count {
             let image = self.init_images.get(index).or(self.mask_image.as_ref());
-            let Some(call) = image.and_then(|i| self.inner.provider.upload(&self.settings, i, self.key.as_ref())) else {
+            let Some(call) = image.and_then(|i| self.service.provider.upload(&self.settings, i, self.key.as_ref())) else {
                 continue;
             };
             self.state(JobState::Uploading);
@@ -124,7 +125,7 @@ impl Job {
                     continue;
                 }
             };
-            let failure = match self.inner.provider.parse_upload(&reply) {
+            let failure = match self.service.provider.parse_upload(&reply) {
                 Ok(url) => {
                     self.finish_record(record, None);
                     return Ok(url);

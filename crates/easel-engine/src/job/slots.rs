@@ -47,9 +47,17 @@ impl Slots {
     }
 
     /// How many places there are.
-    #[cfg(test)]
-    fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).total
+    }
+
+    /// The person chose `n` places: from now on the service's word may lower it, never raise
+    /// it. Call it inside the runtime (a shrink waits there for running jobs to end).
+    pub(crate) fn choose(&self, n: usize) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.started_with = n.max(1);
+        state.person_chose = true;
+        self.resize(&mut state, n.max(1));
     }
 
     /// The account's queue cap is `limit`: make the places fit it. Places taken by running
@@ -57,6 +65,14 @@ impl Slots {
     pub(crate) fn set_queue_limit(&self, limit: u32) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let wanted = retry::job_slots(state.started_with, state.person_chose, Some(limit), 0);
+        if wanted != state.total {
+            tracing::info!("the service allows {limit} queued jobs: Easel now keeps {wanted} in flight");
+        }
+        self.resize(&mut state, wanted);
+    }
+
+    /// Grow the places at once, or shrink them as running jobs end.
+    fn resize(&self, state: &mut State, wanted: usize) {
         if wanted > state.total {
             self.semaphore.add_permits(wanted - state.total);
         } else if wanted < state.total {
@@ -68,9 +84,6 @@ impl Slots {
                     places.forget();
                 }
             });
-        }
-        if wanted != state.total {
-            tracing::info!("the service allows {limit} queued jobs: Easel now keeps {wanted} in flight");
         }
         state.total = wanted;
     }
@@ -92,20 +105,20 @@ impl Job {
     pub(super) async fn learn_queue_limit(&mut self, hints: &RateLimitHints) {
         let limit = match hints.queue_limit {
             Some(limit) => Some(limit),
-            None if self.inner.slots.may_count() => self.queue_count().await.filter(|n| *n >= 1),
+            None if self.service.slots.may_count() => self.queue_count().await.filter(|n| *n >= 1),
             None => None,
         };
         if let Some(limit) = limit {
-            self.inner.slots.set_queue_limit(limit);
+            self.service.slots.set_queue_limit(limit);
         }
     }
 
     /// How many of the account's jobs the service is making, if it says.
     async fn queue_count(&mut self) -> Option<u32> {
-        let call = self.inner.provider.queue_count(self.key.as_ref())?;
+        let call = self.service.provider.queue_count(self.key.as_ref())?;
         let (exchange, record) = self.exchange(&call, QUEUE_COUNT_TIMEOUT, MAX_API_BODY).await;
         let count = match &exchange {
-            Exchange::Reply(reply) => self.inner.provider.parse_queue_count(reply),
+            Exchange::Reply(reply) => self.service.provider.parse_queue_count(reply),
             Exchange::Transport(_) => None,
         };
         // Only a help: whatever it answered, the job goes on as the rate limit decides.

@@ -92,6 +92,12 @@ pub trait Provider: Send + Sync {
     fn fetch(&self, _job: &RemoteJob, _settings: &GenerationSettings, _key: Option<&ApiKey>, _form: usize) -> Option<HttpCall> {
         None
     }
+    /// How long the service keeps the outputs of the generation `sent` asked for, when it says
+    /// (ModelsLab's `temp` outputs: 24 hours). A job that could not collect them yet tells the
+    /// person until when they can be.
+    fn outputs_kept_for(&self, _sent: &HttpCall) -> Option<std::time::Duration> {
+        None
+    }
     /// The request for the credit balance, if the provider has one.
     fn balance(&self, _key: Option<&ApiKey>) -> Option<HttpCall> {
         None

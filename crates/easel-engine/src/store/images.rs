@@ -1,8 +1,10 @@
 //! Images in the library: stored (file first, then the row), listed, searched (full text over
 //! the prompts), starred, trashed and restored.
 
+use super::check::FileProblem;
 use super::jobs::mark_done;
 use super::{Store, StoreError, now_ms, rfc3339};
+use crate::cost::{CostSource, ImageCost};
 use crate::intake::{ImageFormat, VerifiedImage};
 use crate::provider::MadeWith;
 use crate::request::GenerationSettings;
@@ -25,7 +27,7 @@ pub struct ImageFilter {
 }
 
 /// A stored image, as events, the gallery and `library list` report it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageRecord {
     pub id: i64,
     pub job: String,
@@ -58,6 +60,21 @@ pub struct ImageRecord {
     /// prompt, capped steps): the person's prompt stays in `prompt`.
     #[serde(default, skip_serializing_if = "MadeWith::is_empty")]
     pub made: MadeWith,
+    /// The server it was made on, as the library keeps it.
+    #[serde(default)]
+    pub base_url: String,
+    /// The try-on-several-models group its job belongs to ([`Store::group`]).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// What it cost, once known; `None` while (or when) that is unknown.
+    #[serde(default)]
+    pub cost: Option<ImageCost>,
+    /// Found by the library check with no row, and added back: its settings are lost.
+    #[serde(default)]
+    pub recovered: bool,
+    /// What the library check found wrong with its file, if anything.
+    #[serde(default)]
+    pub file_problem: Option<FileProblem>,
 }
 
 /// What a new image row holds besides the verified file.
@@ -88,6 +105,7 @@ impl Store {
     }
 
     fn add_image_then(&self, image: &VerifiedImage, meta: &NewImage<'_>, finish: Option<Option<&str>>) -> Result<ImageRecord, StoreError> {
+        super::faults::check(&self.dir)?;
         let path = crate::intake::store(&self.images_dir(), image).map_err(|source| StoreError::Io { path: self.images_dir(), source })?;
         let relative = path.strip_prefix(&self.dir).unwrap_or(&path).to_string_lossy().into_owned();
         let s = meta.settings;
@@ -98,6 +116,9 @@ impl Store {
         let made_json = (!made.is_empty()).then(|| serde_json::to_string(&made).unwrap_or_default());
         let id = self.with(|c| {
             let tx = c.unchecked_transaction()?;
+            // The library check may have added this file back as recovered (its row was lost
+            // to a full disk): the real row takes its place.
+            tx.execute("DELETE FROM images WHERE sha256 = ?1 AND recovered = 1", [&image.sha256])?;
             tx.execute(
                 "INSERT INTO images (job_id, idx, sha256, path, format, bytes, width, height, seed, prompt,
                      negative_prompt, model, provider, base_url, settings_json, request_id, created_ms, made_json)
@@ -130,9 +151,11 @@ impl Store {
             if let Some(cache_key) = finish {
                 mark_done(&tx, meta.job_id, cache_key)?;
             }
+            let group = tx.query_row("SELECT group_id FROM jobs WHERE id = ?1", [meta.job_id], |r| r.get::<_, Option<String>>(0))?;
             tx.commit()?;
-            Ok(id)
+            Ok((id, group))
         })?;
+        let (id, group) = id;
         Ok(ImageRecord {
             id,
             job: meta.job_id.to_owned(),
@@ -157,6 +180,11 @@ impl Store {
             starred: false,
             cached: false,
             made,
+            base_url: meta.base_url.to_owned(),
+            group,
+            cost: None,
+            recovered: false,
+            file_problem: None,
         })
     }
 
@@ -244,13 +272,15 @@ impl Store {
         Ok(removed.len())
     }
 
-    fn images_where<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Vec<ImageRecord>, StoreError> {
+    pub(super) fn images_where<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Vec<ImageRecord>, StoreError> {
         let dir = self.dir.clone();
         self.with(|c| {
             let sql = format!(
                 "SELECT id, job_id, idx, path, bytes, width, height, format, sha256, seed, prompt, negative_prompt,
                         model, provider, request_id, created_ms, starred, settings_json,
-                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id), made_json FROM images WHERE {clause}"
+                        (SELECT batch_id FROM jobs WHERE jobs.id = images.job_id), made_json, base_url,
+                        (SELECT group_id FROM jobs WHERE jobs.id = images.job_id),
+                        cost, cost_currency, cost_source, recovered, file_problem FROM images WHERE {clause}"
             );
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt.query_map(params, |r| {
@@ -284,11 +314,21 @@ impl Store {
                         .get::<_, Option<String>>(19)?
                         .and_then(|j| super::from_json("an image's service report", &j))
                         .unwrap_or_default(),
+                    base_url: r.get(20)?,
+                    group: r.get(21)?,
+                    cost: image_cost(r.get(22)?, r.get(23)?, r.get(24)?),
+                    recovered: r.get::<_, i64>(25)? != 0,
+                    file_problem: r.get::<_, Option<String>>(26)?.as_deref().and_then(FileProblem::parse),
                 })
             })?;
             rows.collect()
         })
     }
+}
+
+/// A picture's cost from its row: only with a known source (a number alone is not a cost).
+fn image_cost(amount: Option<f64>, currency: Option<String>, source: Option<String>) -> Option<ImageCost> {
+    Some(ImageCost { amount: amount?, currency, source: CostSource::parse(source.as_deref()?)? })
 }
 
 /// The `WHERE` clause (and its values) that selects the images `filter` asks for.
@@ -344,7 +384,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let s = settings("sdxl", Seed::Fixed(9));
-        store.insert_job(&NewJob { id: "j1", batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
+        store.insert_job(&NewJob::new("j1", "b", "modelslab", "u", &s)).unwrap();
         let png = {
             let mut png = Vec::new();
             image::RgbImage::from_pixel(4, 4, image::Rgb([9, 9, 9]))

@@ -2,6 +2,7 @@
 //! found again after a restart. What resuming after a crash reads.
 
 use super::{Store, StoreError, from_json, now_ms, readable, rfc3339};
+use crate::config::{ServiceRecord, ServiceSpec};
 use crate::error::EngineError;
 use crate::provider::RemoteJob;
 use crate::request::{GenerationSettings, Seed};
@@ -19,6 +20,13 @@ pub struct UnfinishedJob {
     pub settings: GenerationSettings,
     pub remote: Option<RemoteJob>,
     pub created_ms: i64,
+    /// The service it was sent to, as it was named (older rows have only `provider` and
+    /// `base_url`, and their service is built from those).
+    pub service: ServiceSpec,
+    /// The try-on-several-models group it belongs to.
+    pub group_id: Option<String>,
+    /// Until when the service keeps its outputs (ms since the epoch), when that is known.
+    pub collect_before_ms: Option<i64>,
 }
 
 /// A job as the jobs list shows it after a restart.
@@ -31,6 +39,12 @@ pub struct JobSummary {
     pub remote_id: Option<String>,
     pub error: Option<EngineError>,
     pub created: String,
+    /// The provider's id and server it was sent to.
+    pub provider: String,
+    pub base_url: String,
+    pub group: Option<String>,
+    /// Until when the service keeps its outputs, for a job not collected yet (ms since the epoch).
+    pub collect_before_ms: Option<i64>,
 }
 
 /// Where a job is in its life. Stored as text in `jobs.state`.
@@ -80,11 +94,31 @@ pub struct NewJob<'a> {
     pub base_url: &'a str,
     pub settings: &'a GenerationSettings,
     pub cache_key: Option<&'a str>,
+    /// The service as it was named, so the job is picked up on the same one.
+    pub service: Option<&'a ServiceSpec>,
+    /// The try-on-several-models group it belongs to, and its place there (the order the
+    /// person listed the models in).
+    pub group_id: Option<&'a str>,
+    pub group_place: u32,
 }
+
+impl<'a> NewJob<'a> {
+    /// A job with no cache key, service record or group.
+    pub fn new(id: &'a str, batch_id: &'a str, provider: &'a str, base_url: &'a str, settings: &'a GenerationSettings) -> Self {
+        Self { id, batch_id, provider, base_url, settings, cache_key: None, service: None, group_id: None, group_place: 0 }
+    }
+}
+
+/// The phases a job ends in: the moment it reaches one is when it finished.
+const ENDED: [JobPhase; 4] = [JobPhase::Done, JobPhase::Failed, JobPhase::Cancelled, JobPhase::Unknown];
 
 /// Mark job `id` done, pointing the cache at `cache_key`.
 pub(super) fn mark_done(c: &Connection, id: &str, cache_key: Option<&str>) -> rusqlite::Result<()> {
-    c.execute("UPDATE jobs SET state = 'done', updated_ms = ?3, cache_key = ?2 WHERE id = ?1", params![id, cache_key, now_ms()]).map(drop)
+    c.execute(
+        "UPDATE jobs SET state = 'done', updated_ms = ?3, finished_ms = ?3, cache_key = ?2, collect_before_ms = NULL WHERE id = ?1",
+        params![id, cache_key, now_ms()],
+    )
+    .map(drop)
 }
 
 impl Store {
@@ -94,11 +128,24 @@ impl Store {
     pub fn insert_job(&self, job: &NewJob<'_>) -> Result<(), StoreError> {
         let now = now_ms();
         let settings = serde_json::to_string(job.settings).unwrap_or_default();
+        let service = job.service.and_then(|s| serde_json::to_string(&s.record()).ok());
         self.with_relaxed(|c| {
             c.execute(
-                "INSERT INTO jobs (id, batch_id, created_ms, updated_ms, provider, base_url, settings_json, state, cache_key)
-                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 'pending', ?7)",
-                params![job.id, job.batch_id, now, job.provider, job.base_url, settings, job.cache_key],
+                "INSERT INTO jobs (id, batch_id, created_ms, updated_ms, provider, base_url, settings_json, state, cache_key,
+                     service_json, group_id, group_place)
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?10)",
+                params![
+                    job.id,
+                    job.batch_id,
+                    now,
+                    job.provider,
+                    job.base_url,
+                    settings,
+                    job.cache_key,
+                    service,
+                    job.group_id,
+                    job.group_place
+                ],
             )
             .map(drop)
         })
@@ -114,23 +161,31 @@ impl Store {
     ) -> Result<(), StoreError> {
         let remote_json = remote.and_then(|r| serde_json::to_string(r).ok());
         let error_json = error.and_then(|e| serde_json::to_string(e).ok());
-        self.with(|c| {
+        let ended = ENDED.contains(&phase);
+        self.write(|c| {
             c.execute(
                 "UPDATE jobs SET state = ?2, updated_ms = ?3,
                      remote_id = COALESCE(?4, remote_id), remote_json = COALESCE(?5, remote_json),
-                     error_json = COALESCE(?6, error_json)
+                     error_json = COALESCE(?6, error_json),
+                     finished_ms = CASE WHEN ?7 THEN ?3 ELSE finished_ms END
                  WHERE id = ?1",
-                params![id, phase.as_str(), now_ms(), remote.map(|r| r.id.as_str()), remote_json, error_json],
+                params![id, phase.as_str(), now_ms(), remote.map(|r| r.id.as_str()), remote_json, error_json, ended],
             )
             .map(drop)
         })
     }
 
+    /// Note until when the service keeps a job's outputs (ms since the epoch).
+    pub fn set_collect_before(&self, id: &str, until_ms: i64) -> Result<(), StoreError> {
+        self.write(|c| c.execute("UPDATE jobs SET collect_before_ms = ?2 WHERE id = ?1", params![id, until_ms]).map(drop))
+    }
+
     /// Mark a job cancelled unless it already ended. Returns whether it changed.
     pub fn cancel_job(&self, id: &str) -> Result<bool, StoreError> {
-        self.with(|c| {
+        self.write(|c| {
             c.execute(
-                "UPDATE jobs SET state = 'cancelled', updated_ms = ?2 WHERE id = ?1 AND state NOT IN ('done','failed','cancelled')",
+                "UPDATE jobs SET state = 'cancelled', updated_ms = ?2, finished_ms = ?2
+                 WHERE id = ?1 AND state NOT IN ('done','failed','cancelled')",
                 params![id, now_ms()],
             )
             .map(|n| n > 0)
@@ -150,31 +205,31 @@ impl Store {
     /// Mark a job done, pointing the cache at the settings that really produced its images
     /// (after a fallback, another model's): one transaction for one change of state.
     pub fn finish_job(&self, id: &str, cache_key: Option<&str>) -> Result<(), StoreError> {
-        self.with(|c| mark_done(c, id, cache_key))
+        self.write(|c| mark_done(c, id, cache_key))
     }
 
     /// Jobs that had not ended, oldest first: what a restart must pick up.
     pub fn unfinished_jobs(&self) -> Result<Vec<UnfinishedJob>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, state, provider, base_url, settings_json, remote_json, created_ms, batch_id FROM jobs
+                "SELECT id, state, provider, base_url, settings_json, remote_json, created_ms, batch_id,
+                        service_json, group_id, collect_before_ms FROM jobs
                  WHERE state IN ('pending','sent','processing','downloading') ORDER BY created_ms",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, String>(7)?,
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?),
+                    (r.get::<_, String>(4)?, r.get::<_, Option<String>>(5)?, r.get::<_, i64>(6)?, r.get::<_, String>(7)?),
+                    (r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?, r.get::<_, Option<i64>>(10)?),
                 ))
             })?;
             Ok(rows
                 .filter_map(|row| readable("jobs", row))
-                .filter_map(|(id, state, provider, base_url, settings, remote, created_ms, batch_id)| {
+                .filter_map(|((id, state, provider, base_url), (settings, remote, created_ms, batch_id), (service, group_id, collect))| {
+                    let service = match service.and_then(|s| from_json::<ServiceRecord>(format_args!("the service of job {id}"), &s)) {
+                        Some(record) => record.into(),
+                        None => ServiceSpec::at(crate::provider::ProviderKind::parse(&provider)?, Some(base_url.clone())),
+                    };
                     Some(UnfinishedJob {
                         phase: JobPhase::parse(&state)?,
                         settings: from_json(format_args!("the settings of job {id}"), &settings)?,
@@ -184,6 +239,9 @@ impl Store {
                         provider,
                         base_url,
                         created_ms,
+                        service,
+                        group_id,
+                        collect_before_ms: collect,
                     })
                 })
                 .collect())
@@ -194,21 +252,19 @@ impl Store {
     pub fn recent_jobs(&self, limit: u32) -> Result<Vec<JobSummary>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, state, settings_json, remote_id, error_json, created_ms FROM jobs ORDER BY created_ms DESC LIMIT ?1",
+                "SELECT id, state, settings_json, remote_id, error_json, created_ms, provider, base_url, group_id, collect_before_ms
+                 FROM jobs ORDER BY created_ms DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map([limit], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, i64>(5)?,
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    (r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, i64>(5)?),
+                    (r.get::<_, String>(6)?, r.get::<_, String>(7)?, r.get::<_, Option<String>>(8)?, r.get::<_, Option<i64>>(9)?),
                 ))
             })?;
             Ok(rows
                 .filter_map(|row| readable("jobs", row))
-                .filter_map(|(id, state, settings, remote_id, error, created_ms)| {
+                .filter_map(|((id, state, settings), (remote_id, error, created_ms), (provider, base_url, group, collect_before_ms))| {
                     let settings: GenerationSettings = from_json(format_args!("the settings of job {id}"), &settings)?;
                     Some(JobSummary {
                         state: JobPhase::parse(&state)?,
@@ -218,6 +274,10 @@ impl Store {
                         error: error.and_then(|e| from_json(format_args!("the error of job {id}"), &e)),
                         created: rfc3339(created_ms),
                         id,
+                        provider,
+                        base_url,
+                        group,
+                        collect_before_ms,
                     })
                 })
                 .collect())
@@ -301,7 +361,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let s = settings("flux", Seed::Random);
-        store.insert_job(&NewJob { id: "j1", batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
+        store.insert_job(&NewJob::new("j1", "b", "modelslab", "u", &s)).unwrap();
         assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Pending));
         let remote = RemoteJob { id: "77".into(), eta_seconds: Some(3.0), ..RemoteJob::default() };
         store.set_job_phase("j1", JobPhase::Processing, Some(&remote), None).unwrap();
@@ -317,7 +377,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let s = settings("flux", Seed::Random);
         for id in ["j1", "j2"] {
-            store.insert_job(&NewJob { id, batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
+            store.insert_job(&NewJob::new(id, "b", "modelslab", "u", &s)).unwrap();
         }
         store.with(|c| c.execute("UPDATE jobs SET settings_json = '{not json' WHERE id = 'j1'", [])).unwrap();
         let unfinished: Vec<String> = store.unfinished_jobs().unwrap().into_iter().map(|j| j.id).collect();

@@ -12,16 +12,25 @@
 //!
 //! The [`Store`] is one connection shared by its clones; its rooms: the schema and its
 //! migrations (`schema`), jobs and their phases (`jobs`), images, search and the trash
-//! (`images`), prompt history and presets (`history`), diagnostics records (`diagnostics`).
+//! (`images`), what jobs and pictures cost and try-on-several-models groups (`costs`), the
+//! library check (`check`), prompt history and presets (`history`), diagnostics records
+//! (`diagnostics`), and what a failed write means (`trouble`).
 
+mod check;
+mod costs;
 mod diagnostics;
+pub mod faults;
 mod history;
 mod images;
 mod jobs;
 mod schema;
+mod trouble;
 
+pub use check::{CheckReport, FileProblem, Finding, RunMarker};
+pub use costs::GroupMember;
 pub use images::{ImageFilter, ImageRecord, NewImage};
 pub use jobs::{JobPhase, JobSummary, NewJob, UnfinishedJob, cache_key};
+pub use trouble::{StorageProblem, storage_error};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -76,6 +85,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn)?;
+        faults::from_environment(dir);
         // A writer killed between writing and renaming leaves a temporary file: tidy those
         // (never another running Easel's).
         crate::intake::sweep_temporary_files(&dir.join("images"));
@@ -98,11 +108,41 @@ impl Store {
         Ok(f(&conn)?)
     }
 
+    /// A write: refused at once while a storage fault is simulated for this folder
+    /// ([`faults::simulate`]), otherwise as [`Store::with`].
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        faults::check(&self.dir)?;
+        self.with(f)
+    }
+
+    /// A moment as the clock on the wall shows it: "14:05" today, "14:05 tomorrow", or with its
+    /// date further off. (SQLite knows the local time zone; the standard library does not.)
+    pub fn local_clock(&self, ms: i64) -> Result<String, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT strftime('%H:%M', ?1 / 1000, 'unixepoch', 'localtime'), date(?1 / 1000, 'unixepoch', 'localtime'),
+                        date('now', 'localtime'), date('now', 'localtime', '+1 day')",
+                [ms],
+                |r| {
+                    let (time, day, today, tomorrow): (String, String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                    Ok(if day == today {
+                        time
+                    } else if day == tomorrow {
+                        format!("{time} tomorrow")
+                    } else {
+                        format!("{day} {time}")
+                    })
+                },
+            )
+        })
+    }
+
     /// A write that need not survive a power cut on its own: committed without waiting for
     /// the disk (`synchronous = NORMAL`). In WAL mode the next ordinary (FULL) commit syncs the
     /// log, and with it every relaxed commit before it, so the order of what survives holds.
     /// Only for rows whose loss cannot cost money: see the callers.
     fn with_relaxed<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        faults::check(&self.dir)?;
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let result = f(&conn);
@@ -139,6 +179,11 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// A moment as "14:05 UTC", where the local time cannot be had.
+pub fn utc_clock(ms: i64) -> String {
+    format!("{} UTC", rfc3339(ms).get(11..16).unwrap_or_default())
+}
+
 fn rfc3339(ms: i64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
     humantime::format_rfc3339_seconds(t).to_string()
@@ -156,7 +201,7 @@ pub(super) mod tests {
     pub(crate) fn add(store: &Store, job: &str, prompt: &str, model: &str, shade: u8) -> ImageRecord {
         let mut s = settings(model, Seed::Fixed(u64::from(shade)));
         s.prompt = prompt.into();
-        store.insert_job(&NewJob { id: job, batch_id: "b", provider: "modelslab", base_url: "u", settings: &s, cache_key: None }).unwrap();
+        store.insert_job(&NewJob::new(job, "b", "modelslab", "u", &s)).unwrap();
         let img = image::RgbImage::from_pixel(4, 4, image::Rgb([shade, 0, 0]));
         let mut png = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
@@ -186,5 +231,17 @@ pub(super) mod tests {
         assert!(failing.is_err());
         assert_eq!(sync(&store), 2, "FULL again after a relaxed write, even a failed one");
         assert_eq!(store.job_phase("j1").unwrap(), Some(JobPhase::Pending));
+    }
+
+    #[test]
+    fn the_local_clock_names_today_tomorrow_or_the_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = store.local_clock(now_ms()).unwrap();
+        assert_eq!(now.len(), 5, "today: just the time, {now}");
+        assert!(now.as_bytes()[2] == b':');
+        let later = store.local_clock(now_ms() + 24 * 3600 * 1000).unwrap();
+        assert!(later.ends_with("tomorrow"), "{later}");
+        assert!(store.local_clock(0).unwrap().starts_with("19"), "far off: with its date");
     }
 }

@@ -14,3 +14,4 @@ mod keys;
 mod modelslab_real;
 mod openai;
 mod providers;
+mod services;

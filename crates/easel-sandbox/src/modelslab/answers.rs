@@ -222,8 +222,11 @@ pub(super) fn public_models() -> Response {
     json_response(StatusCode::OK, Value::Array(models))
 }
 
-pub(super) fn wallet_balance() -> Response {
-    json_response(StatusCode::OK, doc::WALLET_BALANCE.clone())
+/// `wallet_balance`: the documented answer, with the sandbox wallet's balance now.
+pub(super) fn wallet_balance(balance: f64) -> Response {
+    let mut body = doc::WALLET_BALANCE.clone();
+    body["data"]["balance"] = json!(balance);
+    json_response(StatusCode::OK, body)
 }
 
 /// `processing/request_count`: how many of the account's jobs are being made.

@@ -217,7 +217,7 @@ pub(super) async fn request_count(State(shared): State<Arc<Shared>>, headers: He
 /// `POST /api/wallet_balance`.
 pub(super) async fn wallet_balance(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Result<Response, Rejection> {
     parse_request(&headers, &body)?;
-    Ok(refused_key(&shared).unwrap_or_else(answers::wallet_balance))
+    Ok(refused_key(&shared).unwrap_or_else(|| answers::wallet_balance(shared.wallet.balance())))
 }
 
 /// `POST /api/v6/images/fetch` with `{"key", "request_id"}`.

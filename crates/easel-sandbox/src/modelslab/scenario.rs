@@ -166,6 +166,7 @@ impl Admitted {
 /// Answers a finished generation after the configured job duration.
 async fn succeed(shared: &Shared, generation: &Generation, arrived: Instant) -> Result<Response, Rejection> {
     shared.pause(shared.config.job_duration).await;
+    shared.wallet.charge(generation.images().count() as u32);
     let scenario = shared.config.scenario;
     let entries = match scenario {
         Scenario::InlineBase64 => inline_outputs(generation, "").await?,
@@ -193,6 +194,7 @@ async fn succeed(shared: &Shared, generation: &Generation, arrived: Instant) -> 
 
 /// Queues a job and answers `processing`; `slot` stays with the job until a fetch completes it.
 fn enqueue(shared: &Shared, generation: &Generation, slot: JobSlot) -> Response {
+    shared.wallet.charge(generation.images().count() as u32);
     let scenario = shared.config.scenario;
     let number = shared.modelslab.next_id();
     let id = match scenario {

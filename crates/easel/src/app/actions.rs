@@ -147,6 +147,21 @@ pub enum Action {
         draft: Box<SettingsDraft>,
     },
     DeletePreset(String),
+
+    /// Check every picture against its file, from the settings window.
+    CheckLibrary,
+    /// Jobs of an earlier run wait for this service's key: switch to it and open the key window.
+    AddKeyFor {
+        kind: ProviderKind,
+        base_url: Option<String>,
+    },
+    /// Open the "Try on several models" window.
+    OpenSeveralModels,
+    /// Send the draft to each of these models (on its service) as one group.
+    TryModels(Vec<(easel_engine::ServiceSpec, String)>),
+    /// Show a try-on-several-models group side by side.
+    OpenGroup(String),
+    CloseGroup,
 }
 
 /// A read from the library for the gallery. `generation` names the query it is for, so the

@@ -1,8 +1,9 @@
 //! What the window needs from outside: the runtime, the key store, file dialogs, where data
 //! lives and which server to talk to. Tests build this with fakes.
 
-use super::commands::XdgOpener;
+use super::commands::{DbusNotifier, XdgOpener};
 use super::dialogs::{Dialogs, Opener, RfdDialogs};
+use super::notify::Notifier;
 use easel_engine::error::EngineError;
 use easel_engine::keys::{self, ApiKey, KeyringStore, SecretStore};
 use easel_engine::provider::ProviderKind;
@@ -21,6 +22,8 @@ pub struct Deps {
     pub dialogs: Arc<dyn Dialogs>,
     /// Opens links and folders (a browser, a file manager).
     pub opener: Arc<dyn Opener>,
+    /// Desktop notifications (the session bus's notification service).
+    pub notifier: Arc<dyn Notifier>,
     /// The data folder (library database and image files).
     pub data_dir: PathBuf,
     pub provider: ProviderKind,
@@ -42,6 +45,7 @@ impl Deps {
             dialogs: Arc::new(RfdDialogs::new(runtime.clone())),
             runtime,
             opener: Arc::new(XdgOpener),
+            notifier: Arc::new(DbusNotifier::session()),
             secrets: Arc::new(KeyringStore),
             data_dir: default_data_dir(),
             provider,

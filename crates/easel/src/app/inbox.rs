@@ -58,6 +58,20 @@ pub enum Message {
     Paint(super::paint::PaintMessage),
     /// For the viewer: what a picture was made from.
     Viewer(super::viewer::ViewerMessage),
+    /// The library check finished (the error is a plain sentence).
+    LibraryChecked(Result<easel_engine::store::CheckReport, String>),
+    /// An estimate, or what was spent.
+    Costs(super::costs::CostsMessage),
+    /// A try-on-several-models group read back for the side-by-side view.
+    Group(super::several_models::GroupMessage),
+    /// A group's keys were found: it can be sent (or why not).
+    GroupKeys(super::commands::GroupKeys),
+    /// The desktop showed a notification, with this id.
+    Notified(u32),
+    /// The person clicked the notification with this id.
+    NotificationClicked(u32),
+    /// A job's streamed preview was decoded.
+    Preview { job: easel_engine::JobId, result: Result<super::jobs::Preview, String> },
 }
 
 /// The sending end: posts a message and wakes the UI.
@@ -84,16 +98,32 @@ impl Inbox {
     }
 }
 
+/// Blocking work that posts what it returns.
+type Work = Box<dyn FnOnce() -> Message + Send>;
+
 /// Runs work on the tokio runtime and posts what it returns.
 #[derive(Clone)]
 pub struct Background {
     runtime: tokio::runtime::Handle,
     inbox: Inbox,
+    /// Work done one at a time, in the order it was asked for (see [`Self::in_order`]).
+    queue: tokio::sync::mpsc::UnboundedSender<Work>,
 }
 
 impl Background {
     pub fn new(runtime: tokio::runtime::Handle, inbox: Inbox) -> Self {
-        Self { runtime, inbox }
+        let (queue, mut work) = tokio::sync::mpsc::unbounded_channel::<Work>();
+        let posts = inbox.clone();
+        // Ends when the last `Background` is dropped (the workspace closed).
+        runtime.spawn(async move {
+            while let Some(next) = work.recv().await {
+                match tokio::task::spawn_blocking(next).await {
+                    Ok(message) => posts.post(message),
+                    Err(why) => super::logging::note(&format!("a read or write of the library stopped before it finished: {why}")),
+                }
+            }
+        });
+        Self { runtime, inbox, queue }
     }
 
     pub fn inbox(&self) -> &Inbox {
@@ -121,9 +151,51 @@ impl Background {
         });
     }
 
+    /// Blocking work done after everything asked for this way before it has finished: the
+    /// gallery's reads and writes of the library, so a listing asked for after a change (a
+    /// trash, a restore) always sees it.
+    pub fn in_order(&self, work: impl FnOnce() -> Message + Send + 'static) {
+        if self.queue.send(Box::new(work)).is_err() {
+            super::logging::note("a read or write of the library was not done: its queue has stopped");
+        }
+    }
+
     /// Async work (HTTP through the engine) on the runtime.
     pub fn spawn(&self, work: impl Future<Output = Message> + Send + 'static) {
         let inbox = self.inbox.clone();
         self.runtime.spawn(async move { inbox.post(work.await) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A change that takes long is still done, and answered, before a read asked for after it.
+    #[test]
+    fn work_in_order_is_done_and_posted_in_the_order_it_was_asked_for() {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let (inbox, receiver) = Inbox::new(egui::Context::default());
+        let bg = Background::new(runtime.handle().clone(), inbox);
+        let done = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        for (name, slow) in [("change", true), ("read", false)] {
+            let done = done.clone();
+            bg.in_order(move || {
+                if slow {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                done.lock().unwrap().push(name);
+                Message::JobReport(Ok(name.to_owned()))
+            });
+        }
+        let posted: Vec<String> = (0..2)
+            .map(|_| match receiver.recv_timeout(Duration::from_secs(20)) {
+                Ok(Message::JobReport(Ok(name))) => name,
+                _ => panic!("both were posted"),
+            })
+            .collect();
+        assert_eq!(posted, ["change", "read"]);
+        assert_eq!(*done.lock().unwrap(), ["change", "read"], "the read waited for the change");
     }
 }

@@ -31,6 +31,7 @@ mod actions;
 mod advice;
 mod commands;
 mod compare;
+mod costs;
 mod crash_notice;
 mod deps;
 mod diagnostics_pane;
@@ -45,15 +46,18 @@ mod idle;
 mod inbox;
 mod jobs;
 mod keys;
+mod library_check;
 mod links;
 mod logging;
 mod notices;
+mod notify;
 mod paint;
 mod picture;
 mod prompt;
 mod provider_picker;
 mod saving;
 mod settings;
+mod several_models;
 mod state;
 mod status;
 mod style;
@@ -64,12 +68,15 @@ mod when;
 mod words;
 mod workspace;
 
-pub use commands::XdgOpener;
+pub use commands::{DbusNotifier, XdgOpener};
 pub use deps::Deps;
 pub use dialogs::{DialogReply, Dialogs, Opener, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
 pub use gallery::PAGE as GALLERY_PAGE;
+pub use notify::{Clicked, NoNotifier, Note, Notifier};
 pub use state::AppState;
+#[doc(hidden)]
+pub use workspace::TakenIn;
 
 use easel_engine::error::EngineError;
 use easel_engine::provider::ProviderKind;
@@ -137,12 +144,16 @@ pub struct EaselApp {
     /// The provider and `EASEL_API_KEY` the window started with: the key is used for that
     /// provider only, never sent to another one after a switch.
     launch: (ProviderKind, Result<Option<easel_engine::keys::ApiKey>, EngineError>),
-    /// The built-in sandbox, while the window talks to it ("Try the sandbox").
+    /// The built-in sandbox, once started ("Try the sandbox"): it keeps running after a switch,
+    /// so jobs sent to it finish.
     sandbox: Option<easel_sandbox::Sandbox>,
     /// A crash report from the last run, offered once.
     crash: Option<crash_notice::CrashNotice>,
     /// The text cursor blinks only while the person is typing or clicking.
     blink: idle::Blink,
+    /// Says the data folder is in use while the window is open (a run that ends without
+    /// removing it is noticed at the next start, which then checks the library).
+    _running: easel_engine::store::RunMarker,
 }
 
 /// What the window shows: the workspace, or why it could not start.
@@ -166,10 +177,14 @@ impl EaselApp {
         if deps.api_key_header {
             state.openai_api_key_header = true;
         }
+        let (running, crashed) = easel_engine::store::RunMarker::claim(&deps.data_dir);
         let screen = Self::start(&cc.egui_ctx, &deps, state);
+        if let (true, Screen::Ready(workspace)) = (crashed, &screen) {
+            workspace.check_library_after_crash();
+        }
         let launch = (deps.provider, deps.env_key.clone());
         let crash = commands::unseen_crash_report(&deps.data_dir).map(|(report, text)| crash_notice::CrashNotice::new(report, text));
-        Self { deps, screen, launch, sandbox: None, crash, blink: idle::Blink::default() }
+        Self { deps, screen, launch, sandbox: None, crash, blink: idle::Blink::default(), _running: running }
     }
 
     fn start(ctx: &egui::Context, deps: &Deps, state: AppState) -> Screen {
@@ -179,12 +194,17 @@ impl EaselApp {
         }
     }
 
-    /// Start again with the usual server (the person turned the override off).
+    /// Go back to the usual server (the person turned the override off, or left the sandbox);
+    /// when the engine could not start, start it again there.
     fn restart_with_usual_server(&mut self, ctx: &egui::Context) {
-        let mut state = match &self.screen {
-            Screen::Ready(workspace) => workspace.state().clone(),
-            Screen::Failed(failure) => failure.state.clone(),
-        };
+        if let Screen::Ready(workspace) = &self.screen {
+            let header = workspace.state().openai_api_key_header;
+            let switch = provider_picker::Switch { api_key_header: header, ..provider_picker::Switch::to(self.deps.provider, None) };
+            self.switch_provider(switch);
+            return;
+        }
+        let Screen::Failed(failure) = &self.screen else { return };
+        let mut state = failure.state.clone();
         state.base_url = None;
         self.deps.base_url = None;
         if self.sandbox.take().is_some() {
@@ -200,13 +220,13 @@ impl EaselApp {
         if kind == self.launch.0 { self.launch.1.clone() } else { Ok(None) }
     }
 
-    /// Talk to another provider or server: a new workspace (and engine) with the same state,
-    /// so the prompt is kept; the provider's own keyring entry is read.
-    fn switch_provider(&mut self, ctx: &egui::Context, switch: provider_picker::Switch) {
-        let Screen::Ready(workspace) = &self.screen else { return };
-        let mut state = workspace.state().clone();
-        state.base_url.clone_from(&switch.base_url);
-        state.openai_api_key_header = switch.api_key_header;
+    /// Send the next jobs to another provider or server: the same workspace and engine, so the
+    /// prompt is kept and running jobs finish where they were sent; the service's own keyring
+    /// entry is read.
+    fn switch_provider(&mut self, mut switch: provider_picker::Switch) {
+        if !matches!(self.screen, Screen::Ready(_)) {
+            return;
+        }
         self.deps.provider = switch.kind;
         self.deps.base_url.clone_from(&switch.base_url);
         self.deps.env_key = if switch.session_key.is_some() { Ok(None) } else { self.launch_key(switch.kind) };
@@ -222,10 +242,11 @@ impl EaselApp {
                 ""
             }
         ));
-        self.sandbox = switch.sandbox;
-        self.screen = Self::start(ctx, &self.deps, state);
+        if let Some(started) = switch.sandbox.take() {
+            self.sandbox = Some(started);
+        }
         if let Screen::Ready(workspace) = &mut self.screen {
-            workspace.after_switch(switch.session_key, sandbox);
+            workspace.switch_service(&switch, self.deps.env_key.clone(), sandbox);
         }
     }
 }
@@ -238,9 +259,19 @@ impl EaselApp {
             Screen::Failed(_) => None,
         };
         match request {
-            Some(AppRequest::Switch(switch)) => self.switch_provider(ctx, switch),
+            Some(AppRequest::Switch(switch)) => self.switch_provider(switch),
             Some(AppRequest::UsualServer) => self.restart_with_usual_server(ctx),
             None => {}
+        }
+    }
+
+    /// What the window has taken in so far, without drawing (`None`: the engine did not
+    /// start). Only for tests.
+    #[doc(hidden)]
+    pub fn taken_in(&self) -> Option<TakenIn> {
+        match &self.screen {
+            Screen::Ready(workspace) => Some(workspace.taken_in()),
+            Screen::Failed(_) => None,
         }
     }
 
@@ -280,7 +311,7 @@ impl eframe::App for EaselApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         match &self.screen {
             // The sandbox lives only as long as this run: never remember its address.
-            Screen::Ready(workspace) if self.sandbox.is_some() => {
+            Screen::Ready(workspace) if workspace.in_sandbox() => {
                 AppState { base_url: None, ..workspace.state().clone() }.save(storage);
             }
             Screen::Ready(workspace) => workspace.state().save(storage),

@@ -1,6 +1,7 @@
 //! Which service the window talks to: ModelsLab, an OpenAI-compatible API or an
-//! AUTOMATIC1111 / Forge server, and at which address. Choosing another one rebuilds the
-//! workspace's engine (the prompt text is kept; each provider has its own keyring entry).
+//! AUTOMATIC1111 / Forge server, and at which address. Choosing another one sends the next
+//! jobs there (the prompt text is kept; each server has its own keyring entry); running jobs
+//! finish on their own service.
 
 use super::actions::Action;
 use super::style;
@@ -11,13 +12,12 @@ use easel_sandbox::Sandbox;
 /// What the sandbox is, in the words the window uses everywhere.
 pub const SANDBOX_LABEL: &str = "Sandbox: test patterns, no real images, no credits";
 
-/// "Try the sandbox", and while it starts a spinner. `busy`: jobs are running (no switch now).
-pub fn try_sandbox_ui(ui: &mut egui::Ui, starting: bool, busy: bool, actions: &mut Vec<Action>) {
+/// "Try the sandbox", and while it starts a spinner.
+pub fn try_sandbox_ui(ui: &mut egui::Ui, starting: bool, actions: &mut Vec<Action>) {
     ui.horizontal_wrapped(|ui| {
-        let start = ui
-            .add_enabled(!busy && !starting, egui::Button::new("Try the sandbox"))
-            .on_hover_text("Start a pretend service inside Easel. Nothing is sent to the internet.")
-            .on_disabled_hover_text("Wait until the running jobs end.");
+        let start = ui.add_enabled(!starting, egui::Button::new("Try the sandbox")).on_hover_text(
+            "Start a pretend service inside Easel. Nothing is sent to the internet. Running jobs finish where they were sent.",
+        );
         if start.clicked() {
             actions.push(Action::TrySandbox);
         }

@@ -42,10 +42,13 @@ pub struct SettingsView<'a> {
     pub embed_parameters: &'a mut bool,
     pub own_file_chooser: &'a mut bool,
     pub sandbox: bool,
-    /// Jobs are running: the service cannot be switched now.
-    pub busy: bool,
     /// The sandbox is being started.
     pub starting_sandbox: bool,
+    /// Desktop notifications when a job ends in the background, and their sound.
+    pub notify_when_done: &'a mut bool,
+    pub notify_sound: &'a mut bool,
+    /// The library check and what it found.
+    pub library: &'a super::library_check::LibraryCheck,
 }
 
 impl SettingsWindow {
@@ -79,19 +82,20 @@ impl SettingsWindow {
                 .on_hover_text("Easel uses your desktop's file dialog when there is one, and its own otherwise. Tick this if the desktop's dialog does not appear.");
             ui.add_space(space::PARAGRAPH);
             ui.separator();
+            super::notify::settings_ui(ui, view.notify_when_done, view.notify_sound);
+            ui.separator();
+            view.library.ui(ui, actions);
+            ui.separator();
 
             ui.strong("Try Easel without a key");
             ui.label(SANDBOX_LABEL);
             if view.sandbox {
-                let leave = ui
-                    .add_enabled(!view.busy, egui::Button::new("Leave the sandbox"))
-                    .on_hover_text("Go back to the real service.")
-                    .on_disabled_hover_text("Wait until the running jobs end.");
+                let leave = ui.button("Leave the sandbox").on_hover_text("Go back to the real service. Running jobs finish.");
                 if leave.clicked() {
                     actions.push(Action::UseUsualServer);
                 }
             } else {
-                try_sandbox_ui(ui, view.starting_sandbox, view.busy, actions);
+                try_sandbox_ui(ui, view.starting_sandbox, actions);
             }
         });
         self.open &= open;

@@ -31,6 +31,10 @@ pub struct AppState {
     pub own_file_chooser: bool,
     /// The folder Easel's own file chooser showed last.
     pub last_folder: Option<std::path::PathBuf>,
+    /// Tell the person with a desktop notification when a job ends while Easel is in the background.
+    pub notify_when_done: bool,
+    /// ... with the desktop's sound.
+    pub notify_sound: bool,
 }
 
 impl Default for AppState {
@@ -47,6 +51,8 @@ impl Default for AppState {
             timeout_minutes: None,
             own_file_chooser: false,
             last_folder: None,
+            notify_when_done: true,
+            notify_sound: false,
         }
     }
 }

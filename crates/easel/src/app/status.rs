@@ -1,4 +1,5 @@
-//! The status bar: key, provider and server, balance, jobs in flight, diagnostics toggle.
+//! The status bar: key, provider and server, balance, what was spent today, jobs in flight,
+//! diagnostics toggle.
 
 use super::actions::Action;
 use super::provider_picker::SANDBOX_LABEL;
@@ -11,6 +12,8 @@ pub struct Status {
     /// The server in use, when it is not the provider's usual one.
     pub server_override: Option<String>,
     pub balance: Option<String>,
+    /// What was spent today, and more about it for its tooltip.
+    pub spent_today: Option<(String, String)>,
     pub in_flight: usize,
     pub diagnostics_open: bool,
     pub settings_open: bool,
@@ -31,18 +34,13 @@ impl Status {
             if self.sandbox {
                 style::warn_label(ui, SANDBOX_LABEL)
                     .on_hover_text("The built-in sandbox runs inside Easel. It makes test patterns and costs nothing.");
-                let leave = ui
-                    .add_enabled(self.in_flight == 0, egui::Button::new("Leave the sandbox"))
-                    .on_hover_text("Go back to the real service.")
-                    .on_disabled_hover_text("Wait until the running jobs end.");
+                let leave = ui.button("Leave the sandbox").on_hover_text("Go back to the real service. Running jobs finish.");
                 if leave.clicked() {
                     actions.push(Action::UseUsualServer);
                 }
             } else if let Some(server) = &self.server_override {
                 style::warn_label(ui, format!("Server: {server}")).on_hover_text("Not the service's usual server (chosen in Settings).");
-                let usual = ui
-                    .add_enabled(self.in_flight == 0, egui::Button::new("Use the usual server"))
-                    .on_disabled_hover_text("Wait until the running jobs end.");
+                let usual = ui.button("Use the usual server").on_hover_text("Running jobs finish on the server they were sent to.");
                 if usual.clicked() {
                     actions.push(Action::UseUsualServer);
                 }
@@ -50,6 +48,13 @@ impl Status {
             if let Some(balance) = &self.balance {
                 ui.separator();
                 ui.label(format!("Balance: {balance}"));
+            }
+            if let Some((spent, more)) = &self.spent_today {
+                ui.separator();
+                let label = ui.label(spent);
+                if !more.is_empty() {
+                    label.on_hover_text(more);
+                }
             }
             ui.separator();
             ui.label(format!("Jobs running: {}", self.in_flight));

@@ -202,6 +202,7 @@ fn details_ui(
             ui.add(egui::Label::new(value).selectable(true).wrap());
             ui.add_space(space::FIELD);
         }
+        super::costs::picture_facts_ui(ui, record);
         if record.cached {
             ui.weak("Served from your library: the same settings were made before.");
         }

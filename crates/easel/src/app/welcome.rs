@@ -44,7 +44,7 @@ impl Welcome {
             ui.strong("No key yet? Try the sandbox");
             ui.label(SANDBOX_LABEL);
             ui.label("The sandbox runs inside Easel on this computer. It makes test patterns so you can see how everything works.");
-            try_sandbox_ui(ui, self.starting_sandbox, false, actions);
+            try_sandbox_ui(ui, self.starting_sandbox, actions);
         });
     }
 }

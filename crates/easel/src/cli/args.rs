@@ -48,9 +48,11 @@ impl TryFrom<&ProviderArgs> for ServiceSpec {
     }
 }
 
-/// The key for `kind`, or none for a server that needs none (A1111 without --api-auth).
-pub fn credentials(kind: ProviderKind) -> Result<Option<keys::ApiKey>, EngineError> {
-    Ok(keys::find_key(kind.id(), kind.needs_key(), &KeyringStore)?.map(|(key, _)| key))
+/// The key for `service` (`EASEL_API_KEY`, which this command uses for every service, else
+/// the service's own entry in the system keychain), or none for a server that needs none (A1111
+/// without --api-auth).
+pub fn credentials(service: &ServiceSpec) -> Result<Option<keys::ApiKey>, EngineError> {
+    Ok(keys::find_service_key(service, &KeyringStore)?.map(|(key, _)| key))
 }
 
 /// A mistake on the command line, as a validation error naming the `field`.

@@ -1,13 +1,15 @@
-//! `easel generate`: check the settings, send the jobs, report each event and the images.
+//! `easel generate`: check the settings, send the jobs (to one model, or to up to four to try
+//! the prompt on, on one service or several), report each event, the images and what they cost.
 
 use super::args::{ProviderArgs, credentials};
 use super::printer::Printer;
 use super::runtime;
+use super::targets::{self, MAX_MODELS};
 use clap::Args;
-use easel_engine::error::{EngineError, ErrorCategory};
+use easel_engine::error::{EngineError, ErrorCategory, FieldErrors};
 use easel_engine::request::SettingsDraft;
 use easel_engine::store::ImageRecord;
-use easel_engine::{Engine, Event, JobOutcome};
+use easel_engine::{Engine, Event, JobOutcome, Target};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +21,10 @@ pub struct GenerateArgs {
     /// What to make.
     #[arg(long)]
     pub prompt: String,
+    /// The model. Repeat it (up to 4) to try the prompt on several models side by side; a model
+    /// may name its own service: `openai:gpt-image-1.5`, `modelslab:flux@http://127.0.0.1:7860`.
     #[arg(long)]
-    pub model: Option<String>,
+    pub model: Vec<String>,
     /// Tried once if the model fails with server errors.
     #[arg(long)]
     pub fallback_model: Option<String>,
@@ -75,7 +79,7 @@ pub struct GenerateArgs {
     /// the same as `--option enhance_prompt=yes`). Off by default: the prompt is sent as typed.
     #[arg(long)]
     pub enhance_prompt: bool,
-    /// Jobs in flight at once.
+    /// Jobs in flight at once (on the service of --provider/--base-url).
     #[arg(long)]
     pub concurrency: Option<String>,
     /// Seconds each HTTP attempt may take (default depends on the model: 60 or 120).
@@ -92,6 +96,51 @@ pub struct GenerateArgs {
     pub json: bool,
 }
 
+impl GenerateArgs {
+    /// The settings as typed (the model is set per target).
+    fn draft(&self, bad: &mut FieldErrors) -> SettingsDraft {
+        let defaults = SettingsDraft::default();
+        let mut draft = SettingsDraft {
+            prompt: self.prompt.clone(),
+            negative_prompt: self.negative_prompt.clone().unwrap_or(defaults.negative_prompt),
+            model: String::new(),
+            fallback_model: self.fallback_model.clone().unwrap_or_default(),
+            width: self.width.clone().unwrap_or(defaults.width),
+            height: self.height.clone().unwrap_or(defaults.height),
+            samples: self.samples.clone().unwrap_or(defaults.samples),
+            steps: self.steps.clone().unwrap_or(defaults.steps),
+            guidance: self.guidance.clone().unwrap_or(defaults.guidance),
+            seed: self.seed.clone().unwrap_or_default(),
+            candidates: self.candidates.clone().unwrap_or(defaults.candidates),
+            aspect_ratio: self.aspect_ratio.clone().unwrap_or(defaults.aspect_ratio),
+            init_images: self.init_image.iter().map(|p| p.display().to_string()).collect(),
+            strength: self.strength.clone().unwrap_or(defaults.strength),
+            mask_image: self.mask.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            options: Default::default(),
+        };
+        for pair in &self.options {
+            match pair.split_once('=') {
+                Some((id, value)) if !id.trim().is_empty() => {
+                    draft.options.insert(id.trim().to_owned(), value.trim().to_owned());
+                }
+                _ => {
+                    bad.insert("option".into(), vec![format!("--option takes ID=VALUE (for example quality=high), not '{pair}'.")]);
+                }
+            }
+        }
+        // The convenience flags are the options of the same name.
+        for (id, value) in [("quality", &self.quality), ("background", &self.background), ("output_format", &self.output_format)] {
+            if let Some(value) = value {
+                draft.options.insert(id.to_owned(), value.trim().to_owned());
+            }
+        }
+        if self.enhance_prompt {
+            draft.options.insert("enhance_prompt".into(), "yes".into());
+        }
+        draft
+    }
+}
+
 pub fn run(args: GenerateArgs) -> i32 {
     let printer = Arc::new(Printer::new(args.json));
     let fail = |err: EngineError| {
@@ -102,46 +151,9 @@ pub fn run(args: GenerateArgs) -> i32 {
         Ok(kind) => kind,
         Err(e) => return fail(e),
     };
-    let defaults = SettingsDraft::default();
-    let mut draft = SettingsDraft {
-        prompt: args.prompt.clone(),
-        negative_prompt: args.negative_prompt.clone().unwrap_or(defaults.negative_prompt),
-        model: args.model.clone().unwrap_or_default(),
-        fallback_model: args.fallback_model.clone().unwrap_or_default(),
-        width: args.width.clone().unwrap_or(defaults.width),
-        height: args.height.clone().unwrap_or(defaults.height),
-        samples: args.samples.clone().unwrap_or(defaults.samples),
-        steps: args.steps.clone().unwrap_or(defaults.steps),
-        guidance: args.guidance.clone().unwrap_or(defaults.guidance),
-        seed: args.seed.clone().unwrap_or_default(),
-        candidates: args.candidates.clone().unwrap_or(defaults.candidates),
-        aspect_ratio: args.aspect_ratio.clone().unwrap_or(defaults.aspect_ratio),
-        init_images: args.init_image.iter().map(|p| p.display().to_string()).collect(),
-        strength: args.strength.clone().unwrap_or(defaults.strength),
-        mask_image: args.mask.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-        options: Default::default(),
-    };
+    let mut bad = FieldErrors::new();
+    let draft = args.draft(&mut bad);
     let mut config = args.provider.config(kind);
-    let mut bad = easel_engine::error::FieldErrors::new();
-    for pair in &args.options {
-        match pair.split_once('=') {
-            Some((id, value)) if !id.trim().is_empty() => {
-                draft.options.insert(id.trim().to_owned(), value.trim().to_owned());
-            }
-            _ => {
-                bad.insert("option".into(), vec![format!("--option takes ID=VALUE (for example quality=high), not '{pair}'.")]);
-            }
-        }
-    }
-    // The convenience flags are the options of the same name.
-    for (id, value) in [("quality", &args.quality), ("background", &args.background), ("output_format", &args.output_format)] {
-        if let Some(value) = value {
-            draft.options.insert(id.to_owned(), value.trim().to_owned());
-        }
-    }
-    if args.enhance_prompt {
-        draft.options.insert("enhance_prompt".into(), "yes".into());
-    }
     let mut seconds = |text: &Option<String>, field: &str, max: f64| -> Option<Duration> {
         let text = text.as_deref()?;
         match text.trim().parse::<f64>() {
@@ -164,6 +176,17 @@ pub fn run(args: GenerateArgs) -> i32 {
             }
         }
     }
+    let default = config.service();
+    let mut wanted = Vec::new();
+    for text in args.model.iter().map(String::as_str).chain(args.model.is_empty().then_some("")) {
+        match targets::parse_target(text, &default) {
+            Ok(target) => wanted.push(target),
+            Err(e) => bad.extend(e.fields),
+        }
+    }
+    if wanted.len() > MAX_MODELS {
+        bad.insert("model".into(), vec![format!("Try at most {MAX_MODELS} models at once.")]);
+    }
 
     let Some(rt) = runtime() else { return 1 };
     let _guard = rt.enter();
@@ -172,55 +195,55 @@ pub fn run(args: GenerateArgs) -> i32 {
         Ok(engine) => engine,
         Err(e) => return fail(e),
     };
-    if args.model.is_none() {
-        draft.model = engine.provider().default_model().to_owned();
-    }
-    let caps = engine.provider().capabilities(draft.model.trim());
-    // Without a size, use the model's first preset (OpenAI models make only a few sizes).
-    if let (None, None, Some((w, h))) = (&args.width, &args.height, caps.size_presets.first()) {
-        draft.width = w.to_string();
-        draft.height = h.to_string();
-    }
-    // On the command line an option the model does not have is a mistake worth naming (the
-    // window only ever offers the model's own).
-    for id in draft.options.keys().filter(|id| caps.option(id).is_none()) {
-        let known: Vec<&str> = caps.options.iter().map(|o| o.id).collect();
-        let takes = if known.is_empty() { "takes no options".to_owned() } else { format!("takes: {}", known.join(", ")) };
-        bad.insert("option".into(), vec![format!("The model {} has no option '{id}'; it {takes}.", draft.model.trim())]);
-    }
-    if !caps.seed && args.seed.as_deref().is_some_and(|s| !s.trim().is_empty() && !s.trim().eq_ignore_ascii_case("random")) {
-        printer.note("This service takes no seed, so the seed is not used: the same settings make a different picture each time.");
-    }
-    let valid = match draft.validate(&caps) {
-        Ok(v) if bad.is_empty() => v,
+    let checked = match targets::check_all(&engine, &wanted, &draft, args.width.is_some() || args.height.is_some(), args.steps.is_some()) {
+        Ok(checked) if bad.is_empty() => checked,
         Ok(_) => {
-            return fail(
-                EngineError::new(ErrorCategory::Validation)
-                    .with_message("Some settings need fixing before anything is sent.")
-                    .with_fields(bad),
-            );
+            let err = EngineError::new(ErrorCategory::Validation).with_message("Some settings need fixing before anything is sent.");
+            return fail(err.with_fields(bad));
         }
         Err(mut e) => {
             e.fields.extend(bad);
             return fail(e);
         }
     };
-    if let Some(note) = caps.rules.note {
-        printer.note(note);
+    let seed_given = args.seed.as_deref().is_some_and(|s| !s.trim().is_empty() && !s.trim().eq_ignore_ascii_case("random"));
+    if seed_given && checked.iter().any(|t| !t.seeded) {
+        printer.note("This service takes no seed, so the seed is not used: the same settings make a different picture each time.");
     }
-    let asked_steps = args.steps.as_deref().and_then(|s| s.trim().parse::<u32>().ok());
-    if let (Some(why), Some(asked), Some(range)) = (caps.rules.steps_capped, asked_steps, &caps.steps)
-        && asked > *range.end()
-    {
-        printer.note(why);
+    let mut notes: Vec<&str> = Vec::new();
+    for note in checked.iter().flat_map(|t| t.notes.iter().copied()) {
+        if !notes.contains(&note) {
+            notes.push(note);
+            printer.note(note);
+        }
     }
-    // The key is looked up only once the request is known to be valid.
-    let key = match credentials(kind) {
-        Ok(key) => key,
-        Err(e) => return fail(e),
-    };
-
-    let outcomes = rt.block_on(engine.run(valid, key));
+    // Keys are looked up only once every request is known to be valid.
+    let mut sendable = Vec::new();
+    for target in checked {
+        match credentials(target.service.spec()) {
+            Ok(key) => sendable.push(Target { service: target.service, request: target.request, key }),
+            Err(e) => return fail(e),
+        }
+    }
+    let targets: Vec<_> = sendable.iter().map(|t| (&t.service, &t.request, t.key.as_ref())).collect();
+    let mut estimate = engine.estimate(&targets);
+    // With a price known, the balance is read once per service that has one, to warn when the
+    // batch could cost more than is left.
+    if estimate.high.is_some_and(|high| high > 0.0) {
+        let mut asked: Vec<&easel_engine::Service> = Vec::new();
+        for (service, _, key) in &targets {
+            if service.provider().balance(*key).is_none() || asked.iter().any(|s| s.is(service)) {
+                continue;
+            }
+            asked.push(service);
+            if let Err(e) = rt.block_on(service.check_key(*key)) {
+                tracing::warn!("the balance of {} could not be read before sending: {}", service.label(), e.message);
+            }
+        }
+        estimate = engine.estimate(&targets);
+    }
+    printer.estimate(&estimate);
+    let outcomes = rt.block_on(engine.run_group(sendable));
     finish_run(&printer, &outcomes, args.out.as_deref())
 }
 
@@ -253,19 +276,21 @@ pub fn finish_run(printer: &Printer, outcomes: &[JobOutcome], out: Option<&std::
     }
     let exit_code = match (worst, &copy_failed) {
         (Some(category), _) => category.exit_code(),
-        (None, Some(_)) => 1,
+        (None, Some(_)) => ErrorCategory::Storage.exit_code(),
         (None, None) => 0,
     };
     if let Some(e) = &copy_failed {
         printer.error(
             None,
-            &EngineError::new(ErrorCategory::Network)
+            &EngineError::new(ErrorCategory::Storage)
                 .with_message("Some images could not be copied to the --out folder (they are safe in the library).")
                 .with_hint("Check that the folder exists and is writable.")
                 .with_detail(e.to_string()),
         );
     }
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    // Nothing made and nothing charged is not worth a figure.
+    let cost = printer.spent().filter(|c| c.amount > 0.0 || !images.is_empty());
     if printer.json {
         printer.json_line(&serde_json::json!({
             "event": "done",
@@ -274,13 +299,16 @@ pub fn finish_run(printer: &Printer, outcomes: &[JobOutcome], out: Option<&std::
             "jobs": outcomes.len(),
             "exit_code": exit_code,
             "copies": copies,
+            "group": images.iter().find_map(|i| i.group.clone()),
+            "cost": cost,
         }));
     } else {
-        println!("{} image(s) saved, {failed} of {} job(s) failed.", images.len(), outcomes.len());
+        let spent = cost.map(|c| format!(", {}", c.text())).unwrap_or_default();
+        println!("{} image(s) saved, {failed} of {} job(s) failed{spent}.", images.len(), outcomes.len());
         for image in &images {
             let seed = image.seed.map_or("random".to_owned(), |s| s.to_string());
             let cached = if image.cached { ", from the library" } else { "" };
-            println!("  {} ({}×{}, seed {seed}{cached})", image.path.display(), image.width, image.height);
+            println!("  {} ({}×{}, {}, seed {seed}{cached})", image.path.display(), image.width, image.height, image.model);
         }
         for copy in &copies {
             println!("  copied to {}", copy.display());

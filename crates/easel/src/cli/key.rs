@@ -2,6 +2,7 @@
 //! from standard input, so it never shows in the process list.
 
 use clap::{Args, Subcommand};
+use easel_engine::ServiceSpec;
 use easel_engine::error::ErrorCategory;
 use easel_engine::keys::{self, ApiKey, KeyringStore, SecretStore};
 use easel_engine::provider::ProviderKind;
@@ -13,6 +14,10 @@ pub struct KeyArgs {
     /// The provider the key is for.
     #[arg(long, default_value = "modelslab", global = true)]
     pub provider: String,
+    /// The server the key is for, when it is not the provider's usual one: each server has its
+    /// own key, so a key is only ever sent where it was saved for.
+    #[arg(long, global = true)]
+    pub base_url: Option<String>,
 }
 
 /// What to do with the key.
@@ -26,14 +31,17 @@ pub enum KeyAction {
     Forget,
 }
 
-pub fn run(KeyArgs { action, provider }: &KeyArgs) -> i32 {
+pub fn run(KeyArgs { action, provider, base_url }: &KeyArgs) -> i32 {
     let action = *action;
     let Some(kind) = ProviderKind::parse(provider) else {
         eprintln!("Unknown provider '{provider}'. Use: modelslab, openai or a1111.");
         return 2;
     };
     let store = KeyringStore;
-    let id = kind.id();
+    let service = ServiceSpec::at(kind, base_url.clone());
+    let account = service.key_account();
+    let id = account.as_str();
+    let label = service.label();
     match action {
         KeyAction::Set => {
             let mut raw = String::new();
@@ -50,7 +58,7 @@ pub fn run(KeyArgs { action, provider }: &KeyArgs) -> i32 {
             };
             match store.set(id, &key) {
                 Ok(()) => {
-                    println!("Saved the {} key ({}) in the system keychain.", kind.label(), key.last_four());
+                    println!("Saved the {} key ({}) in the system keychain.", label, key.last_four());
                     0
                 }
                 Err(e) => {
@@ -65,11 +73,11 @@ pub fn run(KeyArgs { action, provider }: &KeyArgs) -> i32 {
             }
             match store.get(id) {
                 Ok(Some(key)) => {
-                    println!("A {} key ({}) is saved in the system keychain.", kind.label(), key.last_four());
+                    println!("A {} key ({}) is saved in the system keychain.", label, key.last_four());
                     0
                 }
                 Ok(None) => {
-                    println!("No {} key is saved in the system keychain.", kind.label());
+                    println!("No {} key is saved in the system keychain.", label);
                     ErrorCategory::Auth.exit_code()
                 }
                 Err(e) => {
@@ -80,7 +88,7 @@ pub fn run(KeyArgs { action, provider }: &KeyArgs) -> i32 {
         }
         KeyAction::Forget => match store.delete(id) {
             Ok(()) => {
-                println!("The {} key is no longer in the system keychain.", kind.label());
+                println!("The {} key is no longer in the system keychain.", label);
                 0
             }
             Err(e) => {

@@ -12,6 +12,7 @@ pub mod library;
 mod printer;
 pub mod resume;
 pub mod sandbox;
+mod targets;
 
 pub use args::ProviderArgs;
 
@@ -70,6 +71,12 @@ pub fn run(cli: Cli, gui: OpenWindow) -> i32 {
             }
         }
     }
+    // Commands that use the library say so while they run; one that finds an earlier run ended
+    // without saying goodbye checks the library first (the window does the same at its start).
+    let _marker = match &cli.command {
+        Some(Command::Generate(_) | Command::Resume(_) | Command::Library { .. }) => Some(claim_and_check(&data_dir, &cli.command)),
+        _ => None,
+    };
     match cli.command {
         None => gui(ProviderKind::ModelsLab, None, false),
         Some(Command::Gui(args)) => match args.kind() {
@@ -91,6 +98,21 @@ pub fn run(cli: Cli, gui: OpenWindow) -> i32 {
         Some(Command::Library { action }) => library::run(action),
         Some(Command::Sandbox(args)) => sandbox::run(&args),
     }
+}
+
+/// Mark the data folder in use; after a crash, check the library (unless the command is the
+/// check itself) and say what it found, if anything.
+fn claim_and_check(data_dir: &std::path::Path, command: &Option<Command>) -> easel_engine::store::RunMarker {
+    let (marker, crashed) = easel_engine::store::RunMarker::claim(data_dir);
+    let checking = matches!(command, Some(Command::Library { action: library::LibraryAction::Check { .. } }));
+    if crashed && !checking {
+        match easel_engine::store::Store::open(data_dir).and_then(|store| store.check_library()) {
+            Ok(report) if report.is_clean() => {}
+            Ok(report) => eprintln!("Easel stopped unexpectedly last time, so it checked the library: {}", report.summary()),
+            Err(e) => eprintln!("Easel stopped unexpectedly last time, and checking the library failed: {e}"),
+        }
+    }
+    marker
 }
 
 /// A tokio runtime for one command, or `None` after saying why there is none.

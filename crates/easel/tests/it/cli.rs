@@ -6,25 +6,31 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
-struct CliRun {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    events: Vec<Value>,
+pub(crate) struct CliRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub events: Vec<Value>,
 }
 
 impl CliRun {
-    fn event(&self, name: &str) -> &Value {
+    pub fn event(&self, name: &str) -> &Value {
         self.events.iter().find(|e| e["event"] == name).unwrap_or_else(|| panic!("no {name} event in:\n{}", self.stdout))
     }
-    fn all(&self, name: &str) -> Vec<&Value> {
+    pub fn all(&self, name: &str) -> Vec<&Value> {
         self.events.iter().filter(|e| e["event"] == name).collect()
     }
 }
 
 /// Run the binary with a clean environment: its own data dir, the canary key, no keyring.
-async fn easel(data: &Path, key: Option<&str>, args: &[&str]) -> CliRun {
+pub(crate) async fn easel(data: &Path, key: Option<&str>, args: &[&str]) -> CliRun {
+    easel_with(data, key, args, &[]).await
+}
+
+/// The same with more environment.
+pub(crate) async fn easel_with(data: &Path, key: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> CliRun {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_easel"));
+    cmd.envs(env.iter().copied());
     cmd.args(args)
         .env("EASEL_DATA_DIR", data)
         .env_remove("EASEL_API_KEY")
@@ -59,9 +65,13 @@ async fn generate_writes_real_pngs_and_reports_each_event() {
     let (run, _sandbox, data) =
         generate(Scenario::Success, &["--width", "640", "--height", "448", "--samples", "2", "--seed", "7", "--out", out_dir]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let request = run.event("request");
+    let request = run.all("request").into_iter().find(|r| r["endpoint"] != "balance").expect("a request").clone();
     assert_eq!(request["endpoint"], "generate");
-    let response = run.event("response");
+    // The balance is read before and after the job (that is how its cost is known): the
+    // generation's own answer is among the responses.
+    let responses = run.all("response");
+    assert_eq!(responses.iter().filter(|r| r["endpoint"] == "balance").count(), 2, "before and after");
+    let response = responses.iter().find(|r| r["endpoint"] == "generate").expect("the generation's answer");
     assert_eq!(response["http_status"], 200);
     assert_eq!(response["api_status"], "success");
     assert!(response["request_id"].is_string());
@@ -121,7 +131,7 @@ async fn waits_are_reported_as_events() {
     assert_eq!(waits.len(), 2);
     assert_eq!(waits[0]["seconds"], 1.0);
     assert_eq!(waits[0]["reason"], "rate_limited");
-    let statuses: Vec<_> = run.all("response").iter().map(|r| r["http_status"].clone()).collect();
+    let statuses: Vec<_> = run.all("response").iter().filter(|r| r["endpoint"] == "generate").map(|r| r["http_status"].clone()).collect();
     assert_eq!(statuses[..3], [429, 429, 200]);
 }
 

@@ -36,22 +36,26 @@ async fn a_key_saved_in_one_process_is_used_by_another_then_forgotten() {
         return;
     }
     let data = tempfile::tempdir().unwrap();
-    let provider = ["--provider", "modelslab"];
+    // Each server has its own key: this one is saved for the sandbox's address.
+    let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success)).await.unwrap();
+    let base = sandbox.base_url();
+    let service = ["--provider", "modelslab", "--base-url", &base];
 
-    let (code, out, err) = easel(&["key", "set", provider[0], provider[1]], Some(&format!("  {CANARY_KEY}\n")), data.path());
+    let (code, out, err) =
+        easel(&["key", "set", service[0], service[1], service[2], service[3]], Some(&format!("  {CANARY_KEY}\n")), data.path());
     assert_eq!(code, 0, "save failed: {out}{err}");
     assert!(out.contains("Saved") && !out.contains(CANARY_KEY), "{out}");
 
-    let (code, out, _) = easel(&["key", "status"], None, data.path());
+    let (code, out, _) = easel(&["key", "status", "--base-url", &base], None, data.path());
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("is saved in the system keychain"), "{out}");
     assert!(!out.contains(CANARY_KEY));
+    let (code, _, _) = easel(&["key", "status"], None, data.path());
+    assert_eq!(code, 3, "not under ModelsLab's usual server");
 
     // A third process generates with the keyring's key (no EASEL_API_KEY).
-    let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success)).await.unwrap();
-    let base = sandbox.base_url();
     let (code, out, err) = tokio::task::spawn_blocking({
-        let data = data.path().to_path_buf();
+        let (data, base) = (data.path().to_path_buf(), base.clone());
         move || easel(&["generate", "--prompt", "from the keyring", "--base-url", &base, "--json"], None, &data)
     })
     .await
@@ -60,11 +64,11 @@ async fn a_key_saved_in_one_process_is_used_by_another_then_forgotten() {
     assert_eq!(sandbox.requests()[0].body["key"], CANARY_KEY, "the keyring's key was sent");
     assert!(!out.contains(CANARY_KEY) && !err.contains(CANARY_KEY));
 
-    let (code, _, _) = easel(&["key", "forget"], None, data.path());
+    let (code, _, _) = easel(&["key", "forget", "--base-url", &base], None, data.path());
     assert_eq!(code, 0);
-    let (code, out, _) = easel(&["key", "status"], None, data.path());
+    let (code, out, _) = easel(&["key", "status", "--base-url", &base], None, data.path());
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains("No ModelsLab key is saved"), "{out}");
+    assert!(out.contains("No ModelsLab at 127.0.0.1"), "{out}");
 }
 
 #[test]

@@ -21,11 +21,14 @@ fn easel_cmd(data: &Path, args: &[&str]) -> Command {
 
 /// Start `easel generate --json` and hand back its events as they arrive.
 fn start_generate(data: &Path, base: &str) -> (Child, mpsc::Receiver<Value>) {
-    let mut child = easel_cmd(data, &["generate", "--prompt", "survive a crash", "--base-url", base, "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    start_generate_with(data, &["--base-url", base])
+}
+
+/// The same with other arguments.
+fn start_generate_with(data: &Path, extra: &[&str]) -> (Child, mpsc::Receiver<Value>) {
+    let mut args = vec!["generate", "--prompt", "survive a crash", "--json"];
+    args.extend_from_slice(extra);
+    let mut child = easel_cmd(data, &args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -41,7 +44,7 @@ fn start_generate(data: &Path, base: &str) -> (Child, mpsc::Receiver<Value>) {
 }
 
 /// Wait (bounded) until `pred` holds for an event.
-fn wait_for_event(rx: &mpsc::Receiver<Value>, what: &str, pred: impl Fn(&Value) -> bool) {
+fn wait_for_event(rx: &mpsc::Receiver<Value>, what: &str, mut pred: impl FnMut(&Value) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match rx.recv_timeout(left) {
@@ -142,6 +145,53 @@ async fn killed_while_processing_is_fetched_by_id_on_resume() {
     let fetches_after = sandbox.requests().iter().filter(|r| r.path.contains("/fetch")).count();
     assert!(fetches_after > fetches_before);
     assert_eq!(assert_library_consistent(data.path()).await.len(), 1);
+}
+
+/// One process with a job on each of two sandboxes at once (the same prompt on sdxl at A and on
+/// sdxl at B), killed while both services are making them.
+async fn killed_mid_job_on_two_services() -> (Sandbox, Sandbox, tempfile::TempDir) {
+    let queued = || SandboxConfig { job_duration: Duration::from_secs(3), ..SandboxConfig::new(Scenario::Processing) };
+    let (a, b) = (Sandbox::start(queued()).await.unwrap(), Sandbox::start(queued()).await.unwrap());
+    let data = tempfile::tempdir().unwrap();
+    let on_b = format!("modelslab:sdxl@{}", b.base_url());
+    let (child, events) = start_generate_with(data.path(), &["--base-url", &a.base_url(), "--model", "sdxl", "--model", &on_b]);
+    let mut processing = std::collections::HashSet::new();
+    while processing.len() < 2 {
+        wait_for_event(&events, "a processing wait", |e| {
+            let waiting = e["event"] == "wait" && e["reason"] == "processing";
+            waiting && processing.insert(e["job"].as_str().unwrap_or_default().to_owned())
+        });
+    }
+    kill9(child);
+    (a, b, data)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_mid_job_on_two_services_a_plain_resume_finishes_both() {
+    let (a, b, data) = killed_mid_job_on_two_services().await;
+
+    let (code, events, out) = run_cli(data.path(), &["resume", "--json"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(events.iter().filter(|e| e["event"] == "image").count(), 2, "both finished: {out}");
+    let services: Vec<&Value> = events.iter().filter(|e| e["event"] == "resume").collect();
+    assert_eq!(services.len(), 2, "reported per service: {out}");
+    assert!(services.iter().all(|s| s["resumed"] == 1));
+    assert_eq!(events.iter().find(|e| e["event"] == "done").unwrap()["jobs"], 2);
+    assert_eq!((text2img_count(&a), text2img_count(&b)), (1, 1), "fetched by id on each service, never resubmitted");
+    let rows = assert_library_consistent(data.path()).await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.iter().filter_map(|r| r["group"].as_str()).collect::<std::collections::HashSet<_>>().len(), 1, "one group");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_narrowed_to_one_service_leaves_the_others_for_later() {
+    let (a, b, data) = killed_mid_job_on_two_services().await;
+    let (code, events, out) = run_cli(data.path(), &["resume", "--base-url", &b.base_url(), "--json"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(events.iter().filter(|e| e["event"] == "image").count(), 1, "only B's: {out}");
+    let (_, events, out) = run_cli(data.path(), &["resume", "--json"]).await;
+    assert_eq!(events.iter().filter(|e| e["event"] == "image").count(), 1, "then A's: {out}");
+    assert_eq!((text2img_count(&a), text2img_count(&b)), (1, 1));
 }
 
 #[tokio::test(flavor = "multi_thread")]

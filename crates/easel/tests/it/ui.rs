@@ -77,6 +77,8 @@ fn h_no_key_panel(app: &TestApp) -> bool {
 /// What a test starts with.
 pub(crate) struct Setup {
     pub(crate) scenario: Scenario,
+    /// Anything else about the sandbox (its scenario is `scenario`).
+    pub(crate) sandbox_config: SandboxConfig,
     /// The key "from EASEL_API_KEY" (passed in, never read from the environment).
     pub(crate) env_key: Option<&'static str>,
     pub(crate) secrets: Arc<MemoryStore>,
@@ -92,12 +94,15 @@ pub(crate) struct Setup {
     pub(crate) size: egui::Vec2,
     /// What opens links and folders.
     pub(crate) opener: Arc<dyn Opener>,
+    /// Desktop notifications (none, unless the test is about them).
+    pub(crate) notifier: Arc<dyn easel::app::Notifier>,
 }
 
 impl Setup {
     pub(crate) fn new(scenario: Scenario) -> Self {
         Self {
             scenario,
+            sandbox_config: SandboxConfig::new(scenario),
             env_key: Some(KEY),
             secrets: Arc::new(MemoryStore::default()),
             dialogs: FakeDialogs::choosing(std::env::temp_dir().join("easel-ui-test-unused.png")),
@@ -107,6 +112,7 @@ impl Setup {
             more_settings: true,
             size: egui::vec2(1280.0, 800.0),
             opener: Arc::new(FakeOpener::default()),
+            notifier: Arc::new(easel::app::NoNotifier),
         }
     }
 }
@@ -156,7 +162,7 @@ impl TestApp {
 
     pub(crate) fn start(setup: Setup) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let sandbox = runtime.block_on(Sandbox::start(SandboxConfig::new(setup.scenario))).unwrap();
+        let sandbox = runtime.block_on(Sandbox::start(SandboxConfig { scenario: setup.scenario, ..setup.sandbox_config })).unwrap();
         let data = setup.library.unwrap_or_else(|| tempfile::tempdir().unwrap());
         let deps = Deps {
             runtime: runtime.handle().clone(),
@@ -171,6 +177,7 @@ impl TestApp {
             env_key: Ok(setup.env_key.map(|k| ApiKey::parse(k).unwrap())),
             api_key_header: setup.api_key_header,
             opener: setup.opener,
+            notifier: setup.notifier,
         };
         let harness = Harness::builder().with_size(setup.size).build_eframe(|cc| EaselApp::new(cc, deps));
         let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
@@ -182,10 +189,7 @@ impl TestApp {
     }
 
     /// Pick another service in the provider picker, at `base_url`, and wait for the switch.
-    fn switch_to(&mut self, provider: &str, base_url: &str) {
-        // The window refuses to switch while a job runs; a job's image can show a moment
-        // before the job itself has finished.
-        self.step_until("no job running", |h| texts(h).iter().all(|t| !t.ends_with(" running") || t == "0 running"));
+    pub(crate) fn switch_to(&mut self, provider: &str, base_url: &str) {
         self.open_settings();
         self.harness.get_by_role_and_label(Role::RadioButton, provider).click_accesskit();
         self.harness.run_steps(2);
@@ -223,8 +227,11 @@ fn a_pasted_key_is_saved_to_the_keychain_and_the_window_says_so() {
     app.click("Save to keychain");
     app.wait_for_text("Saved to the system keychain.");
 
-    let saved = secrets.get("modelslab").unwrap();
+    // Each server has its own entry: this is the sandbox's, not ModelsLab's usual one.
+    let account = easel_engine::ServiceSpec::at(ProviderKind::ModelsLab, Some(app.sandbox.base_url())).key_account();
+    let saved = secrets.get(&account).unwrap();
     assert_eq!(saved, Some(ApiKey::parse("pasted-key-0123456789").unwrap()), "trimmed and stored");
+    assert_eq!(secrets.get("modelslab").unwrap(), None, "never under another server's name");
     assert!(app.shows("saved in the system keychain"), "the status bar names where the key lives");
 }
 
@@ -383,6 +390,33 @@ fn switching_provider_keeps_the_prompt_and_shows_only_what_each_provider_support
     app.switch_to("AUTOMATIC1111 / Forge", &root);
     assert!(app.harness.query_by_label("Negative prompt (what to avoid)").is_some(), "the negative prompt returns");
     assert_eq!(app.prompt_text(), "a kite over hills");
+}
+
+#[test]
+fn switching_service_while_a_job_runs_is_allowed_and_the_job_finishes() {
+    let mut setup = Setup::new(Scenario::Processing);
+    setup.sandbox_config.job_duration = Duration::from_secs(2);
+    let mut app = TestApp::start(setup);
+    let root = app.sandbox.base_url();
+    app.set_field("Prompt", "a boat that keeps sailing");
+    app.click("Generate");
+    app.step_until("the job being made", |h| texts(h).iter().any(|t| t.starts_with("being made")));
+
+    app.switch_to("AUTOMATIC1111 / Forge", &root);
+    assert!(app.shows("Service: AUTOMATIC1111 / Forge"), "switched while the job runs");
+    app.wait_for_text("Image: a boat that keeps sailing");
+    let sent = app.sandbox.requests();
+    assert!(sent.iter().any(|r| r.path.contains("/fetch")), "the ModelsLab job was fetched on ModelsLab");
+    assert_eq!(sent.iter().filter(|r| r.path.ends_with("/text2img")).count(), 1, "and never resubmitted");
+    assert!(!sent.iter().any(|r| r.path == "/sdapi/v1/txt2img"), "nothing went to the new service by itself");
+    assert_eq!(app.stored_images().len(), 1);
+    assert_eq!(app.stored_images()[0].provider, "modelslab", "the job kept its own service");
+
+    // The next job goes to the new service.
+    app.set_field("Prompt", "a kite on the new service");
+    app.click("Generate");
+    app.wait_for_text("Image: a kite on the new service");
+    assert!(app.sandbox.requests().iter().any(|r| r.path == "/sdapi/v1/txt2img"));
 }
 
 #[test]
@@ -617,29 +651,9 @@ fn the_next_start_offers_the_last_crash_report_once() {
     assert!(app.data.path().join("crashes/crash-1.seen").is_file(), "the report itself is kept");
 }
 
-/// A log line written through `tracing` on the test thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 /// A minimised window: eframe then runs only `App::logic`, never `ui`. The window still takes
-/// in what the engine sends (its log says so, line by line), and the image that arrived
-/// meanwhile is there on the first frame once it is shown again.
+/// in what the engine sends (the job's end, its image, its exchange), and the image that
+/// arrived meanwhile is there on the first frame once it is shown again.
 #[test]
 fn a_hidden_window_keeps_taking_in_what_the_engine_sends() {
     let mut app = TestApp::start(Setup::new(Scenario::Success));
@@ -648,24 +662,21 @@ fn a_hidden_window_keeps_taking_in_what_the_engine_sends() {
     app.harness.get_by_role_and_label(Role::Button, "Generate").click_accesskit();
     app.harness.step();
     assert!(!app.shows("Image: a fox made while minimised"), "not made yet");
+    // Read from the window's own state: no frame is drawn while it is hidden.
+    let taken_in = |app: &TestApp| app.harness.state().taken_in().expect("the engine started");
+    assert_eq!(taken_in(&app).jobs_running, 1, "the job was sent");
 
-    let log = Captured::default();
-    let subscriber = tracing_subscriber::fmt().with_writer({
-        let log = log.clone();
-        move || log.clone()
-    });
     let ctx = app.harness.ctx.clone();
     let mut frame = eframe::Frame::_new_kittest();
-    tracing::subscriber::with_default(subscriber.with_ansi(false).finish(), || {
-        let started = Instant::now();
-        while !log.text().contains(" done: 1 image(s)") {
-            assert!(started.elapsed() < DEADLINE, "logic alone never took the job's end in; the log:\n{}", log.text());
-            let _logic = ctx.run_logic(&egui::RawInput::default(), |ctx| eframe::App::logic(app.harness.state_mut(), ctx, &mut frame));
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    });
-    let log = log.text();
-    assert!(log.contains(" started") && log.contains("POST /api/v6/images/text2img"), "every event, from the first: {log}");
+    let started = Instant::now();
+    while taken_in(&app).jobs_running > 0 {
+        assert!(started.elapsed() < DEADLINE, "logic alone never took the job's end in: {:?}", taken_in(&app));
+        let _logic = ctx.run_logic(&egui::RawInput::default(), |ctx| eframe::App::logic(app.harness.state_mut(), ctx, &mut frame));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let seen = taken_in(&app);
+    assert_eq!(seen.images, 1, "its image is in the gallery: {seen:?}");
+    assert!(seen.exchanges.iter().any(|e| e == "POST /api/v6/images/text2img"), "and its exchange in the diagnostics: {seen:?}");
 
     app.harness.step();
     assert!(app.shows("Image: a fox made while minimised"), "drawn on the first frame after showing again");

@@ -68,6 +68,7 @@ impl TestApp {
             env_key: Ok(Some(ApiKey::parse(KEY).unwrap())),
             api_key_header: false,
             opener: Arc::new(crate::ui::FakeOpener::default()),
+            notifier: Arc::new(easel::app::NoNotifier),
         };
         let harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|cc| EaselApp::new(cc, deps));
         let mut app = Self { window: Window { harness }, sandbox, data, _runtime: runtime };
@@ -126,14 +127,7 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     let sent = Store::open(data.path()).unwrap();
     let sent_settings = easel_engine::request::GenerationSettings { prompt: "a kite lost in the wind".into(), ..settings };
     let base_url = engine.provider().base_url().to_string();
-    let new_job = NewJob {
-        id: "j-sentnoanswer",
-        batch_id: "b-old",
-        provider: "modelslab",
-        base_url: &base_url,
-        settings: &sent_settings,
-        cache_key: None,
-    };
+    let new_job = NewJob::new("j-sentnoanswer", "b-old", "modelslab", &base_url, &sent_settings);
     sent.insert_job(&new_job).unwrap();
     sent.set_job_phase("j-sentnoanswer", JobPhase::Sent, None, None).unwrap();
     drop(engine);
@@ -167,6 +161,56 @@ fn unfinished_jobs_are_fetched_or_shown_as_unknown_at_start_up() {
     app.click("Send again and maybe pay again");
     app.wait_for_text("Image: a kite lost in the wind");
     assert_eq!(app.text2img_requests(), 2, "resubmitted once, as a new job");
+}
+
+/// An earlier run stopped while two services were each making a job: the window, opened on
+/// one of them, picks both up, each on its own service, without resubmitting either.
+#[test]
+fn at_start_every_unfinished_job_is_picked_up_on_its_own_service() {
+    let runtime = runtime();
+    let data = tempfile::tempdir().unwrap();
+    let queued = || SandboxConfig { job_duration: Duration::from_secs(2), ..SandboxConfig::new(Scenario::Processing) };
+    let (a, b) = runtime.block_on(async { (Sandbox::start(queued()).await.unwrap(), Sandbox::start(queued()).await.unwrap()) });
+
+    // The earlier run: one engine, a job on each sandbox, stopped while both are processing.
+    let mut config = EngineConfig::new(data.path().to_path_buf(), ProviderKind::ModelsLab);
+    config.base_url = Some(a.base_url());
+    let (events, states) = std::sync::mpsc::channel();
+    let engine = {
+        let _entered = runtime.enter();
+        let events = std::sync::Mutex::new(events);
+        Engine::new(config, Arc::new(move |e: Event| drop(events.lock().unwrap().send(e.kind)))).unwrap()
+    };
+    let on_b = {
+        let _entered = runtime.enter();
+        engine.connect(&easel_engine::ServiceSpec::at(ProviderKind::ModelsLab, Some(b.base_url()))).unwrap()
+    };
+    let request = |prompt: &str| {
+        let draft = SettingsDraft { prompt: prompt.into(), ..SettingsDraft::default() };
+        draft.validate(&engine.provider().capabilities("flux")).unwrap()
+    };
+    let key = ApiKey::parse(KEY).unwrap();
+    let mut running = engine.submit(request("a lantern on a"), key.clone());
+    running.extend(engine.submit_to(&on_b, request("a lantern on b"), key));
+    let mut processing = 0;
+    while processing < 2 {
+        if matches!(states.recv_timeout(DEADLINE).expect("both jobs reach processing"), EventKind::State(JobState::Processing { .. })) {
+            processing += 1;
+        }
+    }
+    for (_, handle) in &running {
+        handle.abort();
+    }
+    drop(engine);
+
+    let mut app = TestApp::open(runtime, a, data);
+    app.wait_for_text("Image: a lantern on a");
+    app.wait_for_text("Image: a lantern on b");
+    assert_eq!(app.text2img_requests(), 1, "A's job fetched, not resubmitted");
+    assert_eq!(b.requests().iter().filter(|q| q.path.ends_with("/text2img")).count(), 1, "B's job fetched on B");
+    assert!(b.requests().iter().any(|q| q.path.contains("/fetch")), "by its stored id");
+    let store = app.store();
+    app.step_until("both jobs done", |_| store.unfinished_jobs().unwrap().is_empty());
 }
 
 /// Typing in the search box narrows the gallery to the images whose prompt matches.
@@ -326,7 +370,7 @@ fn the_gallery_counts_every_image_before_reading_them_all() {
         let store = Store::open(data.path()).unwrap();
         let settings =
             easel_engine::request::GenerationSettings { prompt: "an old picture".into(), model: "sdxl".into(), ..Default::default() };
-        let job = NewJob { id: "j-old", batch_id: "b-old", provider: "modelslab", base_url: "u", settings: &settings, cache_key: None };
+        let job = NewJob::new("j-old", "b-old", "modelslab", "u", &settings);
         store.insert_job(&job).unwrap();
         for i in 0..total {
             let pixel = image::Rgb([(i % 256) as u8, (i / 256) as u8, 7]);

@@ -98,6 +98,12 @@ impl Provider for ModelsLab {
         Some(upscale::UPSCALER)
     }
 
+    /// `temp: "yes"` outputs are deleted after 24 hours (real-services.md §1.4).
+    fn outputs_kept_for(&self, sent: &HttpCall) -> Option<std::time::Duration> {
+        let temp = sent.body.as_ref().and_then(|b| b.get("temp"));
+        matches!(temp, Some(Value::String(s)) if s == "yes").then(|| std::time::Duration::from_secs(24 * 3600))
+    }
+
     fn generate(&self, request: &GenerateRequest<'_>, key: Option<&ApiKey>) -> HttpCall {
         if let Some(call) = upscale::request(self, request, key) {
             return call;

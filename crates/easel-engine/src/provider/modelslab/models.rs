@@ -469,6 +469,8 @@ fn table_capabilities(spec: &ModelSpec) -> Capabilities {
             edit_aspect_ratios,
             steps_capped: None,
             note: (matches!(shape, Shape::Service) && spec.text.is_some()).then_some(SERVICE_PICKS_SIZE),
+            // The SDK's v7 editing schemas name no strength; v6 img2img takes one.
+            no_strength: !v6,
         },
     }
 }

@@ -2,7 +2,7 @@
 //! its sizes, limits and the options it offers, in plain words.
 
 use super::models::{self, Background, Kind, Qualities, Sizes, StartImages};
-use crate::capabilities::{Capabilities, Choice, FreeSize, ModelOption, OptionRule};
+use crate::capabilities::{Capabilities, Choice, FreeSize, ModelOption, ModelRules, OptionRule};
 
 const STANDARD_SIZES: &[(u32, u32)] = &[(1024, 1024), (1536, 1024), (1024, 1536)];
 /// Suggestions for the models that make any size within their rules.
@@ -143,7 +143,8 @@ pub(super) fn capabilities(model: &str) -> Capabilities {
         model_required: true,
         options: Vec::new(),
         option_rules: &[],
-        rules: Default::default(),
+        // `/v1/images/edits` has no strength parameter.
+        rules: ModelRules { no_strength: true, ..ModelRules::default() },
     };
     match row.sizes {
         Sizes::Free => {

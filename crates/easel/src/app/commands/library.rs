@@ -27,10 +27,11 @@ impl Commands {
         self.engine.store().clone()
     }
 
-    /// A read for the gallery; the answer names the query it was for.
+    /// A read for the gallery; the answer names the query it was for. Done after the
+    /// changes asked for before it, so it sees them.
     pub fn read_library(&self, read: LibraryRead) {
         let store = self.store();
-        self.bg.blocking(move || {
+        self.bg.in_order(move || {
             let message = match read {
                 LibraryRead::Page { generation, filter, offset } => {
                     let result = store.search(&filter, crate::app::gallery::PAGE, offset).map_err(|e| e.to_string());
@@ -57,36 +58,29 @@ impl Commands {
     }
 
     /// Write a change to the library (star, trash, restore); a failure says `failure` and why.
-    /// `listing` is the gallery's listing when the change was asked for.
-    pub fn change_library(
-        &self,
-        change: impl FnOnce(&Store) -> Result<(), StoreError> + Send + 'static,
-        failure: &'static str,
-        listing: u64,
-    ) {
+    /// Done in order with the gallery's reads: a listing asked for later sees the change.
+    pub fn change_library(&self, change: impl FnOnce(&Store) -> Result<(), StoreError> + Send + 'static, failure: &'static str) {
         let store = self.store();
-        self.bg.blocking(move || {
-            let result = change(&store).map_err(|e| format!("{failure} ({e})."));
-            Message::Gallery(GalleryMessage::Changed { result, listing })
-        });
+        self.bg.in_order(move || Message::Gallery(GalleryMessage::Changed(change(&store).map_err(|e| format!("{failure} ({e}).")))));
     }
 
-    pub fn set_starred(&self, image: i64, starred: bool, listing: u64) {
-        self.change_library(move |store| store.set_starred(image, starred), "The star could not be saved", listing);
+    pub fn set_starred(&self, image: i64, starred: bool) {
+        self.change_library(move |store| store.set_starred(image, starred), "The star could not be saved");
     }
 
-    pub fn trash(&self, image: i64, listing: u64) {
-        self.change_library(move |store| store.trash(image), "The image could not be moved to the trash", listing);
+    pub fn trash(&self, image: i64) {
+        self.change_library(move |store| store.trash(image), "The image could not be moved to the trash");
     }
 
-    pub fn restore(&self, image: i64, listing: u64) {
-        self.change_library(move |store| store.restore(image), "The image could not be taken out of the trash", listing);
+    pub fn restore(&self, image: i64) {
+        self.change_library(move |store| store.restore(image), "The image could not be taken out of the trash");
     }
 
-    /// Delete the images in the trash for good, files and all.
+    /// Delete the images in the trash for good, files and all (in order with the gallery's
+    /// reads, like any change).
     pub fn empty_trash(&self) {
         let store = self.store();
-        self.bg.blocking(move || Message::Gallery(GalleryMessage::TrashEmptied(store.empty_trash().map_err(|e| e.to_string()))));
+        self.bg.in_order(move || Message::Gallery(GalleryMessage::TrashEmptied(store.empty_trash().map_err(|e| e.to_string()))));
     }
 
     /// The settings of a job from the library, for "Try again" in the failed jobs view.
@@ -116,7 +110,7 @@ impl Commands {
 
     /// The service's exchanges from earlier runs, for the diagnostics pane at start-up.
     pub fn read_recent_diagnostics(&self) {
-        let (store, provider) = (self.store(), self.engine.provider().kind().id());
+        let (store, provider) = (self.store(), self.service.kind().id());
         self.bg.blocking(move || Message::Diagnostics(store.recent_diagnostics(provider, RECENT_EXCHANGES).map_err(|e| e.to_string())));
     }
 
@@ -133,6 +127,13 @@ impl Commands {
             });
             Message::JobReport(result)
         });
+    }
+
+    /// Compare every picture with its file and every file with a picture, and repair what can
+    /// be repaired (the engine's library check). Reads every image file, off the UI thread.
+    pub fn check_library(&self) {
+        let store = self.store();
+        self.bg.blocking(move || Message::LibraryChecked(store.check_library().map_err(|e| e.to_string())));
     }
 
     /// The recent prompts and the presets.

@@ -139,11 +139,6 @@ impl Feed {
         }
     }
 
-    /// Which query the listing belongs to (it counts up with every restart).
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-
     /// The exact number of images the query lists, once counted.
     pub fn total(&self) -> Option<u64> {
         self.total

@@ -4,7 +4,7 @@
 use super::feed::{Feed, Since, View};
 use crate::app::actions::Action;
 use crate::app::advice::{Fix, failure_ui, may_have_been_charged};
-use crate::app::style::space;
+use crate::app::style::{self, space};
 use crate::app::when::when;
 use crate::app::words::one_line;
 use easel_engine::provider::ProviderKind;
@@ -118,9 +118,14 @@ fn failed_job_ui(ui: &mut egui::Ui, job: &JobSummary, provider: ProviderKind, ac
     let when = job.created.parse::<jiff::Timestamp>().map_or_else(|_| job.created.clone(), |t| when(t.as_millisecond()));
     ui.horizontal_wrapped(|ui| {
         ui.strong(when);
-        ui.weak(format!("({})", job.model));
+        let service = ProviderKind::parse(&job.provider)
+            .map_or_else(|| job.provider.clone(), |kind| easel_engine::ServiceSpec::at(kind, Some(job.base_url.clone())).label());
+        ui.weak(format!("({} on {service})", job.model));
     });
     ui.add(egui::Label::new(job.prompt.as_str()).wrap());
+    if let Some(until) = job.collect_before_ms {
+        style::warn_label(ui, format!("Collect before {}: the service keeps its pictures only until then.", crate::app::when::when(until)));
+    }
     let unknown = easel_engine::unknown_job_error();
     let error = match (&job.error, job.state) {
         (Some(e), _) => e,

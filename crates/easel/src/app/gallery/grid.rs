@@ -125,6 +125,7 @@ fn cell_ui(ui: &mut egui::Ui, cell: Cell<'_>, thumbs: &mut Thumbnails, actions: 
     if ui.is_rect_visible(rect) {
         paint_thumbnail(ui, rect, record, thumbs.get(record));
         paint_marks(ui, rect, &marks, hovered);
+        super::caption::paint_caption(ui, rect, record);
     }
     if hovered && !trash_view {
         let place = egui::Rect::from_min_size(rect.left_bottom() + egui::vec2(6.0, -28.0), egui::vec2(44.0, 22.0));
@@ -152,7 +153,10 @@ fn cell_ui(ui: &mut egui::Ui, cell: Cell<'_>, thumbs: &mut Thumbnails, actions: 
             }
         });
     } else {
-        response.context_menu(|ui| image_menu(ui, record, marks.starred, upscaler, actions));
+        response.context_menu(|ui| {
+            image_menu(ui, record, marks.starred, upscaler, actions);
+            super::caption::group_menu_item(ui, record, actions);
+        });
     }
     response.on_hover_text(&label);
 }

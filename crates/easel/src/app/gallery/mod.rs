@@ -11,6 +11,8 @@
 //! - `grid`: rows and thumbnails on screen; `paint`: the marks drawn on them;
 //! - `toolbar`: the count, saving, the trash buttons.
 
+mod caption;
+mod costs;
 mod feed;
 mod filters;
 mod grid;
@@ -38,9 +40,10 @@ pub enum GalleryMessage {
     Count { generation: u64, result: Result<u64, String> },
     /// "Empty trash" finished: how many images were deleted for good.
     TrashEmptied(Result<usize, String>),
-    /// A change to the library (star, trash, restore) was written, or why not. `listing` is
-    /// the gallery's listing at the time it was asked for.
-    Changed { result: Result<(), String>, listing: u64 },
+    /// A change to the library (star, trash, restore) was written, or why not. (Changes and
+    /// the gallery's reads are done in the order they were asked for, so a listing asked
+    /// for after a change already shows it.)
+    Changed(Result<(), String>),
 }
 
 /// Which images belong together on a row.
@@ -48,7 +51,8 @@ pub enum GalleryMessage {
 pub enum GroupKey {
     /// The jobs of one Generate press in this session.
     Batch(u64),
-    /// Images from the library, grouped by the job that made them.
+    /// Images from the library, grouped by the job that made them (or by their
+    /// try-on-several-models group).
     Job(String),
 }
 
@@ -115,17 +119,8 @@ impl Gallery {
                     Err(why) => format!("The trash could not be emptied ({why})."),
                 })
             }
-            GalleryMessage::Changed { result, listing } => {
-                // The gallery was listed again (another view, other filters) while the change
-                // was being written: it may have read the library before it, so read it again.
-                if self.listing() != listing {
-                    self.reset(actions);
-                }
-                match result {
-                    Ok(()) => Said::Nothing,
-                    Err(why) => Said::Error(why),
-                }
-            }
+            GalleryMessage::Changed(Ok(())) => Said::Nothing,
+            GalleryMessage::Changed(Err(why)) => Said::Error(why),
         }
     }
 
@@ -135,11 +130,6 @@ impl Gallery {
         self.picked.clear();
         self.load_error = None;
         self.feed.restart(actions);
-    }
-
-    /// Which listing is on screen: changes whenever the gallery is read again from the start.
-    pub fn listing(&self) -> u64 {
-        self.feed.generation()
     }
 
     /// A job ended without images: the Failed jobs view, if open, reads the list again.
@@ -183,7 +173,8 @@ impl Gallery {
         let known: HashSet<i64> = self.groups.iter().flat_map(|g| g.images.iter().map(|i| i.id)).collect();
         for record in records.into_iter().filter(|r| !known.contains(&r.id)) {
             self.note_star(&record);
-            let key = GroupKey::Job(record.job.clone());
+            // A try-on-several-models group stays together, as its jobs did when they ran.
+            let key = GroupKey::Job(record.group.clone().unwrap_or_else(|| record.job.clone()));
             match self.groups.last_mut() {
                 Some(group) if group.key == key => group.images.insert(0, record),
                 _ => self.groups.push(Group { key, images: vec![record] }),

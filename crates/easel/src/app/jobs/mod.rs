@@ -3,14 +3,23 @@
 //!
 //! - this file: the rows, and following the engine's events;
 //! - `phase`: a phase in words, its clock and its estimate;
-//! - `row`: drawing a row, and asking before a retry that may be charged again.
+//! - `row`: drawing a row, and asking before a retry that may be charged again;
+//! - `preview`: the picture in a row, rough while it is being made, then the stored one;
+//! - `waiting`: the jobs of an earlier run that wait for their service's key.
 
 mod phase;
+mod preview;
 mod row;
+mod waiting;
+
+pub use preview::{PREVIEW_SIDE, Preview};
+pub use waiting::WaitingService;
 
 use easel_engine::error::EngineError;
 use easel_engine::request::GenerationSettings;
-use easel_engine::{Event, EventKind, JobId, JobState};
+use easel_engine::store::ImageRecord;
+use easel_engine::{Event, EventKind, JobId, JobState, ServiceInfo};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How long "Wait and retry" waits.
@@ -32,12 +41,23 @@ pub struct Jobs {
     confirm: Option<JobId>,
     /// Start-up resume reported: events for jobs not in the list are not kept any more.
     resume_done: bool,
+    /// The service each job of this session went to (kept after its row is cleared, for
+    /// "Copy as curl" and the diagnostics of that job).
+    services: HashMap<JobId, ServiceInfo>,
+    /// Services whose unfinished jobs from an earlier run wait for their key.
+    waiting: Vec<WaitingService>,
 }
 
 /// What start-up resume reports.
 pub enum JobsMessage {
     /// The unfinished jobs it picked up (the error is a plain sentence).
-    Resumed(Result<Vec<ResumedJob>, String>),
+    Resumed(Result<Resumed, String>),
+}
+
+/// What start-up resume picked up, and which services' jobs wait for their key.
+pub struct Resumed {
+    pub jobs: Vec<ResumedJob>,
+    pub waiting_for_key: Vec<WaitingService>,
 }
 
 /// A job picked up again at start-up, and what it was sent with.
@@ -71,6 +91,15 @@ struct JobRow {
     accepted: bool,
     /// "Wait and retry" was pressed: the retry goes out then.
     retry_at: Option<Instant>,
+    /// Where it runs and with which model (from the engine's `Started`).
+    service: Option<ServiceInfo>,
+    model: Option<String>,
+    /// The service keeps the pictures only until then ("14:05"): collect them before.
+    collect_before: Option<String>,
+    /// The rough picture while it is made (a small texture), until the stored one arrives.
+    preview: Option<Preview>,
+    /// The pictures it stored, in the order they arrived.
+    images: Vec<ImageRecord>,
 }
 
 impl JobRow {
@@ -89,6 +118,11 @@ impl JobRow {
             finished: false,
             accepted: false,
             retry_at: None,
+            service: None,
+            model: None,
+            collect_before: None,
+            preview: None,
+            images: Vec::new(),
         }
     }
 
@@ -118,7 +152,8 @@ impl Jobs {
     /// Take in what start-up resume reported. Returns the sentence to show when it failed.
     pub fn on_message(&mut self, message: JobsMessage, now: Instant) -> Option<String> {
         match message {
-            JobsMessage::Resumed(Ok(jobs)) => {
+            JobsMessage::Resumed(Ok(Resumed { jobs, waiting_for_key })) => {
+                self.waiting = waiting_for_key;
                 self.resumed(jobs, now);
                 self.drop_early_events();
                 None
@@ -155,6 +190,9 @@ impl Jobs {
     pub fn on_event(&mut self, event: &Event, now: Instant) {
         // The engine's own exchanges (a key check, a model list) belong to no job.
         let Some(job) = &event.job else { return };
+        if let EventKind::Started { service, .. } = &event.kind {
+            self.services.insert(job.clone(), service.clone());
+        }
         let Some(row) = self.rows.iter_mut().find(|r| &r.id == job) else {
             if !self.resume_done && self.early.len() < EARLY_EVENTS {
                 self.early.push(event.clone());
@@ -165,9 +203,51 @@ impl Jobs {
             EventKind::State(state) => row.enter(state, now),
             EventKind::Error(error) => row.error = Some((**error).clone()),
             EventKind::Fallback { message, .. } => row.note = Some(message.clone()),
-            EventKind::Finished { .. } => row.finished = true,
+            EventKind::Finished { .. } => {
+                row.finished = true;
+                row.preview = None;
+            }
+            EventKind::Started { service, model, .. } => {
+                row.service = Some(service.clone());
+                row.model = Some(model.clone());
+            }
+            EventKind::CollectBefore { local, .. } => row.collect_before = Some(local.clone()),
+            EventKind::Image(record) => {
+                // The stored picture replaces the rough one.
+                row.preview = None;
+                row.collect_before = None;
+                row.images.push((**record).clone());
+            }
             _ => {}
         }
+    }
+
+    /// The services jobs of this session went to, each once, the first used first.
+    pub fn used_services(&self) -> Vec<ServiceInfo> {
+        let mut used: Vec<ServiceInfo> = Vec::new();
+        for row in self.rows.iter().rev() {
+            if let Some(service) = row.service.as_ref().filter(|s| !used.contains(s)) {
+                used.push(service.clone());
+            }
+        }
+        used
+    }
+
+    /// The service a job of this session went to.
+    pub fn service_of(&self, job: &str) -> Option<&ServiceInfo> {
+        self.services.get(job)
+    }
+
+    /// What a job is about, for saying it ended: its prompt, its first stored picture, the
+    /// error it ended with.
+    pub fn ended(&self, job: &str) -> Option<(&str, Option<&ImageRecord>, Option<&EngineError>)> {
+        let row = self.rows.iter().find(|r| r.id == job)?;
+        Some((row.settings.prompt.as_str(), row.images.first(), row.error.as_ref()))
+    }
+
+    /// How many jobs of an earlier run wait for their service's key.
+    pub fn waiting_for_key(&self) -> usize {
+        self.waiting.iter().map(|w| w.jobs).sum()
     }
 
     /// The batch a job belongs to, for grouping its images.

@@ -30,6 +30,13 @@ impl JobRow {
             JobState::Processing { .. } => estimate("being made"),
             JobState::Generating { progress, .. } => estimate(&format!("generating {:.0}%", progress * 100.0)),
             JobState::Downloading { index, total } => format!("downloading {index} of {total} ({phase})"),
+            JobState::WaitingForRoom { pictures, problem, .. } => match left {
+                Some(left) if !left.is_zero() => format!(
+                    "{problem} Keeping {pictures} picture(s), saving again in {} s. Nothing is sent again.",
+                    left.as_secs_f64().ceil()
+                ),
+                _ => format!("{problem} Keeping {pictures} picture(s), saving again. Nothing is sent again."),
+            },
             JobState::Done { .. } => format!("done in {total}"),
             JobState::Failed { .. } => format!("failed after {total}"),
             JobState::Cancelled => "cancelled".to_owned(),
@@ -58,14 +65,14 @@ impl JobRow {
         let same_phase = match (&self.state, state) {
             (JobState::Processing { .. }, JobState::Processing { .. }) | (JobState::Generating { .. }, JobState::Generating { .. }) => true,
             (JobState::Downloading { .. }, JobState::Downloading { .. }) => true,
-            (a, b) => a == b && !matches!(b, JobState::Waiting { .. }),
+            (a, b) => a == b && !matches!(b, JobState::Waiting { .. } | JobState::WaitingForRoom { .. }),
         };
         if !same_phase {
             self.since = now;
             self.deadline = None;
         }
         let estimate = match state {
-            JobState::Waiting { seconds, .. } => Some(*seconds),
+            JobState::Waiting { seconds, .. } | JobState::WaitingForRoom { seconds, .. } => Some(*seconds),
             JobState::Processing { eta_seconds } | JobState::Generating { eta_seconds, .. } => *eta_seconds,
             _ => None,
         };
@@ -74,7 +81,10 @@ impl JobRow {
         {
             self.deadline = Some(now + Duration::from_secs_f64(seconds.min(86_400.0)));
         }
-        if matches!(state, JobState::Processing { .. } | JobState::Generating { .. } | JobState::Downloading { .. }) {
+        if matches!(
+            state,
+            JobState::Processing { .. } | JobState::Generating { .. } | JobState::Downloading { .. } | JobState::WaitingForRoom { .. }
+        ) {
             self.accepted = true;
         }
         if matches!(state, JobState::Done { .. } | JobState::Failed { .. } | JobState::Cancelled | JobState::Unknown) {

@@ -6,6 +6,7 @@ use super::{JobRow, Jobs};
 use crate::app::actions::Action;
 use crate::app::advice::{Fix, failure_ui};
 use crate::app::style::{self, space};
+use crate::app::textures::Thumbnails;
 use crate::app::words::one_line;
 use easel_engine::JobState;
 use easel_engine::provider::ProviderKind;
@@ -13,7 +14,7 @@ use std::time::Instant;
 
 impl Jobs {
     /// Draw the list. Asks for a repaint only when a clock or countdown will change.
-    pub fn ui(&mut self, ui: &mut egui::Ui, provider: ProviderKind, actions: &mut Vec<Action>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, provider: ProviderKind, thumbs: &mut Thumbnails, actions: &mut Vec<Action>) {
         let now = Instant::now();
         ui.horizontal_wrapped(|ui| {
             ui.strong("Jobs");
@@ -24,7 +25,7 @@ impl Jobs {
         });
         egui::ScrollArea::vertical().id_salt("easel-jobs").auto_shrink([false, true]).show(ui, |ui| {
             for row in &self.rows {
-                ui.push_id(&row.id, |ui| row_ui(ui, row, provider, now, &mut self.confirm, actions));
+                ui.push_id(&row.id, |ui| row_ui(ui, row, (provider, now), thumbs, &mut self.confirm, actions));
             }
         });
         self.confirm_ui(ui.ctx(), actions);
@@ -86,7 +87,7 @@ impl JobRow {
         match self.state {
             JobState::Done { .. } => style::good(ui),
             JobState::Failed { .. } => style::error(ui),
-            JobState::Waiting { .. } | JobState::Unknown => style::warn(ui),
+            JobState::Waiting { .. } | JobState::WaitingForRoom { .. } | JobState::Unknown => style::warn(ui),
             JobState::Cancelled => style::muted(ui),
             _ => style::text(ui),
         }
@@ -96,13 +97,14 @@ impl JobRow {
 fn row_ui(
     ui: &mut egui::Ui,
     row: &JobRow,
-    provider: ProviderKind,
-    now: Instant,
+    (provider, now): (ProviderKind, Instant),
+    thumbs: &mut Thumbnails,
     confirm: &mut Option<easel_engine::JobId>,
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal(|ui| {
         status_dot(ui, row.colour(ui));
+        row.picture_ui(ui, thumbs, actions);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             buttons_ui(ui, row, confirm, actions);
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
@@ -111,6 +113,7 @@ fn row_ui(
             });
         });
     });
+    row.where_ui(ui);
     if let Some(note) = &row.note {
         ui.add(egui::Label::new(egui::RichText::new(note.as_str()).weak()).wrap());
     }

@@ -12,6 +12,7 @@
 mod fields;
 mod fit;
 mod more;
+mod notes;
 mod start_image;
 
 pub use fit::{fit_draft, fit_sizes};
@@ -198,6 +199,7 @@ impl PromptPanel {
             self.shape_ui(ui, draft, &caps);
             ui.add_space(space::SECTION);
             self.model_ui(ui, draft, provider);
+            notes::model_notes_ui(ui, &caps);
             ui.add_space(space::SECTION);
             self.count_ui(ui, draft);
             if !draft.init_images.is_empty() {
@@ -214,6 +216,10 @@ impl PromptPanel {
         });
 
         if *draft != before {
+            if draft.model != before.model {
+                // Another model (picked or typed): a size or shape it makes.
+                fit_sizes(draft, provider);
+            }
             ui.ctx().request_repaint();
         }
     }

@@ -202,6 +202,7 @@ impl PromptPanel {
                 });
             }
         });
+        super::notes::steps_note_ui(ui, caps);
         if caps.seed {
             self.seed_ui(ui, draft);
         }

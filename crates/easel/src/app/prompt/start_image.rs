@@ -160,16 +160,20 @@ impl PromptPanel {
             return;
         }
         ui.add_space(space::FIELD);
-        let mut strength = draft.strength.trim().parse::<f32>().unwrap_or(0.7).clamp(0.0, 1.0);
-        let label = ui.label("Strength");
-        let slider = ui
-            .add(egui::Slider::new(&mut strength, 0.0..=1.0).fixed_decimals(2))
-            .labelled_by(label.id)
-            .on_hover_text("How much to change the picture: 0 keeps it as it is, 1 makes something new.");
-        if slider.changed() {
-            draft.strength = format!("{strength:.2}");
+        if caps.rules.no_strength {
+            super::notes::no_strength_ui(ui);
+        } else {
+            let mut strength = draft.strength.trim().parse::<f32>().unwrap_or(0.7).clamp(0.0, 1.0);
+            let label = ui.label("Strength");
+            let slider = ui
+                .add(egui::Slider::new(&mut strength, 0.0..=1.0).fixed_decimals(2))
+                .labelled_by(label.id)
+                .on_hover_text("How much to change the picture: 0 keeps it as it is, 1 makes something new.");
+            if slider.changed() {
+                draft.strength = format!("{strength:.2}");
+            }
+            self.after_edit(ui, &slider, "strength");
         }
-        self.after_edit(ui, &slider, "strength");
         self.mask_ui(ui, draft, caps, actions);
     }
 

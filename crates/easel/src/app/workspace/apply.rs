@@ -61,7 +61,7 @@ impl Workspace {
             }
             Action::ToggleStar(id) => {
                 let starred = self.gallery.toggle_star(id);
-                self.commands.set_starred(id, starred, self.gallery.listing());
+                self.commands.set_starred(id, starred);
             }
             Action::ReuseSettings(id) => {
                 if let Some(record) = self.record(id) {
@@ -71,7 +71,7 @@ impl Workspace {
             Action::TrashImage(id) => self.trash_image(id),
             Action::UndoTrash(id) => {
                 self.gallery.restore(id);
-                self.commands.restore(id, self.gallery.listing());
+                self.commands.restore(id);
             }
             Action::EmptyTrash => self.commands.empty_trash(),
             Action::ReadLibrary(read) => self.commands.read_library(read),
@@ -101,12 +101,9 @@ impl Workspace {
             Action::CheckConnection => self.check_connection(),
             Action::ToggleDiagnostics => self.state.show_diagnostics = !self.state.show_diagnostics,
             Action::UseUsualServer => self.request = Some(AppRequest::UsualServer),
+            // Running jobs keep going on their own service: only the next job goes elsewhere.
             Action::SwitchProvider { kind, base_url, api_key_header } => {
-                if self.jobs.in_flight() > 0 {
-                    self.notices.error("Wait until the running jobs end, then switch the service.");
-                } else {
-                    self.request = Some(AppRequest::Switch(Switch { api_key_header, ..Switch::to(kind, base_url) }));
-                }
+                self.request = Some(AppRequest::Switch(Switch { api_key_header, ..Switch::to(kind, base_url) }));
             }
             Action::RefreshModels => self.list_models(true),
             Action::PickInitImage => self.commands.pick_image(false, self.state.own_file_chooser),
@@ -139,6 +136,12 @@ impl Workspace {
             Action::ReadHistory => self.commands.read_history(),
             Action::SavePreset { name, draft } => self.commands.save_preset(name, *draft),
             Action::DeletePreset(name) => self.commands.delete_preset(name),
+            more @ (Action::CheckLibrary
+            | Action::AddKeyFor { .. }
+            | Action::OpenSeveralModels
+            | Action::TryModels(_)
+            | Action::OpenGroup(_)
+            | Action::CloseGroup) => self.apply_more(more),
         }
     }
 
@@ -150,7 +153,7 @@ impl Workspace {
             self.generate_after_mask = true;
             return;
         }
-        let caps = self.commands.engine().provider().capabilities(self.state.draft.model.trim());
+        let caps = self.commands.service().provider().capabilities(self.state.draft.model.trim());
         let Ok(request) = self.state.draft.validate(&caps) else {
             self.prompt.show_all_problems();
             return;
@@ -219,14 +222,18 @@ impl Workspace {
         }
         if self.gallery.remove(id) {
             self.thumbs.forget(id);
-            self.commands.trash(id, self.gallery.listing());
+            self.commands.trash(id);
             self.notices.trashed("Moved to the trash. The file is kept until the trash is emptied.", id);
         }
     }
 
+    /// "Copy as curl", at the address of the service the exchange went to: a job's own service
+    /// (which may not be the one in use now), else the service in use.
     fn copy_curl(&mut self, index: usize, ctx: &egui::Context) {
         if let Some(record) = self.diagnostics.record(index) {
-            ctx.copy_text(curl_command(record, self.commands.engine().provider().base_url()));
+            let job_url = record.job.as_deref().and_then(|job| self.jobs.service_of(job)).and_then(|s| url::Url::parse(&s.base_url).ok());
+            let base_url = job_url.unwrap_or_else(|| self.commands.service().provider().base_url().clone());
+            ctx.copy_text(curl_command(record, &base_url));
             self.notices.info("Copied a curl command. It reads your key from $EASEL_API_KEY.");
         }
     }
@@ -234,7 +241,7 @@ impl Workspace {
     /// The doctor's checks (DNS, connection, TLS, key), with the key in use.
     fn check_connection(&mut self) {
         self.diagnostics.doctor_started();
-        let kind = self.commands.engine().provider().kind();
+        let kind = self.commands.service().kind();
         let key = easel_engine::keys::key_or_none(self.keys.active_with_source(), kind.needs_key(), || {
             EngineError::new(ErrorCategory::Auth)
                 .with_message("No key is set in the window.")

@@ -107,14 +107,14 @@ impl Workspace {
     }
 
     fn caps(&self) -> easel_engine::provider::Capabilities {
-        self.commands.engine().provider().capabilities(self.state.draft.model.trim())
+        self.commands.service().provider().capabilities(self.state.draft.model.trim())
     }
 
     /// Enlarge a picture: checked against the service's upscaler first (nothing is sent when
     /// it cannot), then sent as a job whose result is a new picture linked to this one.
     fn upscale(&mut self, image: i64, factor: u32) {
         let Some(record) = self.record(image) else { return };
-        let Some(upscaler) = self.commands.engine().provider().upscaler() else {
+        let Some(upscaler) = self.commands.service().provider().upscaler() else {
             self.notices.error("This service cannot enlarge pictures. ModelsLab and AUTOMATIC1111 can. Nothing was sent.");
             return;
         };

@@ -44,6 +44,8 @@ impl Workspace {
             if escape {
                 actions.push(Action::CloseViewer);
             }
+        } else if self.more.group.is_some() && !ctx.egui_wants_keyboard_input() && escape {
+            actions.push(Action::CloseGroup);
         }
     }
 
@@ -75,11 +77,12 @@ impl Workspace {
                 .default_size(240.0)
                 .show(ui, |ui| self.diagnostics.ui(ui, &mut self.state.errors_only, actions));
         }
-        let engine = self.commands.engine();
+        let service = self.commands.service();
         egui::Panel::left("easel-prompt").resizable(true).default_size(340.0).size_range(280.0..=640.0).show(ui, |ui| {
             keep_width(ui, |ui| {
+                egui::Panel::bottom("easel-estimate").show_separator_line(false).show(ui, |ui| self.more.estimate_ui(ui, actions));
                 let more_open = &mut self.state.more_settings_open;
-                self.prompt.ui(ui, &mut self.state.draft, engine.provider(), more_open, &mut self.files, actions);
+                self.prompt.ui(ui, &mut self.state.draft, service.provider(), more_open, &mut self.files, actions);
             });
         });
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui, actions));
@@ -87,6 +90,7 @@ impl Workspace {
         self.help.ui(ui.ctx(), &help::logs_dir(&self.commands.engine().config().data_dir), self.sandbox_mode, actions);
         self.settings_ui(ui.ctx(), actions);
         self.chooser_ui(ui.ctx(), actions);
+        self.more.several.ui(ui.ctx(), actions);
         self.notices.ui(ui.ctx(), actions);
         if let Some(said) = self.history.ui(ui.ctx(), &mut self.state.draft, actions) {
             self.notices.info(said);
@@ -115,28 +119,31 @@ impl Workspace {
     }
 
     fn settings_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
-        let engine = self.commands.engine();
+        let service = self.commands.service();
         let view = SettingsView {
-            provider: engine.provider().kind(),
-            base_url: engine.provider().base_url().as_str(),
-            api_key_header: engine.config().options.openai_auth == AuthStyle::ApiKeyHeader,
+            provider: service.kind(),
+            base_url: service.provider().base_url().as_str(),
+            api_key_header: service.spec().openai_auth == AuthStyle::ApiKeyHeader,
             timeout_minutes: self.state.timeout_minutes,
             embed_parameters: &mut self.state.embed_parameters,
             own_file_chooser: &mut self.state.own_file_chooser,
             sandbox: self.sandbox_mode,
-            busy: self.jobs.in_flight() > 0,
             starting_sandbox: self.welcome.starting_sandbox,
+            notify_when_done: &mut self.state.notify_when_done,
+            notify_sound: &mut self.state.notify_sound,
+            library: &self.more.library,
         };
         self.settings.ui(ctx, view, actions);
     }
 
     fn status(&self) -> Status {
-        let engine = self.commands.engine();
+        let service = self.commands.service();
         Status {
             key: self.keys.status(),
-            provider: engine.provider().kind().label(),
-            server_override: engine.config().base_url.clone(),
+            provider: service.kind().label(),
+            server_override: service.spec().base_url.clone(),
             balance: self.keys.balance().map(balance_text),
+            spent_today: self.spent_today(),
             in_flight: self.jobs.in_flight(),
             diagnostics_open: self.state.show_diagnostics,
             settings_open: self.settings.open,
@@ -149,19 +156,26 @@ impl Workspace {
         !self.sandbox_mode
             && !self.keys.looking()
             && self.keys.active().is_none()
-            && self.commands.engine().provider().kind().needs_key()
+            && self.commands.service().kind().needs_key()
             && self.gallery.len() == 0
             && self.jobs.is_empty()
     }
 
     /// Jobs on top; below them the viewer when an image is open, else the gallery.
     fn central_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        if self.jobs.waiting_for_key() > 0 {
+            let current = self.commands.service().info();
+            egui::Panel::top("easel-waiting").show(ui, |ui| self.jobs.waiting_ui(ui, &current, actions));
+        }
         if !self.jobs.is_empty() {
-            let provider = self.commands.engine().provider().kind();
-            egui::Panel::top("easel-jobs").resizable(true).default_size(150.0).show(ui, |ui| self.jobs.ui(ui, provider, actions));
+            let provider = self.commands.service().kind();
+            egui::Panel::top("easel-jobs")
+                .resizable(true)
+                .default_size(150.0)
+                .show(ui, |ui| self.jobs.ui(ui, provider, &mut self.thumbs, actions));
         }
         if let Some(painter) = &mut self.painter {
-            let inpaints = self.commands.engine().provider().capabilities(self.state.draft.model.trim()).inpaint;
+            let inpaints = self.commands.service().provider().capabilities(self.state.draft.model.trim()).inpaint;
             painter.ui(ui, &mut self.pictures, inpaints, actions);
             return;
         }
@@ -170,7 +184,7 @@ impl Workspace {
             return;
         }
         if self.viewer.is_none() && self.shows_welcome() {
-            self.welcome.ui(ui, self.commands.engine().provider().kind(), actions);
+            self.welcome.ui(ui, self.commands.service().kind(), actions);
             return;
         }
         let saving_busy = self.saving.busy();
@@ -178,7 +192,7 @@ impl Workspace {
             let cx = ViewerContext {
                 starred: self.gallery.is_starred(viewer.image()),
                 saving_busy,
-                upscaler: self.commands.engine().provider().upscaler(),
+                upscaler: self.commands.service().provider().upscaler(),
                 pictures: &mut self.pictures,
                 thumbs: &mut self.thumbs,
                 files: &mut self.files,
@@ -186,8 +200,13 @@ impl Workspace {
             viewer.ui(ui, cx, actions);
             return;
         }
-        let provider = self.commands.engine().provider().kind();
-        let upscaler = self.commands.engine().provider().upscaler();
+        if let Some(group) = &self.more.group {
+            let starred = |id| self.gallery.is_starred(id);
+            group.ui(ui, &mut self.thumbs, &starred, actions);
+            return;
+        }
+        let provider = self.commands.service().kind();
+        let upscaler = self.commands.service().provider().upscaler();
         let toolbar = Toolbar { provider, saving_busy, history_open: &mut self.history.open, upscaler };
         self.gallery.ui(ui, &mut self.thumbs, toolbar, actions);
     }

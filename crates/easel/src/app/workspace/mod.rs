@@ -10,11 +10,14 @@
 //! - `take_in`: a [`Message`] (an engine event, a background result) to the panel it is for;
 //! - `apply`: an [`Action`] to the panels' state and the command layer;
 //! - `editing`: the same for editing pictures (start images, painting, variations,
-//!   enlarging, comparing) and what comes back for it.
+//!   enlarging, comparing) and what comes back for it;
+//! - `services`: jobs on several services and models, their costs, the library check and the
+//!   notifications when jobs end in the background.
 
 mod apply;
 mod editing;
 mod frame;
+mod services;
 mod take_in;
 
 use super::actions::Action;
@@ -51,6 +54,19 @@ pub enum AppRequest {
     Switch(Switch),
     /// Stop using the server override (or the sandbox) and go back to the usual server.
     UsualServer,
+}
+
+/// What the window has taken in from the engine so far, read without drawing a frame.
+/// Only for the tests that prove `App::logic` alone keeps a hidden window up to date.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct TakenIn {
+    /// Jobs sent in this session that have not ended.
+    pub jobs_running: usize,
+    /// Images in the gallery.
+    pub images: usize,
+    /// The exchanges in the diagnostics pane, as "METHOD path".
+    pub exchanges: Vec<String>,
 }
 
 /// The running window's state.
@@ -94,8 +110,13 @@ pub struct Workspace {
     models_asked: Option<Option<String>>,
     /// Talking to the built-in sandbox.
     sandbox_mode: bool,
-    /// Unfinished jobs from an earlier run were asked for (once, when a key is known).
-    resume_started: bool,
+    /// `EASEL_API_KEY`, for the provider the window started with (never sent to another one).
+    launch_key: Option<(easel_engine::provider::ProviderKind, easel_engine::keys::ApiKey)>,
+    /// Unfinished jobs from an earlier run were asked for, with the current service's key
+    /// ending in these characters (asked again when jobs wait for a key and it changes).
+    resumed_with: Option<Option<String>>,
+    /// The window's share of many services: costs, groups, the library check, notifications.
+    more: services::More,
 }
 
 impl Workspace {
@@ -124,7 +145,12 @@ impl Workspace {
             commands: Commands::new(
                 engine,
                 bg,
-                Outside { secrets: deps.secrets.clone(), dialogs: deps.dialogs.clone(), opener: deps.opener.clone() },
+                Outside {
+                    secrets: deps.secrets.clone(),
+                    dialogs: deps.dialogs.clone(),
+                    opener: deps.opener.clone(),
+                    notifier: deps.notifier.clone(),
+                },
             ),
             inbox: receiver,
             state,
@@ -152,12 +178,15 @@ impl Workspace {
             request: None,
             models_asked: None,
             sandbox_mode: false,
-            resume_started: false,
+            launch_key: deps.env_key.clone().ok().flatten().map(|key| (deps.provider, key)),
+            resumed_with: None,
+            more: services::More::default(),
         };
         if workspace.keys.looking() {
             workspace.commands.load_key();
         }
         workspace.commands.read_recent_diagnostics();
+        workspace.commands.read_cost_totals();
         let mut actions = Vec::new();
         workspace.gallery.reset(&mut actions);
         workspace.apply_all(actions, ctx);
@@ -168,22 +197,63 @@ impl Workspace {
         &self.state
     }
 
+    /// What the window has taken in so far (for tests; see [`TakenIn`]).
+    pub fn taken_in(&self) -> TakenIn {
+        TakenIn {
+            jobs_running: self.jobs.in_flight(),
+            images: self.gallery.len(),
+            exchanges: self.diagnostics.records().iter().map(|r| format!("{} {}", r.method, r.path)).collect(),
+        }
+    }
+
     /// What the person asked of the app (a provider switch, the usual server), if anything.
     pub fn take_request(&mut self) -> Option<AppRequest> {
         self.request.take()
     }
 
-    /// Just switched: fit the draft to the new provider, use the session key (the sandbox's).
-    pub fn after_switch(&mut self, session_key: Option<easel_engine::keys::ApiKey>, sandbox: bool) {
-        prompt::fit_draft(&mut self.state.draft, self.commands.engine().provider());
-        if let Some(key) = session_key {
-            self.keys.use_for_session(key);
+    /// The previous run ended without saying goodbye: check the library (and say what was
+    /// found and repaired, if anything).
+    pub fn check_library_after_crash(&self) {
+        self.commands.check_library();
+    }
+
+    /// Talking to the built-in sandbox.
+    pub fn in_sandbox(&self) -> bool {
+        self.sandbox_mode
+    }
+
+    /// Send the next jobs to another service (`sandbox`: the built-in one): the draft is fitted
+    /// to its provider, its own key is looked up (`env_key` is `EASEL_API_KEY` when it is for
+    /// this provider) or the session key used. Running jobs keep going on their own service.
+    pub fn switch_service(&mut self, switch: &Switch, env_key: Result<Option<easel_engine::keys::ApiKey>, EngineError>, sandbox: bool) {
+        let openai_auth = easel_engine::provider::openai::AuthStyle::from_flag(switch.api_key_header);
+        let spec = ServiceSpec { kind: switch.kind, base_url: switch.base_url.clone(), openai_auth };
+        if let Err(e) = self.commands.use_service(&spec) {
+            self.notices.error(format!("{} {}", e.message, e.hint));
+            return;
+        }
+        self.state.adopt(switch.kind.id(), None);
+        self.state.base_url.clone_from(&switch.base_url);
+        self.state.openai_api_key_header = switch.api_key_header;
+        prompt::fit_draft(&mut self.state.draft, self.commands.service().provider());
+        self.keys = Keys::new(switch.kind, env_key);
+        if let Some(key) = &switch.session_key {
+            self.keys.use_for_session(key.clone());
             self.keys.close_panel();
+        } else if self.keys.looking() {
+            self.commands.load_key();
         }
         self.sandbox_mode = sandbox;
+        self.welcome.starting_sandbox = false;
+        // The choice is made: the settings window closes, as it did when the window was rebuilt.
+        self.settings.open = false;
         if sandbox {
             self.keys.use_sandbox();
         }
+        if std::mem::take(&mut self.more.keys_after_switch) {
+            self.keys.open_panel();
+        }
+        self.models_asked = None;
     }
 
     /// Take in everything the engine and the background work sent since the last call, and
@@ -199,14 +269,19 @@ impl Workspace {
         if let Some(next) = self.jobs.next_retry(std::time::Instant::now()) {
             ctx.request_repaint_after(next);
         }
-        if !self.resume_started && self.keys.ready() {
-            self.resume_started = true;
-            self.commands.resume(self.keys.active().cloned());
-        }
         let key_now = Some(self.keys.active().map(|k| k.last_four().to_string()));
+        // Every unfinished job, each on its own service, once the key store was read; again
+        // when jobs wait for a key and the key in use changed.
+        let first = self.resumed_with.is_none();
+        if !self.keys.looking() && (first || (self.jobs.waiting_for_key() > 0 && self.resumed_with != key_now)) {
+            self.resumed_with = key_now.clone();
+            self.commands.resume(self.keys.active().cloned(), self.launch_key.clone());
+        }
         if self.models_asked != key_now && !self.keys.looking() && self.keys.ready() {
             self.list_models(false);
         }
+        self.follow_focus(ctx);
+        self.refresh_estimate();
         self.apply_all(actions, ctx);
     }
 

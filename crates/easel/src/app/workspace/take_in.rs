@@ -91,16 +91,36 @@ impl Workspace {
                 }
             }
             Message::JobReport(Err(why)) => self.notices.error(format!("The job's report could not be read from the library ({why}).")),
+            Message::LibraryChecked(result) if self.more.library.finished(&result) => {
+                // Asked for in the settings window, which says what was found.
+                if result.as_ref().is_ok_and(|report| !report.is_clean()) {
+                    self.gallery.reset(actions);
+                }
+            }
+            Message::LibraryChecked(Ok(report)) if report.is_clean() => {}
+            Message::LibraryChecked(Ok(report)) => {
+                self.notices.info(format!("Easel stopped unexpectedly last time, so it checked the library. {}", report.summary()));
+                // Recovered pictures and marks: the gallery reads the library again.
+                self.gallery.reset(actions);
+            }
+            Message::LibraryChecked(Err(why)) => self.notices.error(format!("The library could not be checked: {why}")),
             Message::SandboxStarted(Err(why)) => {
                 self.welcome.starting_sandbox = false;
                 self.notices.error(format!("The sandbox could not start: {why}"));
             }
+            message @ (Message::Costs(_)
+            | Message::Group(_)
+            | Message::GroupKeys(_)
+            | Message::Notified(_)
+            | Message::NotificationClicked(_)
+            | Message::Preview { .. }) => self.take_in_more(message, ctx, actions),
         }
     }
 
     fn on_event(&mut self, event: Event, actions: &mut Vec<Action>) {
         logging::event(&event);
         self.jobs.on_event(&event, Instant::now());
+        self.on_event_more(&event, actions);
         match event.kind {
             EventKind::Image(record) => {
                 let job = event.job.unwrap_or_default();
