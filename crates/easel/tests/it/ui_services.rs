@@ -172,7 +172,7 @@ fn a_model_that_takes_no_strength_offers_none_and_its_notes_are_in_plain_words()
         dialogs: crate::ui::FakeDialogs::picking(start.clone()),
         ..Setup::new(Scenario::Success)
     });
-    app.click("Start from an image...");
+    app.click("Start from a picture...");
     app.wait_for_text("This model decides by itself how much to change the picture.");
     assert!(app.harness.query_by_label("Strength").is_none(), "no strength for OpenAI's edits");
     std::fs::remove_file(start).unwrap();
