@@ -11,10 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # at-spi2-core, python3-pyatspi and gsettings-desktop-schemas: the real-window test without a
-# file-chooser portal drives the window through its accessibility tree (tests/window/).
+# file-chooser portal drives the window through its accessibility tree (tests/window/); xclip puts
+# a picture on the clipboard for the real-window painting test's Ctrl+V.
 packages=(xvfb xauth x11-utils xdotool imagemagick dbus dbus-x11 gnome-keyring libsecret-tools
           libgl1-mesa-dri libegl-mesa0 libglx-mesa0 libxkbcommon-x11-0 fonts-dejavu-core
-          at-spi2-core python3-pyatspi gsettings-desktop-schemas)
+          at-spi2-core python3-pyatspi gsettings-desktop-schemas xclip)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,6 +13,7 @@ mod kill_loop;
 mod library_cli;
 mod no_portal;
 mod notify;
+mod real_editing;
 mod resume;
 mod secrecy;
 mod smoke;

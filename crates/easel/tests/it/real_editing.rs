@@ -1,0 +1,75 @@
+//! The release window edits a picture with the real mouse: tests/window/paint.py makes a
+//! picture with each service, presses "Edit this picture", paints a stroke down its left part
+//! with xdotool, types the change and generates; this test then checks the mask each service
+//! received in the sandbox (white = change for ModelsLab and A1111, transparent for OpenAI).
+//! Before that, Ctrl+V with a picture on the clipboard (xclip) must set the start image.
+//!
+//! `tests/run.sh` provides the display and EASEL_SMOKE_BIN, so there this test must run; a
+//! plain `cargo test` without them (or without xclip) skips it and says so.
+
+use base64::Engine as _;
+use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
+use std::process::Command;
+
+fn decode(text: &str) -> image::DynamicImage {
+    let text = text.split_once("base64,").map_or(text, |(_, b)| b);
+    image::load_from_memory(&base64::engine::general_purpose::STANDARD.decode(text).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_the_real_window_a_painted_stroke_reaches_every_service_as_its_mask() {
+    let (Some(bin), Some(_display)) = (std::env::var_os("EASEL_SMOKE_BIN"), std::env::var_os("DISPLAY")) else {
+        eprintln!("SKIPPED: run tests/run.sh for the real-window painting test");
+        return;
+    };
+    if Command::new("xclip").arg("-version").output().is_err() {
+        eprintln!("SKIPPED: the real-window painting test needs xclip (tests/run.sh installs it)");
+        return;
+    }
+    let _one_window = crate::window::ONE_REAL_WINDOW.lock().await;
+    let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success)).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let services = work.path().join("share/dbus-1/services");
+    std::fs::create_dir_all(&services).unwrap();
+    std::fs::copy("/usr/share/dbus-1/services/org.a11y.Bus.service", services.join("org.a11y.Bus.service")).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/window/paint.py");
+    let (url, work_dir) = (sandbox.base_url(), work.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("timeout")
+            .args(["420", "dbus-run-session", "--", "/usr/bin/python3", script])
+            .arg(&bin)
+            .arg(&url)
+            .arg(&work_dir)
+            .env("XDG_DATA_DIRS", work_dir.join("share"))
+            .env("GSETTINGS_SCHEMA_DIR", "/usr/share/glib-2.0/schemas")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the real window did not edit the pictures:\n{said}");
+    assert!(said.contains("Ctrl+V with a picture on the clipboard set the start image"), "{said}");
+
+    let requests = sandbox.requests();
+    for (provider, route) in [("modelslab", "/api/v6/images/inpaint"), ("openai", "/v1/images/edits"), ("a1111", "/sdapi/v1/img2img")] {
+        assert!(said.contains(&format!("stroke {provider} 0.15")), "{provider} was not painted:\n{said}");
+        let request = requests
+            .iter()
+            .find(|r| r.path == route && (r.body.get("mask").is_some() || r.body.get("mask_image").is_some()))
+            .unwrap_or_else(|| panic!("{provider}: no {route} with a mask:\n{said}"));
+        let mask = match provider {
+            "modelslab" => decode(request.body["mask_image"].as_str().unwrap()).to_luma8(),
+            "a1111" => decode(request.body["mask"].as_str().unwrap()).to_luma8(),
+            _ => {
+                let rgba = decode(request.body["mask"]["base64"].as_str().unwrap()).to_rgba8();
+                image::GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| image::Luma([255 - rgba.get_pixel(x, y).0[3]]))
+            }
+        };
+        let (w, h) = mask.dimensions();
+        assert_eq!(mask.get_pixel(w * 15 / 100, h / 2).0[0], 255, "{provider}: the stroke is marked to change");
+        assert_eq!(mask.get_pixel(w * 70 / 100, h / 2).0[0], 0, "{provider}: the rest is kept");
+        assert_eq!(mask.get_pixel(w * 15 / 100, h * 2 / 100).0[0], 0, "{provider}: above the stroke's start is kept");
+    }
+}
