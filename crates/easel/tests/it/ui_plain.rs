@@ -251,6 +251,8 @@ fn the_job_list_grows_with_its_jobs_and_no_row_is_cut_in_half() {
         }
         app.harness.run_steps(3);
         let gallery = app.harness.get_by_label("Gallery").rect();
+        app.harness.run_steps(5);
+        assert_eq!(app.harness.get_by_label("Gallery").rect(), gallery, "the list's height settles at {size:?}");
         let rows: Vec<egui::Rect> = app.harness.query_all_by_label_contains(" on ModelsLab at 127.0.0.1").map(|n| n.rect()).collect();
         assert_eq!(rows.len(), 3, "each job's service line at {size:?}");
         for row in &rows {
