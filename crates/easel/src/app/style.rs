@@ -63,6 +63,9 @@ pub fn hover_stroke(ui: &Ui) -> egui::Stroke {
     ui.visuals().widgets.hovered.fg_stroke
 }
 
+/// The least height the job list may have before it scrolls: one row with its service line.
+pub const JOBS_MIN_HEIGHT: f32 = 72.0;
+
 /// The star on a starred image.
 pub const STAR: Color32 = Color32::from_rgb(240, 190, 40);
 /// Marks drawn on top of an accent colour (the tick in a picked thumbnail).

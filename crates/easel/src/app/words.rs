@@ -2,6 +2,12 @@
 
 use easel_engine::text::cut_at_char_boundary;
 
+/// A job's model as a person reads it: a job sent with no model (a self-hosted server uses
+/// the one it has loaded) says so instead of showing nothing.
+pub fn model_name(model: &str) -> &str {
+    if model.trim().is_empty() { "The server's current model" } else { model }
+}
+
 /// `text` on one line: runs of white space (new lines too) become one space.
 pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

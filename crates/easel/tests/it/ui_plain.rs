@@ -239,3 +239,25 @@ fn without_a_portal_a_start_image_is_opened_through_easels_own_chooser() {
     app.click("Open");
     app.wait_for_text("Start picture 1: start.png");
 }
+
+#[test]
+fn the_job_list_grows_with_its_jobs_and_no_row_is_cut_in_half() {
+    // A panel left to size itself kept the height of the first frame it was drawn in: with
+    // three jobs, the second row was cut in half and the third hidden.
+    for size in SIZES {
+        let mut app = first_start(size);
+        for prompt in ["a first lighthouse", "a second lighthouse", "a third lighthouse"] {
+            app.generate(prompt);
+        }
+        app.harness.run_steps(3);
+        let gallery = app.harness.get_by_label("Gallery").rect();
+        app.harness.run_steps(5);
+        assert_eq!(app.harness.get_by_label("Gallery").rect(), gallery, "the list's height settles at {size:?}");
+        let rows: Vec<egui::Rect> = app.harness.query_all_by_label_contains(" on ModelsLab at 127.0.0.1").map(|n| n.rect()).collect();
+        assert_eq!(rows.len(), 3, "each job's service line at {size:?}");
+        for row in &rows {
+            assert!(row.bottom() <= gallery.top(), "a job's row at {row:?} runs under the gallery at {gallery:?} ({size:?})");
+        }
+        assert!(gallery.top() <= size.1 / 3.0 + 60.0, "the list takes at most about a third of the {size:?} window");
+    }
+}

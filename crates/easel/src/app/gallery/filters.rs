@@ -120,7 +120,7 @@ fn failed_job_ui(ui: &mut egui::Ui, job: &JobSummary, provider: ProviderKind, ac
         ui.strong(when);
         let service = ProviderKind::parse(&job.provider)
             .map_or_else(|| job.provider.clone(), |kind| easel_engine::ServiceSpec::at(kind, Some(job.base_url.clone())).label());
-        ui.weak(format!("({} on {service})", job.model));
+        ui.weak(format!("({} on {service})", crate::app::words::model_name(&job.model)));
     });
     ui.add(egui::Label::new(job.prompt.as_str()).wrap());
     if let Some(until) = job.collect_before_ms {

@@ -46,6 +46,9 @@ pub struct Jobs {
     services: HashMap<JobId, ServiceInfo>,
     /// Services whose unfinished jobs from an earlier run wait for their key.
     waiting: Vec<WaitingService>,
+    /// The height the list's panel wants (its header and rows as last drawn, the rows capped
+    /// at a third of the window), measured while drawing.
+    height: f32,
 }
 
 /// What start-up resume reports.
@@ -220,6 +223,11 @@ impl Jobs {
             }
             _ => {}
         }
+    }
+
+    /// The height of the list's panel, without its frame: what the last frame measured.
+    pub fn panel_height(&self) -> f32 {
+        self.height.max(crate::app::style::JOBS_MIN_HEIGHT)
     }
 
     /// The services jobs of this session went to, each once, the first used first.

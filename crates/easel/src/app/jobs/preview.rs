@@ -81,7 +81,7 @@ impl JobRow {
     /// pictures that could not be collected yet.
     pub(super) fn where_ui(&self, ui: &mut egui::Ui) {
         if let Some(service) = &self.service {
-            let model = self.model.as_deref().unwrap_or(&self.settings.model);
+            let model = crate::app::words::model_name(self.model.as_deref().unwrap_or(&self.settings.model));
             let line = egui::RichText::new(format!("{model} on {}", service.label)).small().weak();
             ui.add(egui::Label::new(line).truncate());
         }

@@ -16,18 +16,28 @@ impl Jobs {
     /// Draw the list. Asks for a repaint only when a clock or countdown will change.
     pub fn ui(&mut self, ui: &mut egui::Ui, provider: ProviderKind, thumbs: &mut Thumbnails, actions: &mut Vec<Action>) {
         let now = Instant::now();
-        ui.horizontal_wrapped(|ui| {
+        let header = ui.horizontal_wrapped(|ui| {
             ui.strong("Jobs");
             ui.weak(format!("{} running", self.in_flight()));
             if ui.add_enabled(self.rows.iter().any(|r| r.finished), egui::Button::new("Clear finished")).clicked() {
                 actions.push(Action::ClearFinishedJobs);
             }
         });
-        egui::ScrollArea::vertical().id_salt("easel-jobs").auto_shrink([false, true]).show(ui, |ui| {
+        // The list grows with its jobs up to a third of the window, then scrolls: on a small
+        // laptop the gallery keeps most of the height. The panel takes the height measured
+        // here (a panel left to size itself keeps the height of the first frame it was drawn
+        // in, and cut the second row in half); a change is drawn again at once.
+        let most = (ui.ctx().content_rect().height() / 3.0).max(style::JOBS_MIN_HEIGHT);
+        let list = egui::ScrollArea::vertical().id_salt("easel-jobs").max_height(most).auto_shrink([false, true]).show(ui, |ui| {
             for row in &self.rows {
                 ui.push_id(&row.id, |ui| row_ui(ui, row, (provider, now), thumbs, &mut self.confirm, actions));
             }
         });
+        let wanted = header.response.rect.height() + ui.spacing().item_spacing.y + list.content_size.y.min(most);
+        if (wanted - self.height).abs() > 0.5 {
+            self.height = wanted;
+            ui.ctx().request_repaint();
+        }
         self.confirm_ui(ui.ctx(), actions);
         if let Some(tick) = self.rows.iter().filter_map(|r| r.next_tick(now)).min() {
             ui.ctx().request_repaint_after(tick);

@@ -59,7 +59,7 @@ impl PromptPanel {
         let chosen = known.iter().find(|m| m.id == typed);
         let selected = match chosen {
             Some(model) => model.label.to_owned(),
-            None if typed.is_empty() => "The server's current model".to_owned(),
+            None if typed.is_empty() => crate::app::words::model_name("").to_owned(),
             None => typed.clone(),
         };
         let label = ui.label("Model");

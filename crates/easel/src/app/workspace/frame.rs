@@ -169,9 +169,11 @@ impl Workspace {
         }
         if !self.jobs.is_empty() {
             let provider = self.commands.service().kind();
+            // The frame's margins, and a little room for the separator line under it.
+            let frame = egui::Frame::side_top_panel(ui.style()).total_margin().sum().y + 2.0;
             egui::Panel::top("easel-jobs")
-                .resizable(true)
-                .default_size(150.0)
+                .resizable(false)
+                .exact_size(self.jobs.panel_height() + frame)
                 .show(ui, |ui| self.jobs.ui(ui, provider, &mut self.thumbs, actions));
         }
         if let Some(painter) = &mut self.painter {

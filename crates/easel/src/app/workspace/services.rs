@@ -142,19 +142,18 @@ impl Workspace {
     /// Carry out the actions of these views.
     pub(super) fn apply_more(&mut self, action: Action) {
         match action {
-            Action::CheckLibrary => {
-                if self.more.library.start() {
-                    self.commands.check_library();
-                }
-            }
+            // `start` says no while a check is already running.
+            Action::CheckLibrary if self.more.library.start() => self.commands.check_library(),
             Action::AddKeyFor { kind, base_url } => {
                 self.more.keys_after_switch = true;
                 self.request = Some(super::AppRequest::Switch(crate::app::provider_picker::Switch::to(kind, base_url)));
             }
             Action::OpenSeveralModels => {
-                let used = self.jobs.used_services().into_iter().filter_map(|s| {
-                    Some(ServiceSpec::at(easel_engine::provider::ProviderKind::parse(&s.provider)?, Some(s.base_url)))
-                });
+                let used = self
+                    .jobs
+                    .used_services()
+                    .into_iter()
+                    .filter_map(|s| Some(ServiceSpec::at(easel_engine::provider::ProviderKind::parse(&s.provider)?, Some(s.base_url))));
                 let choices = self.commands.service_choices(used.collect());
                 self.more.several.open(choices, &self.state.draft.model);
             }
