@@ -29,27 +29,9 @@ async fn in_the_real_window_a_painted_stroke_reaches_every_service_as_its_mask()
     let _one_window = crate::window::ONE_REAL_WINDOW.lock().await;
     let sandbox = Sandbox::start(SandboxConfig::new(Scenario::Success)).await.unwrap();
     let work = tempfile::tempdir().unwrap();
-    let services = work.path().join("share/dbus-1/services");
-    std::fs::create_dir_all(&services).unwrap();
-    std::fs::copy("/usr/share/dbus-1/services/org.a11y.Bus.service", services.join("org.a11y.Bus.service")).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/window/paint.py");
-    let (url, work_dir) = (sandbox.base_url(), work.path().to_path_buf());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("timeout")
-            .args(["420", "dbus-run-session", "--", "/usr/bin/python3", script])
-            .arg(&bin)
-            .arg(&url)
-            .arg(&work_dir)
-            .env("XDG_DATA_DIRS", work_dir.join("share"))
-            .env("GSETTINGS_SCHEMA_DIR", "/usr/share/glib-2.0/schemas")
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the real window did not edit the pictures:\n{said}");
+    let run = crate::window::run_window_script("paint.py", bin, sandbox.base_url(), work.path(), 420).await;
+    let said = run.said;
+    assert!(run.success, "the real window did not edit the pictures:\n{said}");
     assert!(said.contains("Ctrl+V with a picture on the clipboard set the start image"), "{said}");
 
     let requests = sandbox.requests();

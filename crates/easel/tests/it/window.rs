@@ -10,6 +10,40 @@ use std::time::{Duration, Instant};
 /// and type into whatever has the focus, so two at once would drive each other's windows.
 pub static ONE_REAL_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// What a `tests/window/` script printed (stdout, then stderr), and whether it succeeded.
+pub struct ScriptRun {
+    pub said: String,
+    pub success: bool,
+}
+
+/// Run `tests/window/<script>` with the window binary, the sandbox's address and `work` (its
+/// scratch folder), inside a private session bus that can start the accessibility bus and
+/// nothing else (no portal, no keyring), killed after `seconds`.
+pub async fn run_window_script(script: &str, bin: std::ffi::OsString, url: String, work: &std::path::Path, seconds: u32) -> ScriptRun {
+    let services = work.join("share/dbus-1/services");
+    std::fs::create_dir_all(&services).unwrap();
+    std::fs::copy("/usr/share/dbus-1/services/org.a11y.Bus.service", services.join("org.a11y.Bus.service")).unwrap();
+    let script = format!("{}/../../tests/window/{script}", env!("CARGO_MANIFEST_DIR"));
+    let work = work.to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("timeout")
+            .args([seconds.to_string().as_str(), "dbus-run-session", "--", "/usr/bin/python3", &script])
+            .arg(&bin)
+            .arg(&url)
+            .arg(&work)
+            .env("XDG_DATA_DIRS", work.join("share"))
+            // The accessibility bus reads its settings' schemas from the usual place.
+            .env("GSETTINGS_SCHEMA_DIR", "/usr/share/glib-2.0/schemas")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    ScriptRun { said, success: out.status.success() }
+}
+
 /// How long a condition may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
