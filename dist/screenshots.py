@@ -9,6 +9,8 @@ Xvfb and a session bus with no file-chooser portal and no keychain):
     main.png                    a gallery with a few pictures
     several-models.png          one prompt on two models, side by side with their times and costs
     jobs-services.png           the jobs list: each job with its model and service, today's spend
+    painting.png                painting the part of a picture to change, on the picture itself
+    compare.png                 two pictures compared, one over the other with a slider
 """
 import os
 import subprocess
@@ -55,6 +57,51 @@ def switch_service(win, name, url):
     win.click(win.find("push button", "Use this service"))
     win.find(None, f"Service: {name}")
     time.sleep(0.5)
+
+
+def paint_stroke(win):
+    """Drag the brush down the left part of the picture being painted."""
+    area = win.find("image", ": paint over the part to change", exact=False)
+    box = area.queryComponent().getExtents(win.pyatspi.DESKTOP_COORDS)
+    side = min(box.width, box.height)
+    left, top = box.x + (box.width - side) // 2, box.y + (box.height - side) // 2
+    x = left + side * 25 // 100
+    atspi.xdotool("mousemove", str(x), str(top + side // 5))
+    atspi.xdotool("mousedown", "1")
+    for step in range(1, 25):
+        atspi.xdotool("mousemove", str(x + step * side // 120), str(top + side // 5 + step * side // 45))
+        time.sleep(0.03)
+    atspi.xdotool("mouseup", "1")
+    win.find("label", "Only the painted part changes.")
+
+
+def editing(easel, url, out):
+    """Painting the part to change, and comparing two pictures."""
+    with tempfile.TemporaryDirectory() as work:
+        data = os.path.join(work, "data")
+        for prompt in ["a lighthouse at dusk", "a kite over the sea"]:
+            subprocess.run([easel, "generate", "--base-url", url, "--prompt", prompt],
+                           env=dict(os.environ, EASEL_API_KEY="screenshot-key-0123456789", EASEL_DATA_DIR=data),
+                           check=True, stdout=subprocess.DEVNULL)
+        app, win = window(easel, work, url, (1366, 768))
+        win.click(win.find("toggle button", "Image: a lighthouse at dusk", exact=False))
+        win.click(win.find("push button", "Edit this picture"))
+        paint_stroke(win)
+        win.park_mouse()
+        subprocess.run(["import", "-window", win.id, os.path.join(out, "painting.png")], check=True)
+        win.key("Escape")
+        win.click(win.find("push button", "« Gallery"))
+        for prompt in ["Image: a lighthouse at dusk", "Image: a kite over the sea"]:
+            atspi.xdotool("keydown", "ctrl")
+            win.click(win.find("toggle button", prompt, exact=False))
+            atspi.xdotool("keyup", "ctrl")
+        win.click(win.find("push button", "Compare"))
+        win.find("image", "Comparison of two pictures")
+        time.sleep(1.0)
+        win.park_mouse()
+        subprocess.run(["import", "-window", win.id, os.path.join(out, "compare.png")], check=True)
+        app.kill()
+        app.wait()
 
 
 def main(easel, out):
@@ -132,6 +179,7 @@ def main(easel, out):
             subprocess.run(["import", "-window", win.id, os.path.join(out, "jobs-services.png")], check=True)
             app.kill()
             app.wait()
+        editing(easel, ok_url, out)
     finally:
         for process in (ok, credits):
             process.kill()

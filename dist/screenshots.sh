@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Retake the README's screenshots from the real window, under Xvfb, against the sandbox:
 #   bash dist/screenshots.sh      -> dist/screenshots/{first-start-1024x640,first-start-1366x768,
-#                                    failure-advice,own-file-chooser,main,several-models,jobs-services}.png
+#                                    failure-advice,own-file-chooser,main,several-models,jobs-services,
+#                                    painting,compare}.png
 #   EASEL_BIN=target/debug/easel bash dist/screenshots.sh   -> the same from an easel already built
 # The session bus offers only the accessibility bus: no file-chooser portal (so Easel's own
 # chooser shows) and no keychain (as on a first start). dist/screenshots.py drives the window
