@@ -67,6 +67,42 @@ pub fn library(dir: &Path, count: usize, side: u32) {
     }
 }
 
+/// A library holding one `width`×`height` picture (an upscale, a 4K output), made through
+/// `Store::add_image` with the limits enlarged pictures are kept with. Returns its file.
+pub fn big_picture(dir: &Path, width: u32, height: u32) -> std::path::PathBuf {
+    let store = Store::open(dir).unwrap();
+    let settings = GenerationSettings {
+        prompt: format!("a big picture of {width}x{height}"),
+        model: "flux".into(),
+        width,
+        height,
+        samples: 1,
+        seed: Seed::Random,
+        ..Default::default()
+    };
+    let base_url = ProviderKind::ModelsLab.default_base_url();
+    store.insert_job(&NewJob::new("j-big", "b-big", "modelslab", base_url, &settings)).unwrap();
+    // Detail everywhere (not one flat colour), so decoding and scaling do real work.
+    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x ^ y) as u8, (x / 7) as u8, (y / 5) as u8]));
+    let mut bytes = Vec::new();
+    image.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    let image = verify(bytes, &Limits::upscaled()).unwrap();
+    let meta = NewImage {
+        job_id: "j-big",
+        batch_id: "b-big",
+        index: 0,
+        seed: Some(1),
+        settings: &settings,
+        provider: "modelslab",
+        base_url,
+        request_id: None,
+        made: None,
+    };
+    let record = store.add_image(&image, &meta).unwrap();
+    store.set_job_phase("j-big", JobPhase::Done, None, None).unwrap();
+    record.path
+}
+
 /// A SIDE×SIDE PNG whose pixels encode `n`, so every image (and its sha256) differs. Larger
 /// than a thumbnail, so thumbnails are scaled down and the texture budget is exercised.
 fn png(n: u32, side: u32) -> Vec<u8> {

@@ -74,6 +74,7 @@ pub use dialogs::{DialogReply, Dialogs, Opener, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
 pub use gallery::PAGE as GALLERY_PAGE;
 pub use notify::{Clicked, NoNotifier, Note, Notifier};
+pub use picture::TILE_BUDGET_BYTES;
 pub use state::AppState;
 #[doc(hidden)]
 pub use workspace::TakenIn;
