@@ -59,22 +59,6 @@ def switch_service(win, name, url):
     time.sleep(0.5)
 
 
-def paint_stroke(win):
-    """Drag the brush down the left part of the picture being painted."""
-    area = win.find("image", ": paint over the part to change", exact=False)
-    box = area.queryComponent().getExtents(win.pyatspi.DESKTOP_COORDS)
-    side = min(box.width, box.height)
-    left, top = box.x + (box.width - side) // 2, box.y + (box.height - side) // 2
-    x = left + side * 25 // 100
-    atspi.xdotool("mousemove", str(x), str(top + side // 5))
-    atspi.xdotool("mousedown", "1")
-    for step in range(1, 25):
-        atspi.xdotool("mousemove", str(x + step * side // 120), str(top + side // 5 + step * side // 45))
-        time.sleep(0.03)
-    atspi.xdotool("mouseup", "1")
-    win.find("label", "Only the painted part changes.")
-
-
 def editing(easel, url, out):
     """Painting the part to change, and comparing two pictures."""
     with tempfile.TemporaryDirectory() as work:
@@ -86,7 +70,8 @@ def editing(easel, url, out):
         app, win = window(easel, work, url, (1366, 768))
         win.click(win.find("toggle button", "Image: a lighthouse at dusk", exact=False))
         win.click(win.find("push button", "Edit this picture"))
-        paint_stroke(win)
+        win.paint([(0.25 + step / 120, 0.2 + step / 45) for step in range(25)])
+        win.find("label", "Only the painted part changes.")
         win.park_mouse()
         subprocess.run(["import", "-window", win.id, os.path.join(out, "painting.png")], check=True)
         win.key("Escape")

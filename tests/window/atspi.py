@@ -1,7 +1,7 @@
 """Driving the real Easel window through its accessibility tree (AT-SPI), as a screen reader
 would: find controls by role and name, click their middle and type with xdotool.
 
-Used by tests/window/no_portal.py and dist/screenshots.py. Run inside a D-Bus session; call
+Used by tests/window/no_portal.py, tests/window/paint.py and dist/screenshots.py. Run inside a D-Bus session; call
 enable_accessibility() before anything imports pyatspi (it connects when imported).
 """
 import os
@@ -78,6 +78,25 @@ class Window:
 
     def key(self, keys):
         xdotool("key", keys)
+
+    def paint(self, points):
+        """In the painter, drag the brush through `points`, each (x, y) as fractions of the
+        picture, which is square and fitted in the middle of the painting area."""
+        area = self.find("image", ": paint over the part to change", exact=False)
+        box = area.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        side = min(box.width, box.height)
+        left, top = box.x + (box.width - side) // 2, box.y + (box.height - side) // 2
+
+        def at(point):
+            return str(left + int(side * point[0])), str(top + int(side * point[1]))
+
+        xdotool("mousemove", *at(points[0]))
+        xdotool("mousedown", "1")
+        for point in points[1:]:
+            # Paced like a hand, so the window sees every step of the stroke.
+            xdotool("mousemove", *at(point))
+            time.sleep(0.03)
+        xdotool("mouseup", "1")
 
     def park_mouse(self):
         """Out of the way, so no button shows as hovered."""

@@ -98,7 +98,7 @@ fn measure(width: u32, height: u32) {
         harness.step();
         std::thread::sleep(Duration::from_millis(1));
     }
-    let rss_gallery = peak_rss_kib();
+    let rss_gallery = peak_rss_mib();
 
     // Open it: click, then frames until its fit texture is in place.
     let fit_name = format!("picture-{}", path.display());
@@ -171,11 +171,7 @@ fn measure(width: u32, height: u32) {
         texture_peak as f64 / 1048576.0,
         easel::app::TILE_BUDGET_BYTES >> 20
     );
-    println!(
-        "Peak RSS (VmHWM): {:.0} MiB (with the gallery only: {:.0} MiB)\n",
-        peak_rss_kib() as f64 / 1024.0,
-        rss_gallery as f64 / 1024.0
-    );
+    println!("Peak RSS (VmHWM): {:.0} MiB (with the gallery only: {:.0} MiB)\n", peak_rss_mib(), rss_gallery);
 }
 
 fn frame(harness: &mut Harness<'_, EaselApp>) -> Duration {
@@ -193,10 +189,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Peak resident set size of this process, in KiB.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
+/// Peak resident set size of this process so far, in MiB.
+fn peak_rss_mib() -> f64 {
+    easel_testkit::peak_rss_kib().unwrap_or(0) as f64 / 1024.0
 }
