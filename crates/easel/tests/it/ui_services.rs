@@ -110,8 +110,10 @@ fn the_library_check_in_settings_says_what_it_found_and_the_picture_says_its_fil
     app.wait_for_text("1 picture file(s) missing");
     assert!(app.shows("Missing: "), "the file is named");
     app.harness.get_by_role_and_label(Role::Button, "Settings").click_accesskit();
-    app.harness.run_steps(2);
-    app.harness.query_all_by_label_contains("Image: a picture whose file goes away").next().unwrap().click_accesskit();
+    // The gallery reads the library again after a check that found something: wait for it.
+    let label = "Image: a picture whose file goes away";
+    app.step_until("the picture listed again", |h| h.query_all_by_label_contains(label).next().is_some());
+    app.harness.query_all_by_label_contains(label).next().unwrap().click_accesskit();
     app.wait_for_text("This picture's file is missing.");
 }
 
