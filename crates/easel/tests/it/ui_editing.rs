@@ -238,3 +238,30 @@ fn openai_cannot_enlarge_and_says_so() {
     let upscale = app.harness.get_by_role_and_label(Role::Button, "Upscale");
     assert!(upscale.accesskit_node().is_disabled(), "OpenAI has no upscaler: nothing to send");
 }
+
+#[test]
+fn a_loaded_mask_file_is_shown_in_the_painter_and_painting_adds_to_it() {
+    let pictures = tempfile::tempdir().unwrap();
+    let start = pictures.path().join("wall.png");
+    image::RgbImage::from_pixel(512, 384, image::Rgb([200, 80, 40])).save(&start).unwrap();
+    let mask = pictures.path().join("left-half.png");
+    image::GrayImage::from_fn(512, 384, |x, _| image::Luma([if x < 256 { 255 } else { 0 }])).save(&mask).unwrap();
+    let mut app = TestApp::start(Setup { dialogs: FakeDialogs::picking_in_turn(vec![start, mask]), ..Setup::new(Scenario::Success) });
+    app.set_field("Prompt", "ivy on the wall");
+    app.click("Start from a picture...");
+    app.wait_for_text("Start picture 1: wall.png");
+    app.click("Load a mask file...");
+    app.wait_for_text("Only the part marked in left-half.png changes.");
+    app.click("Paint");
+    app.wait_for_text(": paint over the part to change");
+    app.wait_for_text("The tinted part changes; the rest stays as it is.");
+    // A stroke near the right edge, top to bottom, adds to what the file marked.
+    paint(&mut app, (512, 384), (0.9, 0.1), (0.9, 0.9));
+    app.wait_for_text("Only the painted part changes.");
+    app.click("Generate");
+    app.wait_for_text("Image: ivy on the wall");
+    let request = app.sandbox.requests().into_iter().find(|r| r.path == "/api/v6/images/inpaint").expect("an inpaint request");
+    let sent = received_mask(ProviderKind::ModelsLab, &request.body);
+    let at = |x: u32| sent.get_pixel(x, 192).0[0];
+    assert_eq!((at(100), at(400), at(461)), (255, 0, 255), "the file's left half, nothing in between, and the stroke");
+}
