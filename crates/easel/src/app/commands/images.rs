@@ -17,7 +17,7 @@ impl Commands {
     pub fn decode_thumbnails(&self, wanted: Vec<WantedThumb>) {
         for WantedThumb { image, original, cached } in wanted {
             let ctx = self.bg.ctx().clone();
-            self.bg.blocking(move || {
+            self.bg.pixels(move || {
                 let result = thumbnail(&original, cached.as_deref()).map(|pixels| upload(&ctx, format!("thumb-{image}"), pixels));
                 Message::Images(ImageMessage::Thumbnail { image, result })
             });
@@ -29,7 +29,7 @@ impl Commands {
     pub fn load_pictures(&self, paths: Vec<PathBuf>) {
         for path in paths {
             let ctx = self.bg.ctx().clone();
-            self.bg.blocking(move || {
+            self.bg.pixels(move || {
                 let result = load_picture(&ctx, &path);
                 Message::Images(ImageMessage::Picture(PictureMessage::Loaded { path, result }))
             });
@@ -40,7 +40,7 @@ impl Commands {
     pub fn cut_tiles(&self, wanted: Vec<WantedTile>) {
         for WantedTile { path, full, tile } in wanted {
             let ctx = self.bg.ctx().clone();
-            self.bg.blocking(move || {
+            self.bg.pixels(move || {
                 let pixels = crate::app::picture::cut_tile(&full, tile);
                 let texture = ctx.load_texture(
                     format!("tile-{}-{}-{}-{}", path.display(), tile.level, tile.x, tile.y),
@@ -56,7 +56,7 @@ impl Commands {
     pub fn decode_file_thumbs(&self, paths: Vec<PathBuf>) {
         for path in paths {
             let ctx = self.bg.ctx().clone();
-            self.bg.blocking(move || {
+            self.bg.pixels(move || {
                 let result = upright(&path).map(|image| {
                     let rgba = image.thumbnail(FILE_THUMB_SIDE, FILE_THUMB_SIDE).into_rgba8();
                     let pixels = ColorImage::from_rgba_unmultiplied([rgba.width() as usize, rgba.height() as usize], rgba.as_raw());
@@ -70,7 +70,7 @@ impl Commands {
     /// Decode an image for the clipboard (full size).
     pub fn decode_for_clipboard(&self, record: &ImageRecord) {
         let path = record.path.clone();
-        self.bg.blocking(move || Message::Images(ImageMessage::Clipboard(decode(&path, u32::MAX))));
+        self.bg.pixels(move || Message::Images(ImageMessage::Clipboard(decode(&path, u32::MAX))));
     }
 }
 
@@ -107,11 +107,10 @@ fn upright(path: &Path) -> Result<image::DynamicImage, String> {
         .map_err(|why| format!("The picture could not be read: {why}."))
 }
 
-/// How many tiles of a big picture are cut at once: all cores but one, which is left to the
-/// window (on a 2-core laptop, 8 cuts at once took both cores, and the 8192×8192 bench's worst
-/// frame while zooming rose over 16 ms), at most 8.
+/// How many tiles of a big picture are asked for at once: as many as may be cut at once, so a
+/// fast zoom does not queue tiles already out of view.
 pub fn tile_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).clamp(1, 8))
+    crate::app::inbox::pixel_workers()
 }
 
 /// Decode a big picture and upload its fit texture (at most [`FIT_SIDE`], and what the GPU
