@@ -16,7 +16,7 @@
 //! the texture uploads it is handed, not GPU time.
 #![allow(clippy::unwrap_used)] // a benchmark stops at its first failed setup
 
-use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
+use easel::app::{Deps, EaselApp, NoDialogs};
 use easel_engine::keys::ApiKey;
 use easel_engine::provider::ProviderKind;
 use easel_testkit::MemoryStore;
@@ -32,17 +32,6 @@ const DATA_ENV: &str = "EASEL_BENCH_BIG_PICTURE_DATA";
 const SIZES: [(u32, u32); 2] = [(3840, 2160), (8192, 8192)];
 /// Where the picture is on screen (the middle of the viewer, right of the prompt panel).
 const PICTURE_MIDDLE: egui::Pos2 = egui::pos2(820.0, 430.0);
-
-struct NoDialogs;
-
-impl Dialogs for NoDialogs {
-    fn save_file(&self, _default_name: &str, reply: DialogReply) {
-        reply(None);
-    }
-    fn pick_folder(&self, reply: DialogReply) {
-        reply(None);
-    }
-}
 
 fn main() {
     if let Some((w, h)) =

@@ -16,7 +16,7 @@
 //! tessellation, kittest's accessibility tree), not GPU time.
 #![allow(clippy::unwrap_used)] // a benchmark stops at its first failed setup
 
-use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
+use easel::app::{Deps, EaselApp, NoDialogs};
 use easel_engine::keys::ApiKey;
 use easel_engine::provider::ProviderKind;
 use easel_testkit::MemoryStore;
@@ -29,17 +29,6 @@ use std::time::{Duration, Instant};
 const KEY: &str = "bench-key-0000";
 /// Side of each library image, in pixels.
 const SIDE: u32 = 320;
-
-struct NoDialogs;
-
-impl Dialogs for NoDialogs {
-    fn save_file(&self, _default_name: &str, reply: DialogReply) {
-        reply(None);
-    }
-    fn pick_folder(&self, reply: DialogReply) {
-        reply(None);
-    }
-}
 
 fn main() {
     let images: usize = std::env::var("EASEL_BENCH_IMAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);

@@ -26,6 +26,18 @@ pub trait Dialogs: Send + Sync {
     }
 }
 
+/// No dialogs: every one answers "cancelled" (benchmarks and tests that show none).
+pub struct NoDialogs;
+
+impl Dialogs for NoDialogs {
+    fn save_file(&self, _default_name: &str, reply: DialogReply) {
+        reply(None);
+    }
+    fn pick_folder(&self, reply: DialogReply) {
+        reply(None);
+    }
+}
+
 /// The desktop's own dialogs through rfd's XDG portal backend, run on a blocking worker of
 /// the runtime so that the window stays responsive.
 pub struct RfdDialogs {

@@ -70,7 +70,7 @@ mod workspace;
 
 pub use commands::{DbusNotifier, XdgOpener};
 pub use deps::Deps;
-pub use dialogs::{DialogReply, Dialogs, Opener, RfdDialogs};
+pub use dialogs::{DialogReply, Dialogs, NoDialogs, Opener, RfdDialogs};
 /// How many images the gallery reads from the library at a time.
 pub use gallery::PAGE as GALLERY_PAGE;
 pub use notify::{Clicked, NoNotifier, Note, Notifier};

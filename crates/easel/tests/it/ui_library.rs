@@ -4,7 +4,7 @@
 //! No display is needed: egui_kittest runs the app headless and reads its accessibility tree.
 
 use crate::window::{DEADLINE, Window};
-use easel::app::{Deps, DialogReply, Dialogs, EaselApp};
+use easel::app::{Deps, EaselApp, NoDialogs};
 use easel_engine::keys::ApiKey;
 use easel_engine::provider::ProviderKind;
 use easel_engine::request::SettingsDraft;
@@ -18,17 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const KEY: &str = "sandbox-key-0123456789";
-
-struct NoDialogs;
-
-impl Dialogs for NoDialogs {
-    fn save_file(&self, _default_name: &str, reply: DialogReply) {
-        reply(None);
-    }
-    fn pick_folder(&self, reply: DialogReply) {
-        reply(None);
-    }
-}
 
 /// The window under test. Fields drop in order: the window first, the runtime last.
 struct TestApp {
