@@ -7,14 +7,10 @@
 //! `tests/run.sh` provides the display and EASEL_SMOKE_BIN, so there this test must run; a
 //! plain `cargo test` without them (or without xclip) skips it and says so.
 
-use base64::Engine as _;
+use crate::ui_editing::received_mask;
+use easel_engine::provider::ProviderKind;
 use easel_sandbox::{Sandbox, SandboxConfig, Scenario};
 use std::process::Command;
-
-fn decode(text: &str) -> image::DynamicImage {
-    let text = text.split_once("base64,").map_or(text, |(_, b)| b);
-    image::load_from_memory(&base64::engine::general_purpose::STANDARD.decode(text).unwrap()).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn in_the_real_window_a_painted_stroke_reaches_every_service_as_its_mask() {
@@ -35,20 +31,18 @@ async fn in_the_real_window_a_painted_stroke_reaches_every_service_as_its_mask()
     assert!(said.contains("Ctrl+V with a picture on the clipboard set the start image"), "{said}");
 
     let requests = sandbox.requests();
-    for (provider, route) in [("modelslab", "/api/v6/images/inpaint"), ("openai", "/v1/images/edits"), ("a1111", "/sdapi/v1/img2img")] {
+    for (kind, route) in [
+        (ProviderKind::ModelsLab, "/api/v6/images/inpaint"),
+        (ProviderKind::OpenAi, "/v1/images/edits"),
+        (ProviderKind::A1111, "/sdapi/v1/img2img"),
+    ] {
+        let provider = kind.id();
         assert!(said.contains(&format!("stroke {provider} 0.15")), "{provider} was not painted:\n{said}");
         let request = requests
             .iter()
             .find(|r| r.path == route && (r.body.get("mask").is_some() || r.body.get("mask_image").is_some()))
             .unwrap_or_else(|| panic!("{provider}: no {route} with a mask:\n{said}"));
-        let mask = match provider {
-            "modelslab" => decode(request.body["mask_image"].as_str().unwrap()).to_luma8(),
-            "a1111" => decode(request.body["mask"].as_str().unwrap()).to_luma8(),
-            _ => {
-                let rgba = decode(request.body["mask"]["base64"].as_str().unwrap()).to_rgba8();
-                image::GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| image::Luma([255 - rgba.get_pixel(x, y).0[3]]))
-            }
-        };
+        let mask = received_mask(kind, &request.body);
         let (w, h) = mask.dimensions();
         assert_eq!(mask.get_pixel(w * 15 / 100, h / 2).0[0], 255, "{provider}: the stroke is marked to change");
         assert_eq!(mask.get_pixel(w * 70 / 100, h / 2).0[0], 0, "{provider}: the rest is kept");

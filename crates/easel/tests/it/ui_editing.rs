@@ -18,7 +18,7 @@ fn label_of(image: &easel_engine::store::ImageRecord) -> String {
     format!("Image: {} ({}×{}, seed {seed})", image.prompt, image.width, image.height)
 }
 
-fn decode(text: &str) -> image::DynamicImage {
+pub(crate) fn decode(text: &str) -> image::DynamicImage {
     let text = text.split_once("base64,").map_or(text, |(_, b)| b);
     image::load_from_memory(&base64::engine::general_purpose::STANDARD.decode(text).unwrap()).unwrap()
 }
@@ -43,6 +43,15 @@ fn paint(app: &mut TestApp, size: (u32, u32), from: (f32, f32), to: (f32, f32)) 
     app.harness.run_steps(2);
 }
 
+/// Make a picture from `prompt` and open it in the viewer; its library record.
+fn make_and_open(app: &mut TestApp, prompt: &str) -> easel_engine::store::ImageRecord {
+    app.generate(prompt);
+    let made = app.stored_images().remove(0);
+    app.harness.get_by_label_contains(&format!("Image: {prompt}")).click_accesskit();
+    app.harness.run_steps(2);
+    made
+}
+
 /// The provider's model for these tests, and the request its edits go to.
 fn edit_setup(kind: ProviderKind) -> (Setup, Option<&'static str>, &'static str) {
     let setup = Setup { provider: kind, ..Setup::new(Scenario::Success) };
@@ -54,7 +63,7 @@ fn edit_setup(kind: ProviderKind) -> (Setup, Option<&'static str>, &'static str)
 }
 
 /// The mask a request carried, as white-is-change grey (OpenAI's transparency turned back).
-fn received_mask(kind: ProviderKind, body: &serde_json::Value) -> image::GrayImage {
+pub(crate) fn received_mask(kind: ProviderKind, body: &serde_json::Value) -> image::GrayImage {
     match kind {
         ProviderKind::ModelsLab => decode(body["mask_image"].as_str().unwrap()).to_luma8(),
         ProviderKind::A1111 => decode(body["mask"].as_str().unwrap()).to_luma8(),
@@ -73,10 +82,7 @@ fn make_a_picture_press_edit_paint_part_of_it_and_get_the_edited_picture_with_ev
         if let Some(model) = model {
             app.set_field("Model id (any model the service has)", model);
         }
-        app.generate("a quiet harbour");
-        let made = app.stored_images().remove(0);
-        app.harness.get_by_label_contains("Image: a quiet harbour").click_accesskit();
-        app.harness.run_steps(2);
+        let made = make_and_open(&mut app, "a quiet harbour");
         app.click("Edit this picture");
         app.wait_for_text(": paint over the part to change");
         assert!(app.shows("Starting from this picture") && app.shows("The whole picture changes."), "{kind:?}");
@@ -100,10 +106,7 @@ fn make_a_picture_press_edit_paint_part_of_it_and_get_the_edited_picture_with_ev
 #[test]
 fn a_painting_that_marks_nothing_is_refused_before_anything_is_sent() {
     let mut app = TestApp::start(Setup::new(Scenario::Success));
-    app.generate("a red door");
-    let made = app.stored_images().remove(0);
-    app.harness.get_by_label_contains("Image: a red door").click_accesskit();
-    app.harness.run_steps(2);
+    let made = make_and_open(&mut app, "a red door");
     app.click("Edit this picture");
     app.wait_for_text(": paint over the part to change");
     paint(&mut app, (made.width, made.height), (0.5, 0.5), (0.6, 0.6));
@@ -177,10 +180,7 @@ fn several_start_images_can_be_reordered_and_removed_and_travel_in_that_order() 
 #[test]
 fn vary_upscale_and_compare_from_the_viewer_and_the_gallery() {
     let mut app = TestApp::start(Setup::new(Scenario::Success));
-    app.generate("a kite over the sea");
-    let first = app.stored_images().remove(0);
-    app.harness.get_by_label_contains("Image: a kite over the sea").click_accesskit();
-    app.harness.run_steps(2);
+    let first = make_and_open(&mut app, "a kite over the sea");
 
     app.click("Vary");
     app.step_until("the variation", |h| h.query_all_by_label_contains("Image: a kite over the sea").count() >= 2);
