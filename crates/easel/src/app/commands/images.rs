@@ -36,7 +36,7 @@ impl Commands {
         }
     }
 
-    /// Cut and upload the tiles asked for while drawing (at most [`tile_workers`] at once).
+    /// Cut and upload the tiles asked for while drawing.
     pub fn cut_tiles(&self, wanted: Vec<WantedTile>) {
         for WantedTile { path, full, tile } in wanted {
             let ctx = self.bg.ctx().clone();
@@ -105,12 +105,6 @@ fn upright(path: &Path) -> Result<image::DynamicImage, String> {
     let bytes = std::fs::read(path).map_err(|e| crate::app::words::plain_io_error(&e, path))?;
     easel_engine::start_images::decode_upright(&bytes, &easel_engine::intake::Limits::start_images())
         .map_err(|why| format!("The picture could not be read: {why}."))
-}
-
-/// How many tiles of a big picture are asked for at once: as many as may be cut at once, so a
-/// fast zoom does not queue tiles already out of view.
-pub fn tile_workers() -> usize {
-    crate::app::inbox::pixel_workers()
 }
 
 /// Decode a big picture and upload its fit texture (at most [`FIT_SIDE`], and what the GPU

@@ -42,7 +42,6 @@ use super::dialogs::{Dialogs, Opener};
 use super::notify::Notifier;
 pub use files::{Opened, XdgOpener, mark_crash_report_seen, unseen_crash_report};
 pub use groups::GroupKeys;
-pub use images::tile_workers;
 pub use notifier::DbusNotifier;
 use std::sync::atomic::AtomicBool;
 

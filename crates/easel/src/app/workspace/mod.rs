@@ -160,7 +160,7 @@ impl Workspace {
             gallery: Gallery::default(),
             thumbs,
             files: FileThumbs::default(),
-            pictures: Pictures::with_tile_workers(crate::app::commands::tile_workers()),
+            pictures: Pictures::with_tile_workers(crate::app::inbox::pixel_workers()),
             viewer: None,
             painter: None,
             compare: None,
