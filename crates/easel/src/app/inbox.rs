@@ -148,12 +148,12 @@ impl Background {
     /// a burst of it leaves a core to the window: opening a just-made 8192×8192 picture while its
     /// thumbnail was still being decoded took both cores of a laptop, and a frame 32-37 ms.
     pub fn pixels(&self, work: impl FnOnce() -> Message + Send + 'static) {
-        let (inbox, workers, runtime) = (self.inbox.clone(), self.pixel_workers.clone(), self.runtime.clone());
+        let (inbox, workers) = (self.inbox.clone(), self.pixel_workers.clone());
         self.runtime.spawn(async move {
             let Ok(turn) = workers.acquire_owned().await else {
                 return super::logging::note("work on a picture was not done: its workers have stopped");
             };
-            runtime.spawn_blocking(move || {
+            tokio::task::spawn_blocking(move || {
                 inbox.post(work());
                 drop(turn);
             });

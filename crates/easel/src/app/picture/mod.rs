@@ -27,8 +27,8 @@ pub const FIT_SIDE: u32 = 2048;
 pub const TILE: u32 = 512;
 /// Tiles kept on the GPU (all open pictures together) before the least recently drawn go.
 pub const TILE_BUDGET_BYTES: usize = 96 << 20;
-/// Most tiles being cut at once, unless the command layer says how many workers it leaves the
-/// window ([`Pictures::with_tile_workers`]): a fast zoom does not queue tiles already out of view.
+/// Most tiles being cut at once, unless the workspace says how many pixel workers there are
+/// ([`Pictures::with_tile_workers`]): a fast zoom does not queue tiles already out of view.
 const DEFAULT_TILES_IN_FLIGHT: usize = 1;
 /// A tile (or a picture) not drawn for this many frames may be dropped.
 const IDLE_FRAMES: u64 = 3;
